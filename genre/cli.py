@@ -1,0 +1,226 @@
+"""The ``genre`` command line: parses options, calls the library, prints.
+
+Every command is a thin wrapper over a function importable from Python. User errors
+(:class:`genre.errors.GenreError`) are printed as one line and exit with status 2;
+heavy libraries (TensorFlow, XGBoost) are imported only by the commands that need them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Iterator, Optional
+
+import typer
+from rich.console import Console
+
+from genre.errors import GenreError
+
+app = typer.Typer(
+    name="genre",
+    help="Music genre classification from audio: extract features, train, predict, benchmark.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+
+
+@app.callback()
+def _root() -> None:
+    """Music genre classification from audio: extract features, train, predict, benchmark."""
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn a :class:`GenreError` into one red line on stderr and exit status 2."""
+    try:
+        yield
+    except GenreError as exc:
+        console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        raise typer.Exit(code=2) from None
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/]: finished work is kept; rerun the same command to resume")
+        raise typer.Exit(code=130) from None
+
+
+@app.command()
+def extract(
+    source: str = typer.Argument(
+        "synthetic", help="Folder of label folders, a manifest CSV (path,label[,group]), or 'synthetic'."
+    ),
+    output: Path = typer.Option(Path("reports/features.csv"), "--output", "-o", help="Feature CSV to write."),
+    jobs: int = typer.Option(-1, "--jobs", "-j", help="Parallel worker processes (-1: all cores)."),
+    segment_seconds: float = typer.Option(3.0, "--segment-seconds", help="Segment length in s; 0: one row per track."),
+    sr: int = typer.Option(22050, "--sr", help="Analysis sample rate in Hz."),
+    strict: bool = typer.Option(False, "--strict", help="Exit non-zero if any file was skipped."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Discard an existing output or unfinished run."),
+) -> None:
+    """Turn a folder of audio into a feature CSV (one row per segment), resumably."""
+    with user_errors():
+        from genre.features.config import FeatureConfig
+        from genre.features.extract import extract_to_csv
+
+        config = FeatureConfig(sr=sr, segment_seconds=segment_seconds)
+        report = extract_to_csv(source, output, config=config, jobs=jobs, progress=True, overwrite=overwrite)
+        _print_extract_report(report)
+        if report.n_extracted == 0 or (strict and report.skipped):
+            raise typer.Exit(code=1)
+
+
+def _print_extract_report(report) -> None:
+    for path, reason in report.skipped:
+        console.print(f"[yellow]skipped[/] {path}: {reason}", highlight=False)
+    out.print(
+        f"{report.n_extracted} of {report.n_tracks} files extracted ({report.n_resumed} from an earlier run), "
+        f"{report.n_rows} rows, {len(report.skipped)} skipped, {report.seconds:.1f} s -> {report.output}",
+        highlight=False,
+    )
+    if report.skipped:
+        out.print(f"skipped files are listed in {report.skipped_path}", highlight=False)
+
+
+# -- benchmark / report ----------------------------------------------------------------------
+def _split_names(values: list[str] | None) -> list[str]:
+    """``--drop a,b --drop c`` -> ``[a, b, c]``."""
+    return [name.strip() for value in values or [] for name in value.split(",") if name.strip()]
+
+
+@app.command()
+def benchmark(
+    features: Path = typer.Argument(..., help="Feature CSV: 'genre extract' output or an external table (e.g. GTZAN's)."),
+    models: str = typer.Option("dense,svm,xgboost", "--models", "-m", help="Comma-separated model names."),
+    folds: int = typer.Option(5, "--folds", "-k", help="Cross-validation folds."),
+    repeats: int = typer.Option(1, "--repeats", help="Repeat the k-fold with new shuffles."),
+    group_col: Optional[str] = typer.Option(None, "--group-col", help="Column of groups (artists) kept on one side of every split."),
+    no_groups: bool = typer.Option(False, "--no-groups", help="Ignore the table's group column."),
+    train_list: Optional[list[Path]] = typer.Option(None, "--train-list", help="List file of training tracks (repeatable)."),
+    test_list: Optional[Path] = typer.Option(None, "--test-list", help="List file of test tracks: a fixed partition instead of CV."),
+    label_col: Optional[str] = typer.Option(None, "--label-col", help="Label column (default: detected)."),
+    id_col: Optional[str] = typer.Option(None, "--id-col", help="File/track id column (default: detected)."),
+    drop: Optional[list[str]] = typer.Option(None, "--drop", help="Columns to leave out of the features (repeatable, or comma-separated)."),
+    jobs: int = typer.Option(-1, "--jobs", "-j", help="Parallel folds / model threads (-1: all cores)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of splits and models."),
+    output: Path = typer.Option(Path("reports/benchmark"), "--output", "-o", help="Report folder."),
+) -> None:
+    """Cross-validate models on a feature table, track-level and leakage-free, and write a report."""
+    with user_errors():
+        from genre.evaluation import benchmark as run_benchmark
+
+        command = _benchmark_command(
+            features, models, folds, repeats, group_col, no_groups, train_list, test_list, label_col, id_col,
+            drop, jobs, seed, output,
+        )  # fmt: skip
+        results, files = run_benchmark(
+            features,
+            output_dir=output,
+            models=_split_names([models]),
+            folds=folds,
+            repeats=repeats,
+            group_col=group_col,
+            use_groups=not no_groups,
+            train_lists=list(train_list or []),
+            test_list=test_list,
+            label_col=label_col,
+            id_col=id_col,
+            drop=_split_names(drop),
+            jobs=jobs,
+            seed=seed,
+            progress=True,
+            command=command,
+        )
+        _print_results(results, files)
+
+
+@app.command()
+def report(
+    results_json: Path = typer.Argument(..., help="results.json written by 'genre benchmark'."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Report folder (default: beside results.json)."),
+) -> None:
+    """Re-render report.html / report.md / plots from a results.json."""
+    with user_errors():
+        from genre.reports import load_results, render_report
+
+        results = load_results(results_json)
+        target = output or (results_json if results_json.is_dir() else results_json.parent)
+        files = render_report(results, target)
+        _print_results(results, files)
+
+
+def _benchmark_command(features, models, folds, repeats, group_col, no_groups, train_list, test_list,
+                       label_col, id_col, drop, jobs, seed, output) -> str:  # fmt: skip
+    """The command line as the user could retype it (recorded in the report)."""
+    import shlex
+
+    words = ["genre", "benchmark", str(features), "--models", models, "--folds", str(folds)]
+    if repeats != 1:
+        words += ["--repeats", str(repeats)]
+    for flag, value in (("--group-col", group_col), ("--label-col", label_col), ("--id-col", id_col)):
+        if value is not None:
+            words += [flag, value]
+    if no_groups:
+        words.append("--no-groups")
+    for path in train_list or []:
+        words += ["--train-list", str(path)]
+    if test_list is not None:
+        words += ["--test-list", str(test_list)]
+    for name in drop or []:
+        words += ["--drop", name]
+    words += ["--jobs", str(jobs), "--seed", str(seed), "-o", str(output)]
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def _print_results(results, files) -> None:
+    from rich import box
+    from rich.table import Table
+
+    from genre.reports.content import HEADLINE_COLUMNS, headline_rows, numeric_columns
+
+    rows = headline_rows(results)
+    columns = list(HEADLINE_COLUMNS)
+    protocol = results.protocol
+    setting = (
+        "fixed partition" if protocol.get("kind") == "fixed"
+        else f"{protocol.get('folds')}-fold CV x {protocol.get('repeats')}"
+        + (", group-aware" if protocol.get("group_aware") else ", not group-aware")
+    )  # fmt: skip
+    title = f"{setting}, track-level"
+    inputs = {row[1] for row in rows}
+    if len(inputs) == 1:  # one shared input: say it once instead of in every row
+        title = f"{inputs.pop()}: {title}"
+        index = columns.index("input")
+        columns.pop(index)
+        rows = [row[:index] + row[index + 1 :] for row in rows]
+    # Short headers, percentages without "%", so the table fits an 80-column terminal.
+    short = {"accuracy ± std": "acc ± sd", "95 % CI": "95% CI", "balanced acc": "bal acc",
+             "macro-F1": "macro F1", "predict s": "pred s"}  # fmt: skip
+    title += " (scores in %)"
+    columns = [short.get(c, c) for c in columns]
+    rows = [[cell.replace(" %", "") for cell in row] for row in rows]
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    for column, numeric in zip(columns, numeric_columns(rows)):
+        # Numbers and model names never wrap; only a long input description may.
+        table.add_column(column, justify="right" if numeric else "left", no_wrap=column != "input")
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+    if results.protocol.get("caveat"):
+        out.print(f"[yellow]caveat:[/] {results.protocol['caveat']}", highlight=False)
+    for test in results.pairwise:
+        mark = "[green]significant[/]" if test.significant else "not significant"
+        out.print(f"{test.model_a} vs {test.model_b}: {test.difference * 100:+.1f} points, "
+                  f"p(Holm) = {test.p_holm:.3g}, {mark}", highlight=False)  # fmt: skip
+    for item in results.protocol.get("lists", []):
+        if item["n_unmatched"]:
+            out.print(f"[yellow]{item['path']}[/]: {item['n_unmatched']} of {item['n_lines']} lines match no track "
+                      f"(e.g. {', '.join(item['unmatched'][:3])})", highlight=False)  # fmt: skip
+    out.print(f"report: {files.html}  {files.markdown}  {files.json}", highlight=False)
+
+
+def main() -> None:  # console-script entry point
+    app()
+
+
+if __name__ == "__main__":
+    main()

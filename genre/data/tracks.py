@@ -1,0 +1,58 @@
+"""The unit every dataset layout produces: a labelled audio track."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Track:
+    """One labelled audio file.
+
+    Attributes
+    ----------
+    path : str
+        Where the audio lies (absolute, or relative to the working directory).
+    track : str
+        Identifier unique within the dataset, e.g. ``blues/blues.00012`` (relative path
+        without extension). Segment rows of a table carry it so no split separates them.
+    label : str
+        The genre; ``""`` when unknown (audio to predict).
+    group : str
+        Artist, album or other grouping kept on one side of every split; ``""`` when unknown.
+    """
+
+    path: str
+    track: str
+    label: str = ""
+    group: str = ""
+
+    @property
+    def stem(self) -> str:
+        """File name without extension, e.g. ``blues.00012``: what split list files match on."""
+        return Path(self.path).stem
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Tracks found in a source, plus the files that were found but cannot be used.
+
+    Attributes
+    ----------
+    tracks : list of Track
+        Usable tracks, in a deterministic order.
+    rejected : list of (str, str)
+        ``(path, reason)`` for files that were skipped while listing (wrong extension...).
+    name : str
+        Human-readable description of the source.
+    """
+
+    tracks: list[Track]
+    rejected: list[tuple[str, str]]
+    name: str
+
+    @property
+    def labels(self) -> list[str]:
+        """Sorted set of labels."""
+        return sorted({t.label for t in self.tracks if t.label})

@@ -1,0 +1,29 @@
+"""The exception types users may see.
+
+Every error a user can cause (bad file, bad table, bad option) is raised as a
+:class:`GenreError` subclass with a message that names the file or column at
+fault. The CLI prints the message and exits non-zero instead of showing a
+traceback; Python callers can catch one type.
+"""
+
+from __future__ import annotations
+
+
+class GenreError(Exception):
+    """Base class of every user-facing error raised by ``genre``."""
+
+
+class ParameterError(GenreError, ValueError):
+    """A function or command received an invalid parameter value."""
+
+
+class AudioError(GenreError):
+    """An audio file cannot be used: unreadable, empty, silent or too short."""
+
+
+class DataError(GenreError):
+    """A dataset, manifest, feature table or list file is malformed."""
+
+
+class ModelFileError(GenreError):
+    """A model file is corrupt, not written by ``genre``, or does not match."""

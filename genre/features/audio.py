@@ -1,0 +1,68 @@
+"""Audio decoding: soundfile at the native rate, mono mix, at most one resampling (soxr)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from genre.errors import AudioError
+
+#: File extensions ``genre`` reads (all decoded by libsndfile through soundfile).
+AUDIO_EXTENSIONS: frozenset[str] = frozenset({".wav", ".au", ".snd", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff"})
+
+
+def is_audio_path(path: str | os.PathLike) -> bool:
+    """True when ``path`` has an extension of a format ``genre`` decodes."""
+    return Path(path).suffix.lower() in AUDIO_EXTENSIONS
+
+
+def load_audio(path: str | os.PathLike, *, sr: int | None = 22050, dtype: str = "float32") -> tuple[np.ndarray, int]:
+    """Decode an audio file to a mono waveform.
+
+    Parameters
+    ----------
+    path : path-like
+        A file in one of :data:`AUDIO_EXTENSIONS`.
+    sr : int or None
+        Target sample rate in Hz; ``None`` keeps the file's own. The signal is resampled
+        (soxr, high quality) only when the rates differ.
+    dtype : str
+        Floating-point type of the result.
+
+    Returns
+    -------
+    y : np.ndarray, shape (n_samples,)
+        Mono waveform, full scale = 1.
+    sr : int
+        Its sample rate in Hz.
+
+    Raises
+    ------
+    AudioError
+        The file is missing, not audio, corrupt, of an unsupported format, or empty.
+    """
+    import soundfile as sf
+
+    path = Path(path)
+    if not path.is_file():
+        raise AudioError(f"{path}: no such file")
+    if not is_audio_path(path):
+        raise AudioError(f"{path}: unsupported format {path.suffix or '(no extension)'!r}")
+    try:
+        data, native_sr = sf.read(path, dtype=dtype, always_2d=True)
+    except Exception as exc:  # libsndfile reports corrupt and non-audio files in many ways
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise AudioError(f"{path}: cannot decode audio ({reason})") from None
+    if data.shape[0] == 0:
+        raise AudioError(f"{path}: the file holds no audio samples")
+    y = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+    if not np.all(np.isfinite(y)):
+        raise AudioError(f"{path}: the decoded audio holds NaN or infinite samples")
+    if sr is not None and native_sr != sr:
+        import soxr
+
+        y = soxr.resample(y, native_sr, sr, quality="HQ")
+        native_sr = sr
+    return np.ascontiguousarray(y, dtype=dtype), int(native_sr)

@@ -1,0 +1,168 @@
+"""The feature configuration: every parameter that changes the numbers in a feature table.
+
+A :class:`FeatureConfig` is stored in each table's JSON sidecar and in each model
+file, so that later commands can refuse a table or a model computed differently.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from genre.errors import ParameterError
+
+#: Identifier columns that precede the features in every table ``genre extract`` writes.
+ID_COLUMNS: tuple[str, ...] = ("path", "track", "segment", "start", "label", "group")
+
+#: Per-frame descriptors and their number of coefficients (``None``: depends on the config).
+SPECTRAL_DESCRIPTORS: tuple[str, ...] = (
+    "chroma",
+    "rms",
+    "spectral_centroid",
+    "spectral_bandwidth",
+    "spectral_rolloff",
+    "spectral_contrast",
+    "spectral_flatness",
+    "zero_crossing_rate",
+    "tonnetz",
+    "mfcc",
+)
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Parameters of the handcrafted feature extraction.
+
+    Parameters
+    ----------
+    sr : int
+        Analysis sample rate in Hz; audio at another rate is resampled once.
+    n_fft : int
+        STFT frame length in samples (one STFT per clip).
+    hop_length : int
+        STFT hop in samples.
+    n_mels : int
+        Mel bands from which the MFCCs are computed.
+    n_mfcc : int
+        Number of MFCCs.
+    n_chroma : int
+        Number of chroma bins.
+    n_contrast_bands : int
+        Spectral-contrast sub-bands (the table gets one more column: the valley).
+    rolloff_percent : float
+        Roll-off fraction of spectral energy.
+    segment_seconds : float
+        Segment length in seconds; ``0`` summarises each whole track as one row.
+    min_seconds : float
+        Shortest usable clip in seconds when ``segment_seconds`` is 0.
+    silence_rms : float
+        A clip whose overall RMS is below this (full scale = 1) is rejected as silent.
+    deltas : bool
+        Also summarise the first-order delta of every descriptor.
+    """
+
+    sr: int = 22050
+    n_fft: int = 2048
+    hop_length: int = 512
+    n_mels: int = 128
+    n_mfcc: int = 20
+    n_chroma: int = 12
+    n_contrast_bands: int = 6
+    rolloff_percent: float = 0.85
+    segment_seconds: float = 3.0
+    min_seconds: float = 1.0
+    silence_rms: float = 1e-4
+    deltas: bool = True
+    statistics: tuple[str, ...] = field(default=("mean", "std"))
+
+    def __post_init__(self) -> None:
+        if self.sr < 4000 or self.sr > 192000:
+            raise ParameterError(f"sr={self.sr}: the sample rate must lie between 4000 and 192000 Hz")
+        if self.n_fft < 64 or self.n_fft & (self.n_fft - 1):
+            raise ParameterError(f"n_fft={self.n_fft}: must be a power of two >= 64")
+        if not 0 < self.hop_length <= self.n_fft:
+            raise ParameterError(f"hop_length={self.hop_length}: must lie in (0, n_fft]")
+        if self.segment_seconds < 0:
+            raise ParameterError(f"segment_seconds={self.segment_seconds}: must be >= 0 (0 = whole track)")
+        if 0 < self.segment_seconds * self.sr < self.n_fft:
+            raise ParameterError(
+                f"segment_seconds={self.segment_seconds}: a segment must span at least one STFT frame "
+                f"({self.n_fft / self.sr:.3f} s)"
+            )
+        if not 1 <= self.n_mfcc <= self.n_mels:
+            raise ParameterError(f"n_mfcc={self.n_mfcc}: must lie between 1 and n_mels={self.n_mels}")
+        if not 0 < self.rolloff_percent < 1:
+            raise ParameterError(f"rolloff_percent={self.rolloff_percent}: must lie in (0, 1)")
+        unknown = set(self.statistics) - {"mean", "std"}
+        if unknown or not self.statistics:
+            raise ParameterError(f"statistics={self.statistics}: choose from 'mean' and 'std'")
+
+    # -- layout -----------------------------------------------------------------------
+    @property
+    def segment_frames(self) -> int:
+        """STFT frames per segment (0 when summarising whole tracks)."""
+        return int(round(self.segment_seconds * self.sr / self.hop_length))
+
+    @property
+    def min_samples(self) -> int:
+        """Fewest samples a clip needs to give at least one row."""
+        seconds = self.segment_seconds if self.segment_seconds > 0 else self.min_seconds
+        return max(int(round(seconds * self.sr)), self.n_fft)
+
+    def descriptor_sizes(self) -> dict[str, int]:
+        """Number of coefficients of each per-frame descriptor, in table order."""
+        return {
+            "chroma": self.n_chroma,
+            "rms": 1,
+            "spectral_centroid": 1,
+            "spectral_bandwidth": 1,
+            "spectral_rolloff": 1,
+            "spectral_contrast": self.n_contrast_bands + 1,
+            "spectral_flatness": 1,
+            "zero_crossing_rate": 1,
+            "tonnetz": 6,
+            "mfcc": self.n_mfcc,
+        }
+
+    def frame_feature_names(self) -> list[str]:
+        """Names of the per-frame coefficients: ``rms``, ``mfcc_01`` ... ``mfcc_20``."""
+        names = []
+        for name, size in self.descriptor_sizes().items():
+            if size == 1:
+                names.append(name)
+            else:
+                names.extend(f"{name}_{i:02d}" for i in range(1, size + 1))
+        return names
+
+    def feature_columns(self) -> list[str]:
+        """Names of the feature columns of a table, in order.
+
+        Each per-frame coefficient ``c`` gives ``c_mean``, ``c_std`` and, with deltas,
+        ``c_delta_mean``, ``c_delta_std`` (standard deviation, not variance), followed by
+        the track-level ``tempo_bpm``.
+        """
+        columns = []
+        for base in self.frame_feature_names():
+            variants = [base, f"{base}_delta"] if self.deltas else [base]
+            for variant in variants:
+                columns.extend(f"{variant}_{stat}" for stat in self.statistics)
+        columns.append("tempo_bpm")
+        return columns
+
+    # -- serialisation ------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["statistics"] = list(self.statistics)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "FeatureConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ParameterError(f"unknown feature configuration keys: {sorted(unknown)}")
+        values = dict(data)
+        if "statistics" in values:
+            values["statistics"] = tuple(values["statistics"])
+        return cls(**values)

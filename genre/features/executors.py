@@ -1,0 +1,271 @@
+"""Where extraction work runs. An executor maps a function over items and yields results
+as they finish (any order); the extraction engine puts them back in order on disk.
+
+New engines plug in by implementing :class:`Executor`: :class:`LocalExecutor` (worker
+processes on this machine) and :class:`DaskExecutor` (a Dask cluster, imported only when used).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, Protocol
+
+
+class Executor(Protocol):
+    """Runs ``func(item)`` for each item and yields the results as they complete.
+
+    An executor that cannot get a result for an item (its worker keeps dying) may yield a
+    :class:`TaskFailure` for it instead; every item yields exactly one of the two.
+    """
+
+    description: str
+
+    def map_unordered(self, func: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]: ...
+
+
+def resolve_jobs(jobs: int) -> int:
+    """Number of worker processes: ``-1`` means all cores, ``-2`` all but one, etc."""
+    from genre.errors import ParameterError
+
+    cores = os.cpu_count() or 1
+    if jobs == 0:
+        raise ParameterError("jobs=0: use a positive count, or -1 for all cores")
+    return max(1, cores + 1 + jobs) if jobs < 0 else jobs
+
+
+class LocalExecutor:
+    """Worker processes on this machine (joblib's loky backend); ``jobs=1`` runs in-process.
+
+    Parameters
+    ----------
+    jobs : int
+        Worker processes; ``-1`` = all cores.
+    """
+
+    def __init__(self, *, jobs: int = -1) -> None:
+        self.jobs = resolve_jobs(jobs)
+        self.description = f"{self.jobs} local process{'es' if self.jobs > 1 else ''}"
+
+    def map_unordered(self, func: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+        if self.jobs == 1:
+            yield from map(func, items)
+            return
+        from joblib import Parallel, delayed
+
+        # A bounded dispatch window keeps the number of pending results, and so memory,
+        # independent of how many files there are.
+        parallel = Parallel(
+            n_jobs=self.jobs, backend="loky", return_as="generator_unordered", batch_size=1, pre_dispatch="2*n_jobs"
+        )
+        yield from parallel(delayed(func)(item) for item in items)
+
+
+@dataclass(frozen=True)
+class TaskFailure:
+    """What an executor yields for an item whose task could not be run to the end.
+
+    The engine turns it into a skipped file with ``reason``, so that a file that kills
+    every worker it lands on (a decoder crash) costs that file, not the run.
+
+    Attributes
+    ----------
+    item : Any
+        The item given to ``map_unordered``.
+    reason : str
+        One line for the skipped-files list.
+    """
+
+    item: Any
+    reason: str
+
+
+class DaskExecutor:
+    """Workers of a Dask cluster: a running scheduler, or a local cluster started here.
+
+    Nothing is started or connected until the first :meth:`map_unordered`; :meth:`close`
+    (or leaving a ``with`` block) shuts down what this object started, and only that: a
+    cluster reached through ``scheduler`` is left running. Workers need ``genre`` and its
+    dependencies importable, at the same versions as here.
+
+    At most ``window_per_thread`` tasks per worker thread are in flight at a time, so the
+    memory of this (coordinating) process does not grow with the number of items; the
+    window follows the cluster's thread count as workers come and go.
+
+    A task whose worker dies is rerun elsewhere by the scheduler, up to its
+    ``distributed.scheduler.allowed-failures`` times (``allowed_failures`` for a local
+    cluster); a task that raises is rerun ``retries`` times. A task that still fails is
+    yielded as a :class:`TaskFailure` rather than raised.
+
+    Parameters
+    ----------
+    scheduler : str or None
+        Address of a running scheduler, e.g. ``tcp://10.0.0.5:8786``; ``None`` starts a
+        :class:`distributed.LocalCluster` of worker processes on this machine.
+    n_workers : int or None
+        Worker processes of the local cluster (``-1`` or ``None``: one per core). Ignored
+        with ``scheduler``.
+    threads_per_worker : int
+        Threads per local worker. Extraction is CPU-bound Python/NumPy code, so one thread
+        per process avoids contention for the GIL.
+    window_per_thread : int
+        Tasks in flight per worker thread (>= 1): enough to hide the round trip to the
+        scheduler without holding many results here.
+    retries : int
+        Reruns of a task that raised (>= 0).
+    allowed_failures : int or None
+        Worker deaths a task may cause before it fails, for a local cluster started here;
+        ``None``: Dask's configured default (3).
+    connect_timeout : float
+        Seconds to wait for the scheduler to answer.
+    """
+
+    def __init__(
+        self,
+        *,
+        scheduler: str | None = None,
+        n_workers: int | None = None,
+        threads_per_worker: int = 1,
+        window_per_thread: int = 2,
+        retries: int = 2,
+        allowed_failures: int | None = None,
+        connect_timeout: float = 30.0,
+    ) -> None:
+        from genre.errors import ParameterError
+
+        if threads_per_worker < 1:
+            raise ParameterError(f"threads_per_worker={threads_per_worker}: must be >= 1")
+        if window_per_thread < 1:
+            raise ParameterError(f"window_per_thread={window_per_thread}: must be >= 1")
+        if retries < 0:
+            raise ParameterError(f"retries={retries}: must be >= 0")
+        self.scheduler = scheduler
+        self.n_workers = None if scheduler else resolve_jobs(-1 if n_workers is None else n_workers)
+        self.threads_per_worker = threads_per_worker
+        self.window_per_thread = window_per_thread
+        self.retries = retries
+        self.allowed_failures = allowed_failures
+        self.connect_timeout = connect_timeout
+        self._cluster: Any = None
+        self._client: Any = None
+        if scheduler:
+            self.description = f"Dask cluster at {scheduler}"
+        else:
+            self.description = f"Dask local cluster, {self.n_workers} worker{'s' if self.n_workers > 1 else ''}"
+
+    # -- life cycle --------------------------------------------------------------------------
+    @property
+    def client(self) -> Any:
+        """The :class:`distributed.Client`, connecting (or starting the cluster) on first use.
+
+        Raises
+        ------
+        ParameterError
+            Dask is not installed, or the scheduler cannot be reached.
+        """
+        if self._client is None:
+            self._client = self._connect()
+        return self._client
+
+    def _connect(self) -> Any:
+        from genre.errors import ParameterError
+
+        try:
+            import distributed
+        except ImportError:
+            raise ParameterError(
+                "Dask is not installed: pip install 'dask[distributed]' to run on a cluster"
+            ) from None
+        if self.scheduler:
+            try:
+                # Not the default client: the caller's own Dask work must not land here.
+                return distributed.Client(self.scheduler, timeout=self.connect_timeout, set_as_default=False)
+            except (OSError, ValueError, TypeError) as exc:
+                raise ParameterError(f"{self.scheduler}: cannot reach the Dask scheduler ({exc})") from None
+        import logging
+
+        scheduler_kwargs = {} if self.allowed_failures is None else {"allowed_failures": self.allowed_failures}
+        self._cluster = distributed.LocalCluster(
+            n_workers=self.n_workers,
+            threads_per_worker=self.threads_per_worker,
+            processes=True,
+            dashboard_address=None,  # no web server nobody asked for, no port clash
+            silence_logs=logging.ERROR,
+            scheduler_kwargs=scheduler_kwargs,
+        )
+        return distributed.Client(self._cluster, set_as_default=False)
+
+    def close(self) -> None:
+        """Disconnect, and shut down the local cluster if this object started one."""
+        client, cluster = self._client, self._cluster
+        self._client = self._cluster = None
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+
+    def __enter__(self) -> "DaskExecutor":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- work --------------------------------------------------------------------------------
+    def _window(self, client: Any) -> int:
+        # Before any worker has joined a remote scheduler, fill as if one thread were there.
+        threads = sum(client.nthreads().values())
+        return self.window_per_thread * max(threads, 1)
+
+    def map_unordered(self, func: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+        """Run ``func(item)`` on the cluster; yield results (or :class:`TaskFailure`) as they finish.
+
+        Closing the generator early (e.g. Ctrl-C in the consumer) cancels the tasks in flight.
+        """
+        import time
+
+        from distributed import as_completed
+
+        client = self.client
+        todo = iter(items)
+        in_flight: dict[Any, Any] = {}  # future -> its item, to report a failure by item
+        # Results come back with the completion notice (gathered on the client's event
+        # loop), so the consumer never waits on a second round trip per task.
+        done = as_completed(loop=client.loop, with_results=True, raise_errors=False)
+        window, checked = self._window(client), time.monotonic()
+
+        def fill() -> None:
+            for item in todo:
+                future = client.submit(func, item, pure=False, retries=self.retries)
+                in_flight[future] = item
+                done.add(future)
+                if len(in_flight) >= window:
+                    break
+
+        try:
+            fill()
+            for future, result in done:
+                item = in_flight.pop(future)
+                status = future.status
+                del future  # release the task's result on the cluster now
+                if status != "finished":
+                    result = TaskFailure(item, _failure_reason(result))
+                if time.monotonic() - checked > 5.0:  # workers may have joined or left
+                    window, checked = self._window(client), time.monotonic()
+                fill()  # refill before handing over, so workers stay busy meanwhile
+                yield result
+        finally:
+            if in_flight:
+                client.cancel(list(in_flight))
+                in_flight.clear()
+
+
+def _failure_reason(result: Any) -> str:
+    """One line naming why a Dask task failed (``result`` as :class:`distributed.as_completed` gives it)."""
+    exc = result[1] if isinstance(result, tuple) and len(result) == 3 else result
+    if type(exc).__name__ == "KilledWorker":  # the scheduler gave up after repeated worker deaths
+        attempts = getattr(exc, "allowed_failures", None)
+        tries = f" ({attempts + 1} attempts)" if isinstance(attempts, int) else ""
+        return f"the worker process died each time it ran this file{tries}"
+    if isinstance(exc, BaseException):
+        return f"task failed on the Dask cluster: {type(exc).__name__}: {exc}"
+    return "task failed on the Dask cluster"

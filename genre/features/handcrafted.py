@@ -1,0 +1,83 @@
+"""The handcrafted extractor: one clip in, one row of summary features per segment out."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from genre.errors import AudioError
+from genre.features.audio import load_audio
+from genre.features.config import FeatureConfig
+from genre.features.descriptors import frame_descriptors, segment_bounds, stft_magnitude, summarise, tempo_bpm
+
+
+@dataclass(frozen=True)
+class ClipFeatures:
+    """Features of one clip: ``values[i]`` summarises the segment starting at ``starts[i]`` seconds."""
+
+    starts: np.ndarray
+    values: np.ndarray
+
+
+def check_usable(y: np.ndarray, *, path: str | os.PathLike, sr: int, min_samples: int, silence_rms: float) -> None:
+    """Reject clips that are too short for one segment or digitally silent.
+
+    Raises
+    ------
+    AudioError
+        Naming the file, its duration and the threshold it missed.
+    """
+    if y.size < min_samples:
+        raise AudioError(
+            f"{path}: too short ({y.size / sr:.2f} s; at least {min_samples / sr:.2f} s needed for one segment)"
+        )
+    level = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
+    if level < silence_rms:
+        raise AudioError(f"{path}: silent (RMS {level:.2e} below {silence_rms:.0e})")
+
+
+@dataclass(frozen=True)
+class HandcraftedExtractor:
+    """Chroma, RMS, spectral shape, ZCR, tonnetz and MFCCs with deltas, summarised per segment.
+
+    Parameters
+    ----------
+    config : FeatureConfig
+        Analysis parameters; stored in the table's sidecar and in trained models.
+    """
+
+    config: FeatureConfig = field(default_factory=FeatureConfig)
+    kind: str = "handcrafted"
+
+    def feature_columns(self) -> list[str]:
+        return self.config.feature_columns()
+
+    def describe(self) -> dict:
+        """What the JSON sidecar records about this extractor."""
+        return {"kind": self.kind, "config": self.config.to_dict()}
+
+    def extract_waveform(self, *, y: np.ndarray, sr: int, path: str | os.PathLike = "<waveform>") -> ClipFeatures:
+        """Features of a waveform already at ``config.sr``."""
+        cfg = self.config
+        check_usable(y, path=path, sr=sr, min_samples=cfg.min_samples, silence_rms=cfg.silence_rms)
+        S = stft_magnitude(y=y, n_fft=cfg.n_fft, hop_length=cfg.hop_length)
+        frames, onset_envelope = frame_descriptors(y=y, sr=sr, S=S, config=cfg)
+        bounds = segment_bounds(n_samples=y.size, config=cfg)
+        values = summarise(frames, bounds=bounds, config=cfg)
+        tempo = tempo_bpm(onset_envelope=onset_envelope, sr=sr, hop_length=cfg.hop_length)
+        values = np.hstack([values, np.full((len(bounds), 1), tempo)])
+        starts = np.array([b[0] / sr for b in bounds])
+        return ClipFeatures(starts=starts, values=values)
+
+    def extract_file(self, path: str | os.PathLike) -> ClipFeatures:
+        """Decode ``path`` (resampling once if needed) and extract its features.
+
+        Raises
+        ------
+        AudioError
+            Unreadable, empty, silent or too short.
+        """
+        y, sr = load_audio(path, sr=self.config.sr)
+        return self.extract_waveform(y=y, sr=sr, path=path)

@@ -1,0 +1,58 @@
+"""Shared test fixtures: small audio made by the tests, and the optional shared GTZAN data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def tone(seconds: float, *, sr: int = 22050, freq: float = 440.0, seed: int = 0, channels: int = 1) -> np.ndarray:
+    """A harmonic tone with a little noise and an amplitude pulse: non-silent, non-trivial spectra."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * sr)) / sr
+    y = sum(np.sin(2 * np.pi * freq * k * t) / k for k in (1, 2, 3))
+    y = 0.3 * y * (0.6 + 0.4 * np.sin(2 * np.pi * 2.0 * t)) + 0.01 * rng.standard_normal(t.size)
+    y = y.astype(np.float32)
+    return np.stack([y, 0.5 * y], axis=1) if channels == 2 else y
+
+
+@pytest.fixture
+def write_wav():
+    """Write a tone to a path; returns the path."""
+    import soundfile as sf
+
+    def _write(path: Path, seconds: float = 4.0, *, sr: int = 22050, freq: float = 440.0, seed: int = 0, **kwargs):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(path, tone(seconds, sr=sr, freq=freq, seed=seed, channels=kwargs.pop("channels", 1)), sr, **kwargs)
+        return path
+
+    return _write
+
+
+@pytest.fixture(scope="session")
+def gtzan_mini() -> Path:
+    path = SHARED_DATA / "gtzan-mini"
+    if not path.is_dir():
+        pytest.skip(f"shared GTZAN clips not found at {path} (only on the project's machines)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def gtzan_features() -> Path:
+    path = SHARED_DATA / "gtzan-features" / "features_30_sec.csv"
+    if not path.is_file():
+        pytest.skip(f"shared GTZAN feature table not found at {path} (only on the project's machines)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def gtzan_splits() -> Path:
+    path = SHARED_DATA / "gtzan-splits"
+    if not path.is_dir():
+        pytest.skip(f"shared GTZAN splits not found at {path} (only on the project's machines)")
+    return path
