@@ -56,3 +56,17 @@ def gtzan_splits() -> Path:
     if not path.is_dir():
         pytest.skip(f"shared GTZAN splits not found at {path} (only on the project's machines)")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_data_home(tmp_path_factory):
+    """Generated corpora go to a temporary GENRE_DATA_HOME, not the user's cache."""
+    import os
+
+    previous = os.environ.get("GENRE_DATA_HOME")
+    os.environ["GENRE_DATA_HOME"] = str(tmp_path_factory.mktemp("genre-data-home"))
+    yield
+    if previous is None:
+        os.environ.pop("GENRE_DATA_HOME", None)
+    else:
+        os.environ["GENRE_DATA_HOME"] = previous
