@@ -38,7 +38,10 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except GenreError as exc:
-        console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        from rich.markup import escape
+
+        # Escaped: a column such as "tempo [bpm]" must not be read as rich markup.
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
         raise typer.Exit(code=2) from None
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]: finished work is kept; rerun the same command to resume")
@@ -48,10 +51,22 @@ def user_errors() -> Iterator[None]:
 @app.command()
 def extract(
     source: str = typer.Argument(
-        "synthetic", help="Folder of label folders, a manifest CSV (path,label[,group]), or 'synthetic'."
+        "synthetic",
+        help="Folder of label folders, a manifest CSV (path,label[,group]), fma:FOLDER (Free Music Archive audio), "
+        "or 'synthetic'.",
     ),
     output: Path = typer.Option(Path("reports/features.csv"), "--output", "-o", help="Feature CSV to write."),
     jobs: int = typer.Option(-1, "--jobs", "-j", help="Parallel worker processes (-1: all cores)."),
+    dask: bool = typer.Option(False, "--dask", help="Run on a local Dask cluster of --jobs worker processes."),
+    scheduler: Optional[str] = typer.Option(
+        None, "--scheduler", metavar="tcp://HOST:PORT", help="Run on the workers of this Dask scheduler."
+    ),
+    fma_metadata: Optional[Path] = typer.Option(
+        None, "--fma-metadata", help="FMA's tracks.csv (default: FOLDER/../fma_metadata/tracks.csv)."
+    ),
+    fma_subset: Optional[str] = typer.Option(
+        None, "--fma-subset", help="FMA subset: small, medium, large or full (default: from FOLDER's name)."
+    ),
     segment_seconds: float = typer.Option(3.0, "--segment-seconds", help="Segment length in s; 0: one row per track."),
     sr: int = typer.Option(22050, "--sr", help="Analysis sample rate in Hz."),
     strict: bool = typer.Option(False, "--strict", help="Exit non-zero if any file was skipped."),
@@ -59,11 +74,27 @@ def extract(
 ) -> None:
     """Turn a folder of audio into a feature CSV (one row per segment), resumably."""
     with user_errors():
+        from genre.data import load_dataset
+        from genre.errors import ParameterError
         from genre.features.config import FeatureConfig
         from genre.features.extract import extract_to_csv
 
         config = FeatureConfig(sr=sr, segment_seconds=segment_seconds)
-        report = extract_to_csv(source, output, config=config, jobs=jobs, progress=True, overwrite=overwrite)
+        if dask and scheduler:
+            raise ParameterError("--dask starts a local cluster, --scheduler uses a running one: give one of them")
+        fma = {k: v for k, v in {"metadata": fma_metadata, "subset": fma_subset}.items() if v is not None}
+        if fma and not source.startswith("fma:"):
+            raise ParameterError("--fma-metadata and --fma-subset apply only to an fma:FOLDER source")
+        dataset = load_dataset(source, **fma)
+        executor = None
+        if dask or scheduler:
+            from genre.features.executors import DaskExecutor
+
+            executor = DaskExecutor(scheduler=scheduler, n_workers=jobs)
+        with executor or contextlib.nullcontext():  # shuts down a cluster it started, even on Ctrl-C
+            report = extract_to_csv(
+                dataset, output, config=config, jobs=jobs, executor=executor, progress=True, overwrite=overwrite
+            )
         _print_extract_report(report)
         if report.n_extracted == 0 or (strict and report.skipped):
             raise typer.Exit(code=1)
@@ -89,22 +120,34 @@ def _split_names(values: list[str] | None) -> list[str]:
 
 @app.command()
 def benchmark(
-    features: Path = typer.Argument(..., help="Feature CSV: 'genre extract' output or an external table (e.g. GTZAN's)."),
+    features: list[Path] = typer.Argument(
+        ...,
+        help="Feature CSVs of the same tracks ('genre extract' output, musicnn embeddings, an external table), "
+        "or one folder of audio: its features are extracted into OUTPUT/features first.",
+    ),
     models: str = typer.Option("dense,svm,xgboost", "--models", "-m", help="Comma-separated model names."),
     folds: int = typer.Option(5, "--folds", "-k", help="Cross-validation folds."),
     repeats: int = typer.Option(1, "--repeats", help="Repeat the k-fold with new shuffles."),
-    group_col: Optional[str] = typer.Option(None, "--group-col", help="Column of groups (artists) kept on one side of every split."),
+    group_col: Optional[str] = typer.Option(
+        None, "--group-col", help="Column of groups (artists) kept on one side of every split."
+    ),
     no_groups: bool = typer.Option(False, "--no-groups", help="Ignore the table's group column."),
-    train_list: Optional[list[Path]] = typer.Option(None, "--train-list", help="List file of training tracks (repeatable)."),
-    test_list: Optional[Path] = typer.Option(None, "--test-list", help="List file of test tracks: a fixed partition instead of CV."),
+    train_list: Optional[list[Path]] = typer.Option(
+        None, "--train-list", help="List file of training tracks (repeatable)."
+    ),
+    test_list: Optional[Path] = typer.Option(
+        None, "--test-list", help="List file of test tracks: a fixed partition instead of CV."
+    ),
     label_col: Optional[str] = typer.Option(None, "--label-col", help="Label column (default: detected)."),
     id_col: Optional[str] = typer.Option(None, "--id-col", help="File/track id column (default: detected)."),
-    drop: Optional[list[str]] = typer.Option(None, "--drop", help="Columns to leave out of the features (repeatable, or comma-separated)."),
+    drop: Optional[list[str]] = typer.Option(
+        None, "--drop", help="Columns to leave out of the features (repeatable, or comma-separated)."
+    ),
     jobs: int = typer.Option(-1, "--jobs", "-j", help="Parallel folds / model threads (-1: all cores)."),
     seed: int = typer.Option(0, "--seed", help="Seed of splits and models."),
     output: Path = typer.Option(Path("reports/benchmark"), "--output", "-o", help="Report folder."),
 ) -> None:
-    """Cross-validate models on a feature table, track-level and leakage-free, and write a report."""
+    """Cross-validate models on feature tables (or audio), track-level and leakage-free, and write a report."""
     with user_errors():
         from genre.evaluation import benchmark as run_benchmark
 
@@ -113,7 +156,7 @@ def benchmark(
             drop, jobs, seed, output,
         )  # fmt: skip
         results, files = run_benchmark(
-            features,
+            list(features),
             output_dir=output,
             models=_split_names([models]),
             folds=folds,
@@ -153,7 +196,7 @@ def _benchmark_command(features, models, folds, repeats, group_col, no_groups, t
     """The command line as the user could retype it (recorded in the report)."""
     import shlex
 
-    words = ["genre", "benchmark", str(features), "--models", models, "--folds", str(folds)]
+    words = ["genre", "benchmark", *map(str, features), "--models", models, "--folds", str(folds)]
     if repeats != 1:
         words += ["--repeats", str(repeats)]
     for flag, value in (("--group-col", group_col), ("--label-col", label_col), ("--id-col", id_col)):
@@ -192,12 +235,12 @@ def _print_results(results, files) -> None:
         index = columns.index("input")
         columns.pop(index)
         rows = [row[:index] + row[index + 1 :] for row in rows]
-    # Short headers, percentages without "%", so the table fits an 80-column terminal.
-    short = {"accuracy ± std": "acc ± sd", "95 % CI": "95% CI", "balanced acc": "bal acc",
-             "macro-F1": "macro F1", "predict s": "pred s"}  # fmt: skip
+    # Fewer, shorter columns and no "%" so the table fits an 80-column terminal (the report has them all).
+    keep = [i for i, c in enumerate(columns) if c not in ("balanced acc", "predict s")]
+    short = {"accuracy ± std": "accuracy ± sd", "95 % CI": "95% CI", "macro-F1": "macro F1"}
     title += " (scores in %)"
-    columns = [short.get(c, c) for c in columns]
-    rows = [[cell.replace(" %", "") for cell in row] for row in rows]
+    columns = [short.get(columns[i], columns[i]) for i in keep]
+    rows = [[row[i].replace(" %", "") for i in keep] for row in rows]
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
     for column, numeric in zip(columns, numeric_columns(rows)):
         # Numbers and model names never wrap; only a long input description may.
@@ -216,6 +259,91 @@ def _print_results(results, files) -> None:
             out.print(f"[yellow]{item['path']}[/]: {item['n_unmatched']} of {item['n_lines']} lines match no track "
                       f"(e.g. {', '.join(item['unmatched'][:3])})", highlight=False)  # fmt: skip
     out.print(f"report: {files.html}  {files.markdown}  {files.json}", highlight=False)
+
+
+# -- train / predict ---------------------------------------------------------------------------
+@app.command()
+def train(
+    features: Path = typer.Argument(..., help="Feature CSV: 'genre extract' output or an external table."),
+    model: str = typer.Option("dense", "--model", "-m", help="Model name (dense, svm, xgboost, ensemble, ...)."),
+    output: Path = typer.Option(Path("reports/model.genre"), "--output", "-o", help="Model file to write."),
+    label_col: Optional[str] = typer.Option(None, "--label-col", help="Label column (default: detected)."),
+    id_col: Optional[str] = typer.Option(None, "--id-col", help="File/track id column (default: detected)."),
+    drop: Optional[list[str]] = typer.Option(
+        None, "--drop", help="Columns to leave out of the features (repeatable, or comma-separated)."
+    ),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Threads/processes the model may use (-1: all cores)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the model."),
+) -> None:
+    """Fit one model on every row of a feature table and save it as a safe model file."""
+    with user_errors():
+        from genre.classifiers.training import train_model
+        from genre.features.executors import resolve_jobs
+
+        result = train_model(
+            features, model=model, output=output, label_col=label_col, id_col=id_col,
+            drop=_split_names(drop), random_state=seed, n_jobs=resolve_jobs(jobs),
+        )  # fmt: skip
+        details = ", ".join(f"{key} {value}" for key, value in result.details.items())
+        out.print(
+            f"trained {result.model_name} on {result.n_rows} rows ({result.n_tracks} tracks, {result.n_features} "
+            f"features, {len(result.labels)} classes) in {result.fit_seconds:.1f} s"
+            + (f" ({details})" if details else "") + f" -> {result.output}",
+            highlight=False,
+        )  # fmt: skip
+        if not result.can_predict_audio:
+            out.print(
+                "[yellow]note:[/] the table has no genre feature configuration, so this model can predict "
+                "from feature tables with the same columns but not from audio files",
+                highlight=False,
+            )
+
+
+@app.command()
+def predict(
+    model: Path = typer.Argument(..., help="Model file written by 'genre train'."),
+    inputs: list[Path] = typer.Argument(..., help="Audio files or folders of audio (or one feature CSV)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the predictions to this CSV."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Parallel feature-extraction processes (-1: all cores)."),
+) -> None:
+    """Predict the genre of audio files (one answer per file: mean of its segments' probabilities)."""
+    with user_errors():
+        from genre.classifiers.prediction import predict_files, predict_table
+
+        if len(inputs) == 1 and inputs[0].suffix.lower() in (".csv", ".tsv") and inputs[0].is_file():
+            predictions = predict_table(model, inputs[0])
+        else:
+            predictions = predict_files(model, inputs, jobs=jobs)
+        _print_predictions(predictions)
+        if output is not None:
+            from genre.atomic import atomic_open
+
+            with atomic_open(output, "w", encoding="utf-8", newline="") as handle:
+                predictions.to_csv(handle, index=False, float_format="%.6g")
+            out.print(f"predictions -> {output}", highlight=False)
+        if predictions.empty:
+            raise typer.Exit(code=1)
+
+
+def _print_predictions(predictions) -> None:
+    from rich import box
+    from rich.table import Table
+
+    for path, reason in predictions.attrs.get("skipped", []):
+        console.print(f"[yellow]skipped[/] {path}: {reason}", highlight=False)
+    table = Table(box=box.SIMPLE_HEAD)
+    table.add_column("path", overflow="fold")
+    table.add_column("genre")
+    table.add_column("probability", justify="right")
+    table.add_column("runner-up", justify="left")
+    prob_columns = [c for c in predictions.columns if c.startswith("prob_")]
+    for _, row in predictions.iterrows():
+        ranked = sorted(prob_columns, key=lambda c: row[c], reverse=True)
+        runner = f"{ranked[1][5:]} {row[ranked[1]]:.0%}" if len(ranked) > 1 else ""
+        table.add_row(str(row["path"]), str(row["genre"]), f"{row['probability']:.0%}", runner)
+    out.print(table)
+    n_skipped = len(predictions.attrs.get("skipped", []))
+    out.print(f"{len(predictions)} predicted, {n_skipped} skipped", highlight=False)
 
 
 def main() -> None:  # console-script entry point

@@ -1,0 +1,19 @@
+"""Models as scikit-learn estimators, the registry that names them, and safe model files.
+
+Importing this package is cheap: TensorFlow and XGBoost load only when a model that
+needs them is fitted or read.
+"""
+
+from genre.classifiers.persistence import LoadedModel, load_model, save_model
+from genre.classifiers.registry import ModelSpec, available_models, get_spec, make_model, register
+
+__all__ = [
+    "LoadedModel",
+    "ModelSpec",
+    "available_models",
+    "get_spec",
+    "load_model",
+    "make_model",
+    "register",
+    "save_model",
+]

@@ -2,37 +2,62 @@
 
 - :mod:`genre.data.folder`: ``ROOT/<label>/**/<file>`` (GTZAN's layout);
 - :mod:`genre.data.manifest`: a CSV ``path,label[,group]``;
-- :mod:`genre.data.synthetic`: the built-in, generated smoke-test corpus.
+- :mod:`genre.data.synthetic`: the built-in, generated smoke-test corpus;
+- :mod:`genre.data.fma`: the Free Music Archive (``fma:<audio folder>``).
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
+from typing import Any, Callable
 
+from genre.data.fma import load_fma, open_fma
 from genre.data.folder import load_folder
 from genre.data.manifest import load_manifest
 from genre.data.tracks import Dataset, Track
-from genre.errors import DataError
+from genre.errors import DataError, ParameterError
 
 #: Name of the built-in default source.
 SYNTHETIC = "synthetic"
 
+#: Layouts named by a prefix, ``"<scheme>:<location>"``: scheme -> ``loader(location, **options)``.
+SCHEMES: dict[str, Callable[..., Dataset]] = {"fma": open_fma}
 
-def load_dataset(source: str | os.PathLike | None = None) -> Dataset:
+
+def load_dataset(source: str | os.PathLike | None = None, **options: Any) -> Dataset:
     """Resolve a source into tracks.
 
     Parameters
     ----------
-    source : path-like, "synthetic" or None
-        A folder-per-label tree, a manifest CSV, or ``"synthetic"`` / ``None`` for the
-        built-in synthetic corpus (generated on first use, see :mod:`genre.data.synthetic`).
+    source : path-like, "<scheme>:<location>", "synthetic" or None
+        A folder-per-label tree, a manifest CSV, a layout named by a scheme of
+        :data:`SCHEMES` (``fma:/data/fma_small``, see :func:`genre.data.fma.open_fma`),
+        or ``"synthetic"`` / ``None`` for the built-in synthetic corpus (generated on
+        first use, see :mod:`genre.data.synthetic`).
+    **options
+        Keyword arguments of a scheme's loader (``fma:`` takes ``metadata`` and ``subset``).
 
     Raises
     ------
     DataError
         The source does not exist or holds no usable tracks.
+    ParameterError
+        ``options`` given for a source that takes none, or unknown to its loader.
     """
+    scheme, colon, location = str(source).partition(":") if source is not None else ("", "", "")
+    if colon and scheme in SCHEMES:
+        loader = SCHEMES[scheme]
+        try:
+            inspect.signature(loader).bind(location, **options)
+        except TypeError as exc:  # an option this loader does not take
+            raise ParameterError(f"{source}: {exc}") from None
+        return loader(location, **options)
+    if options:
+        raise ParameterError(
+            f"{', '.join(options)}: options only apply to a {' / '.join(s + ':' for s in SCHEMES)} source, not {source}"
+        )
     if source is None or str(source) == SYNTHETIC:
         from genre.data.synthetic import ensure_synthetic_corpus
 
@@ -47,4 +72,4 @@ def load_dataset(source: str | os.PathLike | None = None) -> Dataset:
     raise DataError(f"{path}: no such folder or file")
 
 
-__all__ = ["Dataset", "Track", "load_dataset", "load_folder", "load_manifest", "SYNTHETIC"]
+__all__ = ["Dataset", "Track", "load_dataset", "load_fma", "load_folder", "load_manifest", "SCHEMES", "SYNTHETIC"]

@@ -61,6 +61,22 @@ class LocalExecutor:
         yield from parallel(delayed(func)(item) for item in items)
 
 
+#: Dask settings for a local cluster started by :class:`DaskExecutor` (and advice for a remote one).
+#:
+#: - Dask sets ``MALLOC_TRIM_THRESHOLD_`` in its workers, which also turns off glibc's
+#:   adaptive mmap threshold: every STFT-sized array is then mapped and unmapped afresh,
+#:   and extraction runs about 1.4x slower. Unset (None), workers allocate as a plain
+#:   Python process does.
+#: - The scheduler and the client keep their last ``low-level-log-length`` (1,000)
+#:   messages for debugging, each task's arguments included: with the scheduler in this
+#:   process, that is the tracks of 1,000 tasks, and memory grew with the number of files
+#:   until the log was full. 50 messages keep it flat from the start.
+CLUSTER_CONFIG: dict[str, Any] = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    "distributed.admin.low-level-log-length": 50,
+}
+
+
 @dataclass(frozen=True)
 class TaskFailure:
     """What an executor yields for an item whose task could not be run to the end.
@@ -88,14 +104,19 @@ class DaskExecutor:
     cluster reached through ``scheduler`` is left running. Workers need ``genre`` and its
     dependencies importable, at the same versions as here.
 
-    At most ``window_per_thread`` tasks per worker thread are in flight at a time, so the
-    memory of this (coordinating) process does not grow with the number of items; the
-    window follows the cluster's thread count as workers come and go.
+    At most ``window_per_thread`` tasks (of at most ``max_batch_size`` items each) per
+    worker thread are in flight at a time, so the memory of this (coordinating) process
+    does not grow with the number of items; the window follows the cluster's thread
+    count as workers come and go.
 
     A task whose worker dies is rerun elsewhere by the scheduler, up to its
     ``distributed.scheduler.allowed-failures`` times (``allowed_failures`` for a local
     cluster); a task that raises is rerun ``retries`` times. A task that still fails is
     yielded as a :class:`TaskFailure` rather than raised.
+
+    Workers of a cluster started elsewhere should run with :data:`CLUSTER_CONFIG` (in the
+    Dask config of the machine that starts them, e.g. ``MALLOC_TRIM_THRESHOLD_: null``
+    under ``distributed.nanny.pre-spawn-environ``), or extract about 1.4x slower.
 
     Parameters
     ----------
@@ -111,6 +132,16 @@ class DaskExecutor:
     window_per_thread : int
         Tasks in flight per worker thread (>= 1): enough to hide the round trip to the
         scheduler without holding many results here.
+    batch_size : int or None
+        Items per task; ``None`` adapts it so that a task computes for about
+        ``task_seconds``. Every task costs the scheduler and this process a few
+        milliseconds, as much as extracting a short clip: batching short items keeps that
+        overhead small, while long items (a 30 s track) still go one per task.
+    task_seconds : float
+        Target compute time of one task in s, when ``batch_size`` is ``None``.
+    max_batch_size : int
+        Largest adaptive batch; at most ``window_per_thread * threads * max_batch_size``
+        items are in flight.
     retries : int
         Reruns of a task that raised (>= 0).
     allowed_failures : int or None
@@ -127,6 +158,9 @@ class DaskExecutor:
         n_workers: int | None = None,
         threads_per_worker: int = 1,
         window_per_thread: int = 2,
+        batch_size: int | None = None,
+        task_seconds: float = 0.25,
+        max_batch_size: int = 32,
         retries: int = 2,
         allowed_failures: int | None = None,
         connect_timeout: float = 30.0,
@@ -139,10 +173,17 @@ class DaskExecutor:
             raise ParameterError(f"window_per_thread={window_per_thread}: must be >= 1")
         if retries < 0:
             raise ParameterError(f"retries={retries}: must be >= 0")
+        if batch_size is not None and batch_size < 1:
+            raise ParameterError(f"batch_size={batch_size}: must be >= 1, or None to adapt")
+        if not task_seconds > 0 or max_batch_size < 1:
+            raise ParameterError(f"task_seconds={task_seconds}, max_batch_size={max_batch_size}: must be > 0 and >= 1")
         self.scheduler = scheduler
         self.n_workers = None if scheduler else resolve_jobs(-1 if n_workers is None else n_workers)
         self.threads_per_worker = threads_per_worker
         self.window_per_thread = window_per_thread
+        self.batch_size = batch_size
+        self.task_seconds = task_seconds
+        self.max_batch_size = max_batch_size
         self.retries = retries
         self.allowed_failures = allowed_failures
         self.connect_timeout = connect_timeout
@@ -178,22 +219,34 @@ class DaskExecutor:
             ) from None
         if self.scheduler:
             try:
+                # Checked first: a Client that fails on a malformed address lingers and
+                # complains at exit.
+                distributed.comm.get_address_host_port(self.scheduler)
+            except ValueError as exc:
+                raise ParameterError(f"{self.scheduler}: not a scheduler address tcp://HOST:PORT ({exc})") from None
+            try:
                 # Not the default client: the caller's own Dask work must not land here.
                 return distributed.Client(self.scheduler, timeout=self.connect_timeout, set_as_default=False)
             except (OSError, ValueError, TypeError) as exc:
                 raise ParameterError(f"{self.scheduler}: cannot reach the Dask scheduler ({exc})") from None
         import logging
 
-        scheduler_kwargs = {} if self.allowed_failures is None else {"allowed_failures": self.allowed_failures}
-        self._cluster = distributed.LocalCluster(
-            n_workers=self.n_workers,
-            threads_per_worker=self.threads_per_worker,
-            processes=True,
-            dashboard_address=None,  # no web server nobody asked for, no port clash
-            silence_logs=logging.ERROR,
-            scheduler_kwargs=scheduler_kwargs,
-        )
-        return distributed.Client(self._cluster, set_as_default=False)
+        import dask
+
+        # The scheduler always serves HTTP (health checks); on a free local port, not on
+        # 8787, which another cluster may hold.
+        scheduler_kwargs: dict[str, Any] = {"dashboard": False, "dashboard_address": "127.0.0.1:0"}
+        if self.allowed_failures is not None:
+            scheduler_kwargs["allowed_failures"] = self.allowed_failures
+        with dask.config.set(CLUSTER_CONFIG):  # read as the scheduler, nannies and client start
+            self._cluster = distributed.LocalCluster(
+                n_workers=self.n_workers,
+                threads_per_worker=self.threads_per_worker,
+                processes=True,
+                silence_logs=logging.ERROR,
+                scheduler_kwargs=scheduler_kwargs,
+            )
+            return distributed.Client(self._cluster, set_as_default=False)
 
     def close(self) -> None:
         """Disconnect, and shut down the local cluster if this object started one."""
@@ -219,44 +272,72 @@ class DaskExecutor:
     def map_unordered(self, func: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
         """Run ``func(item)`` on the cluster; yield results (or :class:`TaskFailure`) as they finish.
 
+        Items travel in batches (see ``batch_size``); a batch that fails is split and its
+        items are run one by one, so that only the item at fault is reported as failed.
         Closing the generator early (e.g. Ctrl-C in the consumer) cancels the tasks in flight.
         """
         import time
+        from collections import deque
+        from itertools import islice
 
         from distributed import as_completed
 
         client = self.client
         todo = iter(items)
-        in_flight: dict[Any, Any] = {}  # future -> its item, to report a failure by item
+        alone: deque[Any] = deque()  # items of failed batches, to rerun one per task
+        in_flight: dict[Any, list[Any]] = {}  # future -> its batch, to report a failure by item
         # Results come back with the completion notice (gathered on the client's event
         # loop), so the consumer never waits on a second round trip per task.
         done = as_completed(loop=client.loop, with_results=True, raise_errors=False)
         window, checked = self._window(client), time.monotonic()
+        # Auto: single items until the first results tell how long one takes.
+        size = self.batch_size or 1
+        item_seconds: float | None = None  # running mean of compute time per item
 
         def fill() -> None:
-            for item in todo:
-                future = client.submit(func, item, pure=False, retries=self.retries)
-                in_flight[future] = item
+            while len(in_flight) < window:
+                batch = [alone.popleft()] if alone else list(islice(todo, size))
+                if not batch:
+                    return
+                future = client.submit(_run_batch, func, batch, pure=False, retries=self.retries)
+                in_flight[future] = batch
                 done.add(future)
-                if len(in_flight) >= window:
-                    break
 
         try:
             fill()
             for future, result in done:
-                item = in_flight.pop(future)
+                batch = in_flight.pop(future)
                 status = future.status
                 del future  # release the task's result on the cluster now
-                if status != "finished":
-                    result = TaskFailure(item, _failure_reason(result))
+                results: list[Any]
+                if status == "finished":
+                    results, seconds = result
+                    if self.batch_size is None:
+                        per_item = seconds / len(batch)
+                        item_seconds = per_item if item_seconds is None else 0.8 * item_seconds + 0.2 * per_item
+                        size = int(min(self.max_batch_size, max(1.0, self.task_seconds / max(item_seconds, 1e-6))))
+                elif len(batch) > 1:
+                    alone.extend(batch)  # which item failed? each gets its own task
+                    results = []
+                else:
+                    results = [TaskFailure(batch[0], _failure_reason(result))]
                 if time.monotonic() - checked > 5.0:  # workers may have joined or left
                     window, checked = self._window(client), time.monotonic()
                 fill()  # refill before handing over, so workers stay busy meanwhile
-                yield result
+                yield from results
         finally:
             if in_flight:
                 client.cancel(list(in_flight))
                 in_flight.clear()
+
+
+def _run_batch(func: Callable[[Any], Any], batch: list[Any]) -> tuple[list[Any], float]:
+    """Worker side of :meth:`DaskExecutor.map_unordered`: results of a batch, and its compute time in s."""
+    import time
+
+    started = time.perf_counter()
+    results = [func(item) for item in batch]
+    return results, time.perf_counter() - started
 
 
 def _failure_reason(result: Any) -> str:

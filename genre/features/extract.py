@@ -32,6 +32,7 @@ from genre.errors import AudioError, GenreError, ParameterError
 from genre.features.config import ID_COLUMNS, FeatureConfig
 from genre.features.executors import Executor, LocalExecutor, TaskFailure
 from genre.features.handcrafted import ClipFeatures, HandcraftedExtractor
+from genre.progress import progress_bar
 
 TABLE_FORMAT = "genre-features/1"
 
@@ -218,28 +219,6 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def _progress_bar(enabled: bool):
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        disable=not enabled,
-        transient=False,
-    )
-
-
 def side_paths(output: str | os.PathLike) -> tuple[Path, Path]:
     """Paths of the JSON sidecar and the skipped-files CSV that accompany ``output``."""
     output = Path(output)
@@ -302,7 +281,7 @@ def extract_to_csv(
     n_resumed = len(journal.entries)
     todo = [(i, t, extractor) for i, t in enumerate(dataset.tracks) if i not in journal.entries]
     try:
-        with _progress_bar(progress) as bar:
+        with progress_bar(enabled=progress) as bar:
             task = bar.add_task(f"extracting ({executor.description})", total=len(dataset.tracks), completed=n_resumed)
             for block in executor.map_unordered(_extract_block, todo):
                 if isinstance(block, TaskFailure):  # e.g. a file that crashed every worker it ran on

@@ -1,0 +1,447 @@
+"""A compact mel-spectrogram CNN (Keras 3) trained inside each fold, as a classifier or an embedding.
+
+Unlike the other models, its rows are not feature vectors: ``X`` is a DataFrame of
+segment ids (at least ``path`` and ``start`` in seconds, as in the id columns of the
+tables ``genre extract`` writes), and the network reads the log-mel patch of each
+row from :mod:`genre.features.melpatches`. Because the network is an ordinary
+scikit-learn estimator, cross-validation fits it on the training fold only: no test
+track shapes its weights, its input normalisation or its early stopping.
+
+Three registered models use it:
+
+* ``cnn``: the network's own softmax, one probability vector per 3 s segment (the
+  benchmark averages a track's segments);
+* ``cnn-svm`` / ``cnn-xgboost``: :class:`MelCNNEmbedding` (the network fitted on the
+  training fold, its penultimate layer as features) followed by exactly what the
+  ``svm`` / ``xgboost`` specs build.
+
+TensorFlow is imported on the first fit, never on import.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from genre.classifiers.registry import ModelSpec, make_model, register
+from genre.errors import ParameterError
+
+__all__ = ["MelCNNClassifier", "MelCNNEmbedding", "segment_ids"]
+
+#: Columns of X the network needs: the audio file and the segment start in seconds.
+SEGMENT_COLUMNS: tuple[str, ...] = ("path", "start")
+#: Patches per forward pass at prediction time (bounds memory: 256 x 128 x 130 floats = 17 MB).
+_PREDICT_BATCH = 256
+
+
+def segment_ids(X: Any) -> tuple[list[str], np.ndarray, np.ndarray | None]:
+    """Audio path, start (s) and track of each row of a segment-id DataFrame.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        Rows naming segments: columns ``path`` and ``start`` (seconds); ``track`` is
+        optional and, when present, keeps a track's segments on one side of the
+        network's inner validation split.
+
+    Returns
+    -------
+    paths : list of str
+    starts : np.ndarray of float, seconds
+    tracks : np.ndarray of str or None
+
+    Raises
+    ------
+    genre.errors.ParameterError
+        ``X`` is not a DataFrame with those columns (e.g. a numeric feature matrix).
+    """
+    if not isinstance(X, pd.DataFrame) or not set(SEGMENT_COLUMNS) <= set(X.columns):
+        got = f"columns {list(X.columns)[:8]}" if isinstance(X, pd.DataFrame) else type(X).__name__
+        raise ParameterError(
+            f"the mel-spectrogram CNN reads segment ids (a DataFrame with columns "
+            f"{', '.join(SEGMENT_COLUMNS)}), got {got}"
+        )
+    starts = pd.to_numeric(X["start"], errors="coerce").to_numpy(dtype=np.float64)
+    if np.isnan(starts).any():
+        raise ParameterError("column 'start' must hold segment starts in seconds (numbers)")
+    tracks = X["track"].astype(str).to_numpy() if "track" in X.columns else None
+    return X["path"].astype(str).tolist(), starts, tracks
+
+
+def _inner_split(codes: np.ndarray, groups: np.ndarray | None, *, fraction: float, seed: int):
+    """Training and early-stopping rows, stratified, whole tracks held out; ``None`` when too few."""
+    import warnings
+
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedShuffleSplit
+
+    counts = np.bincount(codes)
+    n_val = int(round(fraction * len(codes)))
+    if not fraction or n_val < len(counts) or counts.min() < 2:
+        return np.arange(len(codes)), None
+    if groups is None:
+        splitter = StratifiedShuffleSplit(1, test_size=n_val, random_state=seed)
+        return next(splitter.split(np.zeros(len(codes)), codes))
+    n_splits = max(2, int(round(1 / fraction)))
+    if len(np.unique(groups)) < n_splits:
+        return np.arange(len(codes)), None
+    splitter = StratifiedGroupKFold(n_splits, shuffle=True, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "least populated class has only ... members"
+        return next(splitter.split(np.zeros(len(codes)), codes, groups))
+
+
+class _FittedNetworks:
+    """The last few trained networks of this process, by what determined them.
+
+    ``cnn``, ``cnn-svm`` and ``cnn-xgboost`` in one benchmark train the very same
+    network on the same fold (same rows, labels, parameters and seed). Training is the
+    dominant cost, so a later fit with an identical key takes the finished network
+    instead of repeating the work: the result is what a refit would give, and
+    nothing outside the training rows enters the key.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: dict[str, tuple] = {}
+
+    def get(self, key: str):
+        return self._items.get(key)
+
+    def put(self, key: str, value: tuple) -> None:
+        self._items[key] = value
+        while len(self._items) > self.size:
+            self._items.pop(next(iter(self._items)))
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+_FITTED = _FittedNetworks(8)
+
+
+def _training_key(estimator: "_MelCNNBase", paths, starts, y, groups) -> str:
+    """Hash of the network parameters and the training rows (paths, starts, labels, groups)."""
+    import hashlib
+    import json
+
+    params = {k: v for k, v in estimator.get_params(deep=False).items() if k != "verbose"}
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode())
+    digest.update("\0".join(paths).encode())
+    digest.update(np.ascontiguousarray(starts, dtype=np.float64).tobytes())
+    digest.update("\0".join(map(str, y)).encode())
+    digest.update(b"" if groups is None else "\0".join(map(str, groups)).encode())
+    return digest.hexdigest()
+
+
+class _MelCNNBase(BaseEstimator):
+    """Parameters, network and training shared by the classifier and the embedding.
+
+    Parameters
+    ----------
+    filters : sequence of int
+        Filters of each 3x3 convolution block (batch norm, ReLU, max pooling).
+    dense_units : int
+        Width of the penultimate (embedding) layer.
+    dropout : float
+        Dropout rate before the embedding and before the output layer.
+    learning_rate : float
+        Adam step size.
+    batch_size : int
+        Patches per gradient step.
+    max_epochs : int
+        Upper bound on training epochs.
+    patience : int
+        Epochs without improvement of the inner validation loss before stopping
+        (the best weights are restored).
+    validation_fraction : float
+        Share of the training tracks held out for early stopping; 0 trains max_epochs.
+    sr : int
+        Sample rate in Hz of the analysis.
+    n_fft, hop_length : int
+        STFT frame and hop in samples.
+    n_mels : int
+        Mel bands.
+    patch_frames : int
+        Frames per patch (130 x 512 samples at 22050 Hz = 3.0 s).
+    random_state : int
+        Seed of weights, shuffling, dropout and the inner split.
+    verbose : int
+        Print one line per epoch when non-zero.
+    """
+
+    def __init__(
+        self,
+        *,
+        filters: Sequence[int] = (8, 16, 32, 64),
+        dense_units: int = 64,
+        dropout: float = 0.3,
+        learning_rate: float = 1e-3,
+        batch_size: int = 32,
+        max_epochs: int = 20,
+        patience: int = 4,
+        validation_fraction: float = 0.15,
+        sr: int = 22050,
+        n_fft: int = 2048,
+        hop_length: int = 512,
+        n_mels: int = 128,
+        patch_frames: int = 130,
+        random_state: int = 0,
+        verbose: int = 0,
+    ) -> None:
+        self.filters = filters
+        self.dense_units = dense_units
+        self.dropout = dropout
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.sr = sr
+        self.n_fft = n_fft
+        self.hop_length = hop_length
+        self.n_mels = n_mels
+        self.patch_frames = patch_frames
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- inputs -------------------------------------------------------------------------
+    def _mel_config(self):
+        from genre.features.melpatches import MelConfig
+
+        return MelConfig(
+            sr=int(self.sr), n_fft=int(self.n_fft), hop_length=int(self.hop_length),
+            n_mels=int(self.n_mels), patch_frames=int(self.patch_frames),
+        )  # fmt: skip
+
+    def _patches(self, X) -> np.ndarray:
+        """Normalised patches of the rows of ``X``, shape (n, n_mels, patch_frames, 1)."""
+        from genre.features.melpatches import fetch_patches
+
+        paths, starts, _ = segment_ids(X)
+        patches = fetch_patches(paths, starts, config=self._mel_config())
+        # Per-band statistics of the training patches: a fixed, fold-local normalisation.
+        patches -= self.band_mean_[None, :, None]
+        patches /= self.band_std_[None, :, None]
+        return patches[..., None]
+
+    # -- network ------------------------------------------------------------------------
+    def _build_network(self, n_classes: int):
+        from genre.classifiers.dense import _keras
+
+        keras = _keras()
+        layers = keras.layers
+        inputs = keras.Input(shape=(int(self.n_mels), int(self.patch_frames), 1))
+        x = inputs
+        for i, width in enumerate(self.filters):
+            x = layers.Conv2D(int(width), 3, padding="same", use_bias=False)(x)
+            # Momentum 0.9, not Keras' 0.99: a fold trains for only a few hundred steps, and
+            # slower moving averages leave inference statistics far from the training ones.
+            x = layers.BatchNormalization(momentum=0.9)(x)
+            x = layers.Activation("relu")(x)
+            if i < len(self.filters) - 1:
+                # The first pooling halves frequency twice as fast: 128 bands carry more
+                # redundancy than 130 frames, and it quarters the cost of every later block.
+                x = layers.MaxPooling2D((4, 2) if i == 0 else (2, 2))(x)
+        # Mean and max over time-frequency: how much and how strongly each pattern occurs.
+        x = layers.Concatenate()([layers.GlobalAveragePooling2D()(x), layers.GlobalMaxPooling2D()(x)])
+        x = layers.Dropout(float(self.dropout))(x)
+        x = layers.Dense(int(self.dense_units), activation="relu", name="embedding")(x)
+        x = layers.Dropout(float(self.dropout))(x)
+        outputs = layers.Dense(n_classes, activation="softmax")(x)
+        return keras.Model(inputs, outputs)
+
+    def _fit_network(self, X, y, groups=None) -> None:
+        from sklearn.utils.multiclass import check_classification_targets
+
+        paths, starts, tracks = segment_ids(X)
+        y = np.asarray(y)
+        if len(y) != len(paths):
+            raise ValueError(f"X has {len(paths)} rows but y has {len(y)}")
+        check_classification_targets(y)
+        classes, codes = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(f"only one class in y ({classes[0]!r}); classification needs at least two")
+        groups = np.asarray(groups) if groups is not None else tracks
+        key = _training_key(self, paths, starts, y, groups)
+        fitted = _FITTED.get(key)
+        if fitted is None:
+            fitted = self._train_new(paths, starts, codes, groups, len(classes))
+            _FITTED.put(key, fitted)
+        self.model_, self.band_mean_, self.band_std_, self.history_ = fitted
+        self.classes_ = classes
+        self.n_epochs_ = len(self.history_["loss"])
+        self.n_features_in_ = len(SEGMENT_COLUMNS)
+
+    def _train_new(self, paths, starts, codes, groups, n_classes: int):
+        """Train a new network; returns (network, band mean, band std, history)."""
+        from genre.classifiers.dense import _keras, _train
+        from genre.features.melpatches import fetch_patches
+
+        keras = _keras()
+        keras.utils.set_random_seed(int(self.random_state))
+
+        patches = fetch_patches(paths, starts, config=self._mel_config())
+        band_mean = patches.mean(axis=(0, 2)).astype(np.float32)
+        band_std = (patches.std(axis=(0, 2)) + 1e-3).astype(np.float32)
+        patches -= band_mean[None, :, None]
+        patches /= band_std[None, :, None]
+        patches = patches[..., None]
+
+        train, val = _inner_split(
+            codes, groups, fraction=float(self.validation_fraction), seed=int(self.random_state)
+        )
+        counts = np.bincount(codes[train], minlength=n_classes).astype(np.float64)
+        weights = (len(train) / (len(counts) * np.maximum(counts, 1)))[codes].astype(np.float32)
+        model = self._build_network(n_classes)
+        history = _train(
+            model,
+            patches[train],
+            codes[train],
+            weights[train],
+            validation=None if val is None else (patches[val], codes[val]),
+            learning_rate=float(self.learning_rate),
+            batch_size=int(self.batch_size),
+            max_epochs=int(self.max_epochs),
+            patience=int(self.patience),
+            seed=int(self.random_state),
+            verbose=int(self.verbose),
+        )
+        return model, band_mean, band_std, history
+
+    def _forward(self, X, *, embedding: bool) -> np.ndarray:
+        """Softmax outputs or penultimate-layer activations of the rows of ``X``, in chunks."""
+        check_is_fitted(self, "model_")
+        network = self.model_
+        if embedding:
+            from genre.classifiers.dense import _keras
+
+            keras = _keras()
+            network = keras.Model(self.model_.input, self.model_.get_layer("embedding").output)
+        patches = self._patches(X)
+        width = int(self.dense_units) if embedding else len(self.classes_)
+        chunks = [
+            np.asarray(network(patches[i : i + _PREDICT_BATCH], training=False))
+            for i in range(0, len(patches), _PREDICT_BATCH)
+        ]
+        return np.concatenate(chunks).astype(np.float64) if chunks else np.zeros((0, width))
+
+
+class MelCNNClassifier(ClassifierMixin, _MelCNNBase):
+    """Log-mel CNN as a classifier of 3 s segments (see :class:`_MelCNNBase` for the parameters).
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        Class labels; column ``i`` of :meth:`predict_proba` is ``classes_[i]``.
+    model_ : keras.Model
+        The trained network.
+    band_mean_, band_std_ : ndarray of shape (n_mels,)
+        Per-band normalisation learnt from the training patches.
+    history_ : dict
+        Per-epoch training (and validation) loss.
+    n_epochs_ : int
+        Epochs run before early stopping.
+    """
+
+    def fit(self, X, y, groups=None) -> "MelCNNClassifier":
+        """Train on the patches of the rows of ``X``.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Segment ids (``path``, ``start`` in seconds, optional ``track``).
+        y : array-like of shape (n_rows,)
+            Label of each segment.
+        groups : array-like, optional
+            Track of each row (default: the ``track`` column) for the inner split.
+
+        Returns
+        -------
+        self
+        """
+        self._fit_network(X, y, groups)
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities of each segment, columns in the order of ``classes_``."""
+        proba = self._forward(X, embedding=False)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict(self, X) -> np.ndarray:
+        """Most probable class of each segment."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+class MelCNNEmbedding(TransformerMixin, _MelCNNBase):
+    """The CNN fitted on the labelled rows it is given; ``transform`` returns its penultimate layer.
+
+    In a pipeline, ``fit`` sees only the training fold, so the embedding of a test
+    track is computed by a network that never saw that track. Parameters as in
+    :class:`_MelCNNBase`.
+    """
+
+    def fit(self, X, y, groups=None) -> "MelCNNEmbedding":
+        """Train the network on the rows of ``X`` (segment ids) and their labels ``y``."""
+        self._fit_network(X, y, groups)
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        """Embedding of each segment, shape (n_rows, dense_units)."""
+        return self._forward(X, embedding=True)
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        return np.array([f"cnn_embedding_{i:03d}" for i in range(1, int(self.dense_units) + 1)], dtype=object)
+
+
+# -- registered models -------------------------------------------------------------------------
+def _cnn_options(random_state: int, params: dict[str, Any]) -> dict[str, Any]:
+    options: dict[str, Any] = {"random_state": random_state}
+    options.update(params)
+    return options
+
+
+class _CNNSpecBase(ModelSpec):
+    #: Reads segment ids with readable audio paths, not a feature matrix.
+    input = "audio"
+    parallel_folds = False  # TensorFlow already uses every core
+
+
+@register
+class MelCNNSpec(_CNNSpecBase):
+    name = "cnn"
+    description = "log-mel patches (128 bands, 3 s) -> 4-block CNN (16-64 filters), early-stopped, trained in-fold"
+
+    def build(self, *, random_state: int = 0, n_jobs: int = 1, **params: Any):
+        return MelCNNClassifier(**_cnn_options(random_state, params))
+
+
+class _EmbeddingThen(_CNNSpecBase):
+    """The in-fold CNN embedding followed by the pipeline another registered model builds."""
+
+    head: str = ""
+
+    def build(self, *, random_state: int = 0, n_jobs: int = 1, **params: Any):
+        from sklearn.pipeline import Pipeline
+
+        # Reusing the head's own pipeline keeps its scaling and tuning identical to the
+        # model of the same name on feature tables; CNN parameters go to the embedding.
+        head = make_model(self.head, random_state=random_state, n_jobs=n_jobs)
+        return Pipeline([("embed", MelCNNEmbedding(**_cnn_options(random_state, params))), *head.steps])
+
+
+@register
+class MelCNNSVMSpec(_EmbeddingThen):
+    name = "cnn-svm"
+    head = "svm"
+    description = "in-fold log-mel CNN, penultimate layer (64) -> the svm model (gaussianised, tuned RBF SVM)"
+
+
+@register
+class MelCNNXGBoostSpec(_EmbeddingThen):
+    name = "cnn-xgboost"
+    head = "xgboost"
+    description = "in-fold log-mel CNN, penultimate layer (64) -> the xgboost model"

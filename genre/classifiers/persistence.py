@@ -1,0 +1,407 @@
+"""Model files that are safe to open: no pickle anywhere.
+
+A model file is one zip archive::
+
+    meta.json            format, model name, feature columns, labels, feature config, versions
+    estimator.skops      the scikit-learn object graph (skops format, no pickle)
+    components/0.keras   parts skops cannot store, each in its library's own format:
+    components/1.ubj     Keras models (.keras, loaded with safe_mode=True), XGBoost (UBJSON)
+
+Loading checks every type named in ``estimator.skops`` against an explicit
+allow-list before anything is built, so a crafted file cannot run code. Parts
+that are not scikit-learn objects are moved out of the graph by *component
+handlers*: an estimator class registers, once, which attribute holds such a part
+and how to turn it into bytes and back (see :func:`register_component`). This
+module never tests model names or types in ``if`` chains.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import sys
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from genre.atomic import atomic_open
+from genre.errors import ModelFileError
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "LoadedModel",
+    "save_model",
+    "load_model",
+    "register_component",
+    "trust_types",
+]
+
+#: Identifies a genre model archive in ``meta.json``.
+FORMAT = "genre-model"
+#: Bumped whenever a reader of the previous version could not read new files.
+FORMAT_VERSION = 1
+
+_META = "meta.json"
+_ESTIMATOR = "estimator.skops"
+_MARKER = "genre-component:"
+
+#: Types (besides those registered by our own estimator modules) that a model file may contain.
+#: Everything else named in a file, whatever skops would trust by default, is refused.
+_TRUSTED: set[str] = {
+    # containers and scalars skops records by name
+    "builtins.slice",
+    "builtins.tuple",
+    "builtins.dict",
+    "builtins.list",
+    "collections.OrderedDict",
+    "collections.defaultdict",
+    "numpy.dtype",
+    "numpy.ndarray",
+    "numpy.float32",
+    "numpy.float64",
+    "numpy.int32",
+    "numpy.int64",
+    "numpy.bool_",
+    "numpy.str_",
+    "numpy.random.RandomState",
+    "numpy.random.mtrand.RandomState",
+    "numpy.random._mt19937.MT19937",
+    "numpy.random._pickle.__randomstate_ctor",
+    "numpy.random.bit_generator.__pyx_unpickle_SeedSequence",
+    "numpy.core.multiarray.scalar",
+    "numpy._core.multiarray.scalar",
+    # scikit-learn building blocks used by the registered models
+    "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing._data.StandardScaler",
+    "sklearn.preprocessing._data.QuantileTransformer",
+    "sklearn.preprocessing._label.LabelEncoder",
+    "sklearn.svm._classes.SVC",
+    "sklearn.calibration.CalibratedClassifierCV",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.model_selection._split.StratifiedKFold",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.neighbors._classification.KNeighborsClassifier",
+    "sklearn.neighbors._kd_tree.KDTree",
+    "sklearn.neighbors._ball_tree.BallTree",
+    "sklearn.metrics._dist_metrics.EuclideanDistance64",
+    "sklearn.metrics._dist_metrics.MinkowskiDistance64",
+    "sklearn.ensemble._forest.RandomForestClassifier",
+    "sklearn.tree._classes.DecisionTreeClassifier",
+    "sklearn.tree._tree.Tree",
+    "sklearn.ensemble._voting.VotingClassifier",
+    "sklearn.utils._bunch.Bunch",
+}
+
+
+@dataclass(frozen=True)
+class _Component:
+    owner: type
+    attribute: str
+    suffix: str
+    dump: Callable[[Any], bytes]
+    load: Callable[[bytes], Any]
+
+
+_COMPONENTS: dict[type, _Component] = {}
+
+
+def trust_types(*types: type) -> None:
+    """Allow instances of ``types`` inside model files.
+
+    Only for classes of this package (or a trusted plug-in) whose state is plain
+    data; every estimator class that can appear in a model must be trusted.
+    """
+    for cls in types:
+        _TRUSTED.add(f"{cls.__module__}.{cls.__qualname__}")
+
+
+def register_component(
+    owner: type,
+    attribute: str,
+    *,
+    suffix: str,
+    dump: Callable[[Any], bytes],
+    load: Callable[[bytes], Any],
+) -> None:
+    """Declare that ``owner`` instances keep a non-scikit-learn part in ``attribute``.
+
+    On save the part is taken out of the object graph and written with ``dump``
+    as its own archive member; on load ``load`` rebuilds it from those bytes. The
+    owner class is trusted as well.
+
+    Parameters
+    ----------
+    owner : type
+        Estimator class, e.g. :class:`genre.classifiers.dense.DenseNetClassifier`.
+    attribute : str
+        Fitted attribute that holds the part, e.g. ``"model_"``.
+    suffix : str
+        File suffix of the member (``".keras"``, ``".ubj"``), for people who unzip.
+    dump, load : callable
+        ``dump(part) -> bytes`` and ``load(bytes) -> part``, in the library's own safe format.
+    """
+    _COMPONENTS[owner] = _Component(owner, attribute, suffix, dump, load)
+    trust_types(owner)
+
+
+def _handler(obj: Any) -> _Component | None:
+    for cls in type(obj).__mro__:
+        if cls in _COMPONENTS:
+            return _COMPONENTS[cls]
+    return None
+
+
+def _walk(obj: Any, seen: set[int] | None = None) -> Iterator[Any]:
+    """Yield every estimator-like object reachable from ``obj`` (depth first, once each)."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, (list, tuple)):
+        for item in obj:
+            yield from _walk(item, seen)
+    elif isinstance(obj, dict):
+        for item in obj.values():
+            yield from _walk(item, seen)
+    elif hasattr(obj, "get_params") and hasattr(obj, "__dict__") and not isinstance(obj, type):
+        yield obj
+        handler = _handler(obj)
+        for name, value in vars(obj).items():
+            if handler is None or name != handler.attribute:
+                yield from _walk(value, seen)
+
+
+@dataclass
+class LoadedModel:
+    """A model read from a file, with everything needed to use it correctly.
+
+    Attributes
+    ----------
+    estimator : sklearn.base.BaseEstimator
+        The fitted estimator (``predict``, ``predict_proba``, ``classes_``).
+    model_name : str
+        Registry name of the model (``"dense"``, ``"svm"`` ...).
+    feature_columns : list of str
+        Feature columns, in the order the estimator expects them.
+    labels : list of str
+        Class labels, in the order of the ``predict_proba`` columns.
+    feature_config : dict or None
+        :meth:`genre.features.config.FeatureConfig.to_dict` of the training table,
+        ``None`` when the model was trained on an external table (cannot predict from audio).
+    meta : dict
+        Everything else recorded in ``meta.json`` (versions, creation time, ``extra``).
+    """
+
+    estimator: Any
+    model_name: str
+    feature_columns: list[str]
+    labels: list[str]
+    feature_config: dict | None
+    meta: dict = field(default_factory=dict)
+
+
+def _versions() -> dict[str, str]:
+    import genre
+
+    versions = {"genre": genre.__version__, "python": sys.version.split()[0]}
+    # Only libraries already imported: recording versions must not import TensorFlow.
+    for module in ("numpy", "sklearn", "skops", "keras", "tensorflow", "xgboost"):
+        if module in sys.modules:
+            versions[module] = str(getattr(sys.modules[module], "__version__", "?"))
+    return versions
+
+
+def save_model(
+    path: str | os.PathLike,
+    estimator: Any,
+    *,
+    model_name: str,
+    feature_columns: list[str],
+    labels: list[str],
+    feature_config: dict | None,
+    extra: dict | None = None,
+) -> Path:
+    """Write a fitted estimator and its metadata to one model file, atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Output file (conventionally ``*.genre``); replaced only when complete.
+    estimator : sklearn.base.BaseEstimator
+        Fitted estimator built from the registry.
+    model_name : str
+        Registry name of the model.
+    feature_columns : list of str
+        Feature columns the estimator was trained on, in order.
+    labels : list of str
+        Class labels in the order of ``predict_proba`` columns.
+    feature_config : dict or None
+        Feature configuration of the training table (``None`` for external tables).
+    extra : dict, optional
+        Further JSON-serialisable facts to keep (training summary, scores).
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Raises
+    ------
+    genre.errors.ModelFileError
+        If the estimator holds something that cannot be stored safely.
+    """
+    import skops.io
+
+    path = Path(path)
+    parts: list[tuple[str, bytes]] = []
+    detached: list[tuple[Any, str, Any]] = []
+    try:
+        for owner in _walk(estimator):
+            handler = _handler(owner)
+            if handler is None or not hasattr(owner, handler.attribute):
+                continue
+            member = f"components/{len(parts)}{handler.suffix}"
+            value = getattr(owner, handler.attribute)
+            parts.append((member, handler.dump(value)))
+            # Swap the part for a marker while skops walks the graph; restored below.
+            detached.append((owner, handler.attribute, value))
+            setattr(owner, handler.attribute, _MARKER + member)
+        try:
+            skeleton = skops.io.dumps(estimator)
+        except Exception as exc:  # skops raises plain TypeErrors for unsupported objects
+            raise ModelFileError(f"{path}: cannot store this {type(estimator).__name__} safely: {exc}") from exc
+    finally:
+        for owner, attribute, value in reversed(detached):
+            setattr(owner, attribute, value)
+
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "model_name": model_name,
+        "feature_columns": [str(c) for c in feature_columns],
+        "labels": [str(label) for label in labels],
+        "feature_config": feature_config,
+        "components": [member for member, _ in parts],
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "versions": _versions(),
+        "extra": extra or {},
+    }
+    try:
+        with atomic_open(path, "wb") as handle:
+            with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                archive.writestr(_META, json.dumps(meta, indent=2, default=str))
+                archive.writestr(_ESTIMATOR, skeleton)
+                for member, data in parts:
+                    archive.writestr(member, data)
+    except OSError as exc:
+        raise ModelFileError(f"{path}: cannot write the model file ({exc.strerror or exc})") from None
+    return path
+
+
+def _read_meta(path: Path, archive: zipfile.ZipFile) -> dict:
+    try:
+        meta = json.loads(archive.read(_META).decode("utf-8"))
+    except KeyError:
+        raise ModelFileError(f"{path}: not a genre model file (the archive has no {_META})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{path}: corrupt model file ({_META} is not valid JSON: {exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelFileError(f"{path}: not a genre model file ({_META} does not say format {FORMAT!r})")
+    version = meta.get("format_version")
+    if not isinstance(version, int) or version < 1:
+        raise ModelFileError(f"{path}: corrupt model file (format_version={version!r})")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path}: written by a newer genre (model format {version}, this version reads up to "
+            f"{FORMAT_VERSION}); upgrade genre to use it"
+        )
+    for key in ("model_name", "feature_columns", "labels"):
+        if key not in meta:
+            raise ModelFileError(f"{path}: corrupt model file ({_META} lacks {key!r})")
+    return meta
+
+
+def load_model(path: str | os.PathLike) -> LoadedModel:
+    """Read a model file written by :func:`save_model`, refusing anything unsafe.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Model file.
+
+    Returns
+    -------
+    model : LoadedModel
+
+    Raises
+    ------
+    genre.errors.ModelFileError
+        If the file is missing, not a zip, not ours, from a newer format, corrupt,
+        or names any type outside the allow-list.
+    """
+    import skops.io
+
+    from genre.classifiers.registry import available_models
+
+    available_models()  # imports the built-in model modules, which register their parts
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such model file")
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ModelFileError(f"{path}: not a genre model file (not a zip archive: {exc})") from None
+    with archive:
+        meta = _read_meta(path, archive)
+        try:
+            skeleton = archive.read(_ESTIMATOR)
+            members = {name: archive.read(name) for name in meta.get("components", [])}
+        except KeyError as exc:
+            raise ModelFileError(f"{path}: corrupt model file (missing member {exc})") from None
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            raise ModelFileError(f"{path}: corrupt model file ({exc})") from None
+
+    try:
+        untrusted = skops.io.get_untrusted_types(data=skeleton)
+    except Exception as exc:
+        raise ModelFileError(f"{path}: corrupt model file ({_ESTIMATOR} unreadable: {exc})") from None
+    refused = sorted(set(untrusted) - _TRUSTED)
+    if refused:
+        raise ModelFileError(
+            f"{path}: refused to load: the model file contains types genre does not trust: {', '.join(refused)}"
+        )
+    try:
+        estimator = skops.io.loads(skeleton, trusted=list(untrusted))
+    except Exception as exc:
+        raise ModelFileError(f"{path}: corrupt model file ({_ESTIMATOR}: {exc})") from None
+
+    for owner in _walk(estimator):
+        handler = _handler(owner)
+        value = getattr(owner, handler.attribute, None) if handler else None
+        if not (isinstance(value, str) and value.startswith(_MARKER)):
+            continue
+        member = value[len(_MARKER) :]
+        if member not in members:
+            raise ModelFileError(f"{path}: corrupt model file (component {member} is not listed)")
+        try:
+            setattr(owner, handler.attribute, handler.load(members[member]))
+        except Exception as exc:
+            raise ModelFileError(f"{path}: corrupt model file (cannot read {member}: {exc})") from None
+
+    labels = [str(label) for label in meta["labels"]]
+    classes = getattr(estimator, "classes_", None)
+    if classes is not None and [str(c) for c in classes] != labels:
+        raise ModelFileError(f"{path}: corrupt model file (estimator classes do not match the stored labels)")
+    known = {"model_name", "feature_columns", "labels", "feature_config"}
+    return LoadedModel(
+        estimator=estimator,
+        model_name=str(meta["model_name"]),
+        feature_columns=[str(c) for c in meta["feature_columns"]],
+        labels=labels,
+        feature_config=meta.get("feature_config"),
+        meta={k: v for k, v in meta.items() if k not in known},
+    )
+

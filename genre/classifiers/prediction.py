@@ -1,0 +1,267 @@
+"""Predict genres with a saved model: from audio files (``genre predict``) or a feature table.
+
+A model scores segments; a track's answer is the mean of its segments'
+probabilities (a soft vote), which is steadier than a majority of hard votes
+when a track changes character halfway.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from genre.classifiers.persistence import LoadedModel, load_model
+from genre.errors import AudioError, DataError, ModelFileError, ParameterError
+
+__all__ = ["predict_files", "predict_table", "expand_audio_paths", "aggregate_tracks", "check_table_compatible"]
+
+
+def expand_audio_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """Replace each folder in ``paths`` by the audio files below it (sorted, recursive).
+
+    Parameters
+    ----------
+    paths : iterable of path-like
+        Audio files and/or folders.
+
+    Returns
+    -------
+    files : list of pathlib.Path
+        Files given directly come first-come, duplicates removed. A file that is not
+        audio by its extension is kept: :func:`predict_files` reports it as skipped.
+
+    Raises
+    ------
+    genre.errors.ParameterError
+        A path does not exist, or a folder holds no audio files.
+    """
+    from genre.features.audio import is_audio_path
+
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*") if p.is_file() and is_audio_path(p) and not p.name.startswith(".")
+            )
+            if not found:
+                raise ParameterError(f"{path}: the folder holds no audio files")
+            files.extend(found)
+        elif path.exists():
+            files.append(path)
+        else:
+            raise ParameterError(f"{path}: no such file or folder")
+    return list(dict.fromkeys(files))
+
+
+def aggregate_tracks(ids: Sequence[str], proba: np.ndarray, labels: Sequence[str]) -> pd.DataFrame:
+    """Average segment probabilities per track and pick the most probable genre.
+
+    Parameters
+    ----------
+    ids : sequence of str
+        Track (or path) of each row of ``proba``.
+    proba : ndarray of shape (n_rows, n_labels)
+        Segment probabilities.
+    labels : sequence of str
+        Label of each column.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        One row per track in first-seen order: ``path, genre, probability, prob_<label>...``.
+    """
+    columns = [f"prob_{label}" for label in labels]
+    frame = pd.DataFrame(np.asarray(proba, dtype=float), columns=columns)
+    frame.insert(0, "path", [str(i) for i in ids])
+    mean = frame.groupby("path", sort=False)[columns].mean()
+    best = mean.to_numpy().argmax(axis=1)
+    result = pd.DataFrame(
+        {
+            "path": mean.index.to_numpy(),
+            "genre": np.asarray(list(labels), dtype=object)[best],
+            "probability": mean.to_numpy().max(axis=1),
+        }
+    )
+    return pd.concat([result, mean.reset_index(drop=True)], axis=1)
+
+
+def _audio_config(model: LoadedModel, model_path: Path):
+    from genre.features.config import FeatureConfig
+
+    kind = model.meta.get("extra", {}).get("feature_kind", "handcrafted")
+    if model.feature_config is None or kind != "handcrafted":
+        source = model.meta.get("extra", {}).get("trained_on", "an external table")
+        raise ModelFileError(
+            f"{model_path}: this model was trained on {source} ({kind} features without a genre feature "
+            "configuration), so it cannot compute its inputs from audio; train on a table written by "
+            "`genre extract` to predict from audio files"
+        )
+    try:
+        config = FeatureConfig.from_dict(model.feature_config)
+    except (ParameterError, TypeError) as exc:
+        raise ModelFileError(f"{model_path}: the stored feature configuration is invalid ({exc})") from None
+    missing = [c for c in model.feature_columns if c not in config.feature_columns()]
+    if missing:
+        raise ModelFileError(
+            f"{model_path}: the model's feature columns are not produced by its stored feature "
+            f"configuration (e.g. {missing[:3]}); the file is inconsistent"
+        )
+    return config
+
+
+def _extract_one(task: tuple[str, Any]) -> tuple[str, pd.DataFrame | None, str]:
+    """Worker: feature rows of one file, or the reason it cannot be used (never raises)."""
+    from genre.features.extract import extract_clip
+
+    path, config = task
+    try:
+        return path, extract_clip(path, config=config, track=path), ""
+    except AudioError as exc:
+        return path, None, str(exc)
+    except MemoryError:
+        return path, None, "out of memory while decoding"
+    except Exception as exc:  # one odd file must not cost the others their answers
+        return path, None, f"unexpected error: {type(exc).__name__}: {exc}"
+
+
+def predict_files(
+    model_path: str | os.PathLike,
+    audio_paths: Iterable[str | os.PathLike],
+    *,
+    jobs: int = 1,
+) -> pd.DataFrame:
+    """Predict the genre of audio files with a saved model.
+
+    Each file is analysed with the feature configuration stored in the model, its
+    segments are scored, and the segment probabilities are averaged.
+
+    Parameters
+    ----------
+    model_path : path-like
+        Model file written by ``genre train``.
+    audio_paths : iterable of path-like
+        Audio files; folders are expanded to the audio files below them.
+    jobs : int
+        Worker processes for feature extraction (``-1``: all cores).
+
+    Returns
+    -------
+    predictions : pandas.DataFrame
+        One row per readable file, in input order: ``path, genre, probability`` and
+        ``prob_<label>`` for every label of the model. Files that could not be used are
+        listed in ``predictions.attrs["skipped"]`` as ``(path, reason)`` pairs.
+
+    Raises
+    ------
+    genre.errors.ModelFileError
+        The model file is unusable, or the model cannot compute its inputs from audio.
+    genre.errors.ParameterError
+        A path does not exist.
+    """
+    from genre.features.executors import LocalExecutor
+
+    model_path = Path(model_path)
+    model = load_model(model_path)
+    config = _audio_config(model, model_path)
+    files = [str(p) for p in expand_audio_paths(audio_paths)]
+    if not files:
+        raise ParameterError("no audio files given")
+
+    frames: dict[str, pd.DataFrame] = {}
+    skipped: dict[str, str] = {}
+    for path, frame, reason in LocalExecutor(jobs=jobs).map_unordered(_extract_one, [(f, config) for f in files]):
+        if frame is None or frame.empty:
+            skipped[path] = reason or "no feature rows (too short?)"
+        else:
+            frames[path] = frame
+
+    ordered = [frames[f] for f in files if f in frames]
+    if ordered:
+        rows = pd.concat(ordered, ignore_index=True)
+        proba = _predict_proba(model, rows[model.feature_columns], model_path)
+        result = aggregate_tracks(rows["path"].tolist(), proba, model.labels)
+    else:
+        result = aggregate_tracks([], np.zeros((0, len(model.labels))), model.labels)
+    result.attrs["skipped"] = [(f, skipped[f]) for f in files if f in skipped]
+    return result
+
+
+def check_table_compatible(model: LoadedModel, table: Any, *, model_path: Path) -> None:
+    """Refuse a feature table computed differently from the model's training table.
+
+    Raises
+    ------
+    genre.errors.DataError
+        Feature columns are missing, or the table's feature configuration differs.
+    """
+    missing = [c for c in model.feature_columns if c not in table.feature_columns]
+    if missing:
+        raise DataError(
+            f"{table.path}: lacks {len(missing)} feature column(s) the model {model_path} was trained on "
+            f"(e.g. {', '.join(missing[:5])}); extract the table with the model's settings"
+        )
+    if model.feature_config is not None and table.config is not None and table.config != model.feature_config:
+        differing = sorted(
+            key
+            for key in set(model.feature_config) | set(table.config)
+            if model.feature_config.get(key) != table.config.get(key)
+        )
+        raise DataError(
+            f"{table.path}: features were computed with a different configuration than the model "
+            f"{model_path} ({', '.join(differing)} differ)"
+        )
+
+
+def predict_table(
+    model_path: str | os.PathLike,
+    features_csv: str | os.PathLike,
+    *,
+    id_col: str | None = None,
+) -> pd.DataFrame:
+    """Predict the genre of every track of a feature table with a saved model.
+
+    Parameters
+    ----------
+    model_path : path-like
+        Model file.
+    features_csv : path-like
+        Feature table with (at least) the model's feature columns; labels are optional.
+    id_col : str, optional
+        Track-id column of an external table (detected when omitted).
+
+    Returns
+    -------
+    predictions : pandas.DataFrame
+        ``path, genre, probability, prob_<label>...``, one row per track (``path`` holds
+        the track id); ``attrs["skipped"]`` is empty.
+
+    Raises
+    ------
+    genre.errors.DataError
+        The table lacks model columns or was computed with another configuration.
+    """
+    from genre.features.table import load_feature_table
+
+    model_path = Path(model_path)
+    model = load_model(model_path)
+    table = load_feature_table(features_csv, id_col=id_col, labelled=False)
+    check_table_compatible(model, table, model_path=model_path)
+    proba = _predict_proba(model, table.X[model.feature_columns], model_path)
+    result = aggregate_tracks(table.tracks.tolist(), proba, model.labels)
+    result.attrs["skipped"] = []
+    return result
+
+
+def _predict_proba(model: LoadedModel, X: pd.DataFrame, model_path: Path) -> np.ndarray:
+    try:
+        proba = model.estimator.predict_proba(X)
+    except ValueError as exc:  # scikit-learn's feature-name / shape checks
+        raise ModelFileError(f"{model_path}: the model does not accept these features ({exc})") from None
+    if proba.shape[1] != len(model.labels):
+        raise ModelFileError(f"{model_path}: the model gives {proba.shape[1]} probabilities for {len(model.labels)} labels")
+    return proba

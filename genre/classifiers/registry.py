@@ -1,0 +1,205 @@
+"""The model registry: a model plugs in by registering one :class:`ModelSpec` subclass.
+
+Each spec names a model, describes it, and builds an *unfitted* scikit-learn
+estimator (usually a :class:`~sklearn.pipeline.Pipeline` that does its own
+scaling). Commands and the benchmark look models up by name here, so adding a
+model never means editing an ``if``/``elif`` chain elsewhere::
+
+    from genre.classifiers.registry import ModelSpec, register
+
+    @register
+    class MyModel(ModelSpec):
+        name = "my-model"
+        description = "what it is, in one line"
+        parallel_folds = True
+
+        def build(self, *, random_state=0, n_jobs=1, **params):
+            from sklearn.linear_model import RidgeClassifier  # heavy imports go here
+            return RidgeClassifier(**params)
+
+Importing this module is cheap: the built-in model modules are imported on the
+first lookup, and they import TensorFlow or XGBoost only inside ``fit``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, ClassVar
+
+from genre.errors import ParameterError
+
+__all__ = ["ModelSpec", "register", "make_model", "available_models", "get_spec"]
+
+#: Modules whose import registers the built-in models (each must import cheaply).
+_BUILTIN_MODULES: tuple[str, ...] = (
+    "genre.classifiers.linear",
+    "genre.classifiers.neighbors",
+    "genre.classifiers.svm",
+    "genre.classifiers.trees",
+    "genre.classifiers.boosting",
+    "genre.classifiers.dense",
+    "genre.classifiers.ensemble",
+    "genre.classifiers.cnn",
+    "genre.classifiers.musicnn_models",
+)
+
+_REGISTRY: dict[str, type["ModelSpec"]] = {}
+_builtins_loaded = False
+
+
+class ModelSpec:
+    """Description of one registered model and how to build it.
+
+    Attributes
+    ----------
+    name : str
+        Registry name used on the command line (``--model NAME``).
+    description : str
+        One line shown in listings and reports.
+    parallel_folds : bool
+        Whether cross-validation may fit several folds of this model in parallel
+        processes. ``False`` for models that already use many threads themselves
+        (Keras, XGBoost), where parallel folds would oversubscribe the cores.
+    input : str
+        What the model's ``X`` is: ``"features"`` (numeric columns of any feature
+        table, the default), or a specific kind such as ``"audio"`` (segment ids
+        whose audio the model reads itself) or ``"musicnn"`` (embedding tables).
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    parallel_folds: ClassVar[bool] = True
+    input: ClassVar[str] = "features"
+
+    def build(self, *, random_state: int = 0, n_jobs: int = 1, **params: Any):
+        """Return a new, unfitted scikit-learn estimator.
+
+        Parameters
+        ----------
+        random_state : int
+            Seed for every random choice of the model, so results are repeatable.
+        n_jobs : int
+            Threads or processes the model may use while fitting.
+        **params
+            Model-specific keyword parameters overriding the defaults.
+
+        Returns
+        -------
+        estimator : sklearn.base.BaseEstimator
+            An unfitted estimator or pipeline that scales its own inputs.
+        """
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<model {self.name!r}: {self.description}>"
+
+
+def register(cls: type[ModelSpec]) -> type[ModelSpec]:
+    """Class decorator adding a :class:`ModelSpec` subclass to the registry.
+
+    Parameters
+    ----------
+    cls : type
+        A subclass of :class:`ModelSpec` with a non-empty ``name``.
+
+    Returns
+    -------
+    cls : type
+        The class, unchanged, so the decorator can be stacked.
+
+    Raises
+    ------
+    TypeError
+        If ``cls`` is not a ModelSpec subclass, has no name, or its name is
+        already taken by a different class (a programming error, not a user one).
+    """
+    if not (isinstance(cls, type) and issubclass(cls, ModelSpec)):
+        raise TypeError(f"register() expects a ModelSpec subclass, got {cls!r}")
+    name = getattr(cls, "name", "")
+    if not name or not isinstance(name, str):
+        raise TypeError(f"{cls.__name__} needs a non-empty string attribute 'name'")
+    existing = _REGISTRY.get(name)
+    # Re-registering the same class (e.g. a module reloaded in a notebook) is harmless.
+    if existing is not None and existing.__qualname__ != cls.__qualname__:
+        raise TypeError(f"model name {name!r} is already registered by {existing.__qualname__}")
+    _REGISTRY[name] = cls
+    return cls
+
+
+def _load_builtins() -> None:
+    global _builtins_loaded
+    if _builtins_loaded:
+        return
+    # Set first: a built-in module calling available_models() at import must not recurse.
+    _builtins_loaded = True
+    for module in _BUILTIN_MODULES:
+        importlib.import_module(module)
+
+
+def available_models() -> list[str]:
+    """Names of all registered models, sorted.
+
+    Returns
+    -------
+    names : list of str
+    """
+    _load_builtins()
+    return sorted(_REGISTRY)
+
+
+def get_spec(name: str) -> ModelSpec:
+    """Return the spec registered under ``name``.
+
+    Parameters
+    ----------
+    name : str
+        Registry name, e.g. ``"dense"`` or ``"svm"``.
+
+    Returns
+    -------
+    spec : ModelSpec
+
+    Raises
+    ------
+    genre.errors.ParameterError
+        If no model is registered under ``name``; the message lists the names.
+    """
+    _load_builtins()
+    try:
+        cls = _REGISTRY[name]
+    except (KeyError, TypeError):
+        raise ParameterError(
+            f"unknown model {name!r}; available models: {', '.join(sorted(_REGISTRY))}"
+        ) from None
+    return cls()
+
+
+def make_model(name: str, *, random_state: int = 0, n_jobs: int = 1, **params: Any):
+    """Build an unfitted estimator for the model registered under ``name``.
+
+    Parameters
+    ----------
+    name : str
+        Registry name.
+    random_state : int
+        Seed passed to the model.
+    n_jobs : int
+        Threads or processes the model may use.
+    **params
+        Model-specific parameters overriding the defaults.
+
+    Returns
+    -------
+    estimator : sklearn.base.BaseEstimator
+
+    Raises
+    ------
+    genre.errors.ParameterError
+        If the name is unknown or a parameter is not accepted by the model.
+    """
+    spec = get_spec(name)
+    try:
+        return spec.build(random_state=random_state, n_jobs=n_jobs, **params)
+    except TypeError as exc:
+        # An unexpected keyword is the user's option, not our bug: say which model refused it.
+        raise ParameterError(f"model {name!r} does not accept these parameters {sorted(params)}: {exc}") from None

@@ -1,0 +1,209 @@
+"""Train a registered model on a feature table and save it (``genre train``)."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from genre.errors import DataError, ParameterError
+
+__all__ = ["TrainResult", "train_model", "group_fit_params"]
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train_model` did.
+
+    Attributes
+    ----------
+    output : pathlib.Path
+        The model file written.
+    model_name : str
+        Registry name of the model.
+    labels : list of str
+        Classes, in ``predict_proba`` column order.
+    n_rows, n_tracks, n_features : int
+        Size of the training data (rows are segments when the table has several per track).
+    fit_seconds : float
+        Wall time of the fit.
+    feature_kind : str
+        ``"handcrafted"``, ``"embedding"`` or ``"external"`` (from the table).
+    can_predict_audio : bool
+        Whether the model stores the feature configuration needed by ``genre predict`` on audio.
+    estimator : object
+        The fitted estimator.
+    details : dict
+        Model-specific facts worth reporting (chosen hyper-parameters, epochs trained).
+    """
+
+    output: Path
+    model_name: str
+    labels: list[str]
+    n_rows: int
+    n_tracks: int
+    n_features: int
+    fit_seconds: float
+    feature_kind: str
+    can_predict_audio: bool
+    estimator: Any = field(repr=False, default=None)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def group_fit_params(estimator: Any, groups: np.ndarray) -> dict[str, Any]:
+    """Fit keyword arguments passing ``groups`` to a pipeline's final step, if it accepts them.
+
+    Models that split their training rows internally (the SVM's inner grid search,
+    the dense network's early-stopping set) then keep a track's segments, or an
+    artist's tracks, on one side: ``estimator.fit(X, y, **group_fit_params(estimator, groups))``.
+    Returns ``{}`` for estimators that take no groups.
+    """
+    steps = getattr(estimator, "steps", None)
+    if not steps:
+        return {}
+    name, final = steps[-1]
+    fit = getattr(final, "fit", None)
+    if fit is not None and "groups" in inspect.signature(fit).parameters:
+        return {f"{name}__groups": groups}
+    return {}
+
+
+def _check_input(spec: Any, table: Any) -> None:
+    """Refuse a table of the wrong kind for the model (e.g. handcrafted features for a CNN)."""
+    wanted = getattr(spec, "input", "features")
+    if wanted == "features" or wanted == table.kind:
+        return
+    raise ParameterError(
+        f"model {spec.name!r} reads {wanted} input, but {table.path} holds {table.kind} features; "
+        "choose a model that reads feature tables (e.g. dense, svm, xgboost)"
+    )
+
+
+def _details(estimator: Any) -> dict[str, Any]:
+    """Fitted facts of the final step worth printing (tuned parameters, epochs)."""
+    final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    facts = {}
+    for attribute in ("best_params_", "best_epoch_", "n_epochs_"):
+        value = getattr(final, attribute, None)
+        if value is not None:
+            facts[attribute.rstrip("_")] = value if isinstance(value, dict) else int(value)
+    return facts
+
+
+def train_model(
+    features_csv: str | os.PathLike,
+    *,
+    model: str = "dense",
+    output: str | os.PathLike,
+    label_col: str | None = None,
+    id_col: str | None = None,
+    drop: Sequence[str] = (),
+    random_state: int = 0,
+    n_jobs: int = 1,
+    params: Mapping[str, Any] | None = None,
+) -> TrainResult:
+    """Fit a registered model on every row of a feature table and save it.
+
+    Parameters
+    ----------
+    features_csv : path-like
+        Feature table: written by ``genre extract`` (then the model can also predict
+        from audio) or an external CSV with numeric feature columns and a label column.
+    model : str
+        Registry name (see :func:`genre.classifiers.registry.available_models`).
+    output : path-like
+        Model file to write (atomically).
+    label_col, id_col : str, optional
+        Label and track-id columns of an external table (detected when omitted).
+    drop : sequence of str
+        Columns to leave out of the features.
+    random_state : int
+        Seed of every random choice of the model.
+    n_jobs : int
+        Threads or processes the model may use.
+    params : mapping, optional
+        Model parameters overriding the registered defaults.
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    genre.errors.DataError
+        The table is unusable (see :func:`genre.features.table.load_feature_table`).
+    genre.errors.ParameterError
+        Unknown model or parameter, or a class with a single track.
+    """
+    from genre.classifiers.persistence import save_model
+    from genre.classifiers.registry import get_spec, make_model
+    from genre.features.table import load_feature_table
+
+    spec = get_spec(model)
+    estimator = make_model(model, random_state=random_state, n_jobs=n_jobs, **dict(params or {}))
+    table = load_feature_table(features_csv, label_col=label_col, id_col=id_col, drop=tuple(drop))
+    _check_input(spec, table)
+    tracks_per_label = {
+        label: len(set(table.tracks[table.y == label].tolist())) for label in np.unique(table.y).tolist()
+    }
+    lonely = sorted(label for label, n in tracks_per_label.items() if n < 2)
+    if lonely:
+        raise DataError(
+            f"{table.path}: classes {', '.join(map(repr, lonely))} have a single track; every class needs "
+            "at least two tracks to train on"
+        )
+    groups = table.groups if table.groups is not None else table.tracks
+    columns = list(table.feature_columns)
+    prefix = getattr(spec, "input_columns", None)
+    if prefix:  # models of embedding tables read only some of the columns (e.g. max-pooled ones)
+        columns = [c for c in columns if c.startswith(prefix)]
+        if not columns:
+            raise DataError(f"{table.path}: no feature columns start with {prefix!r}, which model {model!r} reads")
+
+    started = time.perf_counter()
+    try:
+        estimator.fit(table.X[columns], table.y, **group_fit_params(estimator, groups))
+    except ValueError as exc:
+        # scikit-learn's own checks (too few rows per class for inner CV...) are the user's data.
+        raise ParameterError(f"cannot fit model {model!r} on {table.path}: {exc}") from None
+    seconds = time.perf_counter() - started
+
+    kind = table.kind
+    config = table.config if kind == "handcrafted" else None
+    details = _details(estimator)
+    save_model(
+        output,
+        estimator,
+        model_name=model,
+        feature_columns=columns,
+        labels=[str(c) for c in estimator.classes_],
+        feature_config=config,
+        extra={
+            "feature_kind": kind,
+            "trained_on": str(table.path),
+            "n_rows": table.n_rows,
+            "n_tracks": table.n_tracks,
+            "fit_seconds": round(seconds, 3),
+            "random_state": random_state,
+            "params": dict(params or {}),
+            "details": details,
+        },
+    )
+    return TrainResult(
+        output=Path(output),
+        model_name=model,
+        labels=[str(c) for c in estimator.classes_],
+        n_rows=table.n_rows,
+        n_tracks=table.n_tracks,
+        n_features=len(columns),
+        fit_seconds=seconds,
+        feature_kind=kind,
+        can_predict_audio=config is not None,
+        estimator=estimator,
+        details=details,
+    )

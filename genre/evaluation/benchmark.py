@@ -1,0 +1,237 @@
+"""One call from feature CSVs (or a folder of audio) to a written benchmark report (``genre benchmark``)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from genre.errors import ParameterError
+from genre.evaluation.cv import DEFAULT_MODELS, cross_validate_models
+from genre.evaluation.inputs import model_input_kind
+from genre.evaluation.results import BenchmarkResults
+from genre.features.table import load_feature_table
+
+__all__ = ["benchmark", "extract_inputs"]
+
+
+def _handcrafted_extractor():
+    from genre.features.config import FeatureConfig
+    from genre.features.handcrafted import HandcraftedExtractor
+
+    return HandcraftedExtractor(FeatureConfig())
+
+
+def _musicnn_extractor():
+    from genre.features.embeddings import MusicnnExtractor
+
+    return MusicnnExtractor()
+
+
+#: Table kind -> (file name under REPORT_DIR/features, extractor factory) for audio sources.
+TABLE_EXTRACTORS: dict[str, tuple[str, Callable[[], Any]]] = {
+    "handcrafted": ("features.csv", _handcrafted_extractor),
+    "musicnn": ("musicnn.csv", _musicnn_extractor),
+}
+#: Inputs read from another table: audio models take the handcrafted table's id columns.
+_TABLE_OF_INPUT: dict[str, str] = {"audio": "handcrafted", "features": "handcrafted"}
+
+
+def extract_inputs(
+    source: str | os.PathLike,
+    folder: str | os.PathLike,
+    *,
+    models: Sequence[str],
+    jobs: int = -1,
+    progress: bool = False,
+    echo: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Extract, resumably, the tables the models need from a folder of audio.
+
+    The handcrafted table is always written (it carries the segment ids audio models
+    read); a ``musicnn`` table only when a model reads one. A table already complete in
+    ``folder`` for the same source and settings is reused; an interrupted one resumes.
+
+    Parameters
+    ----------
+    source : path-like
+        A dataset source (folder of label folders, manifest CSV...).
+    folder : path-like
+        Where the tables go (``REPORT_DIR/features``).
+    models : sequence of str
+        Registry names; their specs' ``input`` decides which tables are extracted.
+    jobs : int
+        Extraction worker processes (-1: all cores).
+    progress : bool
+        Progress bars on stderr.
+    echo : callable, optional
+        Receives one line per table (reused, or extracted with its time).
+
+    Returns
+    -------
+    tables : list of Path
+        The feature CSVs, handcrafted first.
+    """
+    import time
+
+    from genre.classifiers.registry import get_spec
+    from genre.data import load_dataset
+    from genre.features.extract import extract_to_csv, side_paths
+
+    kinds = ["handcrafted"]
+    for name in models:
+        kind = model_input_kind(get_spec(name))
+        kind = _TABLE_OF_INPUT.get(kind, kind)
+        if kind not in TABLE_EXTRACTORS:
+            raise ParameterError(f"model {name} reads {kind} features, which cannot be extracted from audio here")
+        if kind not in kinds:
+            kinds.append(kind)
+    dataset = load_dataset(source)
+    folder = Path(folder)
+    paths = []
+    for kind in kinds:
+        file_name, factory = TABLE_EXTRACTORS[kind]
+        output = folder / file_name
+        extractor = factory()
+        sidecar, _ = side_paths(output)
+        if output.is_file() and _sidecar_matches(sidecar, extractor.describe(), dataset.name):
+            if echo:
+                echo(f"{kind}: using {output} (already extracted)")
+        else:
+            started = time.perf_counter()
+            report = extract_to_csv(
+                dataset, output, extractor=extractor, jobs=jobs, progress=progress, overwrite=output.exists()
+            )
+            if echo:
+                echo(
+                    f"{kind}: {report.n_extracted} of {report.n_tracks} files, {report.n_rows} rows in "
+                    f"{time.perf_counter() - started:.1f} s -> {output}"
+                    + (f" ({len(report.skipped)} skipped, see {report.skipped_path})" if report.skipped else "")
+                )
+        paths.append(output)
+    return paths
+
+
+def _sidecar_matches(sidecar: Path, description: dict, source: str) -> bool:
+    """Whether a finished table was extracted from ``source`` with these settings."""
+    try:
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return meta.get("source") == source and all(meta.get(k) == v for k, v in description.items())
+
+
+def benchmark(
+    features: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    output_dir: str | os.PathLike | None = None,
+    models: Sequence[str] = DEFAULT_MODELS,
+    folds: int = 5,
+    repeats: int = 1,
+    group_col: str | None = None,
+    use_groups: bool = True,
+    train_lists: Sequence[str | os.PathLike] = (),
+    test_list: str | os.PathLike | None = None,
+    label_col: str | None = None,
+    id_col: str | None = None,
+    drop: Sequence[str] = (),
+    jobs: int = 1,
+    seed: int = 0,
+    progress: bool = False,
+    model_params: Mapping[str, Mapping[str, Any]] | None = None,
+    command: str = "",
+) -> tuple[BenchmarkResults, "Any | None"]:
+    """Load a feature table, cross-validate models on it, and write the report.
+
+    Parameters
+    ----------
+    features : path-like or sequence of path-like
+        Feature CSVs of the same tracks (``genre extract`` output, musicnn embeddings, or
+        an external table such as GTZAN's); each model reads the one its spec's ``input``
+        names. Or one folder of audio (any dataset source): the tables the models need are
+        first extracted into ``output_dir/features`` (resumably).
+    output_dir : path-like, optional
+        Folder for ``report.html``, ``report.md``, ``results.json`` and plots; ``None``
+        writes nothing.
+    models : sequence of str
+        Registry names; default ``dense, svm, xgboost``.
+    folds, repeats : int
+        Repeated stratified k-fold over tracks (or groups).
+    group_col : str, optional
+        Column of groups (artists) kept whole; default a non-empty ``group``/``artist`` column.
+    use_groups : bool
+        ``False`` ignores groups even when the table has them.
+    train_lists, test_list : path-like
+        A fixed partition from list files instead of cross-validation.
+    label_col, id_col, drop
+        Column roles, see :func:`genre.features.table.load_feature_table`.
+    jobs : int
+        Parallel folds / model threads (-1: all cores).
+    seed : int
+        Seed of splits and models.
+    progress : bool
+        Show a progress bar on stderr.
+    model_params : mapping, optional
+        Per-model parameter overrides.
+    command : str
+        Command line recorded in the results.
+
+    Returns
+    -------
+    results : BenchmarkResults
+    files : genre.reports.ReportFiles or None
+        The written report, or ``None`` without ``output_dir``.
+    """
+    sources = [features] if isinstance(features, (str, os.PathLike)) else list(features)
+    if not sources:
+        raise ParameterError("give a feature CSV or a folder of audio")
+    if len(sources) == 1 and _is_audio_source(sources[0]):
+        if output_dir is None:
+            raise ParameterError(f"{sources[0]}: benchmarking audio needs an output folder for its features")
+        sources = extract_inputs(
+            sources[0], Path(output_dir) / "features", models=models, jobs=jobs, progress=progress,
+            echo=_echo if progress else None,
+        )  # fmt: skip
+    tables = [
+        load_feature_table(path, label_col=label_col, id_col=id_col, group_col=group_col, drop=drop)
+        for path in sources
+    ]
+    results = cross_validate_models(
+        tables,
+        models,
+        folds=folds,
+        repeats=repeats,
+        groups=use_groups,
+        train_lists=list(train_lists),
+        test_list=test_list,
+        jobs=jobs,
+        random_state=seed,
+        progress=progress,
+        model_params=model_params,
+        command=command or _python_call(sources, models, folds, repeats, seed),
+    )
+    files = None
+    if output_dir is not None:
+        from genre.reports import render_report
+
+        files = render_report(results, Path(output_dir))
+    return results, files
+
+
+def _is_audio_source(source: str | os.PathLike) -> bool:
+    """A folder (of label folders of audio) rather than a feature table."""
+    return Path(source).is_dir()
+
+
+def _echo(line: str) -> None:
+    from rich.console import Console
+
+    Console(stderr=True).print(line, highlight=False)
+
+
+def _python_call(features, models, folds, repeats, seed) -> str:
+    return (
+        f"genre.evaluation.benchmark({str(features)!r}, models={list(models)!r}, folds={folds}, "
+        f"repeats={repeats}, seed={seed})"
+    )

@@ -1,0 +1,529 @@
+"""Cross-validating registered models on a feature table, scored per track.
+
+For every model and every split, a fresh estimator is fitted on the segment rows of
+the training tracks and ``predict_proba`` is taken on the test rows. A track's
+prediction is the argmax of its segments' mean probability (the majority vote of its
+segments is reported too), so a table with ten 3-second rows per track is scored on
+the same tracks as a table with one row per track.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from genre.errors import ParameterError
+from genre.evaluation.inputs import InputPlan, plan_inputs, remap_split
+from genre.evaluation.results import METRICS, BenchmarkResults, FoldScore, ModelResult, SplitInfo
+from genre.evaluation.splits import ListMatch, Split, cv_splits, list_split
+from genre.evaluation.stats import pairwise_corrected_ttests, pairwise_mcnemar, summarize, wilson_interval
+from genre.features.table import FeatureTable
+
+__all__ = ["cross_validate_models", "DEFAULT_MODELS"]
+
+#: Models benchmarked when none are named.
+DEFAULT_MODELS: tuple[str, ...] = ("dense", "svm", "xgboost")
+#: Packages whose versions are recorded in the results.
+_VERSIONED = (
+    "numpy", "pandas", "scikit-learn", "scipy", "joblib",
+    "xgboost", "xgboost-cpu", "tensorflow", "tensorflow-cpu", "keras",
+)  # fmt: skip
+
+
+@dataclass
+class _FoldOutput:
+    """What one fit/predict returns to the parent process."""
+
+    model: str
+    split_index: int
+    proba: np.ndarray  # (n_test_rows, n_labels), columns in the benchmark's label order
+    fit_seconds: float
+    predict_seconds: float
+
+
+def _fit_predict(
+    model: str,
+    params: Mapping[str, Any],
+    split_index: int,
+    seed: int,
+    n_jobs: int,
+    X_train: "np.ndarray | pd.DataFrame",
+    y_train: np.ndarray,
+    X_test: "np.ndarray | pd.DataFrame",
+    labels: Sequence[str],
+) -> _FoldOutput:
+    """Fit a fresh model on one split's training rows and predict its test rows.
+
+    Module-level so joblib can send it to worker processes.
+    """
+    from genre.classifiers.registry import make_model
+
+    estimator = make_model(model, random_state=seed, n_jobs=n_jobs, **dict(params))
+    started = time.perf_counter()
+    estimator.fit(X_train, y_train)
+    fitted = time.perf_counter()
+    raw = np.asarray(estimator.predict_proba(X_test), dtype=float)
+    predicted = time.perf_counter()
+    # A training side may lack a class (fixed partitions): its probability is 0.
+    proba = np.zeros((len(X_test), len(labels)))
+    position = {label: i for i, label in enumerate(labels)}
+    for column, cls in enumerate(getattr(estimator, "classes_", labels)):
+        proba[:, position[str(cls)]] = raw[:, column]
+    return _FoldOutput(model, split_index, proba, fitted - started, predicted - fitted)
+
+
+def cross_validate_models(
+    table: FeatureTable | Sequence[FeatureTable],
+    models: Sequence[str] = DEFAULT_MODELS,
+    *,
+    folds: int = 5,
+    repeats: int = 1,
+    groups: bool = True,
+    train_lists: Sequence[str | os.PathLike] | None = None,
+    test_list: str | os.PathLike | None = None,
+    jobs: int = 1,
+    random_state: int = 0,
+    progress: bool = True,
+    model_params: Mapping[str, Mapping[str, Any]] | None = None,
+    alpha: float = 0.05,
+    command: str = "",
+) -> BenchmarkResults:
+    """Evaluate models on identical track-level splits of one table.
+
+    Parameters
+    ----------
+    table : FeatureTable or sequence of FeatureTable
+        Labelled tables from :func:`genre.features.table.load_feature_table`. With several
+        (e.g. handcrafted features and musicnn embeddings of the same tracks), each model
+        reads the table its spec's ``input`` names, the tables are matched on track ids,
+        and the folds are built once over the tracks present in all of them.
+    models : sequence of str
+        Registry names (see ``genre.classifiers.registry.available_models``).
+    folds, repeats : int
+        k-fold cross-validation repeated ``repeats`` times (ignored with list files).
+    groups : bool
+        Keep each group of ``table.groups`` on one side of every split (when it has groups).
+    train_lists, test_list : path-like, optional
+        A fixed partition from list files instead of cross-validation. Without
+        ``train_lists`` every track not in ``test_list`` trains.
+    jobs : int
+        Worker processes for models whose spec allows parallel folds; threads given to
+        the other models (-1: all cores).
+    random_state : int
+        Seed of the splits (``+ repeat``) and of the models.
+    progress : bool
+        Show a progress bar with ETA over models x splits on stderr.
+    model_params : mapping, optional
+        ``model name -> parameters`` overriding that model's defaults.
+    alpha : float
+        Family-wise significance level of the pairwise tests.
+    command : str
+        The command line, recorded in the results.
+
+    Returns
+    -------
+    BenchmarkResults
+
+    Raises
+    ------
+    ParameterError
+        Unknown model, no models, bad ``jobs``/``folds``, ``train_lists`` without ``test_list``.
+    DataError
+        From the splitters: too few tracks or groups, list files that match nothing; a
+        model's input is missing from the tables (see :func:`genre.evaluation.inputs.plan_inputs`).
+    """
+    from genre.classifiers.registry import get_spec
+
+    started = time.perf_counter()
+    models = list(dict.fromkeys(m.strip() for m in models if m and m.strip()))
+    if not models:
+        raise ParameterError("--models: name at least one model")
+    specs = {name: get_spec(name) for name in models}  # unknown names fail before any work
+    model_params = {k: dict(v) for k, v in (model_params or {}).items()}
+    unknown_params = sorted(set(model_params) - set(models))
+    if unknown_params:
+        raise ParameterError(f"parameters given for models not being run: {', '.join(unknown_params)}")
+    workers = _resolve_jobs(jobs)
+    if train_lists and test_list is None:
+        raise ParameterError("--train-list needs --test-list (the tracks to test on)")
+
+    tables = [table] if isinstance(table, FeatureTable) else list(table)
+    if not tables:
+        raise ParameterError("give at least one feature table")
+    notes: list[str] = []
+    plan = plan_inputs(tables, specs, note=notes.append)
+    table = plan.reference  # splits, labels and the dataset description come from here
+    if progress:
+        from rich.console import Console
+
+        for line in notes:
+            Console(stderr=True).print(f"[yellow]note:[/] {line}", highlight=False)
+
+    list_matches: list[ListMatch] = []
+    if test_list is not None:
+        split, list_matches = list_split(table, train_lists=list(train_lists or ()), test_list=test_list)
+        splits = [split]
+    else:
+        splits = cv_splits(table, folds=folds, repeats=repeats, use_groups=groups, random_state=random_state)
+    labels = table.labels
+    # One set of track-level splits; each input gets them as its own row indices.
+    model_splits = {name: [remap_split(s, plan.inputs[name].table) for s in splits] for name in models}
+    outputs = _run_all(
+        models, specs, model_params, plan, model_splits, labels, workers=workers, seed=random_state,
+        progress=progress,
+    )  # fmt: skip
+
+    fixed = test_list is not None
+    results = [
+        _score_model(
+            name,
+            specs[name],
+            model_params.get(name, {}),
+            plan.inputs[name].table,
+            model_splits[name],
+            [outputs[(name, i)] for i in range(len(splits))],
+            labels,
+            fixed=fixed,
+        )
+        for name in models
+    ]
+    ratio = float(np.mean([s.test_train_ratio for s in splits]))
+    pairwise = []
+    if len(results) > 1:
+        # Pairs are formed best-first, so each difference reads "better minus worse".
+        ranked = sorted(results, key=lambda r: -r.accuracy)
+        if fixed:
+            truth = _track_truth(table, splits[0])
+            correct = {r.name: np.asarray(r.folds[0].predictions) == truth for r in ranked}
+            pairwise = pairwise_mcnemar(correct, alpha=alpha)
+        else:
+            scores = {r.name: [f.accuracy for f in r.folds] for r in ranked}
+            pairwise = pairwise_corrected_ttests(scores, test_train_ratio=ratio, alpha=alpha)
+
+    for result in results:
+        result.input = plan.inputs[result.name].description
+    protocol = _describe_protocol(
+        table, folds=folds, repeats=repeats, groups=groups, seed=random_state, ratio=ratio,
+        matches=list_matches, fixed=fixed, alpha=alpha, jobs=workers,
+    )  # fmt: skip
+    if plan.sentence():
+        protocol["description"] += " " + plan.sentence()
+    protocol["inputs"] = {name: plan.inputs[name].description for name in models}
+    dataset = _describe_dataset(table)
+    dataset["inputs"] = plan.tables
+    dataset["n_tracks_common"] = plan.n_common
+    dataset["n_tracks_dropped"] = plan.n_dropped
+    return BenchmarkResults(
+        dataset=dataset,
+        protocol=protocol,
+        labels=labels,
+        models=results,
+        pairwise=pairwise,
+        splits=[
+            SplitInfo(
+                repeat=s.repeat,
+                fold=s.fold,
+                n_train_tracks=len(s.train_tracks),
+                n_test_tracks=len(s.test_tracks),
+                n_train_rows=len(s.train),
+                n_test_rows=len(s.test),
+                test_tracks=[str(t) for t in s.test_tracks],
+            )
+            for s in splits
+        ],
+        versions=_versions(),
+        command=command,
+        created=_dt.datetime.now(_dt.timezone.utc).astimezone().isoformat(timespec="seconds"),
+        seconds=time.perf_counter() - started,
+    )
+
+
+# -- running ------------------------------------------------------------------------------------
+def _resolve_jobs(jobs: int) -> int:
+    cores = os.cpu_count() or 1
+    if jobs == 0 or jobs < -1:
+        raise ParameterError(f"--jobs {jobs}: use a positive number, or -1 for all {cores} cores")
+    return cores if jobs == -1 else jobs
+
+
+def _take(X: "np.ndarray | pd.DataFrame", rows: np.ndarray) -> "np.ndarray | pd.DataFrame":
+    """Rows of a feature matrix, or of a segment-id DataFrame (audio models)."""
+    return X.iloc[rows].reset_index(drop=True) if isinstance(X, pd.DataFrame) else X[rows]
+
+
+def _run_all(
+    models: list[str],
+    specs: Mapping[str, Any],
+    model_params: Mapping[str, Mapping[str, Any]],
+    plan: InputPlan,
+    model_splits: Mapping[str, list[Split]],
+    labels: list[str],
+    *,
+    workers: int,
+    seed: int,
+    progress: bool,
+) -> dict[tuple[str, int], _FoldOutput]:
+    """Fit every model on every split of its input; folds run in parallel where the model allows it."""
+    outputs: dict[tuple[str, int], _FoldOutput] = {}
+    from genre.progress import progress_bar
+
+    n_splits = len(next(iter(model_splits.values())))
+    with progress_bar(enabled=progress) as bar:
+        task = bar.add_task("benchmark", total=len(models) * n_splits)
+        for name in models:
+            started = time.perf_counter()
+            params = model_params.get(name, {})
+            X, y = plan.inputs[name].X, plan.inputs[name].table.y
+            splits = model_splits[name]
+            parallel = bool(getattr(specs[name], "parallel_folds", False)) and workers > 1 and len(splits) > 1
+            # The model seed changes with the repeat so repeats also sample model randomness.
+            threads = 1 if parallel else workers
+            calls = [
+                (name, params, i, seed + s.repeat, threads, _take(X, s.train), y[s.train], _take(X, s.test), labels)
+                for i, s in enumerate(splits)
+            ]
+            bar.update(task, description=f"{name} ({'parallel folds' if parallel else 'sequential'})")
+            if parallel:
+                from joblib import Parallel, delayed
+
+                runner = Parallel(n_jobs=min(workers, len(calls)), return_as="generator_unordered")
+                for output in runner(delayed(_fit_predict)(*call) for call in calls):
+                    outputs[(name, output.split_index)] = output
+                    bar.advance(task)
+            else:
+                for call in calls:
+                    output = _fit_predict(*call)
+                    outputs[(name, output.split_index)] = output
+                    bar.advance(task)
+            if progress:
+                bar.console.print(
+                    f"{name}: {time.perf_counter() - started:.1f} s for {len(splits)} folds "
+                    f"({plan.inputs[name].description})",
+                    highlight=False,
+                )
+        bar.update(task, description="benchmark done")
+    return outputs
+
+
+# -- scoring ------------------------------------------------------------------------------------
+def _track_truth(table: FeatureTable, split: Split) -> np.ndarray:
+    """True label of each test track, in ``split.test_tracks`` order."""
+    first = pd.Series(table.y[split.test], index=table.tracks[split.test])
+    first = first[~first.index.duplicated()]
+    return first.reindex(split.test_tracks).to_numpy().astype(str)
+
+
+def _aggregate(
+    table: FeatureTable, split: Split, proba: np.ndarray, n_labels: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-track class indices: by mean segment probability, and by segment majority vote."""
+    codes = pd.Index(split.test_tracks).get_indexer(table.tracks[split.test])
+    n_tracks = len(split.test_tracks)
+    sums = np.zeros((n_tracks, n_labels))
+    np.add.at(sums, codes, proba)
+    counts = np.bincount(codes, minlength=n_tracks).reshape(-1, 1)
+    mean = sums / np.maximum(counts, 1)
+    votes = np.zeros((n_tracks, n_labels))
+    np.add.at(votes, (codes, proba.argmax(axis=1)), 1.0)
+    # Ties between voted classes go to the higher mean probability (adds < 1 vote).
+    return mean.argmax(axis=1), (votes + 0.5 * mean).argmax(axis=1)
+
+
+def _score_model(
+    name: str,
+    spec: Any,
+    params: Mapping[str, Any],
+    table: FeatureTable,
+    splits: list[Split],
+    outputs: list[_FoldOutput],
+    labels: list[str],
+    *,
+    fixed: bool,
+) -> ModelResult:
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix, f1_score
+
+    label_array = np.asarray(labels)
+    confusion = np.zeros((len(labels), len(labels)), dtype=int)
+    folds: list[FoldScore] = []
+    segmented = table.n_rows > table.n_tracks
+    for split, output in zip(splits, outputs):
+        truth = _track_truth(table, split)
+        by_mean, by_vote = _aggregate(table, split, output.proba, len(labels))
+        predicted = label_array[by_mean]
+        segment_accuracy = (
+            float(np.mean(label_array[output.proba.argmax(axis=1)] == table.y[split.test])) if segmented else None
+        )
+        folds.append(
+            FoldScore(
+                repeat=split.repeat,
+                fold=split.fold,
+                accuracy=float(accuracy_score(truth, predicted)),
+                balanced_accuracy=float(_balanced_accuracy(balanced_accuracy_score, truth, predicted)),
+                macro_f1=float(f1_score(truth, predicted, labels=labels, average="macro", zero_division=0)),
+                vote_accuracy=float(accuracy_score(truth, label_array[by_vote])),
+                segment_accuracy=segment_accuracy,
+                fit_seconds=output.fit_seconds,
+                predict_seconds=output.predict_seconds,
+                predictions=predicted.tolist(),
+            )
+        )
+        confusion += confusion_matrix(truth, predicted, labels=labels)
+
+    summaries = {
+        metric: summarize([getattr(f, metric) for f in folds], bounds=(0.0, 1.0))
+        for metric in METRICS
+        if all(getattr(f, metric) is not None for f in folds)
+    }
+    if fixed:
+        n = len(splits[0].test_tracks)
+        ci = wilson_interval(int(round(folds[0].accuracy * n)), n)
+    else:
+        ci = (summaries["accuracy"].ci_low, summaries["accuracy"].ci_high)
+    return ModelResult(
+        name=name,
+        input=table.input_description,
+        description=str(getattr(spec, "description", "")),
+        params=dict(params),
+        folds=folds,
+        confusion=confusion.tolist(),
+        per_class=_per_class(confusion, labels),
+        summaries=summaries,
+        accuracy_ci95=(float(ci[0]), float(ci[1])),
+    )
+
+
+def _balanced_accuracy(function, truth: np.ndarray, predicted: np.ndarray) -> float:
+    import warnings
+
+    # sklearn warns when a predicted class is absent from the truth of a small fold; the score is still right.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return function(truth, predicted)
+
+
+def _per_class(confusion: np.ndarray, labels: list[str]) -> dict[str, dict[str, float]]:
+    """Precision, recall and F1 per class from a (summed) confusion matrix."""
+    result = {}
+    for i, label in enumerate(labels):
+        tp = float(confusion[i, i])
+        predicted = float(confusion[:, i].sum())
+        actual = float(confusion[i, :].sum())
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / actual if actual else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        result[label] = {"precision": precision, "recall": recall, "f1": f1, "support": int(actual)}
+    return result
+
+
+# -- descriptions -------------------------------------------------------------------------------
+def _describe_dataset(table: FeatureTable) -> dict[str, Any]:
+    per_track = table.track_frame()
+    rows = per_track["n_rows"]
+    return {
+        "path": str(table.path),
+        "name": table.name,
+        "kind": table.kind,
+        "n_rows": table.n_rows,
+        "n_tracks": table.n_tracks,
+        "n_features": len(table.feature_columns),
+        "labels": table.labels,
+        "tracks_per_class": {k: int(v) for k, v in per_track["label"].value_counts().sort_index().items()},
+        "segments_per_track": {"min": int(rows.min()), "mean": float(rows.mean()), "max": int(rows.max())},
+        "label_column": table.label_col,
+        "id_column": table.id_col,
+        "group_column": table.group_col,
+        "n_groups": int(per_track["group"].nunique()) if table.groups is not None else None,
+        "ignored_columns": list(table.ignored_columns),
+        "feature_config": table.config,
+        "source": table.meta.get("source"),
+    }
+
+
+def _describe_protocol(
+    table: FeatureTable,
+    *,
+    folds: int,
+    repeats: int,
+    groups: bool,
+    seed: int,
+    ratio: float,
+    matches: list[ListMatch],
+    fixed: bool,
+    alpha: float,
+    jobs: int,
+) -> dict[str, Any]:
+    group_aware = bool(groups and table.groups is not None and not fixed)
+    aggregation = (
+        "each track is scored once: the argmax of its segments' mean class probability "
+        "(the segments' majority vote is reported too)"
+        if table.n_rows > table.n_tracks
+        else "one row per track"
+    )
+    if fixed:
+        parts = ", ".join(
+            f"{m.role} list {os.path.basename(m.path)} ({m.n_matched} of {m.n_lines} lines matched)" for m in matches
+        )
+        description = (
+            f"Fixed train/test partition from list files: {parts}. All segments of a track lie on one side. "
+            f"Scores are per track; {aggregation}. The 95 % interval of accuracy is a Wilson interval over the "
+            "test tracks; models are compared with exact McNemar tests on the same test tracks, Holm-corrected."
+        )
+        if not any(m.role == "train" for m in matches):
+            description += " Every track not in the test list was used for training."
+    else:
+        unit = f"groups of column {table.group_col!r}" if group_aware else "tracks"
+        description = (
+            f"Stratified {folds}-fold cross-validation over {unit}, {repeats} repeat{'s' if repeats != 1 else ''} "
+            f"(seed {seed}{' + repeat' if repeats > 1 else ''}); all segments of a track"
+            f"{' and all tracks of a group' if group_aware else ''} lie on one side of every split. "
+            f"Scores are per track; {aggregation}. The 95 % interval is a Student-t interval over the "
+            f"{folds * repeats} fold scores (it treats folds as independent, so it is optimistic); models are "
+            "compared with the Nadeau-Bengio corrected resampled t-test on the same folds, Holm-corrected."
+        )
+    caveat = None
+    if not fixed and not group_aware:
+        caveat = (
+            "No groups (artists) were given, so tracks of one artist - in GTZAN even excerpts of the same "
+            "recording - fall on both sides of the splits, and accuracy is inflated: on GTZAN, models that score "
+            "about 75 % in random 10-fold cross-validation score about 50 % on the artist-disjoint, fault-filtered "
+            "partition. Use --group-col, or an artist-disjoint partition (--train-list/--test-list), "
+            "for an honest estimate."
+        )
+    return {
+        "kind": "fixed" if fixed else "cv",
+        "folds": None if fixed else folds,
+        "repeats": None if fixed else repeats,
+        "seed": seed,
+        "group_aware": group_aware,
+        "group_column": table.group_col if group_aware else None,
+        "track_level": True,
+        "lists": [m.to_dict() for m in matches],
+        "test_train_ratio": ratio,
+        "alpha": alpha,
+        "jobs": jobs,
+        "pairwise_test": "mcnemar" if fixed else "nadeau-bengio",
+        "description": description,
+        "caveat": caveat,
+    }
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    import genre
+
+    found = {"genre": genre.__version__, "python": platform.python_version(), "platform": sys.platform}
+    for package in _VERSIONED:
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            pass
+    return found

@@ -1,0 +1,320 @@
+"""Train/test splits that never leak a track (or a group) across the boundary.
+
+A feature table may hold several rows (segments) per track, and several tracks per
+artist. Splitting rows at random would put segments of one recording, or songs of one
+artist, on both sides and inflate accuracy. Every split here is therefore made over
+track ids -- or over group ids when groups are known -- and only then expanded to rows.
+
+Two protocols:
+
+* :func:`cv_splits`: stratified k-fold over tracks (``StratifiedKFold``) or over groups
+  (``StratifiedGroupKFold``), optionally repeated with different shuffles;
+* :func:`list_split`: a fixed partition read from list files (one file per line, e.g.
+  ``blues/blues.00012.wav``), matched to rows by file stem.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from genre.errors import DataError, ParameterError
+from genre.features.table import FeatureTable, file_stem
+
+__all__ = ["Split", "ListMatch", "cv_splits", "list_split", "read_list_file"]
+
+
+@dataclass(frozen=True, eq=False)  # holds arrays: compare fields explicitly
+class Split:
+    """One train/test partition of a table's rows.
+
+    Attributes
+    ----------
+    repeat, fold : int
+        Position in the protocol (0-based); a fixed partition is repeat 0, fold 0.
+    train, test : numpy.ndarray
+        Row indices (into ``table.X``) of the training and test segments.
+    train_tracks, test_tracks : numpy.ndarray
+        Track ids on each side, in table order.
+    """
+
+    repeat: int
+    fold: int
+    train: np.ndarray
+    test: np.ndarray
+    train_tracks: np.ndarray
+    test_tracks: np.ndarray
+
+    @property
+    def test_train_ratio(self) -> float:
+        """``n_test / n_train`` in tracks: the Nadeau--Bengio correction needs it."""
+        return len(self.test_tracks) / max(len(self.train_tracks), 1)
+
+
+@dataclass
+class ListMatch:
+    """How the lines of one list file matched the table.
+
+    Attributes
+    ----------
+    path : str
+        The list file.
+    role : str
+        ``"train"`` or ``"test"``.
+    n_lines : int
+        Non-empty, non-comment lines.
+    n_matched : int
+        Lines that matched a track of the table.
+    unmatched : list of str
+        The first few lines that matched nothing (all of them are counted in ``n_unmatched``).
+    n_unmatched : int
+        Lines that matched no track.
+    """
+
+    path: str
+    role: str
+    n_lines: int
+    n_matched: int
+    n_unmatched: int
+    unmatched: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "role": self.role,
+            "n_lines": self.n_lines,
+            "n_matched": self.n_matched,
+            "n_unmatched": self.n_unmatched,
+            "unmatched": list(self.unmatched),
+        }
+
+
+def cv_splits(
+    table: FeatureTable,
+    *,
+    folds: int = 5,
+    repeats: int = 1,
+    use_groups: bool = True,
+    random_state: int = 0,
+) -> list[Split]:
+    """Stratified k-fold splits over tracks, or over groups when the table has them.
+
+    Parameters
+    ----------
+    table : FeatureTable
+        A labelled table.
+    folds : int
+        Number of folds (>= 2).
+    repeats : int
+        Times the whole k-fold is repeated, each with a different shuffle
+        (seed ``random_state + repeat``).
+    use_groups : bool
+        Keep each group (artist...) on one side when ``table.groups`` exists.
+    random_state : int
+        Seed of the first repeat's shuffle.
+
+    Returns
+    -------
+    splits : list of Split
+        ``repeats * folds`` splits, ordered by repeat then fold.
+
+    Raises
+    ------
+    ParameterError
+        ``folds < 2`` or ``repeats < 1``.
+    DataError
+        Fewer tracks (or groups) than folds, or a class with fewer tracks (or groups)
+        than folds: that class could not appear in every test fold.
+    """
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+    if folds < 2:
+        raise ParameterError(f"--folds {folds}: cross-validation needs at least 2 folds")
+    if repeats < 1:
+        raise ParameterError(f"--repeats {repeats}: must be at least 1")
+    per_track = table.track_frame()
+    grouped = use_groups and table.groups is not None
+    unit = "groups" if grouped else "tracks"
+    units = per_track["group"] if grouped else per_track["track"]
+    n_units = units.nunique()
+    if n_units < folds:
+        raise DataError(
+            f"{table.path}: {n_units} {unit} for {folds} folds; use --folds {max(n_units, 2)} or fewer"
+            + (" (or drop groups)" if grouped else "")
+        )
+    per_class = per_track.assign(unit=units).groupby("label")["unit"].nunique().sort_values()
+    short = per_class[per_class < folds]
+    if len(short):
+        listing = ", ".join(f"{label!r} has {count}" for label, count in short.items())
+        raise DataError(
+            f"{table.path}: a class has fewer {unit} than folds ({listing}; {folds} folds); "
+            f"use --folds {max(int(short.min()), 2)} or fewer, or add {unit} to that class"
+        )
+
+    row_track = _row_track_index(table, per_track)
+    labels = per_track["label"].to_numpy()
+    track_ids = per_track["track"].to_numpy()
+    splits: list[Split] = []
+    for repeat in range(repeats):
+        seed = random_state + repeat
+        if grouped:
+            splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+            parts = splitter.split(track_ids, labels, groups=units.to_numpy())
+        else:
+            splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+            parts = splitter.split(track_ids, labels)
+        for fold, (train_tracks, test_tracks) in enumerate(parts):
+            splits.append(_expand(repeat, fold, row_track, track_ids, train_tracks, test_tracks))
+    return splits
+
+
+def read_list_file(path: str | os.PathLike) -> list[str]:
+    """Lines of a list file: stripped, without blank lines and ``#`` comments.
+
+    Raises
+    ------
+    DataError
+        The file is missing or unreadable.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such list file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read the list file ({exc})") from None
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def list_split(
+    table: FeatureTable,
+    *,
+    train_lists: Sequence[str | os.PathLike] = (),
+    test_list: str | os.PathLike,
+) -> tuple[Split, list[ListMatch]]:
+    """A fixed train/test partition given by list files.
+
+    Each line names one file (``blues/blues.00012.wav``, ``blues.00012`` ...); it is
+    matched to the table's tracks by file stem, and by the longer id where stems repeat.
+
+    Parameters
+    ----------
+    table : FeatureTable
+    train_lists : sequence of path-like
+        Files listing the training tracks (their union is used). Empty: every track not
+        in the test list trains.
+    test_list : path-like
+        File listing the test tracks.
+
+    Returns
+    -------
+    split : Split
+    matches : list of ListMatch
+        One per list file, with counts of matched and unmatched lines.
+
+    Raises
+    ------
+    DataError
+        A list file is missing or matches no track of the table; a track is listed both
+        for training and for testing.
+    """
+    per_track = table.track_frame()
+    index = _StemIndex(per_track["track"].to_numpy(), per_track["stem"].to_numpy())
+    matches: list[ListMatch] = []
+
+    def select(path, role: str) -> set[int]:
+        lines = read_list_file(path)
+        chosen: set[int] = set()
+        unmatched: list[str] = []
+        for line in lines:
+            found = index.lookup(line)
+            if found:
+                chosen.update(found)
+            else:
+                unmatched.append(line)
+        if not chosen:
+            example = per_track["stem"].iloc[0]
+            if not lines:
+                raise DataError(f"{path}: the {role} list file is empty")
+            raise DataError(
+                f"{path}: none of its {len(lines)} lines matches a track of {table.path.name} "
+                f"(lines look like {lines[0]!r}, the table's file stems like {example!r})"
+            )
+        n_unmatched = len(unmatched)
+        matches.append(ListMatch(str(path), role, len(lines), len(lines) - n_unmatched, n_unmatched, unmatched[:10]))
+        return chosen
+
+    test = select(test_list, "test")
+    if train_lists:
+        train: set[int] = set()
+        for path in train_lists:
+            train |= select(path, "train")
+    else:
+        train = set(range(len(per_track))) - test
+    both = sorted(train & test)
+    if both:
+        examples = ", ".join(per_track["track"].iloc[both[:5]])
+        raise DataError(
+            f"{test_list}: {len(both)} track{'s' if len(both) != 1 else ''} are listed for both training and "
+            f"testing (e.g. {examples}); the lists must not overlap"
+        )
+    if not train:
+        raise DataError(f"{test_list}: every track of {table.path.name} is in the test list; nothing left to train on")
+    row_track = _row_track_index(table, per_track)
+    split = _expand(0, 0, row_track, per_track["track"].to_numpy(), np.array(sorted(train)), np.array(sorted(test)))
+    return split, matches
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def _row_track_index(table: FeatureTable, per_track: pd.DataFrame) -> np.ndarray:
+    """For every row, the position of its track in ``per_track``."""
+    return pd.Index(per_track["track"]).get_indexer(table.tracks)
+
+
+def _expand(
+    repeat: int,
+    fold: int,
+    row_track: np.ndarray,
+    track_ids: np.ndarray,
+    train_tracks: np.ndarray,
+    test_tracks: np.ndarray,
+) -> Split:
+    train_rows = np.flatnonzero(np.isin(row_track, train_tracks))
+    test_rows = np.flatnonzero(np.isin(row_track, test_tracks))
+    # Guard against a future change breaking the one property everything relies on.
+    if np.intersect1d(train_tracks, test_tracks).size:
+        raise AssertionError("a track lies on both sides of a split")
+    return Split(
+        repeat=repeat,
+        fold=fold,
+        train=train_rows,
+        test=test_rows,
+        train_tracks=track_ids[np.sort(train_tracks)],
+        test_tracks=track_ids[np.sort(test_tracks)],
+    )
+
+
+class _StemIndex:
+    """Finds tracks for a list-file line: by stem, and by path suffix when stems repeat."""
+
+    def __init__(self, track_ids: np.ndarray, stems: np.ndarray) -> None:
+        self.track_ids = [str(t) for t in track_ids]
+        self.by_stem: dict[str, list[int]] = {}
+        for position, stem in enumerate(stems):
+            self.by_stem.setdefault(str(stem), []).append(position)
+
+    def lookup(self, line: str) -> list[int]:
+        stem = file_stem(line)
+        found = self.by_stem.get(stem, [])
+        if len(found) <= 1:
+            return found
+        # Two tracks share a file name (e.g. in different folders): match the folder too.
+        wanted = line.replace("\\", "/")
+        wanted = wanted[: -len(Path(wanted).suffix)] if file_stem(wanted) != Path(wanted).name else wanted
+        narrowed = [p for p in found if self.track_ids[p].endswith(wanted) or wanted.endswith(self.track_ids[p])]
+        return narrowed or found

@@ -1,0 +1,340 @@
+"""Statistics over folds: summaries, confidence intervals and paired model comparisons.
+
+Cross-validation folds are not independent samples: their training sets overlap, so
+the spread of fold scores understates the real uncertainty and a plain paired t-test
+between two models finds "significant" differences far too often. For comparisons we
+use the *corrected resampled t-test* of Nadeau & Bengio (2003), which inflates the
+variance of the per-fold differences by ``n_test / n_train``::
+
+    t = mean(d) / sqrt((1/k + n_test/n_train) * var(d)),   df = k - 1
+
+with ``d`` the per-fold score differences over ``k`` folds (all repeats pooled). p-values
+of all model pairs are then adjusted with Holm's step-down method, which controls the
+family-wise error rate.
+
+A single fixed train/test partition has no folds: there, accuracy gets a Wilson
+interval over test tracks, and models are compared with the exact McNemar test on
+their paired per-track correctness.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from itertools import combinations
+from typing import Mapping, Sequence
+
+import numpy as np
+
+__all__ = [
+    "Summary",
+    "PairwiseTest",
+    "summarize",
+    "corrected_resampled_ttest",
+    "holm",
+    "mcnemar_exact",
+    "wilson_interval",
+    "pairwise_corrected_ttests",
+    "pairwise_mcnemar",
+]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Mean, spread and a 95 % t-interval of scores over folds.
+
+    Attributes
+    ----------
+    mean, std : float
+        Mean and sample standard deviation (``ddof=1``; 0 for one value).
+    ci_low, ci_high : float
+        95 % Student-t interval of the mean, treating folds as independent
+        (NaN with fewer than two folds).
+    n : int
+        Number of folds.
+    """
+
+    mean: float
+    std: float
+    ci_low: float
+    ci_high: float
+    n: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class PairwiseTest:
+    """A paired comparison of two models evaluated on the same splits.
+
+    Attributes
+    ----------
+    model_a, model_b : str
+        The models; ``difference`` is ``a - b``.
+    metric : str
+        Compared score, e.g. ``"accuracy"``.
+    test : str
+        ``"nadeau-bengio"`` (corrected resampled t) or ``"mcnemar"`` (exact, fixed split).
+    difference : float
+        Mean score difference ``a - b``.
+    statistic : float
+        t statistic; for McNemar, tracks only ``a`` got right minus tracks only ``b`` got right.
+    df : float
+        Degrees of freedom of the t test (NaN for McNemar).
+    p_value : float
+        Two-sided p-value of the single comparison.
+    p_holm : float
+        p-value after Holm's correction over all pairs.
+    significant : bool
+        ``p_holm < alpha``.
+    alpha : float
+        The family-wise significance level.
+    """
+
+    model_a: str
+    model_b: str
+    metric: str
+    test: str
+    difference: float
+    statistic: float
+    df: float
+    p_value: float
+    p_holm: float
+    significant: bool
+    alpha: float
+
+    @property
+    def verdict(self) -> str:
+        """A sentence saying which model is better, or that the data cannot tell."""
+        if not self.significant:
+            return f"no significant difference between {self.model_a} and {self.model_b}"
+        better, worse = (self.model_a, self.model_b) if self.difference > 0 else (self.model_b, self.model_a)
+        return f"{better} is significantly better than {worse}"
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["verdict"] = self.verdict
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "PairwiseTest":
+        return cls(**{k: v for k, v in data.items() if k != "verdict"})
+
+
+def _t_ppf(q: float, df: float) -> float:
+    from scipy import stats
+
+    return float(stats.t.ppf(q, df))
+
+
+def summarize(
+    values: Sequence[float], *, confidence: float = 0.95, bounds: tuple[float, float] | None = None
+) -> Summary:
+    """Mean, standard deviation and Student-t confidence interval of fold scores.
+
+    Parameters
+    ----------
+    values : sequence of float
+        One score per fold.
+    confidence : float
+        Coverage of the interval.
+    bounds : (float, float), optional
+        Range of the score (``(0, 1)`` for accuracy); the interval is clipped to it.
+
+    Returns
+    -------
+    Summary
+    """
+    data = np.asarray(values, dtype=float)
+    n = int(data.size)
+    if n == 0:
+        return Summary(math.nan, math.nan, math.nan, math.nan, 0)
+    mean = float(data.mean())
+    if n < 2:
+        return Summary(mean, 0.0, math.nan, math.nan, n)
+    std = float(data.std(ddof=1))
+    half = _t_ppf(0.5 + confidence / 2, n - 1) * std / math.sqrt(n)
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return Summary(mean, std, low, high, n)
+
+
+def corrected_resampled_ttest(
+    scores_a: Sequence[float],
+    scores_b: Sequence[float],
+    *,
+    test_train_ratio: float,
+) -> tuple[float, float, int]:
+    """Nadeau--Bengio corrected resampled t-test of paired fold scores.
+
+    Parameters
+    ----------
+    scores_a, scores_b : sequence of float
+        Scores of two models on the same ``k`` folds (all repeats, same order).
+    test_train_ratio : float
+        ``n_test / n_train`` of one fold (mean over folds).
+
+    Returns
+    -------
+    t : float
+        The corrected t statistic (positive when ``a`` scores higher).
+    p_value : float
+        Two-sided p-value from Student's t with ``k - 1`` degrees of freedom.
+    df : int
+        ``k - 1``.
+
+    Notes
+    -----
+    The naive paired test divides ``var(d)`` by ``k``; because training sets overlap the
+    differences are positively correlated, and Nadeau & Bengio (2003, *Machine Learning*
+    52:239) replace ``1/k`` by ``1/k + n_test/n_train``. When every fold gives the same
+    difference the variance is 0: the p-value is then 1 for a zero difference and 0
+    otherwise.
+    """
+    from scipy import stats
+
+    a = np.asarray(scores_a, dtype=float)
+    b = np.asarray(scores_b, dtype=float)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError("paired scores must be 1-D arrays of the same length")
+    k = int(a.size)
+    if k < 2:
+        raise ValueError("the corrected t-test needs at least two folds")
+    diff = a - b
+    mean = float(diff.mean())
+    var = float(diff.var(ddof=1))
+    df = k - 1
+    denominator = math.sqrt((1.0 / k + test_train_ratio) * var)
+    if denominator == 0.0:
+        return (0.0, 1.0, df) if mean == 0.0 else (math.copysign(math.inf, mean), 0.0, df)
+    t = mean / denominator
+    p = float(2.0 * stats.t.sf(abs(t), df))
+    return float(t), min(p, 1.0), df
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjustment of a family of p-values.
+
+    Parameters
+    ----------
+    p_values : sequence of float
+
+    Returns
+    -------
+    adjusted : list of float
+        In the input order; ``adjusted[i] < alpha`` rejects hypothesis ``i`` with
+        family-wise error rate at most ``alpha``.
+    """
+    p = np.asarray(p_values, dtype=float)
+    m = p.size
+    order = np.argsort(p, kind="stable")
+    adjusted = np.empty(m)
+    running = 0.0
+    for rank, position in enumerate(order):
+        # Multiply the r-th smallest by (m - r) and keep the sequence monotone.
+        running = max(running, min(1.0, (m - rank) * p[position]))
+        adjusted[position] = running
+    return adjusted.tolist()
+
+
+def mcnemar_exact(correct_a: Sequence[bool], correct_b: Sequence[bool]) -> tuple[int, int, float]:
+    """Exact (binomial) McNemar test of two classifiers on the same test items.
+
+    Returns
+    -------
+    only_a : int
+        Items ``a`` got right and ``b`` wrong.
+    only_b : int
+        Items ``b`` got right and ``a`` wrong.
+    p_value : float
+        Two-sided exact p-value (1 when there is no discordant item).
+    """
+    from scipy import stats
+
+    a = np.asarray(correct_a, dtype=bool)
+    b = np.asarray(correct_b, dtype=bool)
+    only_a = int(np.sum(a & ~b))
+    only_b = int(np.sum(~a & b))
+    n = only_a + only_b
+    if n == 0:
+        return only_a, only_b, 1.0
+    p = float(stats.binomtest(only_a, n, 0.5, alternative="two-sided").pvalue)
+    return only_a, only_b, min(p, 1.0)
+
+
+def wilson_interval(successes: int, n: int, *, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion (accuracy on ``n`` independent test items)."""
+    from scipy import stats
+
+    if n == 0:
+        return math.nan, math.nan
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    phat = successes / n
+    centre = (phat + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(phat * (1 - phat) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def pairwise_corrected_ttests(
+    scores: Mapping[str, Sequence[float]],
+    *,
+    test_train_ratio: float,
+    metric: str = "accuracy",
+    alpha: float = 0.05,
+) -> list[PairwiseTest]:
+    """Corrected resampled t-tests between every pair of models, Holm-adjusted.
+
+    Parameters
+    ----------
+    scores : mapping of str to sequence of float
+        Per-fold scores of each model, all on the same folds in the same order.
+    test_train_ratio : float
+        Mean ``n_test / n_train`` over folds.
+    metric : str
+        Name recorded in the results.
+    alpha : float
+        Family-wise significance level.
+
+    Returns
+    -------
+    tests : list of PairwiseTest
+        One per unordered pair, in the order of ``scores``.
+    """
+    pairs = list(combinations(scores, 2))
+    raw = []
+    for a, b in pairs:
+        t, p, df = corrected_resampled_ttest(scores[a], scores[b], test_train_ratio=test_train_ratio)
+        raw.append((a, b, float(np.mean(scores[a]) - np.mean(scores[b])), t, df, p))
+    adjusted = holm([r[-1] for r in raw])
+    return [
+        PairwiseTest(a, b, metric, "nadeau-bengio", diff, t, float(df), p, q, bool(q < alpha), alpha)
+        for (a, b, diff, t, df, p), q in zip(raw, adjusted)
+    ]
+
+
+def pairwise_mcnemar(
+    correct: Mapping[str, Sequence[bool]],
+    *,
+    metric: str = "accuracy",
+    alpha: float = 0.05,
+) -> list[PairwiseTest]:
+    """Exact McNemar tests between every pair of models on one test set, Holm-adjusted.
+
+    Parameters
+    ----------
+    correct : mapping of str to sequence of bool
+        Per-test-track correctness of each model, tracks in the same order.
+    """
+    pairs = list(combinations(correct, 2))
+    raw = []
+    for a, b in pairs:
+        only_a, only_b, p = mcnemar_exact(correct[a], correct[b])
+        diff = float(np.mean(correct[a]) - np.mean(correct[b]))
+        raw.append((a, b, diff, float(only_a - only_b), p))
+    adjusted = holm([r[-1] for r in raw])
+    return [
+        PairwiseTest(a, b, metric, "mcnemar", diff, stat, math.nan, p, q, bool(q < alpha), alpha)
+        for (a, b, diff, stat, p), q in zip(raw, adjusted)
+    ]

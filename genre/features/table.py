@@ -1,0 +1,475 @@
+"""Reading a feature table, ours or someone else's, into features, labels and track ids.
+
+Two kinds of table are accepted:
+
+* tables written by ``genre extract``: ID columns ``path,track,segment,start,label,group``
+  followed by the feature columns, with a JSON sidecar ``<name>.json`` describing them;
+* external tables as they are, e.g. the public GTZAN ``features_30_sec.csv``
+  (``filename,length,<features>,label``) or its 3-second variant, whose file names
+  ``blues.00000.3.wav`` carry a segment number that must not separate a track's rows.
+
+Whatever the source, :func:`load_feature_table` returns a :class:`FeatureTable` whose
+``tracks`` give every row its track id, so that evaluation can keep a track's segments
+(and, with ``groups``, an artist's tracks) on one side of every split.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from genre.errors import DataError, ParameterError
+from genre.features.config import ID_COLUMNS
+
+__all__ = ["FeatureTable", "load_feature_table", "file_stem"]
+
+#: Column names taken for the label, in order of preference (compared case-insensitively).
+LABEL_CANDIDATES: tuple[str, ...] = ("label", "genre", "class", "target", "category", "y")
+#: Column names taken for the file / track id, in order of preference.
+ID_CANDIDATES: tuple[str, ...] = ("track", "filename", "file_name", "file", "path", "track_id", "id", "name")
+#: Column names taken for the group (artist, album...), in order of preference.
+GROUP_CANDIDATES: tuple[str, ...] = ("group", "artist")
+#: Numeric columns that describe the file, not its sound: never used as features.
+#: (GTZAN's ``length`` is the clip length in samples.)
+NON_FEATURE_COLUMNS: tuple[str, ...] = (
+    "length",
+    "duration",
+    "segment",
+    "start",
+    "index",
+    "fold",
+    "split",
+    "sr",
+    "sample_rate",
+)
+#: Extensions stripped from ids to get a file stem (audio, plus feature / array files).
+_STRIP_EXTENSIONS = frozenset(
+    {".wav", ".au", ".snd", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".m4a", ".opus", ".npy", ".npz"}
+)
+#: ``<stem>.<segment>``: a segment suffix is a small number without leading zeros.
+_SEGMENT_SUFFIX = re.compile(r"^(?P<base>.+)\.(?P<segment>0|[1-9]\d{0,3})$")
+#: Sidecar ``format`` of tables written by ``genre extract``.
+OWN_FORMAT_PREFIX = "genre-features/"
+
+
+def file_stem(name: str) -> str:
+    """File name without folders and without a known audio extension.
+
+    Unlike :attr:`pathlib.Path.stem`, an unknown suffix is kept, so an id such as
+    ``blues.00012`` (no extension) stays ``blues.00012`` instead of becoming ``blues``.
+
+    Parameters
+    ----------
+    name : str
+        A path, file name or track id, e.g. ``blues/blues.00012.wav``.
+
+    Returns
+    -------
+    stem : str
+        E.g. ``blues.00012``.
+    """
+    base = PurePosixPath(str(name).strip().replace("\\", "/")).name
+    suffix = PurePosixPath(base).suffix
+    if suffix.lower() in _STRIP_EXTENSIONS:
+        base = base[: -len(suffix)]
+    return base
+
+
+@dataclass
+class FeatureTable:
+    """A feature table ready for training or evaluation.
+
+    Attributes
+    ----------
+    X : pandas.DataFrame
+        Feature values (float64), one row per segment (or per track), index 0..n-1.
+    y : numpy.ndarray
+        Label of each row, as ``str`` (empty strings when the table is unlabelled).
+    tracks : numpy.ndarray
+        Track id of each row (``str``); the segments of one track share it.
+    stems : numpy.ndarray
+        File stem of each row's track (e.g. ``blues.00012``), what list files are matched on.
+    groups : numpy.ndarray or None
+        Group (artist...) of each row, or ``None`` when the table has none. Tracks without
+        a group get a group of their own, so they are still kept whole.
+    feature_columns : list of str
+        Names of the columns of ``X``.
+    config : dict or None
+        Feature configuration from the sidecar (``FeatureConfig.to_dict()``), if any.
+    meta : dict
+        The whole sidecar, or ``{}`` for external tables.
+    path : pathlib.Path
+        The CSV that was read.
+    label_col, id_col, group_col : str or None
+        Columns the labels, track ids and groups were taken from.
+    ignored_columns : list of str
+        Columns that were neither features nor IDs and were left out (text columns,
+        ``length``..., ``--drop``), so reports can say so.
+    kind : str
+        ``"handcrafted"`` / ``"embedding"`` ... from the sidecar, or ``"external"``.
+    """
+
+    X: pd.DataFrame
+    y: np.ndarray
+    tracks: np.ndarray
+    stems: np.ndarray
+    groups: np.ndarray | None
+    feature_columns: list[str]
+    config: dict[str, Any] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    path: Path = Path("")
+    label_col: str | None = None
+    id_col: str | None = None
+    group_col: str | None = None
+    ignored_columns: list[str] = field(default_factory=list)
+    kind: str = "external"
+
+    # -- derived views -------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        """File name of the table, e.g. ``features_30_sec.csv``."""
+        return self.path.name
+
+    @property
+    def input_description(self) -> str:
+        """What a model trained on this table reads, e.g. ``features.csv (handcrafted, 331 features)``."""
+        return f"{self.name} ({self.kind}, {len(self.feature_columns)} features)"
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.X)
+
+    @property
+    def labels(self) -> list[str]:
+        """Sorted distinct labels."""
+        return sorted(set(self.y.tolist()) - {""})
+
+    @property
+    def n_tracks(self) -> int:
+        return len(pd.unique(self.tracks))
+
+    def track_frame(self) -> pd.DataFrame:
+        """One row per track: ``track``, ``label``, ``stem``, ``group``, ``n_rows``, in first-seen order."""
+        frame = pd.DataFrame(
+            {
+                "track": self.tracks,
+                "label": self.y,
+                "stem": self.stems,
+                "group": self.groups if self.groups is not None else self.tracks,
+            }
+        )
+        grouped = frame.groupby("track", sort=False)
+        result = grouped.first()
+        result["n_rows"] = grouped.size()
+        return result.reset_index()
+
+
+def load_feature_table(
+    path: str | os.PathLike,
+    *,
+    label_col: str | None = None,
+    id_col: str | None = None,
+    group_col: str | None = None,
+    drop: Sequence[str] = (),
+    labelled: bool = True,
+) -> FeatureTable:
+    """Read a feature CSV (``genre extract`` output or an external table).
+
+    Parameters
+    ----------
+    path : path-like
+        The CSV file. A sidecar ``<name>.json`` beside it, if present, supplies the
+        feature configuration and the column roles.
+    label_col : str, optional
+        Column holding the genre; default: detected (``label``, ``genre``, ``class``...).
+    id_col : str, optional
+        Column holding the file or track id; default: detected (``track``, ``filename``,
+        ``path``...). Without one, every row is its own track. In file-name columns a
+        ``.N`` segment suffix (``blues.00000.3.wav``) is recognised and rows sharing the
+        rest are one track.
+    group_col : str, optional
+        Column holding a group (artist, album) kept whole by splits; default: a
+        non-empty ``group`` or ``artist`` column, if any.
+    drop : sequence of str
+        Further columns to leave out of the features.
+    labelled : bool
+        Require labels (training, evaluation). With ``False`` the label column is
+        optional and class checks are skipped (prediction).
+
+    Returns
+    -------
+    FeatureTable
+
+    Raises
+    ------
+    DataError
+        The file is missing, unreadable or empty; there is no label column (the message
+        lists the columns); a feature column holds text (named, with a hint to ``--drop``);
+        features hold NaN or infinite values (columns and row count named); there is only
+        one class; a track's rows disagree on their label or group.
+    ParameterError
+        A column named by ``label_col``, ``id_col``, ``group_col`` or ``drop`` does not exist.
+    """
+    path = Path(path)
+    frame = _read_csv(path)
+    meta = _read_sidecar(path)
+    own = str(meta.get("format", "")).startswith(OWN_FORMAT_PREFIX) or set(ID_COLUMNS) <= set(frame.columns)
+    columns = list(frame.columns)
+
+    for option, name in (("--label-col", label_col), ("--id-col", id_col), ("--group-col", group_col)):
+        if name is not None and name not in frame.columns:
+            raise ParameterError(f"{path}: {option} {name!r} is not a column; columns are {_list(columns)}")
+    missing_drop = [c for c in drop if c not in frame.columns]
+    if missing_drop:
+        raise ParameterError(f"{path}: --drop {_list(missing_drop)}: no such column; columns are {_list(columns)}")
+
+    label_col = label_col or _find_column(columns, LABEL_CANDIDATES)
+    if label_col is None and labelled:
+        raise DataError(
+            f"{path}: no label column found (looked for {_list(LABEL_CANDIDATES)}); columns are "
+            f"{_list(columns)}. Name it with --label-col"
+        )
+    id_col = id_col or _find_column(columns, ID_CANDIDATES)
+    if group_col is None:
+        group_col = _find_column(columns, GROUP_CANDIDATES)
+        if group_col is not None and not _has_values(frame[group_col]):
+            group_col = None  # an all-empty group column means "groups unknown"
+
+    # -- which columns are features -----------------------------------------------------
+    roles = {c for c in (label_col, id_col, group_col) if c is not None}
+    if own:
+        roles |= set(ID_COLUMNS) & set(columns)
+    declared = meta.get("feature_columns") if own else None
+    if declared:
+        absent = [c for c in declared if c not in frame.columns]
+        if absent:
+            raise DataError(f"{path}: the sidecar lists feature columns the table lacks: {_list(absent)}")
+        candidates = [c for c in declared if c not in drop]
+    else:
+        candidates = [c for c in columns if c not in roles and c not in drop]
+    ignored = [c for c in drop]
+    features: list[str] = []
+    mixed: list[str] = []
+    for column in candidates:
+        values = frame[column]
+        if not declared and (column.lower() in NON_FEATURE_COLUMNS or column.lower().startswith("unnamed:")):
+            ignored.append(column)  # file length, pandas index...: describes the file, not its sound
+            continue
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            features.append(column)
+            continue
+        numeric = pd.to_numeric(values, errors="coerce")
+        if declared or numeric.notna().any():
+            mixed.append(column)  # mostly numbers with some text: a corrupt feature, not a name column
+        else:
+            ignored.append(column)  # a text column (title, artist...) is not a feature
+    if mixed:
+        column = mixed[0]
+        bad = frame[column][pd.to_numeric(frame[column], errors="coerce").isna() & frame[column].notna()]
+        example = str(bad.iloc[0]) if len(bad) else "?"
+        raise DataError(
+            f"{path}: feature column{'s' if len(mixed) > 1 else ''} {_list(mixed)} hold{'' if len(mixed) > 1 else 's'} "
+            f"non-numeric values (e.g. {example!r} in {column!r}, row {bad.index[0] + 2 if len(bad) else '?'}); "
+            f"fix the table or leave the column out with --drop {column}"
+        )
+    if not features:
+        raise DataError(f"{path}: no numeric feature columns; columns are {_list(columns)}")
+
+    X = frame[features].astype("float64")
+    _check_finite(path, X)
+
+    # -- labels, tracks, groups ----------------------------------------------------------
+    if label_col is not None:
+        labels = frame[label_col]
+        empty = labels.isna() | (labels.astype(str).str.strip() == "")
+        if labelled and empty.any():
+            raise DataError(
+                f"{path}: label column {label_col!r} is empty in {int(empty.sum())} of {len(frame)} rows "
+                f"(first at row {int(np.flatnonzero(empty.to_numpy())[0]) + 2})"
+            )
+        y = np.where(empty, "", labels.astype(str).str.strip()).astype(str)
+    else:
+        y = np.full(len(frame), "", dtype=object).astype(str)
+
+    tracks, stems = _track_ids(path, frame, id_col=id_col, own=own)
+    groups = None
+    if group_col is not None:
+        raw = frame[group_col]
+        present = raw.notna() & (raw.astype(str).str.strip() != "")
+        # A track without a group is its own group: still kept whole, never merged with others.
+        groups = np.where(present, raw.astype(str).str.strip(), "track:" + pd.Series(tracks)).astype(str)
+
+    _check_consistent(path, tracks, y, "label", label_col)
+    if groups is not None:
+        _check_consistent(path, tracks, groups, "group", group_col)
+    if labelled:
+        distinct = sorted(set(y.tolist()))
+        if len(distinct) < 2:
+            raise DataError(
+                f"{path}: only one class ({distinct[0]!r}) in column {label_col!r}; "
+                "classification needs at least two"
+            )
+
+    config = meta.get("config") if isinstance(meta.get("config"), dict) else None
+    kind = str(meta.get("kind") or ("handcrafted" if own else "external"))
+    return FeatureTable(
+        X=X.reset_index(drop=True),
+        y=y,
+        tracks=tracks,
+        stems=stems,
+        groups=groups,
+        feature_columns=features,
+        config=config,
+        meta=meta,
+        path=path,
+        label_col=label_col,
+        id_col=id_col,
+        group_col=group_col,
+        ignored_columns=ignored,
+        kind=kind,
+    )
+
+
+# -- helpers ------------------------------------------------------------------------------------
+def _list(names: Iterable[str], limit: int = 12) -> str:
+    names = [str(n) for n in names]
+    shown = ", ".join(names[:limit])
+    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise DataError(f"{path}: no such feature table")
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder, expected a feature CSV")
+    try:
+        frame = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",", low_memory=False)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the feature table is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise DataError(f"{path}: not a readable CSV table ({str(exc).splitlines()[0]})") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if frame.empty or len(frame.columns) == 0:
+        raise DataError(f"{path}: the feature table has no data rows")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    if duplicated:
+        raise DataError(f"{path}: duplicated column names {_list(duplicated)}")
+    return frame
+
+
+def _read_sidecar(path: Path) -> dict[str, Any]:
+    sidecar = path.with_suffix(".json")
+    if not sidecar.is_file():
+        return {}
+    try:
+        data = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"{sidecar}: the table's JSON sidecar is unreadable ({exc})") from None
+    if not isinstance(data, dict):
+        raise DataError(f"{sidecar}: the table's JSON sidecar is not a JSON object")
+    return data
+
+
+def _find_column(columns: Sequence[str], candidates: Sequence[str]) -> str | None:
+    lowered = {c.lower(): c for c in reversed(columns)}
+    for candidate in candidates:
+        if candidate in lowered:
+            return lowered[candidate]
+    return None
+
+
+def _has_values(series: pd.Series) -> bool:
+    return bool((series.notna() & (series.astype(str).str.strip() != "")).any())
+
+
+def _check_finite(path: Path, X: pd.DataFrame) -> None:
+    values = X.to_numpy()
+    bad = ~np.isfinite(values)
+    if bad.any():
+        columns = [c for c, flag in zip(X.columns, bad.any(axis=0)) if flag]
+        rows = int(bad.any(axis=1).sum())
+        kinds = []
+        if np.isnan(values).any():
+            kinds.append("missing/NaN")
+        if np.isinf(values).any():
+            kinds.append("infinite")
+        raise DataError(
+            f"{path}: {' and '.join(kinds)} feature values in {rows} row{'s' if rows != 1 else ''}, "
+            f"column{'s' if len(columns) != 1 else ''} {_list(columns)}; fix the table, or leave "
+            f"{'those columns' if len(columns) != 1 else 'the column'} out with --drop"
+        )
+
+
+def _track_ids(path: Path, frame: pd.DataFrame, *, id_col: str | None, own: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Track id and file stem of every row."""
+    if id_col is None:
+        ids = np.array([f"row-{i:06d}" for i in range(len(frame))], dtype=object)
+        return ids.astype(str), ids.astype(str)
+    raw = frame[id_col]
+    if raw.isna().any():
+        first = int(np.flatnonzero(raw.isna().to_numpy())[0]) + 2
+        raise DataError(f"{path}: id column {id_col!r} is empty in {int(raw.isna().sum())} rows (first at row {first})")
+    values = raw.astype(str).str.strip()
+    if own:
+        # genre's own tables: `track` is the id; the stem comes from the audio path.
+        tracks = frame["track"].astype(str).to_numpy() if "track" in frame.columns else values.to_numpy()
+        source = frame["path"].astype(str) if "path" in frame.columns else pd.Series(tracks)
+        stems = np.array([file_stem(p) for p in source], dtype=object)
+        return tracks.astype(str), stems.astype(str)
+    # External: strip the audio extension only; a `track`-like column is an id as it is,
+    # while file names may carry a segment number.
+    ids = np.array([_strip_extension(v) for v in values], dtype=object)
+    if id_col.lower() not in ("track", "track_id", "id"):
+        ids = _merge_segments(ids)
+    stems = np.array([file_stem(i) for i in ids], dtype=object)
+    return ids.astype(str), stems.astype(str)
+
+
+def _strip_extension(value: str) -> str:
+    suffix = PurePosixPath(value).suffix
+    return value[: -len(suffix)] if suffix.lower() in _STRIP_EXTENSIONS else value
+
+
+def _merge_segments(ids: np.ndarray) -> np.ndarray:
+    """Drop a ``.N`` segment suffix when the ids show one (GTZAN's 3-second table).
+
+    The suffix is taken for a segment number only if every id has one, each base's
+    numbers run 0, 1, 2... without leading zeros, and some base has several rows; so
+    ``blues.00012`` (leading zeros) or one-row-per-id tables are left as they are.
+    """
+    matches = [_SEGMENT_SUFFIX.match(i) for i in ids]
+    if not ids.size or not all(matches):
+        return ids
+    bases = np.array([m.group("base") for m in matches], dtype=object)
+    numbers = np.array([int(m.group("segment")) for m in matches])
+    frame = pd.DataFrame({"base": bases, "n": numbers})
+    per_base = frame.groupby("base", sort=False)["n"]
+    if per_base.size().max() < 2 or per_base.ngroups < 2:
+        return ids
+    # Segment numbers of one track are distinct and start at 0 (a few may be missing at the end).
+    if not (per_base.min() == 0).all() or not per_base.apply(lambda s: s.is_unique).all():
+        return ids
+    return bases
+
+
+def _check_consistent(path: Path, tracks: np.ndarray, values: np.ndarray, what: str, column: str | None) -> None:
+    """Every row of one track must carry the same label (or group)."""
+    frame = pd.DataFrame({"track": tracks, "value": values})
+    counts = frame.groupby("track", sort=False)["value"].nunique()
+    conflicting = counts[counts > 1]
+    if len(conflicting):
+        first = conflicting.index[0]
+        seen = sorted(frame.loc[frame["track"] == first, "value"].unique().tolist())
+        raise DataError(
+            f"{path}: {len(conflicting)} track{'s' if len(conflicting) != 1 else ''} carry more than one {what} "
+            f"in column {column!r} (e.g. track {first!r}: {_list(seen)}); the rows of one track must agree"
+        )

@@ -1,0 +1,137 @@
+"""``genre benchmark`` and ``genre report`` from the command line: output, files, and clean errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from feature_tables import write_gtzan_table, write_list
+from typer.testing import CliRunner
+
+from genre.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture
+def table_path(tmp_path):
+    return write_gtzan_table(tmp_path / "features_30_sec.csv", tracks_per_class=8)
+
+
+def test_benchmark_writes_report_and_prints_headline(tmp_path, table_path):
+    out = tmp_path / "report"
+    result = invoke("benchmark", table_path, "--models", "logreg,knn", "--folds", "3", "--jobs", "1", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "logreg" in result.output and "knn" in result.output and "95% CI" in result.output
+    assert "report.html" in result.output and "caveat" in result.output
+    data = json.loads((out / "results.json").read_text())
+    assert [m["name"] for m in data["models"]] == ["logreg", "knn"]
+    assert data["protocol"]["folds"] == 3
+    assert data["command"].startswith("genre benchmark ") and "--models logreg,knn" in data["command"]
+
+    # `genre report` re-renders the same results elsewhere.
+    again = tmp_path / "again"
+    result = invoke("report", out / "results.json", "-o", again)
+    assert result.exit_code == 0, result.output
+    assert (again / "report.html").is_file() and (again / "report.md").read_text() == (out / "report.md").read_text()
+
+
+def test_benchmark_with_list_files(tmp_path, table_path):
+    genres = ("blues", "classical", "jazz", "metal")
+    train = write_list(tmp_path / "train.txt", [f"{g}/{g}.{i:05d}.wav" for g in genres for i in range(5)])
+    test = write_list(tmp_path / "test.txt", [f"{g}/{g}.{i:05d}.wav" for g in genres for i in range(5, 9)])
+    result = invoke(
+        "benchmark", table_path, "--models", "knn,logreg", "--train-list", train, "--test-list", test,
+        "--jobs", "1", "-o", tmp_path / "r",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "fixed partition" in result.output
+    # Tracks 00008 (absent from the table) are reported as unmatched lines.
+    assert "4 of 16 lines match no track" in result.output
+    protocol = json.loads((tmp_path / "r" / "results.json").read_text())["protocol"]
+    assert protocol["kind"] == "fixed" and {m["role"] for m in protocol["lists"]} == {"train", "test"}
+
+
+def _frame(**columns) -> pd.DataFrame:
+    n = len(next(iter(columns.values())))
+    base = {"filename": [f"x.{i:05d}.wav" for i in range(n)]}
+    base.update(columns)
+    return pd.DataFrame(base)
+
+
+BAD_TABLES = {
+    "no-label": (_frame(f1=[1.0, 2.0, 3.0, 4.0]), "no label column found.*columns are filename, f1"),
+    "text-feature": (
+        _frame(f1=["1", "2", "three", "4"], f2=[1.0, 2, 3, 4], label=list("abab")),
+        "feature column f1 holds non-numeric values.*--drop f1",
+    ),
+    "nan": (_frame(f1=[1.0, np.nan, 3, np.nan], label=list("abab")), "missing/NaN feature values in 2 rows, column f1"),
+    "one-class": (_frame(f1=[1.0, 2, 3, 4], label=["a"] * 4), r"only one class \('a'\)"),
+    "too-few-tracks": (
+        _frame(f1=[1.0, 2, 3, 4, 5, 6, 7, 8], label=list("aaaaabbb")),
+        r"a class has fewer tracks than folds \('b' has 3; 5 folds\); use --folds 3",
+    ),
+    "too-few-tracks-overall": (_frame(f1=[1.0, 2, 3, 4], label=list("abab")), "4 tracks for 5 folds; use --folds 4"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_TABLES))
+def test_bad_tables_give_one_clear_line_and_exit_2(tmp_path, case):
+    import re
+
+    frame, message = BAD_TABLES[case]
+    path = tmp_path / f"{case}.csv"
+    frame.to_csv(path, index=False)
+    result = invoke("benchmark", path, "--models", "knn", "--jobs", "1", "-o", tmp_path / "out")
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and result.output.lstrip().startswith("error:")
+    assert re.search(message, " ".join(result.output.split())), result.output
+    assert str(path.name) in result.output
+    assert not (tmp_path / "out" / "results.json").exists()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--models", "knn,nope"], "unknown model 'nope'"),
+        (["--label-col", "genre"], "--label-col 'genre' is not a column"),
+        (["--drop", "nope"], "--drop nope: no such column"),
+        (["--jobs", "0"], "--jobs 0"),
+        (["--folds", "1"], "at least 2 folds"),
+        (["--train-list", "train.txt"], "--train-list needs --test-list"),
+        (["--test-list", "missing.txt"], "no such list file"),
+    ],
+)
+def test_bad_options_give_exit_2(tmp_path, table_path, args, message):
+    args = [str(tmp_path / a) if a.endswith(".txt") else a for a in args]
+    result = invoke("benchmark", table_path, "--models", "knn", "--jobs", "1", *args, "-o", tmp_path / "out")
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert message in " ".join(result.output.split())
+
+
+def test_list_matching_nothing_exits_2(tmp_path, table_path):
+    test = write_list(tmp_path / "test.txt", ["rock/rock.00001.wav"])
+    result = invoke("benchmark", table_path, "--models", "knn", "--test-list", test, "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    assert "test.txt: none of its 1 lines matches a track" in " ".join(result.output.split())
+
+
+def test_missing_and_empty_tables_exit_2(tmp_path):
+    result = invoke("benchmark", tmp_path / "nope.csv", "-o", tmp_path / "out")
+    assert result.exit_code == 2 and "no such feature table" in result.output
+    empty = tmp_path / "empty.csv"
+    empty.write_text("filename,f1,label\n")
+    result = invoke("benchmark", empty, "-o", tmp_path / "out")
+    assert result.exit_code == 2 and "no data rows" in result.output
+
+
+def test_report_of_a_bad_file_exits_2(tmp_path):
+    result = invoke("report", tmp_path / "results.json")
+    assert result.exit_code == 2 and "no such results file" in result.output

@@ -1,0 +1,205 @@
+"""Reading feature tables: our own format, GTZAN's public tables, and every bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from feature_tables import GENRES, write_gtzan_table, write_own_table
+
+from genre.errors import DataError, ParameterError
+from genre.features.table import file_stem, load_feature_table
+
+
+@pytest.mark.parametrize(
+    "name, stem",
+    [
+        ("blues/blues.00012.wav", "blues.00012"),
+        ("blues.00012.wav", "blues.00012"),
+        ("blues.00012", "blues.00012"),  # no extension: the numeric suffix is not one
+        ("C:\\music\\jazz\\jazz.00001.au", "jazz.00001"),
+        ("  rock/rock.00003.WAV  ", "rock.00003"),
+        ("blues.00000.3", "blues.00000.3"),
+    ],
+)
+def test_file_stem(name, stem):
+    assert file_stem(name) == stem
+
+
+def test_gtzan_30_sec_layout_is_detected(tmp_path):
+    path = write_gtzan_table(tmp_path / "features_30_sec.csv", tracks_per_class=5)
+    table = load_feature_table(path)
+    assert table.label_col == "label" and table.id_col == "filename"
+    assert "length" in table.ignored_columns and "length" not in table.feature_columns
+    assert table.feature_columns == [f"mfcc{i}_mean" for i in range(1, 7)]
+    assert table.X.dtypes.eq("float64").all()
+    # One row per track; ids lose the extension only (leading-zero numbers are not segments).
+    assert table.n_tracks == table.n_rows == 20
+    assert table.tracks[0] == "blues.00000" and table.stems[0] == "blues.00000"
+    assert table.labels == sorted(GENRES)
+    assert table.groups is None and table.config is None and table.meta == {}
+    assert table.kind == "external"
+
+
+def test_gtzan_3_sec_segments_share_a_track(tmp_path):
+    path = write_gtzan_table(tmp_path / "features_3_sec.csv", tracks_per_class=4, segments=10)
+    table = load_feature_table(path)
+    assert table.n_rows == 160 and table.n_tracks == 16
+    assert set(table.tracks[:10]) == {"blues.00000"}
+    assert set(table.stems[:10]) == {"blues.00000"}
+    per_track = table.track_frame()
+    assert (per_track["n_rows"] == 10).all()
+
+
+def test_numbered_files_without_segments_stay_separate(tmp_path):
+    """``song.1.wav``, ``song.2.wav``: suffixes that do not start at 0 are not segment numbers."""
+    frame = pd.DataFrame(
+        {"file": [f"song.{i}.wav" for i in range(1, 7)], "f1": np.arange(6.0), "genre": ["a", "b"] * 3}
+    )
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    table = load_feature_table(tmp_path / "t.csv")
+    assert table.label_col == "genre" and table.n_tracks == 6
+
+
+def test_own_table_with_sidecar_and_groups(tmp_path):
+    path = write_own_table(tmp_path / "features.csv", tracks_per_class=6, segments=3, groups_per_class=3)
+    table = load_feature_table(path)
+    assert table.kind == "handcrafted" and table.config == {"sr": 22050, "segment_seconds": 3.0}
+    assert table.meta["format"] == "genre-features/1"
+    assert table.feature_columns == table.meta["feature_columns"]
+    assert not {"path", "track", "segment", "start", "label", "group"} & set(table.feature_columns)
+    assert table.n_tracks == 24 and table.n_rows == 72
+    assert table.tracks[0] == "blues/blues.00000" and table.stems[0] == "blues.00000"
+    assert table.group_col == "group" and table.groups is not None
+    assert len(set(table.groups)) == 12
+    assert "features.csv (handcrafted, 6 features)" == table.input_description
+
+
+def test_own_table_with_empty_group_column_has_no_groups(tmp_path):
+    table = load_feature_table(write_own_table(tmp_path / "features.csv", tracks_per_class=4))
+    assert table.groups is None and table.group_col is None
+
+
+def test_partly_empty_groups_give_each_ungrouped_track_its_own_group(tmp_path):
+    path = write_own_table(tmp_path / "features.csv", tracks_per_class=4, segments=2, groups_per_class=2)
+    frame = pd.read_csv(path)
+    frame.loc[frame["track"] == "blues/blues.00000", "group"] = np.nan
+    frame.to_csv(path, index=False)
+    table = load_feature_table(path)
+    rows = table.tracks == "blues/blues.00000"
+    assert set(table.groups[rows]) == {"track:blues/blues.00000"}
+
+
+def test_explicit_columns_and_drop(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "clip": ["x1", "x2", "x3", "x4"],
+            "who": ["u", "u", "v", "v"],
+            "a": [1.0, 2, 3, 4],
+            "b": [0.1, 0.2, 0.3, 0.4],
+            "cls": ["p", "q", "p", "q"],
+        }
+    )
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    table = load_feature_table(tmp_path / "t.csv", label_col="cls", id_col="clip", group_col="who", drop=["b"])
+    assert table.feature_columns == ["a"]
+    assert list(table.groups) == ["u", "u", "v", "v"]
+    assert list(table.tracks) == ["x1", "x2", "x3", "x4"]
+
+
+def test_text_columns_are_not_features(tmp_path):
+    frame = pd.DataFrame({"title": ["t1", "t2", "t3"], "f": [1.0, 2.0, 3.0], "label": ["a", "b", "a"]})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    table = load_feature_table(tmp_path / "t.csv")
+    assert table.feature_columns == ["f"] and "title" in table.ignored_columns
+
+
+def test_no_id_column_makes_every_row_a_track(tmp_path):
+    frame = pd.DataFrame({"f": [1.0, 2.0, 3.0, 4.0], "class": ["a", "b", "a", "b"]})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    table = load_feature_table(tmp_path / "t.csv")
+    assert table.id_col is None and table.n_tracks == 4
+
+
+def test_real_gtzan_table(gtzan_features):
+    table = load_feature_table(gtzan_features)
+    assert table.X.shape == (1000, 57)
+    assert table.n_tracks == 1000 and len(table.labels) == 10
+    assert table.ignored_columns == ["length"]
+    assert table.stems[12] == "blues.00012"
+
+
+# -- bad input: one DataError naming the file and column ------------------------------------------
+def _write(tmp_path, frame: pd.DataFrame, name: str = "bad.csv"):
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(DataError, match="no such feature table"):
+        load_feature_table(tmp_path / "nope.csv")
+
+
+def test_no_label_column_lists_columns(tmp_path):
+    path = _write(tmp_path, pd.DataFrame({"filename": ["a.wav", "b.wav"], "f1": [1.0, 2.0], "f2": [3.0, 4.0]}))
+    with pytest.raises(DataError, match=r"no label column.*columns are filename, f1, f2.*--label-col") as info:
+        load_feature_table(path)
+    assert str(path) in str(info.value)
+
+
+def test_non_numeric_feature_is_named(tmp_path):
+    frame = pd.DataFrame({"f1": ["1.0", "2.5", "oops", "4"], "f2": [1.0, 2, 3, 4], "label": list("abab")})
+    path = _write(tmp_path, frame)
+    with pytest.raises(DataError, match=r"feature column f1 holds non-numeric values.*'oops'.*row 4.*--drop f1"):
+        load_feature_table(path)
+    assert load_feature_table(path, drop=["f1"]).feature_columns == ["f2"]
+
+
+def test_nan_and_inf_name_columns_and_rows(tmp_path):
+    frame = pd.DataFrame(
+        {"f1": [1.0, np.nan, 3, 4], "f2": [1.0, 2, np.inf, 4], "f3": [1.0, 2, 3, 4], "label": list("abab")}
+    )
+    with pytest.raises(DataError, match=r"missing/NaN and infinite feature values in 2 rows, columns f1, f2"):
+        load_feature_table(_write(tmp_path, frame))
+
+
+def test_single_class(tmp_path):
+    frame = pd.DataFrame({"f1": [1.0, 2.0, 3.0], "label": ["rock"] * 3})
+    with pytest.raises(DataError, match=r"only one class \('rock'\)"):
+        load_feature_table(_write(tmp_path, frame))
+
+
+def test_empty_table(tmp_path):
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("filename,f1,label\n")
+    with pytest.raises(DataError, match="no data rows"):
+        load_feature_table(header_only)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(DataError, match="empty"):
+        load_feature_table(empty)
+
+
+def test_empty_labels(tmp_path):
+    frame = pd.DataFrame({"f1": [1.0, 2.0, 3.0], "label": ["a", None, "b"]})
+    with pytest.raises(DataError, match=r"label column 'label' is empty in 1 of 3 rows \(first at row 3\)"):
+        load_feature_table(_write(tmp_path, frame))
+    assert load_feature_table(tmp_path / "bad.csv", labelled=False).y.tolist() == ["a", "", "b"]
+
+
+def test_conflicting_labels_within_a_track(tmp_path):
+    path = write_gtzan_table(tmp_path / "f3.csv", tracks_per_class=3, segments=2)
+    frame = pd.read_csv(path)
+    frame.loc[1, "label"] = "metal"  # second segment of blues.00000
+    frame.to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"1 track carry more than one label.*blues.00000"):
+        load_feature_table(path)
+
+
+def test_unknown_column_options(tmp_path):
+    path = write_gtzan_table(tmp_path / "t.csv", tracks_per_class=2)
+    with pytest.raises(ParameterError, match="--label-col 'genre' is not a column"):
+        load_feature_table(path, label_col="genre")
+    with pytest.raises(ParameterError, match="--drop nope: no such column"):
+        load_feature_table(path, drop=["nope"])
