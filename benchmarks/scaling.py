@@ -7,6 +7,8 @@ configuration runs in a fresh subprocess, which first extracts a few clips to wa
 manifest once. Reported per run:
 
 - clips per second (wall clock of the timed run);
+- CPU time per clip of the coordinating process and its workers together (psutil),
+  which, unlike wall-clock time, does not depend on what else the machine is running;
 - peak resident memory of the coordinating process (``ru_maxrss`` of the subprocess,
   which runs the engine and, for Dask, the scheduler; the workers are its children and
   not counted).
@@ -98,9 +100,11 @@ def child(mode: str, workers: int, manifest: str, warmup: str, workdir: str) -> 
     executor = DaskExecutor(n_workers=workers) if mode == "dask" else LocalExecutor(jobs=int(mode))
     try:
         extract_to_csv(warmup, Path(workdir) / "warmup.csv", config=config, executor=executor, overwrite=True)
+        cpu_before = _cpu_seconds()
         started = time.perf_counter()
         report = extract_to_csv(manifest, Path(workdir) / "features.csv", config=config, executor=executor, overwrite=True)
         seconds = time.perf_counter() - started
+        cpu = _cpu_seconds() - cpu_before
     finally:
         if isinstance(executor, DaskExecutor):
             executor.close()
@@ -108,7 +112,28 @@ def child(mode: str, workers: int, manifest: str, warmup: str, workdir: str) -> 
         raise SystemExit(f"unexpected skipped files: {report.skipped[:3]}")
     # ru_maxrss is in KiB on Linux (bytes on macOS).
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
-    return {"files": report.n_extracted, "seconds": seconds, "peak_rss": peak}
+    return {"files": report.n_extracted, "seconds": seconds, "peak_rss": peak, "cpu": cpu}
+
+
+def _cpu_seconds() -> float:
+    """CPU time (user + system, s) used so far by this process and its live children (the workers).
+
+    Unlike wall-clock time it does not depend on what else the machine runs, so it shows
+    the overhead of each way of running the work even on a busy machine. NaN without psutil.
+    """
+    try:
+        import psutil
+    except ImportError:
+        return float("nan")
+    total = 0.0
+    me = psutil.Process()
+    for process in [me, *me.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:  # ended meanwhile
+            continue
+        total += times.user + times.system
+    return total
 
 
 def run_child(mode: str, workers: int, manifest: Path, warmup: Path, workdir: Path) -> dict:
@@ -176,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         modes = [("1", "local --jobs 1"), (str(w), f"local --jobs {w}"), ("dask", f"Dask LocalCluster, {w} workers")]
         results: dict[tuple[str, int], dict] = {}
-        print(f"\n{'configuration':<30} {'files':>6} {'clips/s':>8} {'peak RSS of coordinator':>24}")
+        print(f"\n{'configuration':<30} {'files':>6} {'clips/s':>8} {'CPU ms/clip':>12} {'peak RSS of coordinator':>24}")
         for n in sizes:
             manifest = write_manifest(tmp / f"manifest{n}.csv", clips, n)
             # Repeats alternate between configurations, so that a burst of load from other
@@ -186,9 +211,14 @@ def main(argv: list[str] | None = None) -> int:
                     if mode == "1" and ((n != sizes[0] and not args.serial_all) or repeat):
                         continue
                     r = run_child(mode, w, manifest, warmup, tmp / f"run-{mode}-{n}")
-                    print(f"{name:<30} {n:>6} {r['files'] / r['seconds']:>8.1f} {r['peak_rss'] / 2**20:>20.0f} MiB", flush=True)
+                    print(
+                        f"{name:<30} {n:>6} {r['files'] / r['seconds']:>8.1f} {1000 * r['cpu'] / r['files']:>12.1f} "
+                        f"{r['peak_rss'] / 2**20:>20.0f} MiB",
+                        flush=True,
+                    )
                     best = results.setdefault((mode, n), r)
                     best["seconds"] = min(best["seconds"], r["seconds"])
+                    best["cpu"] = min(best["cpu"], r["cpu"])
                     best["peak_rss"] = max(best["peak_rss"], r["peak_rss"])
 
         print()
@@ -197,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
             verdict = "ok" if ratio >= 0.85 else "MISSED"
             best = f", best of {args.repeats}" if args.repeats > 1 else ""
             print(f"throughput Dask / local --jobs {w} at {n} files{best}: {ratio:.3f} (target >= 0.85: {verdict})")
+            cost = results["dask", n]["cpu"] / results[str(w), n]["cpu"]
+            print(f"  CPU time per clip, Dask / local --jobs {w} (load-independent overhead): {cost:.3f}")
         if len(sizes) > 1:
             for mode, name in modes:
                 if (mode, sizes[0]) in results and (mode, sizes[-1]) in results:

@@ -69,6 +69,12 @@ def extract(
     ),
     segment_seconds: float = typer.Option(3.0, "--segment-seconds", help="Segment length in s; 0: one row per track."),
     sr: int = typer.Option(22050, "--sr", help="Analysis sample rate in Hz."),
+    embeddings: Optional[str] = typer.Option(
+        None,
+        "--embeddings",
+        help="Write pretrained-CNN embeddings per ~3 s patch instead of handcrafted features: "
+        "musicnn, musicnn-mtt, vgg or vgg-mtt.",
+    ),
     strict: bool = typer.Option(False, "--strict", help="Exit non-zero if any file was skipped."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Discard an existing output or unfinished run."),
 ) -> None:
@@ -86,6 +92,11 @@ def extract(
         if fma and not source.startswith("fma:"):
             raise ParameterError("--fma-metadata and --fma-subset apply only to an fma:FOLDER source")
         dataset = load_dataset(source, **fma)
+        extractor = None
+        if embeddings:
+            from genre.features.embeddings import MusicnnExtractor
+
+            extractor = MusicnnExtractor(name=embeddings)
         executor = None
         if dask or scheduler:
             from genre.features.executors import DaskExecutor
@@ -93,7 +104,14 @@ def extract(
             executor = DaskExecutor(scheduler=scheduler, n_workers=jobs)
         with executor or contextlib.nullcontext():  # shuts down a cluster it started, even on Ctrl-C
             report = extract_to_csv(
-                dataset, output, config=config, jobs=jobs, executor=executor, progress=True, overwrite=overwrite
+                dataset,
+                output,
+                config=config,
+                extractor=extractor,
+                jobs=jobs,
+                executor=executor,
+                progress=True,
+                overwrite=overwrite,
             )
         _print_extract_report(report)
         if report.n_extracted == 0 or (strict and report.skipped):

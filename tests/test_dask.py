@@ -162,6 +162,28 @@ def test_in_flight_items_are_bounded_and_a_failure_costs_only_its_item(cluster):
     assert sorted(r for r in results if not isinstance(r, TaskFailure)) == [2.0] + [float(i) for i in range(2, 30)]
 
 
+def test_workers_without_our_code_or_with_other_versions_are_refused(cluster, tmp_path, monkeypatch):
+    from genre.features import executors
+
+    # A module this process can import but the workers (started earlier) cannot: as when
+    # genre is not installed on the cluster's machines.
+    (tmp_path / "only_here.py").write_text("def environment():\n    return {}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from only_here import environment
+
+    monkeypatch.setattr(executors, "_environment", environment)
+    with pytest.raises(ParameterError, match="workers cannot load genre's code.*only_here"):
+        list(DaskExecutor(scheduler=cluster.scheduler_address).map_unordered(abs, [1]))
+    monkeypatch.undo()
+    # This process pretends to have another numpy; the workers, other processes, do not.
+    import importlib.metadata
+
+    real_version = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "0.0" if name == "numpy" else real_version(name))
+    with pytest.raises(ParameterError, match=r"runs numpy \S+ \(here 0.0\); features would differ"):
+        list(DaskExecutor(scheduler=cluster.scheduler_address).map_unordered(abs, [1]))
+
+
 def test_cli_runs_on_a_scheduler(cluster, corpus, serial, tmp_path):
     out = tmp_path / "cli.csv"
     args = ["extract", str(corpus), "-o", str(out), "--segment-seconds", "1"]
@@ -171,6 +193,27 @@ def test_cli_runs_on_a_scheduler(cluster, corpus, serial, tmp_path):
     _same_outputs(serial, out)
     result = CliRunner().invoke(app, args + ["--overwrite", "--dask", "--scheduler", cluster.scheduler_address])
     assert result.exit_code == 2 and "give one of them" in result.output
+
+
+def test_cli_dask_starts_and_stops_a_local_cluster(corpus, tmp_path, monkeypatch):
+    manifest = tmp_path / "two.csv"
+    manifest.write_text(f"path,label\n{corpus / 'drone' / 'drone.00.wav'},drone\n{corpus / 'hiss' / 'text.wav'},hiss\n")
+    serial = extract_to_csv(manifest, tmp_path / "serial.csv", config=CONFIG, jobs=1)
+    statuses = []
+    original_close = DaskExecutor.close
+
+    def close(self):  # records the state of the cluster the CLI started, once it is closed
+        cluster = self._cluster
+        original_close(self)
+        statuses.append(cluster.status.name)
+
+    monkeypatch.setattr(DaskExecutor, "close", close)
+    out = tmp_path / "dask.csv"
+    result = CliRunner().invoke(app, ["extract", str(manifest), "-o", str(out), "--segment-seconds", "1", "--dask", "-j", "1"])
+    assert result.exit_code == 0, result.output
+    assert "1 of 2 files extracted" in result.output
+    _same_outputs(serial.output, out)
+    assert statuses == ["closed"]
 
 
 def test_unusable_scheduler_addresses_are_parameter_errors():

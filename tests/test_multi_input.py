@@ -57,7 +57,7 @@ def test_two_tables_one_report(tmp_path, tables):
     data = json.loads((out / "results.json").read_text())
     inputs = {m["name"]: m["input"] for m in data["models"]}
     assert inputs["logreg"].startswith("features.csv (handcrafted")
-    assert inputs["musicnn-logreg"].startswith("musicnn.csv (musicnn, 6 of 7 features: musicnn_max_pool_*")
+    assert inputs["musicnn-logreg"].startswith("musicnn.csv (musicnn, musicnn_max_pool_*, 6 of 7 features")
     assert data["dataset"]["n_tracks_common"] == 28 and data["dataset"]["n_tracks_dropped"] == 4
     assert "present in every input" in data["protocol"]["description"]
     # Both models were scored on the same folds of the same 28 tracks: paired tests are valid.

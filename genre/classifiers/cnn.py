@@ -437,11 +437,17 @@ class _EmbeddingThen(_CNNSpecBase):
 class MelCNNSVMSpec(_EmbeddingThen):
     name = "cnn-svm"
     head = "svm"
-    description = "in-fold log-mel CNN, penultimate layer (64) -> the svm model (gaussianised, tuned RBF SVM)"
+    description = (
+        "in-fold log-mel CNN, penultimate layer (64) -> the svm model; a fold's CNN is trained once and "
+        "shared with cnn / cnn-xgboost, so fit s excludes it when those ran first"
+    )
 
 
 @register
 class MelCNNXGBoostSpec(_EmbeddingThen):
     name = "cnn-xgboost"
     head = "xgboost"
-    description = "in-fold log-mel CNN, penultimate layer (64) -> the xgboost model"
+    description = (
+        "in-fold log-mel CNN, penultimate layer (64) -> the xgboost model; a fold's CNN is trained once and "
+        "shared with cnn / cnn-svm, so fit s excludes it when those ran first"
+    )

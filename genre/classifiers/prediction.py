@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from genre.classifiers.persistence import LoadedModel, load_model
-from genre.errors import AudioError, DataError, ModelFileError, ParameterError
+from genre.errors import DataError, ModelFileError, ParameterError
 
 __all__ = ["predict_files", "predict_table", "expand_audio_paths", "aggregate_tracks", "check_table_compatible"]
 
@@ -116,17 +116,11 @@ def _audio_config(model: LoadedModel, model_path: Path):
 
 def _extract_one(task: tuple[str, Any]) -> tuple[str, pd.DataFrame | None, str]:
     """Worker: feature rows of one file, or the reason it cannot be used (never raises)."""
-    from genre.features.extract import extract_clip
+    from genre.features.extract import extract_clip, extract_or_reason
 
     path, config = task
-    try:
-        return path, extract_clip(path, config=config, track=path), ""
-    except AudioError as exc:
-        return path, None, str(exc)
-    except MemoryError:
-        return path, None, "out of memory while decoding"
-    except Exception as exc:  # one odd file must not cost the others their answers
-        return path, None, f"unexpected error: {type(exc).__name__}: {exc}"
+    frame, reason = extract_or_reason(lambda p: extract_clip(p, config=config, track=p), path)
+    return path, frame, reason
 
 
 def predict_files(

@@ -111,6 +111,11 @@ class TunedSVC(ClassifierMixin, BaseEstimator):
         if smallest < 2:
             raise ValueError("every class needs at least two rows to calibrate the SVM's probabilities")
         calibration_cv = StratifiedKFold(min(3, smallest), shuffle=True, random_state=self.random_state)
+        if groups is not None and _fewest_groups_per_class(y, np.asarray(groups)) >= 3:
+            # Out-of-fold decision values must not come from a track (or artist) seen in training,
+            # or the sigmoid learns overconfident probabilities.
+            grouped = StratifiedGroupKFold(3, shuffle=True, random_state=self.random_state)
+            calibration_cv = list(grouped.split(X, y, np.asarray(groups)))
         svc = SVC(**base, **self.best_params_)
         self.model_ = CalibratedClassifierCV(svc, method="sigmoid", cv=calibration_cv, ensemble=False)
         self.model_.fit(X, y)
@@ -160,3 +165,8 @@ class SVMSpec(ModelSpec):
         options = {"random_state": random_state, "n_jobs": n_jobs}
         options.update(params)
         return Pipeline([("scale", gaussianise(random_state=random_state)), ("model", TunedSVC(**options))])
+
+
+def _fewest_groups_per_class(y: np.ndarray, groups: np.ndarray) -> int:
+    """Smallest number of distinct groups any class has."""
+    return min(len(np.unique(groups[y == label])) for label in np.unique(y))

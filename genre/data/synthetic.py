@@ -57,7 +57,7 @@ log = logging.getLogger(__name__)
 
 #: Generator version. Bump it whenever the generated audio changes: it names the
 #: default corpus folder, so an old cache is never mistaken for the new corpus.
-SYNTHETIC_VERSION = "v1"
+SYNTHETIC_VERSION = "v2"
 
 #: Folder name of the default corpus under ``$GENRE_DATA_HOME``.
 CORPUS_DIRNAME = f"synthetic-{SYNTHETIC_VERSION}"
@@ -70,11 +70,11 @@ CHECKSUMS_NAME = "checksums.json"
 CHECKSUMS_FORMAT = "genre-synthetic-checksums/1"
 
 #: Defaults of :func:`make_synthetic_corpus`; :func:`ensure_synthetic_corpus` builds this corpus.
-DEFAULT_N_PER_GENRE = 8
+DEFAULT_N_PER_GENRE = 10
 DEFAULT_SECONDS = 6.0
 DEFAULT_SR = 22050
 DEFAULT_SEED = 0
-DEFAULT_N_ARTISTS = 4
+DEFAULT_N_ARTISTS = 5  # five artists per genre: enough groups for artist-disjoint 5-fold CV
 
 #: Peak level of a clip before its random gain, in dBFS.
 PEAK_DBFS = -3.0

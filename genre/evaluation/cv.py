@@ -59,16 +59,20 @@ def _fit_predict(
     y_train: np.ndarray,
     X_test: "np.ndarray | pd.DataFrame",
     labels: Sequence[str],
+    groups_train: np.ndarray,
 ) -> _FoldOutput:
     """Fit a fresh model on one split's training rows and predict its test rows.
 
     Module-level so joblib can send it to worker processes.
     """
     from genre.classifiers.registry import make_model
+    from genre.classifiers.training import group_fit_params
 
     estimator = make_model(model, random_state=seed, n_jobs=n_jobs, **dict(params))
     started = time.perf_counter()
-    estimator.fit(X_train, y_train)
+    # Models that split their training rows again (inner grid search, early stopping) get the
+    # groups, so one track's segments or one artist's tracks stay on one side there too.
+    estimator.fit(X_train, y_train, **group_fit_params(estimator, groups_train))
     fitted = time.perf_counter()
     raw = np.asarray(estimator.predict_proba(X_test), dtype=float)
     predicted = time.perf_counter()
@@ -282,12 +286,15 @@ def _run_all(
             started = time.perf_counter()
             params = model_params.get(name, {})
             X, y = plan.inputs[name].X, plan.inputs[name].table.y
+            table = plan.inputs[name].table
+            inner_groups = np.asarray(table.groups if table.groups is not None else table.tracks).astype(str)
             splits = model_splits[name]
             parallel = bool(getattr(specs[name], "parallel_folds", False)) and workers > 1 and len(splits) > 1
             # The model seed changes with the repeat so repeats also sample model randomness.
             threads = 1 if parallel else workers
             calls = [
-                (name, params, i, seed + s.repeat, threads, _take(X, s.train), y[s.train], _take(X, s.test), labels)
+                (name, params, i, seed + s.repeat, threads, _take(X, s.train), y[s.train], _take(X, s.test), labels,
+                 inner_groups[s.train])
                 for i, s in enumerate(splits)
             ]
             bar.update(task, description=f"{name} ({'parallel folds' if parallel else 'sequential'})")

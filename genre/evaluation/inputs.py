@@ -136,7 +136,7 @@ def _select_columns(model: str, table: FeatureTable, prefix: str | None) -> tupl
     chosen = [c for c in table.feature_columns if c.startswith(prefix)]
     if not chosen:
         raise DataError(f"model {model} reads columns {prefix}*; {table.path} has none")
-    return chosen, f"{len(chosen)} of {len(table.feature_columns)} features: {prefix}*"
+    return chosen, f"{prefix}*, {len(chosen)} of {len(table.feature_columns)} features"
 
 
 def _audio_ids(model: str, table: FeatureTable) -> pd.DataFrame:
@@ -271,7 +271,7 @@ def plan_inputs(
                 ids["track"] = table.tracks
                 audio_ids[position] = ids
             X = audio_ids[position]
-            description = f"{table.name} (audio: log-mel patches of its {table.n_rows} segments)"
+            description = f"{table.name} (audio, log-mel patches)"
         else:
             columns, what = _select_columns(name, table, getattr(spec, "input_columns", None))
             X = table.X[columns].to_numpy(dtype=float)

@@ -71,9 +71,12 @@ class LocalExecutor:
 #:   messages for debugging, each task's arguments included: with the scheduler in this
 #:   process, that is the tracks of 1,000 tasks, and memory grew with the number of files
 #:   until the log was full. 50 messages keep it flat from the start.
+#: - Each worker samples its task's stack every 10 ms for the dashboard's profile view,
+#:   which is not started here; that costs about 1 % of a core per worker.
 CLUSTER_CONFIG: dict[str, Any] = {
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
     "distributed.admin.low-level-log-length": 50,
+    "distributed.worker.profile.enabled": False,
 }
 
 
@@ -226,9 +229,15 @@ class DaskExecutor:
                 raise ParameterError(f"{self.scheduler}: not a scheduler address tcp://HOST:PORT ({exc})") from None
             try:
                 # Not the default client: the caller's own Dask work must not land here.
-                return distributed.Client(self.scheduler, timeout=self.connect_timeout, set_as_default=False)
+                client = distributed.Client(self.scheduler, timeout=self.connect_timeout, set_as_default=False)
             except (OSError, ValueError, TypeError) as exc:
                 raise ParameterError(f"{self.scheduler}: cannot reach the Dask scheduler ({exc})") from None
+            try:
+                _check_workers(client, self.scheduler)
+            except BaseException:
+                client.close()
+                raise
+            return client
         import logging
 
         import dask
@@ -340,9 +349,64 @@ def _run_batch(func: Callable[[Any], Any], batch: list[Any]) -> tuple[list[Any],
     return results, time.perf_counter() - started
 
 
+#: Packages whose versions decide the numbers in a feature table (and ``python``: pickles).
+_ENVIRONMENT_PACKAGES = ("genre", "librosa", "numpy", "scipy", "soundfile", "soxr", "numba")
+
+
+def _environment() -> dict[str, str]:
+    """Versions of :data:`_ENVIRONMENT_PACKAGES` here, and Python's; also run on each worker."""
+    import sys
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": "{}.{}".format(*sys.version_info[:2])}
+    for package in _ENVIRONMENT_PACKAGES:
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = "(missing)"
+    return found
+
+
+def _check_workers(client: Any, scheduler: str) -> None:
+    """Check that the workers of a cluster started elsewhere run what runs here.
+
+    A worker that cannot unpickle a task (``genre`` missing) does not fail it: Dask's
+    task stream to that worker breaks and the run would wait forever. Workers with other
+    versions of librosa or numpy would compute other numbers. Both are caught here, before
+    any task is sent; workers that join later are not checked.
+
+    Raises
+    ------
+    ParameterError
+        A worker cannot import ``genre``, or runs other versions.
+    """
+    from genre.errors import ParameterError
+
+    here = _environment()
+    try:
+        there = client.run(_environment)
+    except Exception as exc:
+        raise ParameterError(
+            f"{scheduler}: the Dask workers cannot load genre's code ({exc}); "
+            "install this version of genre and its requirements on every worker"
+        ) from None
+    for worker, versions in sorted(there.items()):
+        differ = [f"{name} {versions.get(name)} (here {here[name]})" for name in here if versions.get(name) != here[name]]
+        if differ:
+            raise ParameterError(
+                f"{worker}: this Dask worker runs {', '.join(differ)}; features would differ from a local run, "
+                "so install the same versions on every worker"
+            )
+
+
+def _exception(result: Any) -> Any:
+    """The exception of a failed task, from what :class:`distributed.as_completed` gives for it."""
+    return result[1] if isinstance(result, tuple) and len(result) == 3 else result
+
+
 def _failure_reason(result: Any) -> str:
-    """One line naming why a Dask task failed (``result`` as :class:`distributed.as_completed` gives it)."""
-    exc = result[1] if isinstance(result, tuple) and len(result) == 3 else result
+    """One line naming why a Dask task failed."""
+    exc = _exception(result)
     if type(exc).__name__ == "KilledWorker":  # the scheduler gave up after repeated worker deaths
         attempts = getattr(exc, "allowed_failures", None)
         tries = f" ({attempts + 1} attempts)" if isinstance(attempts, int) else ""

@@ -21,7 +21,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,8 @@ from genre.features.handcrafted import ClipFeatures, HandcraftedExtractor
 from genre.progress import progress_bar
 
 TABLE_FORMAT = "genre-features/1"
+
+T = TypeVar("T")
 
 
 class Extractor(Protocol):
@@ -84,22 +86,31 @@ def _format_rows(track: Track, features: ClipFeatures) -> str:
     return buffer.getvalue()
 
 
-def _extract_block(task: tuple[int, Track, Extractor]) -> _Block:
-    """Worker entry point; never raises for a bad file, so one file cannot stop a batch."""
+def extract_or_reason(extract_file: Callable[[str], T], path: str) -> tuple[T | None, str]:
+    """Run ``extract_file(path)``; a file that cannot be used gives ``(None, reason)``, never an exception.
+
+    The reason does not repeat the path. BLAS runs on one thread: sums then run in the same
+    order in every worker and executor, so results do not depend on ``--jobs`` or the engine.
+    """
     from threadpoolctl import threadpool_limits
 
-    index, track, extractor = task
     try:
-        # One BLAS thread everywhere: sums then run in the same order in every worker and
-        # executor, so the CSV's bytes do not depend on --jobs or the engine.
         with threadpool_limits(limits=1):
-            features = extractor.extract_file(track.path)
+            return extract_file(path), ""
     except AudioError as exc:
-        return _Block(index, "", 0, str(exc).removeprefix(f"{track.path}: "))
+        return None, str(exc).removeprefix(f"{path}: ")
     except MemoryError:
-        return _Block(index, "", 0, "out of memory while decoding")
+        return None, "out of memory while decoding"
     except Exception as exc:  # a decoder bug on one odd file must not cost the batch
-        return _Block(index, "", 0, f"unexpected error: {type(exc).__name__}: {exc}")
+        return None, f"unexpected error: {type(exc).__name__}: {exc}"
+
+
+def _extract_block(task: tuple[int, Track, Extractor]) -> _Block:
+    """Worker entry point; never raises for a bad file, so one file cannot stop a batch."""
+    index, track, extractor = task
+    features, reason = extract_or_reason(extractor.extract_file, track.path)
+    if features is None:
+        return _Block(index, "", 0, reason)
     return _Block(index, _format_rows(track, features), len(features.starts), "")
 
 
