@@ -155,7 +155,9 @@ def cross_validate_models(
     unknown_params = sorted(set(model_params) - set(models))
     if unknown_params:
         raise ParameterError(f"parameters given for models not being run: {', '.join(unknown_params)}")
-    workers = _resolve_jobs(jobs)
+    from genre.features.executors import resolve_jobs
+
+    workers = resolve_jobs(jobs)
     if train_lists and test_list is None:
         raise ParameterError("--train-list needs --test-list (the tracks to test on)")
 
@@ -251,13 +253,6 @@ def cross_validate_models(
 
 
 # -- running ------------------------------------------------------------------------------------
-def _resolve_jobs(jobs: int) -> int:
-    cores = os.cpu_count() or 1
-    if jobs == 0 or jobs < -1:
-        raise ParameterError(f"--jobs {jobs}: use a positive number, or -1 for all {cores} cores")
-    return cores if jobs == -1 else jobs
-
-
 def _take(X: "np.ndarray | pd.DataFrame", rows: np.ndarray) -> "np.ndarray | pd.DataFrame":
     """Rows of a feature matrix, or of a segment-id DataFrame (audio models)."""
     return X.iloc[rows].reset_index(drop=True) if isinstance(X, pd.DataFrame) else X[rows]
