@@ -30,7 +30,7 @@ def resolve_jobs(jobs: int) -> int:
 
     cores = os.cpu_count() or 1
     if jobs == 0:
-        raise ParameterError("jobs=0: use a positive count, or -1 for all cores")
+        raise ParameterError(f"--jobs 0: use a positive number, or -1 for all {cores} cores")
     return max(1, cores + 1 + jobs) if jobs < 0 else jobs
 
 
