@@ -15,6 +15,9 @@ from genre.errors import ParameterError
 #: Identifier columns that precede the features in every table ``genre extract`` writes.
 ID_COLUMNS: tuple[str, ...] = ("path", "track", "segment", "start", "label", "group")
 
+#: RMS (full scale = 1) below which a clip counts as silent, for every extractor.
+SILENCE_RMS = 1e-4
+
 #: Per-frame descriptors and their number of coefficients (``None``: depends on the config).
 SPECTRAL_DESCRIPTORS: tuple[str, ...] = (
     "chroma",
@@ -72,7 +75,7 @@ class FeatureConfig:
     rolloff_percent: float = 0.85
     segment_seconds: float = 3.0
     min_seconds: float = 1.0
-    silence_rms: float = 1e-4
+    silence_rms: float = SILENCE_RMS
     deltas: bool = True
     statistics: tuple[str, ...] = field(default=("mean", "std"))
 

@@ -59,7 +59,7 @@ def frame_descriptors(
     freq = librosa.fft_frequencies(sr=sr, n_fft=n_fft)
     centroid, bandwidth = spectral_centroid_bandwidth(S=S, freq=freq)
     # A BLAS product with a cached filter bank: librosa's einsum does the same sum, slower.
-    log_mel = librosa.power_to_db(_mel_filters(sr=sr, n_fft=n_fft, n_mels=config.n_mels) @ power)
+    log_mel = librosa.power_to_db(mel_filters(sr=sr, n_fft=n_fft, n_mels=config.n_mels) @ power)
     rows = [
         chroma,
         # RMS of the waveform frames, as the public GTZAN tables have it (the S= variant differs by the window).
@@ -80,7 +80,8 @@ def frame_descriptors(
 
 
 @functools.lru_cache(maxsize=8)
-def _mel_filters(*, sr: int, n_fft: int, n_mels: int) -> np.ndarray:
+def mel_filters(*, sr: int, n_fft: int, n_mels: int) -> np.ndarray:
+    """librosa's Slaney mel filter bank, shape (n_mels, 1 + n_fft // 2), float32; built once per setting."""
     import librosa
 
     return librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels)

@@ -15,6 +15,7 @@ import numpy as np
 
 from genre.errors import ParameterError
 from genre.features.audio import load_audio
+from genre.features.config import SILENCE_RMS
 from genre.features.handcrafted import ClipFeatures, check_usable
 
 #: ``--embeddings NAME`` -> pretrained model it uses.
@@ -91,7 +92,7 @@ class MusicnnExtractor:
 
         _single_threaded_tensorflow()
         y, sr = load_audio(path, sr=SR)
-        check_usable(y, path=path, sr=sr, min_samples=(PATCH_FRAMES - 1) * HOP_LENGTH, silence_rms=1e-4)
+        check_usable(y, path=path, sr=sr, min_samples=(PATCH_FRAMES - 1) * HOP_LENGTH, silence_rms=SILENCE_RMS)
         out = MusicnnEmbedder(model=self.model).embed(y=y, sr=sr)
         values = np.hstack([out[layer] for layer in self.layers]).astype(np.float64)
         return ClipFeatures(starts=np.asarray(out["patch_starts"], dtype=np.float64), values=values)

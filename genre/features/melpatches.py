@@ -100,11 +100,12 @@ def _compute(path: Path, config: MelConfig) -> np.ndarray:
     import librosa
 
     from genre.features.audio import load_audio
+    from genre.features.descriptors import stft_magnitude
 
     y, sr = load_audio(path, sr=config.sr)
     if y.size < config.n_fft:
         raise AudioError(f"{path}: too short ({y.size / sr:.3f} s) for one {config.n_fft}-sample STFT frame")
-    power = np.abs(librosa.stft(y, n_fft=config.n_fft, hop_length=config.hop_length)) ** 2
+    power = stft_magnitude(y=y, n_fft=config.n_fft, hop_length=config.hop_length) ** 2
     mel = librosa.feature.melspectrogram(
         S=power, sr=sr, n_mels=config.n_mels, fmin=config.fmin, fmax=config.fmax or None
     )

@@ -156,14 +156,6 @@ def tag_names(model: str) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- log-mel front end
 
 
-@functools.lru_cache(maxsize=1)
-def _mel_basis() -> np.ndarray:
-    """Slaney-normalised mel filterbank, shape (n_mels, 1 + n_fft // 2), librosa's defaults as musicnn used."""
-    import librosa
-
-    return librosa.filters.mel(sr=SR, n_fft=N_FFT, n_mels=N_MELS).astype(np.float32)
-
-
 def log_mel(y: np.ndarray) -> np.ndarray:
     """musicnn's input representation of a 16 kHz waveform.
 
@@ -181,7 +173,9 @@ def log_mel(y: np.ndarray) -> np.ndarray:
 
     stft = librosa.stft(np.asarray(y, dtype=np.float32), n_fft=N_FFT, hop_length=HOP_LENGTH)
     power = (stft.real**2 + stft.imag**2).astype(np.float32)
-    mel = (_mel_basis() @ power).T
+    from genre.features.descriptors import mel_filters
+
+    mel = (mel_filters(sr=SR, n_fft=N_FFT, n_mels=N_MELS) @ power).T
     # The original extractor stores the mel power as float16 before the log; keep that
     # rounding so our inputs (and outputs) match the reference to float32 precision. Audio
     # within full scale stays below ~900; the clip only saves far louder input from inf.
