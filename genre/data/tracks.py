@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -27,11 +26,6 @@ class Track:
     track: str
     label: str = ""
     group: str = ""
-
-    @property
-    def stem(self) -> str:
-        """File name without extension, e.g. ``blues.00012``: what split list files match on."""
-        return Path(self.path).stem
 
 
 @dataclass(frozen=True)

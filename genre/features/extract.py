@@ -361,7 +361,8 @@ def extract(
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(output) if output is not None else Path(tmp) / "features.csv"
         report = extract_to_csv(source, target, **kwargs)
-        frame = pd.read_csv(target, keep_default_na=False, na_values=[""], dtype={"label": str, "group": str, "track": str, "path": str})
-    frame[["label", "group"]] = frame[["label", "group"]].fillna("")
+        # Empty label/group cells stay "" (unknown), as in the Track they came from.
+        ids = {"path": str, "track": str, "label": str, "group": str}
+        frame = pd.read_csv(target, keep_default_na=False, dtype=ids)
     frame.attrs["skipped"] = report.skipped
     return frame
