@@ -138,6 +138,7 @@ def _split_names(values: list[str] | None) -> list[str]:
 
 @app.command()
 def benchmark(
+    ctx: typer.Context,
     features: list[Path] = typer.Argument(
         ...,
         help="Feature CSVs of the same tracks ('genre extract' output, musicnn embeddings, an external table), "
@@ -169,10 +170,7 @@ def benchmark(
     with user_errors():
         from genre.evaluation import benchmark as run_benchmark
 
-        command = _benchmark_command(
-            features, models, folds, repeats, group_col, no_groups, train_list, test_list, label_col, id_col,
-            drop, jobs, seed, output,
-        )  # fmt: skip
+        command = _command_line(ctx)
         results, files = run_benchmark(
             list(features),
             output_dir=output,
@@ -209,26 +207,20 @@ def report(
         _print_results(results, files)
 
 
-def _benchmark_command(features, models, folds, repeats, group_col, no_groups, train_list, test_list,
-                       label_col, id_col, drop, jobs, seed, output) -> str:  # fmt: skip
-    """The command line as the user could retype it (recorded in the report)."""
+def _command_line(ctx: typer.Context) -> str:
+    """The running command as the user could retype it: its arguments, then every option whose
+    value differs from the default (recorded in reports so a result can be reproduced)."""
     import shlex
 
-    words = ["genre", "benchmark", *map(str, features), "--models", models, "--folds", str(folds)]
-    if repeats != 1:
-        words += ["--repeats", str(repeats)]
-    for flag, value in (("--group-col", group_col), ("--label-col", label_col), ("--id-col", id_col)):
-        if value is not None:
-            words += [flag, value]
-    if no_groups:
-        words.append("--no-groups")
-    for path in train_list or []:
-        words += ["--train-list", str(path)]
-    if test_list is not None:
-        words += ["--test-list", str(test_list)]
-    for name in drop or []:
-        words += ["--drop", name]
-    words += ["--jobs", str(jobs), "--seed", str(seed), "-o", str(output)]
+    words = ["genre", ctx.info_name or ""]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        values = list(value) if isinstance(value, (list, tuple)) else [value]
+        if param.param_type_name == "argument":
+            words += [str(v) for v in values]
+        elif value not in (None, [], ()) and value != param.default:
+            flag = param.opts[0]
+            words += [flag] if param.is_flag else [w for v in values for w in (flag, str(v))]
     return " ".join(shlex.quote(w) for w in words)
 
 
