@@ -21,6 +21,29 @@ def tone(seconds: float, *, sr: int = 22050, freq: float = 440.0, seed: int = 0,
     return np.stack([y, 0.5 * y], axis=1) if channels == 2 else y
 
 
+def write_tone_folder(root: Path, pitches: dict[str, tuple[float, ...]], *, seconds: float) -> Path:
+    """``root/<label>/<label>.NNNNN.wav``: one tone per pitch, labelled by its group; returns ``root``."""
+    import soundfile as sf
+
+    for label, freqs in pitches.items():
+        for i, freq in enumerate(freqs):
+            path = root / label / f"{label}.{i:05d}.wav"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            sf.write(path, tone(seconds, freq=freq, seed=i), 22050)
+    return root
+
+
+def tone_feature_table(root: Path, pitches: dict[str, tuple[float, ...]], *, seconds: float) -> Path:
+    """Tones under ``root/audio`` (see :func:`write_tone_folder`) and their 1 s-segment table ``root/features.csv``."""
+    from genre.features.config import FeatureConfig
+    from genre.features.extract import extract_to_csv
+
+    features = root / "features.csv"
+    audio = write_tone_folder(root / "audio", pitches, seconds=seconds)
+    extract_to_csv(audio, features, config=FeatureConfig(segment_seconds=1.0), jobs=1, progress=False)
+    return features
+
+
 @pytest.fixture
 def write_wav():
     """Write a tone to a path; returns the path."""

@@ -152,6 +152,31 @@ def test_svm_tunes_on_training_rows_only(data):
     np.testing.assert_array_equal(model.predict(X), LABELS[model.predict_proba(X).argmax(axis=1)])
 
 
+def test_svm_kernel_is_searched_with_its_own_parameters(data):
+    from genre.classifiers.svm import TunedSVC
+
+    X, y = data
+    model = make_model("svm", kernels=("linear", "rbf"), C_grid=(0.1, 10.0)).fit(X, y)
+    best = model.named_steps["model"].best_params_
+    # gamma belongs to the RBF candidates only; a linear choice carries none.
+    assert best["kernel"] in ("linear", "rbf") and ("gamma" in best) == (best["kernel"] == "rbf")
+    assert model.named_steps["model"].model_.estimator.kernel == best["kernel"]
+    assert make_model("svm").named_steps["model"].kernels == ("rbf",)  # handcrafted default unchanged
+    assert get_spec("musicnn-svm").build().named_steps["model"].kernels == ("linear", "rbf")
+    with pytest.raises(ParameterError, match="kernels"):
+        TunedSVC(kernels=("poly",)).fit(X, y)
+
+
+def test_group_fit_params_reach_pipelines_and_bare_estimators():
+    from genre.classifiers.cnn import MelCNNClassifier
+    from genre.classifiers.training import group_fit_params
+
+    groups = np.array(["a", "a", "b"])
+    assert set(group_fit_params(make_model("svm"), groups)) == {"model__groups"}
+    assert set(group_fit_params(MelCNNClassifier(), groups)) == {"groups"}
+    assert group_fit_params(make_model("logreg"), groups) == {}
+
+
 def test_dense_is_deterministic_and_early_stops(data):
     X, y = data
     a = small_model("dense").set_params(model__max_epochs=40, model__patience=3).fit(X, y)

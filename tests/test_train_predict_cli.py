@@ -22,19 +22,10 @@ def invoke(*args: str):
 @pytest.fixture(scope="module")
 def audio_model(tmp_path_factory):
     """A folder of labelled tones, its feature table, and an SVM trained on it."""
-    import soundfile as sf
-
-    from tests.conftest import tone
+    from tests.conftest import tone_feature_table
 
     root = tmp_path_factory.mktemp("train-predict")
-    for label, freqs in PITCHES.items():
-        for i, freq in enumerate(freqs):
-            path = root / "audio" / label / f"{label}.{i:05d}.wav"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            sf.write(path, tone(3.0, freq=freq, seed=i), 22050)
-    features = root / "features.csv"
-    result = invoke("extract", root / "audio", "-o", features, "--segment-seconds", "1", "--jobs", "1")
-    assert result.exit_code == 0, result.output
+    features = tone_feature_table(root, PITCHES, seconds=3.0)
     model = root / "svm.genre"
     result = invoke("train", features, "--model", "svm", "-o", model)
     assert result.exit_code == 0, result.output

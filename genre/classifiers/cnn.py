@@ -397,6 +397,21 @@ class MelCNNEmbedding(TransformerMixin, _MelCNNBase):
         return np.array([f"cnn_embedding_{i:03d}" for i in range(1, int(self.dense_units) + 1)], dtype=object)
 
 
+def _register_components() -> None:
+    from genre.classifiers.dense import keras_model_from_bytes, keras_model_to_bytes
+    from genre.classifiers.persistence import register_component, trust_types
+
+    # The trained network is stored as a .keras member (loaded with safe_mode); the rest
+    # (band statistics, history, parameters) is plain data in the skops graph.
+    register_component(
+        _MelCNNBase, "model_", suffix=".keras", dump=keras_model_to_bytes, load=keras_model_from_bytes
+    )
+    trust_types(MelCNNClassifier, MelCNNEmbedding)
+
+
+_register_components()
+
+
 # -- registered models -------------------------------------------------------------------------
 def _cnn_options(random_state: int, params: dict[str, Any]) -> dict[str, Any]:
     options: dict[str, Any] = {"random_state": random_state}

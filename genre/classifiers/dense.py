@@ -324,7 +324,7 @@ class DenseNetClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(proba, axis=1)]
 
 
-def _network_to_bytes(model) -> bytes:
+def keras_model_to_bytes(model) -> bytes:
     # Keras writes its own zip format (config JSON + HDF5 weights) only to a path.
     with tempfile.TemporaryDirectory() as tmp:
         file = Path(tmp) / "network.keras"
@@ -332,7 +332,7 @@ def _network_to_bytes(model) -> bytes:
         return file.read_bytes()
 
 
-def _network_from_bytes(data: bytes):
+def keras_model_from_bytes(data: bytes):
     keras = _keras()
     with tempfile.TemporaryDirectory() as tmp:
         file = Path(tmp) / "network.keras"
@@ -342,7 +342,7 @@ def _network_from_bytes(data: bytes):
 
 
 register_component(
-    DenseNetClassifier, "model_", suffix=".keras", dump=_network_to_bytes, load=_network_from_bytes
+    DenseNetClassifier, "model_", suffix=".keras", dump=keras_model_to_bytes, load=keras_model_from_bytes
 )
 
 

@@ -76,6 +76,7 @@ _TRUSTED: set[str] = {
     # scikit-learn building blocks used by the registered models
     "sklearn.pipeline.Pipeline",
     "sklearn.preprocessing._data.StandardScaler",
+    "sklearn.decomposition._pca.PCA",
     "sklearn.preprocessing._data.QuantileTransformer",
     "sklearn.preprocessing._label.LabelEncoder",
     "sklearn.svm._classes.SVC",

@@ -90,11 +90,13 @@ def aggregate_tracks(ids: Sequence[str], proba: np.ndarray, labels: Sequence[str
     return pd.concat([result, mean.reset_index(drop=True)], axis=1)
 
 
-def _audio_config(model: LoadedModel, model_path: Path):
-    from genre.features.config import FeatureConfig
+def _audio_extractor(model: LoadedModel, model_path: Path):
+    """The extractor that computes the model's inputs from audio, as it did for its training table."""
+    from genre.features.config import ID_COLUMNS
+    from genre.features.extractors import can_rebuild, extractor_from_description
 
     kind = model.meta.get("extra", {}).get("feature_kind", "handcrafted")
-    if model.feature_config is None or kind != "handcrafted":
+    if not can_rebuild(kind, model.feature_config):
         source = model.meta.get("extra", {}).get("trained_on", "an external table")
         raise ModelFileError(
             f"{model_path}: this model was trained on {source} ({kind} features without a genre feature "
@@ -102,24 +104,25 @@ def _audio_config(model: LoadedModel, model_path: Path):
             "`genre extract` to predict from audio files"
         )
     try:
-        config = FeatureConfig.from_dict(model.feature_config)
-    except (ParameterError, TypeError) as exc:
+        extractor = extractor_from_description(kind, model.feature_config)
+    except ParameterError as exc:
         raise ModelFileError(f"{model_path}: the stored feature configuration is invalid ({exc})") from None
-    missing = [c for c in model.feature_columns if c not in config.feature_columns()]
+    produced = set(extractor.feature_columns()) | set(ID_COLUMNS)
+    missing = [c for c in model.feature_columns if c not in produced]
     if missing:
         raise ModelFileError(
             f"{model_path}: the model's feature columns are not produced by its stored feature "
             f"configuration (e.g. {missing[:3]}); the file is inconsistent"
         )
-    return config
+    return extractor
 
 
 def _extract_one(task: tuple[str, Any]) -> tuple[str, pd.DataFrame | None, str]:
     """Worker: feature rows of one file, or the reason it cannot be used (never raises)."""
     from genre.features.extract import extract_clip, extract_or_reason
 
-    path, config = task
-    frame, reason = extract_or_reason(lambda p: extract_clip(p, config=config, track=p), path)
+    path, extractor = task
+    frame, reason = extract_or_reason(lambda p: extract_clip(p, extractor=extractor, track=p), path)
     return path, frame, reason
 
 
@@ -131,8 +134,10 @@ def predict_files(
 ) -> pd.DataFrame:
     """Predict the genre of audio files with a saved model.
 
-    Each file is analysed with the feature configuration stored in the model, its
-    segments are scored, and the segment probabilities are averaged.
+    Each file is analysed as the model's training table was (handcrafted features or
+    pretrained embeddings, with the configuration stored in the model; models that read
+    audio themselves get the file's segments), its segments are scored, and the segment
+    probabilities are averaged.
 
     Parameters
     ----------
@@ -161,14 +166,14 @@ def predict_files(
 
     model_path = Path(model_path)
     model = load_model(model_path)
-    config = _audio_config(model, model_path)
+    extractor = _audio_extractor(model, model_path)
     files = [str(p) for p in expand_audio_paths(audio_paths)]
     if not files:
         raise ParameterError("no audio files given")
 
     frames: dict[str, pd.DataFrame] = {}
     skipped: dict[str, str] = {}
-    for path, frame, reason in LocalExecutor(jobs=jobs).map_unordered(_extract_one, [(f, config) for f in files]):
+    for path, frame, reason in LocalExecutor(jobs=jobs).map_unordered(_extract_one, [(f, extractor) for f in files]):
         if frame is None or frame.empty:
             skipped[path] = reason or "no feature rows (too short?)"
         else:
@@ -244,11 +249,27 @@ def predict_table(
     model_path = Path(model_path)
     model = load_model(model_path)
     table = load_feature_table(features_csv, id_col=id_col, labelled=False)
-    check_table_compatible(model, table, model_path=model_path)
-    proba = _predict_proba(model, table.X[model.feature_columns], model_path)
+    if _reads_audio(model):
+        from genre.features.table import audio_segment_ids
+
+        X = audio_segment_ids(table, model=model.model_name)[model.feature_columns]
+    else:
+        check_table_compatible(model, table, model_path=model_path)
+        X = table.X[model.feature_columns]
+    proba = _predict_proba(model, X, model_path)
     result = aggregate_tracks(table.tracks.tolist(), proba, model.labels)
     result.attrs["skipped"] = []
     return result
+
+
+def _reads_audio(model: LoadedModel) -> bool:
+    """Whether the model reads audio files itself (its inputs are segment ids)."""
+    from genre.classifiers.registry import get_spec
+
+    try:
+        return get_spec(model.model_name).input == "audio"
+    except ParameterError:  # a model name this version does not know: treat as a feature model
+        return False
 
 
 def _predict_proba(model: LoadedModel, X: pd.DataFrame, model_path: Path) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""RBF support-vector machine whose C and gamma are tuned on the training data only.
+"""Support-vector machine whose kernel, C and gamma are tuned on the training data only.
 
 The tuning happens inside :meth:`TunedSVC.fit`, so when the estimator is
 cross-validated the search sees only the outer training fold: the reported
@@ -21,10 +21,12 @@ __all__ = ["TunedSVC"]
 
 
 class TunedSVC(ClassifierMixin, BaseEstimator):
-    """RBF SVC with an inner grid search over ``C`` and ``gamma``.
+    """SVC with an inner grid search over the kernel, ``C`` and ``gamma``.
 
     Parameters
     ----------
+    kernels : sequence of {"rbf", "linear"}
+        Candidate kernels. ``gamma_grid`` applies to ``"rbf"`` only.
     C_grid : sequence of float
         Candidate values of the penalty ``C``. One value disables the search.
     gamma_grid : sequence of float or str
@@ -43,7 +45,7 @@ class TunedSVC(ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     best_params_ : dict
-        The chosen ``C`` and ``gamma``.
+        The chosen ``kernel``, ``C`` and (RBF) ``gamma``.
     model_ : sklearn.calibration.CalibratedClassifierCV
         The final SVC refitted on all rows, with sigmoid-calibrated probabilities.
     classes_ : ndarray
@@ -53,6 +55,7 @@ class TunedSVC(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         *,
+        kernels: Sequence[str] = ("rbf",),
         C_grid: Sequence[float] = (3.0, 10.0, 30.0),
         gamma_grid: Sequence[float | str] = ("scale",),
         cv: int = 3,
@@ -60,6 +63,7 @@ class TunedSVC(ClassifierMixin, BaseEstimator):
         random_state: int = 0,
         n_jobs: int = 1,
     ) -> None:
+        self.kernels = kernels
         self.C_grid = C_grid
         self.gamma_grid = gamma_grid
         self.cv = cv
@@ -68,7 +72,7 @@ class TunedSVC(ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     def fit(self, X, y, groups=None) -> "TunedSVC":
-        """Search ``C``/``gamma`` by inner cross-validation, then refit on all rows.
+        """Search kernel/``C``/``gamma`` by inner cross-validation, then refit on all rows.
 
         Parameters
         ----------
@@ -79,7 +83,7 @@ class TunedSVC(ClassifierMixin, BaseEstimator):
             together, so segments of one track never score each other.
         """
         from sklearn.calibration import CalibratedClassifierCV
-        from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, StratifiedKFold
+        from sklearn.model_selection import GridSearchCV, ParameterGrid, StratifiedGroupKFold, StratifiedKFold
         from sklearn.svm import SVC
         from sklearn.utils.multiclass import check_classification_targets
         from sklearn.utils.validation import validate_data
@@ -87,11 +91,11 @@ class TunedSVC(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y)
         check_classification_targets(y)
         self.classes_ = np.unique(y)
-        grid = {"C": list(self.C_grid), "gamma": list(self.gamma_grid)}
+        grid = self._candidates()
         # No class weights: the sigmoid calibration below, fitted on unweighted rows, would
         # undo them in the probabilities anyway.
-        base = dict(kernel="rbf", random_state=self.random_state)
-        if len(grid["C"]) * len(grid["gamma"]) > 1:
+        base = dict(random_state=self.random_state)
+        if len(ParameterGrid(grid)) > 1:
             Xt, yt, gt = self._tuning_rows(X, y, groups)
             if gt is not None:
                 splitter = StratifiedGroupKFold(self.cv, shuffle=True, random_state=self.random_state)
@@ -103,7 +107,7 @@ class TunedSVC(ClassifierMixin, BaseEstimator):
             search.fit(Xt, yt, groups=gt)
             self.best_params_ = dict(search.best_params_)
         else:
-            self.best_params_ = {"C": grid["C"][0], "gamma": grid["gamma"][0]}
+            self.best_params_ = next(iter(ParameterGrid(grid)))
         # Probabilities by Platt-style sigmoid calibration on out-of-fold decision values
         # (SVC(probability=True) is deprecated in scikit-learn 1.9); ensemble=False keeps
         # one SVC trained on every row, so predict and predict_proba agree.
@@ -120,6 +124,21 @@ class TunedSVC(ClassifierMixin, BaseEstimator):
         self.model_ = CalibratedClassifierCV(svc, method="sigmoid", cv=calibration_cv, ensemble=False)
         self.model_.fit(X, y)
         return self
+
+    def _candidates(self) -> list[dict]:
+        """The search space as a list of grids, one per kernel (gamma only where it applies)."""
+        from genre.errors import ParameterError
+
+        unknown = sorted(set(self.kernels) - {"rbf", "linear"})
+        if unknown or not self.kernels:
+            raise ParameterError(f"TunedSVC kernels must be 'rbf' and/or 'linear', got {list(self.kernels)}")
+        grids = []
+        for kernel in dict.fromkeys(self.kernels):
+            grid = {"kernel": [kernel], "C": list(self.C_grid)}
+            if kernel == "rbf":
+                grid["gamma"] = list(self.gamma_grid)
+            grids.append(grid)
+        return grids
 
     def _tuning_rows(self, X, y, groups):
         groups = None if groups is None else np.asarray(groups)

@@ -33,7 +33,7 @@ class TrainResult:
     fit_seconds : float
         Wall time of the fit.
     feature_kind : str
-        ``"handcrafted"``, ``"embedding"`` or ``"external"`` (from the table).
+        ``"handcrafted"``, an embedding such as ``"musicnn"``, or ``"external"`` (from the table).
     can_predict_audio : bool
         Whether the model stores the feature configuration needed by ``genre predict`` on audio.
     estimator : object
@@ -64,24 +64,49 @@ def group_fit_params(estimator: Any, groups: np.ndarray) -> dict[str, Any]:
     Returns ``{}`` for estimators that take no groups.
     """
     steps = getattr(estimator, "steps", None)
-    if not steps:
-        return {}
-    name, final = steps[-1]
+    if steps:
+        name, final = steps[-1]
+        prefix = f"{name}__"
+    else:
+        final, prefix = estimator, ""
     fit = getattr(final, "fit", None)
     if fit is not None and "groups" in inspect.signature(fit).parameters:
-        return {f"{name}__groups": groups}
+        return {f"{prefix}groups": groups}
     return {}
 
 
-def _check_input(spec: Any, table: Any) -> None:
-    """Refuse a table of the wrong kind for the model (e.g. handcrafted features for a CNN)."""
+def _model_inputs(spec: Any, table: Any) -> tuple[Any, list[str]]:
+    """The training matrix of ``spec``'s model and the columns it consists of.
+
+    Feature models read the table's numeric columns (embedding models only those with
+    their prefix); audio models read each row's audio file and start.
+
+    Raises
+    ------
+    genre.errors.ParameterError
+        The table holds another kind of features than the model reads.
+    genre.errors.DataError
+        The table lacks the columns the model reads, or their audio files.
+    """
+    from genre.classifiers.cnn import SEGMENT_COLUMNS
+    from genre.features.table import audio_segment_ids
+
     wanted = getattr(spec, "input", "features")
-    if wanted == "features" or wanted == table.kind:
-        return
-    raise ParameterError(
-        f"model {spec.name!r} reads {wanted} input, but {table.path} holds {table.kind} features; "
-        "choose a model that reads feature tables (e.g. dense, svm, xgboost)"
-    )
+    if wanted == "audio":
+        ids = audio_segment_ids(table, model=spec.name)
+        return ids, list(SEGMENT_COLUMNS)
+    if wanted not in ("features", table.kind):
+        raise ParameterError(
+            f"model {spec.name!r} reads {wanted} input, but {table.path} holds {table.kind} features; "
+            "choose a model that reads feature tables (e.g. dense, svm, xgboost)"
+        )
+    columns = list(table.feature_columns)
+    prefix = getattr(spec, "input_columns", None)
+    if prefix:  # models of embedding tables read only some of the columns (e.g. max-pooled ones)
+        columns = [c for c in columns if c.startswith(prefix)]
+        if not columns:
+            raise DataError(f"{table.path}: no feature columns start with {prefix!r}, which model {spec.name!r} reads")
+    return table.X[columns], columns
 
 
 def _details(estimator: Any) -> dict[str, Any]:
@@ -142,12 +167,13 @@ def train_model(
     """
     from genre.classifiers.persistence import save_model
     from genre.classifiers.registry import get_spec, make_model
+    from genre.features.extractors import can_rebuild
     from genre.features.table import load_feature_table
 
     spec = get_spec(model)
     estimator = make_model(model, random_state=random_state, n_jobs=n_jobs, **dict(params or {}))
     table = load_feature_table(features_csv, label_col=label_col, id_col=id_col, drop=tuple(drop))
-    _check_input(spec, table)
+    X, columns = _model_inputs(spec, table)
     tracks_per_label = {
         label: len(set(table.tracks[table.y == label].tolist())) for label in np.unique(table.y).tolist()
     }
@@ -158,23 +184,19 @@ def train_model(
             "at least two tracks to train on"
         )
     groups = table.groups if table.groups is not None else table.tracks
-    columns = list(table.feature_columns)
-    prefix = getattr(spec, "input_columns", None)
-    if prefix:  # models of embedding tables read only some of the columns (e.g. max-pooled ones)
-        columns = [c for c in columns if c.startswith(prefix)]
-        if not columns:
-            raise DataError(f"{table.path}: no feature columns start with {prefix!r}, which model {model!r} reads")
 
     started = time.perf_counter()
     try:
-        estimator.fit(table.X[columns], table.y, **group_fit_params(estimator, groups))
+        estimator.fit(X, table.y, **group_fit_params(estimator, groups))
     except ValueError as exc:
         # scikit-learn's own checks (too few rows per class for inner CV...) are the user's data.
         raise ParameterError(f"cannot fit model {model!r} on {table.path}: {exc}") from None
     seconds = time.perf_counter() - started
 
     kind = table.kind
-    config = table.config if kind == "handcrafted" else None
+    # Kept whenever `genre predict` can recompute the inputs from audio with it (handcrafted
+    # features, pretrained embeddings; for audio models, the segmentation of the table).
+    config = table.config if can_rebuild(kind, table.config) else None
     details = _details(estimator)
     save_model(
         output,

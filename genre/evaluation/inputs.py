@@ -13,9 +13,7 @@ cross-validated on the very same folds and the paired tests between models stay 
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -23,7 +21,7 @@ import pandas as pd
 
 from genre.errors import DataError
 from genre.evaluation.splits import Split
-from genre.features.table import FeatureTable
+from genre.features.table import FeatureTable, audio_segment_ids
 
 __all__ = ["ModelInput", "InputPlan", "plan_inputs", "model_input_kind", "remap_split"]
 
@@ -139,42 +137,6 @@ def _select_columns(model: str, table: FeatureTable, prefix: str | None) -> tupl
     return chosen, f"{prefix}*, {len(chosen)} of {len(table.feature_columns)} features"
 
 
-def _audio_ids(model: str, table: FeatureTable) -> pd.DataFrame:
-    """``path`` (resolved) and ``start`` of every row of ``table``'s CSV, in row order."""
-    try:
-        header = pd.read_csv(table.path, nrows=0).columns
-    except Exception:  # already read once by load_feature_table; an odd failure means no ids
-        header = []
-    if not {"path", "start"} <= set(header):
-        raise DataError(
-            f"model {model} needs audio paths; table {table.path} has none "
-            "(it needs the columns path and start, as tables written by 'genre extract' have)"
-        )
-    ids = pd.read_csv(table.path, usecols=["path", "start"], dtype={"path": str}, low_memory=False)
-    if len(ids) != table.n_rows:
-        raise DataError(f"{table.path}: {len(ids)} id rows for {table.n_rows} feature rows")
-    resolved = {p: _resolve_audio(p, table.path) for p in pd.unique(ids["path"].fillna(""))}
-    missing = [p for p, r in resolved.items() if r is None]
-    if missing:
-        what = "none" if len(missing) == len(resolved) else str(len(missing))
-        raise DataError(
-            f"model {model} needs audio paths; {what} of the {len(resolved)} audio files listed in {table.path} "
-            "can be read "
-            f"(e.g. {missing[0]!r})"
-        )
-    return pd.DataFrame({"path": ids["path"].map(resolved), "start": pd.to_numeric(ids["start"], errors="coerce")})
-
-
-def _resolve_audio(path: str, table_path: Path) -> str | None:
-    """An existing audio file for a table's ``path`` value: as given, or relative to the table."""
-    if not path:
-        return None
-    for candidate in (Path(path), table_path.parent / path):
-        if candidate.is_file() and os.access(candidate, os.R_OK):
-            return str(candidate)
-    return None
-
-
 # -- matching tables ----------------------------------------------------------------------------
 def _keys(tables: Sequence[FeatureTable]) -> tuple[str, list[np.ndarray]]:
     """Per-row match keys: track ids when they line up, file stems when only those do."""
@@ -267,7 +229,7 @@ def plan_inputs(
         kind = model_input_kind(spec)
         if kind == "audio":
             if position not in audio_ids:
-                ids = _audio_ids(name, used[position]).iloc[rows_of[position]].reset_index(drop=True)
+                ids = audio_segment_ids(used[position], model=name).iloc[rows_of[position]].reset_index(drop=True)
                 ids["track"] = table.tracks
                 audio_ids[position] = ids
             X = audio_ids[position]

@@ -118,18 +118,30 @@ def extract_clip(
     path: str | os.PathLike,
     *,
     config: FeatureConfig = FeatureConfig(),
+    extractor: Extractor | None = None,
     track: str | None = None,
     label: str = "",
     group: str = "",
 ) -> pd.DataFrame:
     """Feature rows of one audio file, as :func:`extract_to_csv` would write them.
 
+    Parameters
+    ----------
+    path : path-like
+        Audio file.
+    config : FeatureConfig
+        Handcrafted analysis parameters, used when no ``extractor`` is given.
+    extractor : Extractor, optional
+        Any extractor (e.g. :class:`~genre.features.embeddings.MusicnnExtractor`).
+    track, label, group : str
+        Id columns of the rows (``track`` defaults to the file name without extension).
+
     Raises
     ------
     AudioError
         The file cannot be decoded or is silent / too short.
     """
-    extractor = HandcraftedExtractor(config)
+    extractor = extractor if extractor is not None else HandcraftedExtractor(config)
     item = Track(path=str(path), track=track or Path(path).with_suffix("").name, label=label, group=group)
     features = extractor.extract_file(item.path)
     frame = pd.DataFrame(features.values, columns=extractor.feature_columns())

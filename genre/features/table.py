@@ -473,3 +473,63 @@ def _check_consistent(path: Path, tracks: np.ndarray, values: np.ndarray, what: 
             f"{path}: {len(conflicting)} track{'s' if len(conflicting) != 1 else ''} carry more than one {what} "
             f"in column {column!r} (e.g. track {first!r}: {_list(seen)}); the rows of one track must agree"
         )
+
+
+def audio_segment_ids(table: FeatureTable, *, model: str) -> pd.DataFrame:
+    """Audio file, start and track of every row of a table, for models that read audio themselves.
+
+    Parameters
+    ----------
+    table : FeatureTable
+        A table with ``path`` and ``start`` columns (as ``genre extract`` writes them).
+    model : str
+        Name of the model that needs them, for messages.
+
+    Returns
+    -------
+    ids : pandas.DataFrame
+        ``path`` (an existing file: as written, or relative to the table's folder),
+        ``start`` (seconds) and ``track``, in row order.
+
+    Raises
+    ------
+    genre.errors.DataError
+        The table has no such columns, or some of its audio files cannot be read.
+    """
+    try:
+        header = pd.read_csv(table.path, nrows=0).columns
+    except Exception:  # already read once by load_feature_table; an odd failure means no ids
+        header = []
+    if not {"path", "start"} <= set(header):
+        raise DataError(
+            f"model {model} needs audio paths; table {table.path} has none "
+            "(it needs the columns path and start, as tables written by 'genre extract' have)"
+        )
+    ids = pd.read_csv(table.path, usecols=["path", "start"], dtype={"path": str}, low_memory=False)
+    if len(ids) != table.n_rows:
+        raise DataError(f"{table.path}: {len(ids)} id rows for {table.n_rows} feature rows")
+    resolved = {p: _resolve_audio(p, table.path) for p in pd.unique(ids["path"].fillna(""))}
+    missing = [p for p, r in resolved.items() if r is None]
+    if missing:
+        what = "none" if len(missing) == len(resolved) else str(len(missing))
+        raise DataError(
+            f"model {model} needs audio paths; {what} of the {len(resolved)} audio files listed in {table.path} "
+            f"can be read (e.g. {missing[0]!r})"
+        )
+    return pd.DataFrame(
+        {
+            "path": ids["path"].map(resolved),
+            "start": pd.to_numeric(ids["start"], errors="coerce"),
+            "track": np.asarray(table.tracks, dtype=str),
+        }
+    )
+
+
+def _resolve_audio(path: str, table_path: Path) -> str | None:
+    """An existing audio file for a table's ``path`` value: as given, or relative to the table."""
+    if not path:
+        return None
+    for candidate in (Path(path), table_path.parent / path):
+        if candidate.is_file() and os.access(candidate, os.R_OK):
+            return str(candidate)
+    return None
