@@ -296,8 +296,8 @@ def train(
         )  # fmt: skip
         details = ", ".join(f"{key} {value}" for key, value in result.details.items())
         out.print(
-            f"trained {result.model_name} on {result.n_rows} rows ({result.n_tracks} tracks, {result.n_features} "
-            f"features, {len(result.labels)} classes) in {result.fit_seconds:.1f} s"
+            f"trained {result.model_name} on {result.n_rows} rows ({result.n_tracks} tracks, {result.inputs}, "
+            f"{len(result.labels)} classes) in {result.fit_seconds:.1f} s"
             + (f" ({details})" if details else "") + f" -> {result.output}",
             highlight=False,
         )  # fmt: skip
@@ -323,7 +323,7 @@ def predict(
         if len(inputs) == 1 and inputs[0].suffix.lower() in (".csv", ".tsv") and inputs[0].is_file():
             predictions = predict_table(model, inputs[0])
         else:
-            predictions = predict_files(model, inputs, jobs=jobs)
+            predictions = predict_files(model, inputs, jobs=jobs, progress=True)
         _print_predictions(predictions)
         if output is not None:
             from genre.atomic import atomic_open

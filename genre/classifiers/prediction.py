@@ -131,6 +131,7 @@ def predict_files(
     audio_paths: Iterable[str | os.PathLike],
     *,
     jobs: int = 1,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Predict the genre of audio files with a saved model.
 
@@ -147,6 +148,8 @@ def predict_files(
         Audio files; folders are expanded to the audio files below them.
     jobs : int
         Worker processes for feature extraction (``-1``: all cores).
+    progress : bool
+        Show a progress bar with an ETA on stderr while the files are analysed.
 
     Returns
     -------
@@ -163,6 +166,7 @@ def predict_files(
         A path does not exist.
     """
     from genre.features.executors import LocalExecutor
+    from genre.progress import progress_bar
 
     model_path = Path(model_path)
     model = load_model(model_path)
@@ -173,11 +177,15 @@ def predict_files(
 
     frames: dict[str, pd.DataFrame] = {}
     skipped: dict[str, str] = {}
-    for path, frame, reason in LocalExecutor(jobs=jobs).map_unordered(_extract_one, [(f, extractor) for f in files]):
-        if frame is None or frame.empty:
-            skipped[path] = reason or "no feature rows (too short?)"
-        else:
-            frames[path] = frame
+    executor = LocalExecutor(jobs=jobs)
+    with progress_bar(enabled=progress) as bar:
+        task = bar.add_task(f"analysing ({extractor.kind}, {executor.description})", total=len(files))
+        for path, frame, reason in executor.map_unordered(_extract_one, [(f, extractor) for f in files]):
+            if frame is None or frame.empty:
+                skipped[path] = reason or "no feature rows (too short?)"
+            else:
+                frames[path] = frame
+            bar.advance(task)
 
     ordered = [frames[f] for f in files if f in frames]
     if ordered:

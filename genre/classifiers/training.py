@@ -30,6 +30,8 @@ class TrainResult:
         Classes, in ``predict_proba`` column order.
     n_rows, n_tracks, n_features : int
         Size of the training data (rows are segments when the table has several per track).
+    inputs : str
+        What the model read, for people: ``"205 features"``, ``"log-mel patches of the audio"``.
     fit_seconds : float
         Wall time of the fit.
     feature_kind : str
@@ -48,6 +50,7 @@ class TrainResult:
     n_rows: int
     n_tracks: int
     n_features: int
+    inputs: str
     fit_seconds: float
     feature_kind: str
     can_predict_audio: bool
@@ -223,6 +226,7 @@ def train_model(
         n_rows=table.n_rows,
         n_tracks=table.n_tracks,
         n_features=len(columns),
+        inputs="log-mel patches of the audio" if getattr(spec, "input", "") == "audio" else f"{len(columns)} features",
         fit_seconds=seconds,
         feature_kind=kind,
         can_predict_audio=config is not None,
