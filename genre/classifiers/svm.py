@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 from genre.classifiers.persistence import trust_types
 from genre.classifiers.preprocessing import gaussianise
 from genre.classifiers.registry import ModelSpec, register
+from genre.errors import ParameterError
 
 __all__ = ["TunedSVC"]
 
@@ -127,8 +128,6 @@ class TunedSVC(ClassifierMixin, BaseEstimator):
 
     def _candidates(self) -> list[dict]:
         """The search space as a list of grids, one per kernel (gamma only where it applies)."""
-        from genre.errors import ParameterError
-
         unknown = sorted(set(self.kernels) - {"rbf", "linear"})
         if unknown or not self.kernels:
             raise ParameterError(f"TunedSVC kernels must be 'rbf' and/or 'linear', got {list(self.kernels)}")

@@ -31,7 +31,8 @@ class TrainResult:
     n_rows, n_tracks, n_features : int
         Size of the training data (rows are segments when the table has several per track).
     inputs : str
-        What the model read, for people: ``"205 features"``, ``"log-mel patches of the audio"``.
+        What the model read, for people: ``"205 features"``, ``"log-mel patches of the audio"``,
+        ``"musicnn_max_pool_*, 753 of 1556 features"``.
     fit_seconds : float
         Wall time of the fit.
     feature_kind : str
@@ -78,8 +79,8 @@ def group_fit_params(estimator: Any, groups: np.ndarray) -> dict[str, Any]:
     return {}
 
 
-def _model_inputs(spec: Any, table: Any) -> tuple[Any, list[str]]:
-    """The training matrix of ``spec``'s model and the columns it consists of.
+def _model_inputs(spec: Any, table: Any) -> tuple[Any, list[str], str]:
+    """The training matrix of ``spec``'s model, the columns it consists of, and a description.
 
     Feature models read the table's numeric columns (embedding models only those with
     their prefix); audio models read each row's audio file and start.
@@ -92,24 +93,19 @@ def _model_inputs(spec: Any, table: Any) -> tuple[Any, list[str]]:
         The table lacks the columns the model reads, or their audio files.
     """
     from genre.classifiers.cnn import SEGMENT_COLUMNS
-    from genre.features.table import audio_segment_ids
+    from genre.features.table import audio_segment_ids, model_columns
 
     wanted = getattr(spec, "input", "features")
     if wanted == "audio":
         ids = audio_segment_ids(table, model=spec.name)
-        return ids, list(SEGMENT_COLUMNS)
+        return ids, list(SEGMENT_COLUMNS), "log-mel patches of the audio"
     if wanted not in ("features", table.kind):
         raise ParameterError(
             f"model {spec.name!r} reads {wanted} input, but {table.path} holds {table.kind} features; "
             "choose a model that reads feature tables (e.g. dense, svm, xgboost)"
         )
-    columns = list(table.feature_columns)
-    prefix = getattr(spec, "input_columns", None)
-    if prefix:  # models of embedding tables read only some of the columns (e.g. max-pooled ones)
-        columns = [c for c in columns if c.startswith(prefix)]
-        if not columns:
-            raise DataError(f"{table.path}: no feature columns start with {prefix!r}, which model {spec.name!r} reads")
-    return table.X[columns], columns
+    columns, description = model_columns(table, model=spec.name, prefix=getattr(spec, "input_columns", None))
+    return table.X[columns], columns, description
 
 
 def _details(estimator: Any) -> dict[str, Any]:
@@ -176,7 +172,7 @@ def train_model(
     spec = get_spec(model)
     estimator = make_model(model, random_state=random_state, n_jobs=n_jobs, **dict(params or {}))
     table = load_feature_table(features_csv, label_col=label_col, id_col=id_col, drop=tuple(drop))
-    X, columns = _model_inputs(spec, table)
+    X, columns, inputs = _model_inputs(spec, table)
     tracks_per_label = {
         label: len(set(table.tracks[table.y == label].tolist())) for label in np.unique(table.y).tolist()
     }
@@ -226,7 +222,7 @@ def train_model(
         n_rows=table.n_rows,
         n_tracks=table.n_tracks,
         n_features=len(columns),
-        inputs="log-mel patches of the audio" if getattr(spec, "input", "") == "audio" else f"{len(columns)} features",
+        inputs=inputs,
         fit_seconds=seconds,
         feature_kind=kind,
         can_predict_audio=config is not None,

@@ -21,7 +21,7 @@ import pandas as pd
 
 from genre.errors import DataError
 from genre.evaluation.splits import Split
-from genre.features.table import FeatureTable, audio_segment_ids
+from genre.features.table import FeatureTable, audio_segment_ids, model_columns
 
 __all__ = ["ModelInput", "InputPlan", "plan_inputs", "model_input_kind", "remap_split"]
 
@@ -128,15 +128,6 @@ def _pick_table(model: str, kind: str, tables: Sequence[FeatureTable]) -> Featur
     raise DataError(f"model {model} reads a {kind} table; none of the tables given is one: {given}{hint}")
 
 
-def _select_columns(model: str, table: FeatureTable, prefix: str | None) -> tuple[list[str], str]:
-    if not prefix:
-        return list(table.feature_columns), f"{len(table.feature_columns)} features"
-    chosen = [c for c in table.feature_columns if c.startswith(prefix)]
-    if not chosen:
-        raise DataError(f"model {model} reads columns {prefix}*; {table.path} has none")
-    return chosen, f"{prefix}*, {len(chosen)} of {len(table.feature_columns)} features"
-
-
 # -- matching tables ----------------------------------------------------------------------------
 def _keys(tables: Sequence[FeatureTable]) -> tuple[str, list[np.ndarray]]:
     """Per-row match keys: track ids when they line up, file stems when only those do."""
@@ -229,13 +220,12 @@ def plan_inputs(
         kind = model_input_kind(spec)
         if kind == "audio":
             if position not in audio_ids:
-                ids = audio_segment_ids(used[position], model=name).iloc[rows_of[position]].reset_index(drop=True)
-                ids["track"] = table.tracks
-                audio_ids[position] = ids
+                ids = audio_segment_ids(used[position], model=name).iloc[rows_of[position]]
+                audio_ids[position] = ids.reset_index(drop=True)
             X = audio_ids[position]
             description = f"{table.name} (audio, log-mel patches)"
         else:
-            columns, what = _select_columns(name, table, getattr(spec, "input_columns", None))
+            columns, what = model_columns(table, model=name, prefix=getattr(spec, "input_columns", None))
             X = table.X[columns].to_numpy(dtype=float)
             description = f"{table.name} ({table.kind}, {what})"
         inputs[name] = ModelInput(kind=kind, table=table, X=X, description=description)

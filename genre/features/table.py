@@ -475,6 +475,36 @@ def _check_consistent(path: Path, tracks: np.ndarray, values: np.ndarray, what: 
         )
 
 
+def model_columns(table: FeatureTable, *, model: str, prefix: str | None) -> tuple[list[str], str]:
+    """The feature columns a model reads, and how to describe them to people.
+
+    Parameters
+    ----------
+    table : FeatureTable
+    model : str
+        Name of the model, for messages.
+    prefix : str or None
+        Column-name prefix the model reads (``ModelSpec.input_columns``); ``None``: all.
+
+    Returns
+    -------
+    columns : list of str
+    description : str
+        ``"205 features"`` or ``"musicnn_max_pool_*, 753 of 1556 features"``.
+
+    Raises
+    ------
+    genre.errors.DataError
+        No feature column starts with ``prefix``.
+    """
+    if not prefix:
+        return list(table.feature_columns), f"{len(table.feature_columns)} features"
+    chosen = [c for c in table.feature_columns if c.startswith(prefix)]
+    if not chosen:
+        raise DataError(f"{table.path}: no feature columns start with {prefix!r}, which model {model!r} reads")
+    return chosen, f"{prefix}*, {len(chosen)} of {len(table.feature_columns)} features"
+
+
 def audio_segment_ids(table: FeatureTable, *, model: str) -> pd.DataFrame:
     """Audio file, start and track of every row of a table, for models that read audio themselves.
 
