@@ -1,0 +1,107 @@
+"""Can model selection on the training side lift the artist-disjoint GTZAN test score?
+
+Reproduces the two attempts quoted in the README, on the public ``features_30_sec.csv``
+and the fault-filtered, artist-disjoint partition (``train_filtered`` / ``valid_filtered``
+/ ``test_filtered``). Neither looks at the test list before choosing.
+
+1. **Ensemble members by artist-disjoint 2-fold CV.** Every model is trained on
+   ``train_filtered`` and scored on ``valid_filtered``, and the other way round (the two
+   lists share no artist). Every subset of the models is scored as a soft vote of those
+   out-of-fold probabilities; the best subset is trained on train+valid and tested once.
+2. **Inner tuning split by list.** The SVM's grid search (2 folds) and the dense net's
+   early-stopping set are split by list membership instead of by track, so they choose on
+   unseen artists. The soft vote of svm, xgboost and dense is tested with five seeds, beside
+   the same vote tuned by track (the default), because one test score moves by a few
+   tracks with the seed.
+
+Prints accuracies in %; takes about two minutes on 2 cores.
+
+Usage::
+
+    python benchmarks/gtzan_selection.py [--data ../shared/data]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+from pathlib import Path
+
+import numpy as np
+
+CANDIDATES = ("svm", "xgboost", "dense", "logreg", "knn", "random-forest")
+DEFAULT_ENSEMBLE = ("svm", "xgboost", "dense")
+SEEDS = (0, 1, 2, 3, 4)
+
+
+def _fit_proba(name, table, train, test, *, groups=None, seed=0, **params):
+    """Probabilities of the test rows from a model fitted on the training rows, and its classes."""
+    from genre.classifiers.registry import make_model
+    from genre.classifiers.training import group_fit_params
+
+    model = make_model(name, random_state=seed, n_jobs=2, **params)
+    groups = table.tracks[train] if groups is None else groups
+    model.fit(table.X.iloc[train], table.y[train], **group_fit_params(model, groups))
+    return model.predict_proba(table.X.iloc[test]), np.asarray(model.classes_)
+
+
+def _accuracy(proba, classes, truth) -> float:
+    return 100.0 * float(np.mean(classes[np.argmax(proba, axis=1)] == truth))
+
+
+def main(argv=None) -> None:
+    from genre.evaluation.splits import list_split
+    from genre.features.table import load_feature_table
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    args = parser.parse_args(argv)
+    if not (args.data / "gtzan-features" / "features_30_sec.csv").is_file():
+        parser.error(f"{args.data}: no gtzan-features/features_30_sec.csv there (the shared data); pass --data")
+    lists = args.data / "gtzan-splits"
+    table = load_feature_table(args.data / "gtzan-features" / "features_30_sec.csv")
+    train_list, valid_list, test_list = (lists / f"{part}_filtered.txt" for part in ("train", "valid", "test"))
+
+    # 1. members chosen by train <-> valid, then tested once.
+    halves = [list_split(table, train_lists=[a], test_list=b)[0] for a, b in ((train_list, valid_list), (valid_list, train_list))]
+    truth = np.concatenate([table.y[s.test] for s in halves])
+    proba = {}
+    for name in CANDIDATES:
+        parts = [_fit_proba(name, table, s.train, s.test) for s in halves]
+        proba[name], classes = np.vstack([p for p, _ in parts]), parts[0][1]
+        print(f"{name:>14}: {_accuracy(proba[name], classes, truth):5.1f} % (train <-> valid, {len(truth)} tracks)")
+    scores = {
+        subset: _accuracy(np.mean([proba[m] for m in subset], axis=0), classes, truth)
+        for k in range(1, len(CANDIDATES) + 1)
+        for subset in itertools.combinations(CANDIDATES, k)
+    }
+    ranked = sorted(scores, key=scores.get, reverse=True)
+    best = ranked[0]
+    print(f"best of {len(ranked)} subsets: {'+'.join(best)} {scores[best]:.1f} %; "
+          f"default {'+'.join(DEFAULT_ENSEMBLE)} {scores[DEFAULT_ENSEMBLE]:.1f} % (rank {ranked.index(DEFAULT_ENSEMBLE) + 1})")  # fmt: skip
+
+    final = list_split(table, train_lists=[train_list, valid_list], test_list=test_list)[0]
+    p, c = _fit_proba("ensemble", table, final.train, final.test, members=best)
+    print(f"test_filtered, {'+'.join(best)}: {_accuracy(p, c, table.y[final.test]):.1f} % ({len(final.test)} tracks)")
+
+    # 2. inner tuning on unseen artists: groups = which list a track came from. One test
+    # score moves by a few tracks with the seed, so both ways of tuning are run with the
+    # same seeds and compared on their mean (not used to choose anything).
+    in_train = set(list_split(table, train_lists=[train_list], test_list=valid_list)[0].train)
+    lists_of_rows = np.array(["train" if row in in_train else "valid" for row in final.train])
+    truth = table.y[final.test]
+    for label, inner in (("by track (default)", {}), ("by list", {"groups": lists_of_rows})):
+        scores = []
+        for seed in SEEDS:
+            parts = [
+                _fit_proba("svm", table, final.train, final.test, seed=seed, **inner, **({"cv": 2} if inner else {})),
+                _fit_proba("dense", table, final.train, final.test, seed=seed, **inner),
+                _fit_proba("xgboost", table, final.train, final.test, seed=seed),
+            ]
+            scores.append(_accuracy(np.mean([p for p, _ in parts], axis=0), parts[0][1], truth))
+        print(f"test_filtered, svm+xgboost+dense tuned {label}: mean {np.mean(scores):.1f} %, "
+              f"seeds {list(SEEDS)}: {', '.join(f'{x:.1f}' for x in scores)}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
