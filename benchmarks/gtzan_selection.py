@@ -55,6 +55,7 @@ def main(argv=None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    parser.add_argument("--pseudo-artists", action="store_true", help="also run attempt 3 (5 more minutes)")
     args = parser.parse_args(argv)
     if not (args.data / "gtzan-features" / "features_30_sec.csv").is_file():
         parser.error(f"{args.data}: no gtzan-features/features_30_sec.csv there (the shared data); pass --data")
@@ -101,6 +102,65 @@ def main(argv=None) -> None:
             scores.append(_accuracy(np.mean([p for p, _ in parts], axis=0), parts[0][1], truth))
         print(f"test_filtered, svm+xgboost+dense tuned {label}: mean {np.mean(scores):.1f} %, "
               f"seeds {list(SEEDS)}: {', '.join(f'{x:.1f}' for x in scores)}")  # fmt: skip
+
+    if args.pseudo_artists:
+        _pseudo_artist_selection(table, final.train, lists_of_rows)
+
+
+#: Attempt 3's candidates: member -> seeds averaged (a seed list longer than one bags that member).
+PSEUDO_ARTIST_CANDIDATES = {
+    "default svm+xgboost+dense": {"svm": [0], "xgboost": [0], "dense": [0]},
+    "every member bagged over 5 seeds": {m: list(SEEDS) for m in DEFAULT_ENSEMBLE},
+    "dense bagged over 5 seeds": {"svm": [0], "xgboost": [0], "dense": list(SEEDS)},
+    "all six models": {m: [0] for m in CANDIDATES},
+    "default + logreg": {"svm": [0], "xgboost": [0], "dense": [0], "logreg": [0]},
+}
+
+
+def pseudo_artist_groups(tracks, lists) -> np.ndarray:
+    """Group id per track: a run of consecutive excerpt numbers of one genre from one list.
+
+    ``tracks`` are GTZAN stems (``blues.00012``); ``lists`` names the list each came from.
+    """
+    genre_number = [(str(t).split(".")[0], int(str(t).split(".")[1])) for t in tracks]
+    groups = np.empty(len(genre_number), dtype=int)
+    group, previous = -1, None
+    for i in sorted(range(len(genre_number)), key=genre_number.__getitem__):
+        key = (genre_number[i][0], lists[i])
+        group += key != previous
+        groups[i], previous = group, key
+    return groups
+
+
+def _pseudo_artist_selection(table, rows, lists) -> None:
+    """Attempt 3: candidates scored by pseudo-artist grouped CV on train+valid only."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    groups = pseudo_artist_groups(table.tracks[rows], lists)
+    y = table.y[rows]
+    print(f"pseudo-artist CV on train+valid: {len(np.unique(groups))} groups, {len(rows)} tracks")
+    needed = {(m, s) for spec in PSEUDO_ARTIST_CANDIDATES.values() for m, seeds in spec.items() for s in seeds}
+    scores = {name: [] for name in PSEUDO_ARTIST_CANDIDATES}
+    for repeat in (0, 1):
+        for fit, held in StratifiedGroupKFold(5, shuffle=True, random_state=repeat).split(rows, y, groups):
+            proba = {}
+            for member, seed in sorted(needed):
+                proba[member, seed], classes = _fit_proba(member, table, rows[fit], rows[held], seed=seed)
+            for name, spec in PSEUDO_ARTIST_CANDIDATES.items():
+                vote = np.mean([np.mean([proba[m, s] for s in seeds], axis=0) for m, seeds in spec.items()], axis=0)
+                scores[name].append(_accuracy(vote, classes, y[held]))
+    default = np.array(scores["default svm+xgboost+dense"])
+    adopted = []
+    for name, folds in scores.items():
+        folds = np.array(folds)
+        gain, wins = folds.mean() - default.mean(), int(np.sum(folds > default))
+        passes = gain >= 1.5 and wins >= 7
+        adopted += [name] if passes else []
+        print(f"{name:>34}: {folds.mean():5.1f} % ({gain:+.1f} vs default, wins {wins}/10){' -> passes' if passes else ''}")
+    if not adopted:
+        print("no candidate passes the rule (>= +1.5 points and >= 7 of 10 folds): default kept, test list not used")
+    else:
+        print(f"passing the rule: {', '.join(adopted)}; score it once on test_filtered before adopting it")
 
 
 if __name__ == "__main__":
