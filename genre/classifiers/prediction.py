@@ -176,24 +176,35 @@ def predict_files(
         raise ParameterError("no audio files given")
 
     frames: dict[str, pd.DataFrame] = {}
+    scored: dict[str, np.ndarray] = {}
     skipped: dict[str, str] = {}
     executor = LocalExecutor(jobs=jobs)
+    # A model that reads audio itself (a CNN on log-mel patches) does its heavy work while
+    # scoring, so each file is scored as it arrives and the bar's ETA covers that work too;
+    # the extractor then only supplies the segment starts of the training table.
+    reads_audio = _reads_audio(model)
+    work = f"{model.model_name} on log-mel patches" if reads_audio else f"{extractor.kind} features"
     with progress_bar(enabled=progress) as bar:
-        task = bar.add_task(f"analysing ({extractor.kind}, {executor.description})", total=len(files))
+        task = bar.add_task(f"analysing ({work}, {executor.description})", total=len(files))
         for path, frame, reason in executor.map_unordered(_extract_one, [(f, extractor) for f in files]):
             if frame is None or frame.empty:
                 skipped[path] = reason or "no feature rows (too short?)"
             else:
                 frames[path] = frame
+                if reads_audio:
+                    scored[path] = _predict_proba(model, frame[model.feature_columns], model_path)
             bar.advance(task)
 
-    ordered = [frames[f] for f in files if f in frames]
-    if ordered:
-        rows = pd.concat(ordered, ignore_index=True)
-        proba = _predict_proba(model, rows[model.feature_columns], model_path)
-        result = aggregate_tracks(rows["path"].tolist(), proba, model.labels)
+    kept = [f for f in files if f in frames]
+    paths = [p for f in kept for p in frames[f]["path"]]
+    if not kept:
+        proba = np.zeros((0, len(model.labels)))
+    elif reads_audio:
+        proba = np.vstack([scored[f] for f in kept])
     else:
-        result = aggregate_tracks([], np.zeros((0, len(model.labels))), model.labels)
+        rows = pd.concat([frames[f] for f in kept], ignore_index=True)
+        proba = _predict_proba(model, rows[model.feature_columns], model_path)
+    result = aggregate_tracks(paths, proba, model.labels)
     result.attrs["skipped"] = [(f, skipped[f]) for f in files if f in skipped]
     return result
 
