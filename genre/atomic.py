@@ -6,7 +6,16 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Iterable, Iterator
+
+from genre.errors import OutputError
+
+__all__ = ["atomic_open", "atomic_write_text", "atomic_write_bytes", "check_output_file", "check_output_folder"]
+
+
+def _cannot_write(target: Path, exc: OSError) -> OutputError:
+    reason = exc.strerror or type(exc).__name__
+    return OutputError(f"{target}: cannot write ({reason}); nothing was replaced")
 
 
 @contextlib.contextmanager
@@ -14,10 +23,18 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", **kwargs) -> Iterator[
     """Open a temporary file beside ``path``; on success, fsync and rename it over ``path``.
 
     If the block raises, the temporary file is removed and ``path`` is untouched.
+
+    Raises
+    ------
+    genre.errors.OutputError
+        The folder cannot be created or written, or the disk filled up.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise _cannot_write(target, exc) from None
     os.close(fd)
     os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
     try:
@@ -26,10 +43,73 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", **kwargs) -> Iterator[
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
+        # A failed write to our handle (disk full, file too large) carries no file name; an
+        # OSError about another file raised inside the block is the caller's, passed on as is.
+        if isinstance(exc, OSError) and exc.filename in (None, tmp_name, str(target)):
+            raise _cannot_write(target, exc) from None
         raise
+
+
+def check_output_folder(folder: str | os.PathLike) -> Path:
+    """Create ``folder`` if needed and prove it writable, before any long work starts.
+
+    Returns
+    -------
+    folder : pathlib.Path
+
+    Raises
+    ------
+    genre.errors.OutputError
+        A parent is a file, the folder cannot be created, or a file cannot be made in it.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{folder}: is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # Permission bits say nothing for root or on special file systems: try it.
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        blocking = next((p for p in folder.parents if p.exists() and not p.is_dir()), None)
+        if blocking is not None:
+            raise OutputError(f"{folder}: cannot create the folder, {blocking} is a file") from None
+        raise OutputError(f"{folder}: cannot write there ({exc.strerror or type(exc).__name__})") from None
+    return folder
+
+
+def check_output_file(path: str | os.PathLike, *, inputs: Iterable[str | os.PathLike] = ()) -> Path:
+    """Refuse, before any long work starts, an output file that cannot be written or is an input.
+
+    Parameters
+    ----------
+    path : path-like
+        The file an operation will write.
+    inputs : iterable of path-like
+        Files the same operation reads; writing over one of them would lose it.
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Raises
+    ------
+    genre.errors.OutputError
+    """
+    target = Path(path)
+    if not str(path).strip():
+        raise OutputError("the output file name is empty")
+    if target.is_dir():
+        raise OutputError(f"{target}: is a folder; give a file name to write")
+    for item in inputs:
+        with contextlib.suppress(OSError):
+            if target.exists() and os.path.samefile(target, item):
+                raise OutputError(f"{target}: is also an input of this command; write the output to another file")
+    check_output_folder(target.parent)
+    return target
 
 
 def _umask() -> int:

@@ -33,8 +33,11 @@ def _root() -> None:
 
 
 @contextlib.contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn a :class:`GenreError` into one red line on stderr and exit status 2."""
+def user_errors(*, on_interrupt: str = "nothing was written") -> Iterator[None]:
+    """Turn a :class:`GenreError` into one red line on stderr and exit status 2.
+
+    ``on_interrupt`` says what Ctrl-C leaves behind; it differs between commands.
+    """
     try:
         yield
     except GenreError as exc:
@@ -44,7 +47,7 @@ def user_errors() -> Iterator[None]:
         console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
         raise typer.Exit(code=2) from None
     except KeyboardInterrupt:
-        console.print("[yellow]interrupted[/]: finished work is kept; rerun the same command to resume")
+        console.print(f"[yellow]interrupted[/]: {on_interrupt}", highlight=False)
         raise typer.Exit(code=130) from None
 
 
@@ -79,7 +82,7 @@ def extract(
     overwrite: bool = typer.Option(False, "--overwrite", help="Discard an existing output or unfinished run."),
 ) -> None:
     """Turn a folder of audio into a feature CSV (one row per segment), resumably."""
-    with user_errors():
+    with user_errors(on_interrupt="finished files are kept; rerun the same command to resume"):
         from genre.data import load_dataset
         from genre.errors import ParameterError
         from genre.features.config import FeatureConfig
@@ -167,7 +170,9 @@ def benchmark(
     output: Path = typer.Option(Path("reports/benchmark"), "--output", "-o", help="Report folder."),
 ) -> None:
     """Cross-validate models on feature tables (or audio), track-level and leakage-free, and write a report."""
-    with user_errors():
+    with user_errors(
+        on_interrupt="no report was written; features extracted from audio so far are kept and reused"
+    ):
         from genre.evaluation import benchmark as run_benchmark
 
         command = _command_line(ctx)
@@ -318,19 +323,25 @@ def predict(
 ) -> None:
     """Predict the genre of audio files (one answer per file: mean of its segments' probabilities)."""
     with user_errors():
-        from genre.classifiers.prediction import predict_files, predict_table
+        from genre.atomic import check_output_file
+        from genre.classifiers.prediction import predict_files, predict_table, write_predictions
+        from genre.errors import ParameterError
 
-        if len(inputs) == 1 and inputs[0].suffix.lower() in (".csv", ".tsv") and inputs[0].is_file():
-            predictions = predict_table(model, inputs[0])
+        if output is not None:
+            check_output_file(output, inputs=[model, *inputs])
+        tables = [path for path in inputs if path.suffix.lower() in (".csv", ".tsv")]
+        if tables and len(inputs) > 1:
+            raise ParameterError(
+                f"{tables[0]}: give one feature CSV on its own, or audio files and folders; not several CSVs "
+                "or a CSV among audio"
+            )
+        if tables:
+            predictions = predict_table(model, tables[0])
         else:
             predictions = predict_files(model, inputs, jobs=jobs, progress=True)
         _print_predictions(predictions)
         if output is not None:
-            from genre.atomic import atomic_open
-
-            with atomic_open(output, "w", encoding="utf-8", newline="") as handle:
-                predictions.to_csv(handle, index=False, float_format="%.6g")
-            out.print(f"predictions -> {output}", highlight=False)
+            out.print(f"predictions -> {write_predictions(predictions, output)}", highlight=False)
         if predictions.empty:
             raise typer.Exit(code=1)
 
@@ -339,6 +350,8 @@ def _print_predictions(predictions) -> None:
     from rich import box
     from rich.table import Table
 
+    for warning in predictions.attrs.get("warnings", []):
+        console.print(f"[yellow]warning[/]: {warning}", highlight=False)
     for path, reason in predictions.attrs.get("skipped", []):
         console.print(f"[yellow]skipped[/] {path}: {reason}", highlight=False)
     table = Table(box=box.SIMPLE_HEAD)

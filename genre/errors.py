@@ -27,3 +27,7 @@ class DataError(GenreError):
 
 class ModelFileError(GenreError):
     """A model file is corrupt, not written by ``genre``, or does not match."""
+
+
+class OutputError(GenreError):
+    """An output file or folder cannot be written (missing parent, not writable, disk full)."""

@@ -252,9 +252,11 @@ def test_corrupt_component_is_refused(data, tmp_path):
         load_model(path)
 
 
-def test_unwritable_destination_is_a_model_file_error(data, tmp_path):
+def test_unwritable_destination_is_an_output_error(data, tmp_path):
+    from genre.errors import OutputError
+
     X, y = data
     blocker = tmp_path / "file"
     blocker.write_text("a file, not a folder")
-    with pytest.raises(ModelFileError, match="cannot write"):
+    with pytest.raises(OutputError, match="cannot write"):
         _save(blocker / "model.genre", make_model("logreg").fit(X, y))

@@ -131,3 +131,71 @@ def test_user_errors_are_one_line(tmp_path, write_wav):
     result = invoke("predict", bogus, tmp_path / "absent.wav")
     assert result.exit_code == 2 and "error:" in result.output
     assert "Traceback" not in result.output
+
+
+def test_predict_goes_on_past_missing_inputs(audio_model, write_wav, tmp_path):
+    _, _, model = audio_model
+    clip = write_wav(tmp_path / "clip.wav", 3.0, freq=2100.0, seed=3)
+    (tmp_path / "empty").mkdir()
+    result = invoke("predict", model, tmp_path / "absent.wav", clip, tmp_path / "empty", "-o", tmp_path / "p.csv")
+    assert result.exit_code == 0, result.output
+    assert "absent.wav: no such file or folder" in result.output
+    assert "the folder holds no audio files" in result.output
+    assert pd.read_csv(tmp_path / "p.csv")["path"].tolist() == [str(clip)]
+
+    result = invoke("predict", model, tmp_path / "absent.wav")
+    assert result.exit_code == 1 and "absent.wav: no such file or folder" in result.output
+
+
+def test_outputs_are_checked_before_the_work(audio_model, write_wav, tmp_path, monkeypatch):
+    import genre.classifiers.prediction as prediction
+
+    root, features, model = audio_model
+    clip = write_wav(tmp_path / "clip.wav", 3.0, freq=2100.0, seed=3)
+    called = []
+    monkeypatch.setattr(prediction, "predict_files", lambda *a, **k: called.append(1))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    for output, message in (
+        (tmp_path, "is a folder"),
+        (blocker / "p.csv", "is a file"),
+        (clip, "is also an input"),
+        (model, "is also an input"),
+    ):
+        result = invoke("predict", model, clip, "-o", output)
+        assert result.exit_code == 2 and message in result.output, (output, result.output)
+        assert "Traceback" not in result.output
+    assert not called  # refused before any audio was analysed
+
+    before = features.read_bytes()
+    result = invoke("train", features, "-m", "logreg", "-o", features)
+    assert result.exit_code == 2 and "is also an input" in result.output
+    assert features.read_bytes() == before
+
+
+def test_predict_refuses_several_tables_and_folder_models(audio_model, tmp_path):
+    _, features, model = audio_model
+    result = invoke("predict", model, features, features)
+    assert result.exit_code == 2 and "give one feature CSV on its own" in result.output
+    result = invoke("predict", tmp_path, features)
+    assert result.exit_code == 2 and "is a folder, not a model file" in result.output
+
+
+def test_table_without_sidecar_predicts_with_a_warning(audio_model, tmp_path):
+    _, features, model = audio_model
+    bare = tmp_path / "bare.csv"
+    bare.write_bytes(features.read_bytes())  # the CSV without its .json sidecar
+    result = invoke("predict", model, bare)
+    assert result.exit_code == 0, result.output
+    assert "warning" in result.output and "no .json sidecar" in result.output
+
+
+def test_interrupt_says_what_is_kept(monkeypatch, tmp_path, write_wav):
+    import genre.classifiers.prediction as prediction
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(prediction, "predict_files", interrupted)
+    result = invoke("predict", tmp_path / "m.genre", write_wav(tmp_path / "a.wav"))
+    assert result.exit_code == 130 and "interrupted: nothing was written" in result.output

@@ -253,6 +253,8 @@ def save_model(
     ------
     genre.errors.ModelFileError
         If the estimator holds something that cannot be stored safely.
+    genre.errors.OutputError
+        If ``path`` cannot be written.
     """
     import skops.io
 
@@ -290,15 +292,12 @@ def save_model(
         "versions": _versions(),
         "extra": extra or {},
     }
-    try:
-        with atomic_open(path, "wb") as handle:
-            with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-                archive.writestr(_META, json.dumps(meta, indent=2, default=str))
-                archive.writestr(_ESTIMATOR, skeleton)
-                for member, data in parts:
-                    archive.writestr(member, data)
-    except OSError as exc:
-        raise ModelFileError(f"{path}: cannot write the model file ({exc.strerror or exc})") from None
+    with atomic_open(path, "wb") as handle:
+        with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(_META, json.dumps(meta, indent=2, default=str))
+            archive.writestr(_ESTIMATOR, skeleton)
+            for member, data in parts:
+                archive.writestr(member, data)
     return path
 
 
@@ -349,6 +348,8 @@ def load_model(path: str | os.PathLike) -> LoadedModel:
 
     available_models()  # imports the built-in model modules, which register their parts
     path = Path(path)
+    if path.is_dir():
+        raise ModelFileError(f"{path}: is a folder, not a model file")
     if not path.is_file():
         raise ModelFileError(f"{path}: no such model file")
     try:

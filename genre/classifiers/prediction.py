@@ -17,10 +17,17 @@ import pandas as pd
 from genre.classifiers.persistence import LoadedModel, load_model
 from genre.errors import DataError, ModelFileError, ParameterError
 
-__all__ = ["predict_files", "predict_table", "expand_audio_paths", "aggregate_tracks", "check_table_compatible"]
+__all__ = [
+    "predict_files",
+    "predict_table",
+    "write_predictions",
+    "expand_audio_paths",
+    "aggregate_tracks",
+    "check_table_compatible",
+]
 
 
-def expand_audio_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
+def expand_audio_paths(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[tuple[str, str]]]:
     """Replace each folder in ``paths`` by the audio files below it (sorted, recursive).
 
     Parameters
@@ -33,29 +40,30 @@ def expand_audio_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
     files : list of pathlib.Path
         Files given directly come first-come, duplicates removed. A file that is not
         audio by its extension is kept: :func:`predict_files` reports it as skipped.
-
-    Raises
-    ------
-    genre.errors.ParameterError
-        A path does not exist, or a folder holds no audio files.
+    unusable : list of (str, str)
+        Inputs that yield no file, with the reason: a path that does not exist, a
+        folder without audio files. A batch goes on without them.
     """
     from genre.features.audio import is_audio_path
 
     files: list[Path] = []
+    unusable: list[tuple[str, str]] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
+        if not str(raw).strip():
+            unusable.append((str(raw), "empty path"))
+        elif path.is_dir():
             found = sorted(
                 p for p in path.rglob("*") if p.is_file() and is_audio_path(p) and not p.name.startswith(".")
             )
-            if not found:
-                raise ParameterError(f"{path}: the folder holds no audio files")
             files.extend(found)
+            if not found:
+                unusable.append((str(path), "the folder holds no audio files"))
         elif path.exists():
             files.append(path)
         else:
-            raise ParameterError(f"{path}: no such file or folder")
-    return list(dict.fromkeys(files))
+            unusable.append((str(path), "no such file or folder"))
+    return list(dict.fromkeys(files)), unusable
 
 
 def aggregate_tracks(ids: Sequence[str], proba: np.ndarray, labels: Sequence[str]) -> pd.DataFrame:
@@ -156,14 +164,15 @@ def predict_files(
     predictions : pandas.DataFrame
         One row per readable file, in input order: ``path, genre, probability`` and
         ``prob_<label>`` for every label of the model. Files that could not be used are
-        listed in ``predictions.attrs["skipped"]`` as ``(path, reason)`` pairs.
+        listed in ``predictions.attrs["skipped"]`` as ``(path, reason)`` pairs, paths that
+        do not exist and folders without audio among them.
 
     Raises
     ------
     genre.errors.ModelFileError
         The model file is unusable, or the model cannot compute its inputs from audio.
     genre.errors.ParameterError
-        A path does not exist.
+        No paths were given.
     """
     from genre.features.executors import LocalExecutor
     from genre.progress import progress_bar
@@ -171,8 +180,9 @@ def predict_files(
     model_path = Path(model_path)
     model = load_model(model_path)
     extractor = _audio_extractor(model, model_path)
-    files = [str(p) for p in expand_audio_paths(audio_paths)]
-    if not files:
+    found, unusable = expand_audio_paths(audio_paths)
+    files = [str(p) for p in found]
+    if not files and not unusable:
         raise ParameterError("no audio files given")
 
     frames: dict[str, pd.DataFrame] = {}
@@ -205,7 +215,8 @@ def predict_files(
         rows = pd.concat([frames[f] for f in kept], ignore_index=True)
         proba = _predict_proba(model, rows[model.feature_columns], model_path)
     result = aggregate_tracks(paths, proba, model.labels)
-    result.attrs["skipped"] = [(f, skipped[f]) for f in files if f in skipped]
+    result.attrs["skipped"] = unusable + [(f, skipped[f]) for f in files if f in skipped]
+    result.attrs["warnings"] = []
     return result
 
 
@@ -256,7 +267,8 @@ def predict_table(
     -------
     predictions : pandas.DataFrame
         ``path, genre, probability, prob_<label>...``, one row per track (``path`` holds
-        the track id); ``attrs["skipped"]`` is empty.
+        the track id); ``attrs["skipped"]`` is empty; ``attrs["warnings"]`` lists checks
+        that could not be made (a table without its sidecar).
 
     Raises
     ------
@@ -275,10 +287,36 @@ def predict_table(
     else:
         check_table_compatible(model, table, model_path=model_path)
         X = table.X[model.feature_columns]
+    warnings = []
+    if model.feature_config is not None and table.config is None:
+        warnings.append(
+            f"{table.path}: has no .json sidecar, so it cannot be checked that its features were computed "
+            f"with the settings of {model_path}; predictions are wrong if they were not"
+        )
     proba = _predict_proba(model, X, model_path)
     result = aggregate_tracks(table.tracks.tolist(), proba, model.labels)
     result.attrs["skipped"] = []
+    result.attrs["warnings"] = warnings
     return result
+
+
+def write_predictions(predictions: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write predictions (from :func:`predict_files` or :func:`predict_table`) to a CSV atomically.
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Raises
+    ------
+    genre.errors.OutputError
+        The file cannot be written.
+    """
+    from genre.atomic import atomic_open
+
+    with atomic_open(path, "w", encoding="utf-8", newline="") as handle:
+        predictions.to_csv(handle, index=False, float_format="%.6g")
+    return Path(path)
 
 
 def _reads_audio(model: LoadedModel) -> bool:

@@ -163,12 +163,16 @@ def train_model(
         The table is unusable (see :func:`genre.features.table.load_feature_table`).
     genre.errors.ParameterError
         Unknown model or parameter, or a class with a single track.
+    genre.errors.OutputError
+        ``output`` cannot be written, or is the feature table itself.
     """
+    from genre.atomic import check_output_file
     from genre.classifiers.persistence import save_model
     from genre.classifiers.registry import get_spec, make_model
     from genre.features.extractors import can_rebuild
     from genre.features.table import load_feature_table
 
+    check_output_file(output, inputs=[features_csv])
     spec = get_spec(model)
     estimator = make_model(model, random_state=random_state, n_jobs=n_jobs, **dict(params or {}))
     table = load_feature_table(features_csv, label_col=label_col, id_col=id_col, drop=tuple(drop))

@@ -46,14 +46,19 @@ def load_audio(path: str | os.PathLike, *, sr: int | None = 22050, dtype: str = 
     import soundfile as sf
 
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise AudioError(f"{path}: no such file")
+    if not path.is_file():
+        raise AudioError(f"{path}: not a regular file (a folder, pipe or device)")
     if not is_audio_path(path):
         raise AudioError(f"{path}: unsupported format {path.suffix or '(no extension)'!r}")
     try:
         data, native_sr = sf.read(path, dtype=dtype, always_2d=True)
     except Exception as exc:  # libsndfile reports corrupt and non-audio files in many ways
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        if "does not exist or is not a regular file" in reason:
+            # libsndfile's MP3 decoder says this of any file it cannot parse; the file does exist.
+            reason = f"not valid {path.suffix.lstrip('.').upper() or 'audio'} data"
         raise AudioError(f"{path}: cannot decode audio ({reason})") from None
     if data.shape[0] == 0:
         raise AudioError(f"{path}: the file holds no audio samples")
