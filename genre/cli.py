@@ -266,9 +266,15 @@ def _print_results(results, files) -> None:
     if results.protocol.get("caveat"):
         out.print(f"[yellow]caveat:[/] {results.protocol['caveat']}", highlight=False)
     for test in results.pairwise:
-        mark = "[green]significant[/]" if test.significant else "not significant"
+        if not test.testable:
+            mark, p = "not testable (identical differences in every fold)", "undefined"
+        else:
+            mark = "[green]significant[/]" if test.significant else "not significant"
+            p = f"{test.p_holm:.3g}"
+        if test.weak:
+            mark += f" (weak test: {test.df:.0f} degree of freedom)"
         out.print(f"{test.model_a} vs {test.model_b}: {test.difference * 100:+.1f} points, "
-                  f"p(Holm) = {test.p_holm:.3g}, {mark}", highlight=False)  # fmt: skip
+                  f"p(Holm) = {p}, {mark}", highlight=False)  # fmt: skip
     for item in results.protocol.get("lists", []):
         if item["n_unmatched"]:
             out.print(f"[yellow]{item['path']}[/]: {item['n_unmatched']} of {item['n_lines']} lines match no track "

@@ -20,7 +20,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from genre.errors import ParameterError
+from genre.errors import DataError, GenreError, ParameterError
 from genre.evaluation.inputs import InputPlan, plan_inputs, remap_split
 from genre.evaluation.results import METRICS, BenchmarkResults, FoldScore, ModelResult, SplitInfo
 from genre.evaluation.splits import ListMatch, Split, cv_splits, list_split
@@ -60,21 +60,37 @@ def _fit_predict(
     X_test: "np.ndarray | pd.DataFrame",
     labels: Sequence[str],
     groups_train: np.ndarray,
+    where: str = "",
 ) -> _FoldOutput:
     """Fit a fresh model on one split's training rows and predict its test rows.
 
-    Module-level so joblib can send it to worker processes.
+    Module-level so joblib can send it to worker processes. ``where`` names the split
+    (``"fold 3"``) in error messages.
+
+    Raises
+    ------
+    DataError
+        The model refused the split's data (scikit-learn's ``ValueError``), e.g. values
+        it cannot handle; the message names the model and the split.
     """
     from genre.classifiers.registry import make_model
     from genre.classifiers.training import group_fit_params
 
     estimator = make_model(model, random_state=seed, n_jobs=n_jobs, **dict(params))
     started = time.perf_counter()
-    # Models that split their training rows again (inner grid search, early stopping) get the
-    # groups, so one track's segments or one artist's tracks stay on one side there too.
-    estimator.fit(X_train, y_train, **group_fit_params(estimator, groups_train))
-    fitted = time.perf_counter()
-    raw = np.asarray(estimator.predict_proba(X_test), dtype=float)
+    try:
+        # Models that split their training rows again (inner grid search, early stopping) get the
+        # groups, so one track's segments or one artist's tracks stay on one side there too.
+        estimator.fit(X_train, y_train, **group_fit_params(estimator, groups_train))
+        fitted = time.perf_counter()
+        raw = np.asarray(estimator.predict_proba(X_test), dtype=float)
+    except GenreError:
+        raise
+    except ValueError as exc:
+        # scikit-learn reports data problems (too few classes or rows, values it cannot
+        # use) as ValueError; say which model and split, in one line, instead of a traceback.
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise DataError(f"model {model} failed on {where or f'split {split_index + 1}'}: {reason}") from exc
     predicted = time.perf_counter()
     # A training side may lack a class (fixed partitions): its probability is 0.
     proba = np.zeros((len(X_test), len(labels)))
@@ -180,11 +196,17 @@ def cross_validate_models(
     else:
         splits = cv_splits(table, folds=folds, repeats=repeats, use_groups=groups, random_state=random_state)
     labels = table.labels
+    missing_note = _check_split_classes(table, splits, train_lists=train_lists, test_list=test_list)
+    if missing_note and progress:
+        from rich.console import Console
+        from rich.markup import escape
+
+        Console(stderr=True).print(f"[yellow]warning:[/] {escape(missing_note)}", highlight=False)
     # One set of track-level splits; each input gets them as its own row indices.
     model_splits = {name: [remap_split(s, plan.inputs[name].table) for s in splits] for name in models}
     outputs = _run_all(
         models, specs, model_params, plan, model_splits, labels, workers=workers, seed=random_state,
-        progress=progress,
+        progress=progress, fixed=test_list is not None,
     )  # fmt: skip
 
     fixed = test_list is not None
@@ -222,6 +244,8 @@ def cross_validate_models(
     )  # fmt: skip
     if plan.sentence():
         protocol["description"] += " " + plan.sentence()
+    if missing_note:
+        protocol["caveat"] = " ".join(filter(None, [missing_note, protocol.get("caveat")]))
     protocol["inputs"] = {name: plan.inputs[name].description for name in models}
     dataset = _describe_dataset(table)
     dataset["inputs"] = plan.tables
@@ -269,6 +293,7 @@ def _run_all(
     workers: int,
     seed: int,
     progress: bool,
+    fixed: bool = False,
 ) -> dict[tuple[str, int], _FoldOutput]:
     """Fit every model on every split of its input; folds run in parallel where the model allows it."""
     outputs: dict[tuple[str, int], _FoldOutput] = {}
@@ -289,7 +314,7 @@ def _run_all(
             threads = 1 if parallel else workers
             calls = [
                 (name, params, i, seed + s.repeat, threads, _take(X, s.train), y[s.train], _take(X, s.test), labels,
-                 inner_groups[s.train])
+                 inner_groups[s.train], "the fixed train/test split" if fixed else _split_name(s))
                 for i, s in enumerate(splits)
             ]
             bar.update(task, description=f"{name} ({'parallel folds' if parallel else 'sequential'})")
@@ -313,6 +338,66 @@ def _run_all(
                 )
         bar.update(task, description="benchmark done")
     return outputs
+
+
+def _split_name(split: Split) -> str:
+    """``repeat 2, fold 3`` (1-based, as people count)."""
+    return (f"repeat {split.repeat + 1}, " if split.repeat else "") + f"fold {split.fold + 1}"
+
+
+def _check_split_classes(
+    table: FeatureTable,
+    splits: Sequence[Split],
+    *,
+    train_lists: Sequence[str | os.PathLike] | None,
+    test_list: str | os.PathLike | None,
+) -> str | None:
+    """Refuse a split whose training side has fewer than two classes; describe test classes
+    that a training side lacks.
+
+    Returns
+    -------
+    note : str or None
+        A one-line warning when some test tracks belong to a class their training side
+        lacks (they can never be predicted correctly), else ``None``.
+
+    Raises
+    ------
+    DataError
+        A training side holds a single class (or none): no classifier can be fitted.
+    """
+    fixed = test_list is not None
+    missing: dict[str, int] = {}
+    where_missing: list[str] = []
+    for split in splits:
+        train_classes = sorted(set(table.y[split.train].tolist()))
+        if len(train_classes) < 2:
+            present = ", ".join(repr(c) for c in train_classes) or "none"
+            n = len(split.train_tracks)
+            tracks = f"{n} track{'s' if n != 1 else ''} of {table.path.name}, all of class {present}"
+            if fixed and train_lists:
+                several = len(train_lists) > 1
+                files = ", ".join(os.fspath(p) for p in train_lists)
+                where = f"{files}: the training list{'s' if several else ''} match{'' if several else 'es'} {tracks}"
+            elif fixed:
+                where = f"{os.fspath(test_list)}: the tracks not in the test list are {tracks}"
+            else:
+                where = f"{table.path}: the training side of {_split_name(split)} holds {tracks}"
+            raise DataError(f"{where}; training needs at least two classes")
+        test_labels = pd.Series(_track_truth(table, split))
+        lacking = test_labels[~test_labels.isin(train_classes)]
+        for label, count in lacking.value_counts().sort_index().items():
+            missing[str(label)] = missing.get(str(label), 0) + int(count)
+        if len(lacking):
+            where_missing.append("the fixed split" if fixed else _split_name(split))
+    if not missing:
+        return None
+    listing = ", ".join(f"{label!r} ({n} test track{'s' if n != 1 else ''})" for label, n in missing.items())
+    where = "" if fixed else f" in {', '.join(where_missing[:3])}{', ...' if len(where_missing) > 3 else ''}"
+    return (
+        f"the training side lacks class{'es' if len(missing) != 1 else ''} {listing}{where}: those test tracks "
+        "cannot be predicted correctly and count as errors"
+    )
 
 
 # -- scoring ------------------------------------------------------------------------------------

@@ -18,7 +18,10 @@ from genre.atomic import atomic_write_text
 from genre.errors import DataError
 from genre.evaluation.stats import PairwiseTest, Summary
 
-__all__ = ["FoldScore", "ModelResult", "SplitInfo", "BenchmarkResults", "load_results", "RESULTS_FORMAT"]
+__all__ = [
+    "FoldScore", "ModelResult", "SplitInfo", "BenchmarkResults", "load_results", "check_results_dict",
+    "DamagedResults", "RESULTS_FORMAT",
+]  # fmt: skip
 
 #: ``format`` of results.json; bump the number when the layout changes incompatibly.
 RESULTS_FORMAT = "genre-benchmark/1"
@@ -286,9 +289,213 @@ def load_results(path: str | os.PathLike) -> BenchmarkResults:
     if data["format"] != RESULTS_FORMAT:
         raise DataError(f"{path}: results format {data['format']!r} is not supported (expected {RESULTS_FORMAT!r})")
     try:
+        check_results_dict(data)
         return BenchmarkResults.from_dict(data)
+    except DamagedResults as exc:
+        raise DataError(f"{path}: incomplete or damaged results file ({exc})") from None
     except (KeyError, TypeError, ValueError) as exc:
         raise DataError(f"{path}: incomplete or damaged results file ({type(exc).__name__}: {exc})") from None
+
+
+# -- validation: an edited or truncated results.json must fail here, naming the field, ----------
+# -- not later inside plotting with an IndexError --------------------------------------------------
+class DamagedResults(ValueError):
+    """A field of a results dictionary has the wrong type or shape; the message names the field."""
+
+
+def _fail(where: str, message: str) -> None:
+    raise DamagedResults(f"{where}: {message}")
+
+
+def _is_number(value: Any, *, null: bool = True) -> bool:
+    """A JSON number (``bool`` is not one); ``None`` too when ``null`` (NaN travels as null)."""
+    if value is None:
+        return null
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_record(
+    record: Any, where: str, *, required: Mapping[str, str], optional: Mapping[str, str] | None = None
+) -> None:
+    """Check a JSON object's fields against kinds: ``number``, ``number!`` (not null), ``int``,
+    ``int?`` (or null), ``str``, ``bool``, ``dict``, ``list``, ``str-list``."""
+    if not isinstance(record, dict):
+        _fail(where, f"expected an object, got {type(record).__name__}")
+    missing = [k for k in required if k not in record]
+    if missing:
+        _fail(where, f"missing {', '.join(missing)}")
+    tests = {
+        "number": lambda v: _is_number(v),
+        "number!": lambda v: _is_number(v, null=False),
+        "int": _is_int,
+        "int?": lambda v: v is None or _is_int(v),
+        "str": lambda v: isinstance(v, str),
+        "bool": lambda v: isinstance(v, bool),
+        "dict": lambda v: isinstance(v, dict),
+        "list": lambda v: isinstance(v, list),
+        "str-list": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+    }
+    for key, kind in {**required, **(optional or {})}.items():
+        if key in record and not tests[kind](record[key]):
+            expected = {"number!": "a number", "number": "a number or null", "int?": "an integer or null",
+                        "int": "an integer", "str-list": "a list of strings"}.get(kind, f"a {kind}")  # fmt: skip
+            _fail(f"{where}.{key}", f"expected {expected}, got {_shown(record[key])}")
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, float) or math.isfinite(value) else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+_FOLD_FIELDS = {
+    "repeat": "int", "fold": "int", "accuracy": "number!", "balanced_accuracy": "number", "macro_f1": "number",
+    "vote_accuracy": "number", "segment_accuracy": "number", "fit_seconds": "number!", "predict_seconds": "number!",
+}  # fmt: skip
+_SUMMARY_FIELDS = {"mean": "number", "std": "number", "ci_low": "number", "ci_high": "number", "n": "int"}
+_PAIR_FIELDS = {
+    "model_a": "str", "model_b": "str", "metric": "str", "test": "str", "difference": "number",
+    "statistic": "number", "df": "number", "p_value": "number", "p_holm": "number", "significant": "bool",
+    "alpha": "number!",
+}  # fmt: skip
+_SPLIT_FIELDS = {
+    "repeat": "int", "fold": "int", "n_train_tracks": "int", "n_test_tracks": "int", "n_train_rows": "int",
+    "n_test_rows": "int", "test_tracks": "str-list",
+}  # fmt: skip
+#: Summaries the report reads for every model.
+_REQUIRED_SUMMARIES = ("accuracy", "balanced_accuracy", "macro_f1", "vote_accuracy")
+
+
+def check_results_dict(data: Mapping[str, Any]) -> None:
+    """Check that a results dictionary (parsed ``results.json``) has the layout the report reads.
+
+    Parameters
+    ----------
+    data : mapping
+        What :meth:`BenchmarkResults.to_dict` wrote, read back from JSON.
+
+    Raises
+    ------
+    DamagedResults
+        A field is missing or has the wrong type or shape (e.g. a confusion matrix whose
+        size differs from the number of labels); the message names the field, such as
+        ``models[1] (svm).confusion``.
+    """
+    _check_record(
+        data, "results",
+        required={"dataset": "dict", "protocol": "dict", "labels": "str-list", "models": "list"},
+        optional={"pairwise": "list", "splits": "list", "versions": "dict", "command": "str", "created": "str",
+                  "seconds": "number!"},
+    )  # fmt: skip
+    labels = data["labels"]
+    if not labels:
+        _fail("labels", "empty")
+    if len(set(labels)) != len(labels):
+        _fail("labels", "a label is listed twice")
+    _check_protocol(data["protocol"])
+    _check_dataset(data["dataset"])
+    if not data["models"]:
+        _fail("models", "empty")
+    names: set[str] = set()
+    n_folds = None
+    for i, model in enumerate(data["models"]):
+        where = f"models[{i}]"
+        _check_record(
+            model, where,
+            required={"name": "str", "folds": "list", "confusion": "list", "per_class": "dict", "summaries": "dict",
+                      "accuracy_ci95": "list"},
+            optional={"input": "str", "description": "str", "params": "dict"},
+        )  # fmt: skip
+        where = f"{where} ({model['name']})"
+        if model["name"] in names:
+            _fail(f"{where}.name", "two models share this name")
+        names.add(model["name"])
+        _check_model(model, where, labels)
+        if n_folds is not None and len(model["folds"]) != n_folds:
+            _fail(f"{where}.folds", f"{len(model['folds'])} folds where the first model has {n_folds}")
+        n_folds = len(model["folds"])
+    splits = data.get("splits", [])
+    for i, split in enumerate(splits):
+        _check_record(split, f"splits[{i}]", required=_SPLIT_FIELDS)
+    if splits and len(splits) != n_folds:
+        _fail("splits", f"{len(splits)} splits for {n_folds} folds per model")
+    for i, pair in enumerate(data.get("pairwise", [])):
+        _check_record(pair, f"pairwise[{i}]", required=_PAIR_FIELDS, optional={"verdict": "str"})
+        unknown = [k for k in pair if k not in _PAIR_FIELDS and k != "verdict"]
+        if unknown:
+            _fail(f"pairwise[{i}]", f"unknown field {unknown[0]!r}")
+
+
+def _check_model(model: Mapping[str, Any], where: str, labels: list[str]) -> None:
+    n = len(labels)
+    confusion = model["confusion"]
+    if len(confusion) != n or any(not isinstance(row, list) or len(row) != n for row in confusion):
+        if all(isinstance(row, list) for row in confusion):
+            widths = sorted({len(row) for row in confusion})
+            shape = f"{len(confusion)} x {'/'.join(map(str, widths)) or 0}"
+        else:
+            shape = _shown(confusion)
+        _fail(f"{where}.confusion", f"expected a {n} x {n} matrix (one row and column per label), got {shape}")
+    if not all((_is_int(v) or (_is_number(v, null=False) and float(v).is_integer())) and v >= 0
+               for row in confusion for v in row):  # fmt: skip
+        _fail(f"{where}.confusion", "expected non-negative whole counts")
+    per_class = model["per_class"]
+    missing = [label for label in labels if label not in per_class]
+    if missing:
+        _fail(f"{where}.per_class", f"no entry for label{'s' if len(missing) != 1 else ''} {', '.join(missing[:5])}")
+    for label in labels:
+        _check_record(
+            per_class[label], f"{where}.per_class[{label!r}]",
+            required={"precision": "number!", "recall": "number!", "f1": "number!", "support": "int"},
+        )  # fmt: skip
+    folds = model["folds"]
+    if not folds:
+        _fail(f"{where}.folds", "empty")
+    for j, fold in enumerate(folds):
+        _check_record(fold, f"{where}.folds[{j}]", required=_FOLD_FIELDS, optional={"predictions": "str-list"})
+        unknown = [k for k in fold if k not in _FOLD_FIELDS and k != "predictions"]
+        if unknown:
+            _fail(f"{where}.folds[{j}]", f"unknown field {unknown[0]!r}")
+    summaries = model["summaries"]
+    absent = [k for k in _REQUIRED_SUMMARIES if k not in summaries]
+    if absent:
+        _fail(f"{where}.summaries", f"missing {', '.join(absent)}")
+    for key, summary in summaries.items():
+        _check_record(summary, f"{where}.summaries[{key!r}]", required=_SUMMARY_FIELDS)
+        unknown = [k for k in summary if k not in _SUMMARY_FIELDS]
+        if unknown:
+            _fail(f"{where}.summaries[{key!r}]", f"unknown field {unknown[0]!r}")
+    if not _is_number(summaries["accuracy"]["mean"], null=False):
+        _fail(f"{where}.summaries['accuracy'].mean", "expected a number")
+    ci = model["accuracy_ci95"]
+    if len(ci) != 2 or not all(_is_number(v) for v in ci):
+        _fail(f"{where}.accuracy_ci95", f"expected [low, high], got {_shown(ci)}")
+
+
+def _check_protocol(protocol: Mapping[str, Any]) -> None:
+    _check_record(
+        protocol, "protocol", required={},
+        optional={"kind": "str", "folds": "int?", "repeats": "int?", "test_train_ratio": "number",
+                  "alpha": "number", "description": "str", "lists": "list"},
+    )  # fmt: skip
+    if protocol.get("caveat") is not None and not isinstance(protocol["caveat"], str):
+        _fail("protocol.caveat", f"expected a string or null, got {_shown(protocol['caveat'])}")
+    for i, item in enumerate(protocol.get("lists") or []):
+        _check_record(
+            item, f"protocol.lists[{i}]",
+            required={"role": "str", "path": "str", "n_lines": "int", "n_matched": "int", "n_unmatched": "int"},
+            optional={"unmatched": "str-list"},
+        )  # fmt: skip
+
+
+def _check_dataset(dataset: Mapping[str, Any]) -> None:
+    _check_record(dataset, "dataset", required={}, optional={"tracks_per_class": "dict", "ignored_columns": "list"})
+    segments = dataset.get("segments_per_track")
+    if segments:
+        _check_record(segments, "dataset.segments_per_track", required={"min": "int", "mean": "number!", "max": "int"})
 
 
 # -- JSON helpers: JSON has no NaN, so missing numbers travel as null ----------------------------

@@ -12,6 +12,10 @@ with ``d`` the per-fold score differences over ``k`` folds (all repeats pooled).
 of all model pairs are then adjusted with Holm's step-down method, which controls the
 family-wise error rate.
 
+When every fold gives the same non-zero difference, ``var(d)`` is 0 and ``t`` is not
+defined: such a pair is *not testable* (p is NaN), never "significant". With ``k = 2``
+folds the test has one degree of freedom; its verdicts say so.
+
 A single fixed train/test partition has no folds: there, accuracy gets a Wilson
 interval over test tracks, and models are compared with the exact McNemar test on
 their paired per-track correctness.
@@ -87,7 +91,7 @@ class PairwiseTest:
     p_holm : float
         p-value after Holm's correction over all pairs.
     significant : bool
-        ``p_holm < alpha``.
+        ``p_holm < alpha``; never true for an untestable pair (NaN p).
     alpha : float
         The family-wise significance level.
     """
@@ -105,12 +109,34 @@ class PairwiseTest:
     alpha: float
 
     @property
+    def testable(self) -> bool:
+        """Whether the test gave a p-value (a t-test needs some spread of the fold differences)."""
+        return math.isfinite(self.p_value)
+
+    @property
+    def weak(self) -> bool:
+        """A t-test with fewer than 2 degrees of freedom (2 fold scores): its tails are so heavy
+        that the p-value hinges on the single variance estimate."""
+        return self.test == "nadeau-bengio" and math.isfinite(self.df) and self.df < 2
+
+    @property
     def verdict(self) -> str:
         """A sentence saying which model is better, or that the data cannot tell."""
+        if not self.testable:
+            reason = "identical differences in every fold" if self.test == "nadeau-bengio" else "no p-value"
+            return f"not testable ({reason}) between {self.model_a} and {self.model_b}"
         if not self.significant:
-            return f"no significant difference between {self.model_a} and {self.model_b}"
-        better, worse = (self.model_a, self.model_b) if self.difference > 0 else (self.model_b, self.model_a)
-        return f"{better} is significantly better than {worse}"
+            sentence = f"no significant difference between {self.model_a} and {self.model_b}"
+        else:
+            better, worse = (self.model_a, self.model_b) if self.difference > 0 else (self.model_b, self.model_a)
+            sentence = f"{better} is significantly better than {worse}"
+        if self.weak:
+            folds = int(round(self.df)) + 1
+            sentence += (
+                f" (weak test: {folds} fold scores give {self.df:.0f} degree{'s' if self.df != 1 else ''} "
+                "of freedom)"
+            )
+        return sentence
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -119,7 +145,15 @@ class PairwiseTest:
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "PairwiseTest":
-        return cls(**{k: v for k, v in data.items() if k != "verdict"})
+        values = {k: v for k, v in data.items() if k != "verdict"}
+        # An untestable pair is never significant, whatever an edited file claims.
+        values["significant"] = bool(values.get("significant")) and math.isfinite(float(values.get("p_value")))
+        return cls(**values)
+
+
+#: Relative spread below which paired fold differences count as identical (rounding only):
+#: about 4500 float64 ulps, far below any real difference of scores over test sets.
+_ROUNDING = 1e-12
 
 
 def _t_ppf(q: float, df: float) -> float:
@@ -179,9 +213,10 @@ def corrected_resampled_ttest(
     Returns
     -------
     t : float
-        The corrected t statistic (positive when ``a`` scores higher).
+        The corrected t statistic (positive when ``a`` scores higher); NaN when not testable.
     p_value : float
-        Two-sided p-value from Student's t with ``k - 1`` degrees of freedom.
+        Two-sided p-value from Student's t with ``k - 1`` degrees of freedom; NaN when
+        not testable.
     df : int
         ``k - 1``.
 
@@ -189,9 +224,13 @@ def corrected_resampled_ttest(
     -----
     The naive paired test divides ``var(d)`` by ``k``; because training sets overlap the
     differences are positively correlated, and Nadeau & Bengio (2003, *Machine Learning*
-    52:239) replace ``1/k`` by ``1/k + n_test/n_train``. When every fold gives the same
-    difference the variance is 0: the p-value is then 1 for a zero difference and 0
-    otherwise.
+    52:239) replace ``1/k`` by ``1/k + n_test/n_train``.
+
+    When every fold gives the same difference (up to floating-point rounding) the variance
+    is 0 and ``t`` is undefined: for a zero difference (the models tie in every fold) the
+    result is ``t = 0, p = 1``; otherwise the test cannot be carried out and ``t`` and
+    ``p`` are NaN. A constant difference over a handful of folds is no evidence of a real
+    one (two folds that happen to agree), so it is never reported as ``p = 0``.
     """
     from scipy import stats
 
@@ -206,9 +245,16 @@ def corrected_resampled_ttest(
     mean = float(diff.mean())
     var = float(diff.var(ddof=1))
     df = k - 1
+    # Equal differences computed from different scores differ in their last bits (e.g.
+    # 10/12 - 8/12 vs 9/12 - 7/12), leaving a variance of ~1e-32 that makes t ~ 1e15.
+    # Real fold scores differ by at least 1/n_test, so a spread below _ROUNDING times the
+    # scores' magnitude is rounding, not data.
+    scale = float(max(np.abs(a).max(), np.abs(b).max(), np.abs(diff).max()))
+    if math.sqrt(var) <= _ROUNDING * scale:
+        if abs(mean) <= _ROUNDING * scale:
+            return 0.0, 1.0, df
+        return math.nan, math.nan, df
     denominator = math.sqrt((1.0 / k + test_train_ratio) * var)
-    if denominator == 0.0:
-        return (0.0, 1.0, df) if mean == 0.0 else (math.copysign(math.inf, mean), 0.0, df)
     t = mean / denominator
     p = float(2.0 * stats.t.sf(abs(t), df))
     return float(t), min(p, 1.0), df
@@ -225,12 +271,15 @@ def holm(p_values: Sequence[float]) -> list[float]:
     -------
     adjusted : list of float
         In the input order; ``adjusted[i] < alpha`` rejects hypothesis ``i`` with
-        family-wise error rate at most ``alpha``.
+        family-wise error rate at most ``alpha``. A NaN p-value (a hypothesis that could
+        not be tested) stays NaN and does not count in the family: it can never be
+        rejected, so it needs no share of ``alpha``.
     """
     p = np.asarray(p_values, dtype=float)
-    m = p.size
-    order = np.argsort(p, kind="stable")
-    adjusted = np.empty(m)
+    adjusted = np.full(p.size, math.nan)
+    tested = np.flatnonzero(~np.isnan(p))
+    m = tested.size
+    order = tested[np.argsort(p[tested], kind="stable")]
     running = 0.0
     for rank, position in enumerate(order):
         # Multiply the r-th smallest by (m - r) and keep the sequence monotone.

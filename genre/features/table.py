@@ -195,8 +195,9 @@ def load_feature_table(
         ``.N`` segment suffix (``blues.00000.3.wav``) is recognised and rows sharing the
         rest are one track.
     group_col : str, optional
-        Column holding a group (artist, album) kept whole by splits; default: a
-        non-empty ``group`` or ``artist`` column, if any.
+        Column holding a group (artist, album) kept whole by splits; it must be filled in
+        every row. Default: a non-empty ``group`` or ``artist`` column, if any, where a
+        track without a group becomes a group of its own.
     drop : sequence of str
         Further columns to leave out of the features.
     labelled : bool
@@ -212,8 +213,11 @@ def load_feature_table(
     DataError
         The file is missing, unreadable or empty; there is no label column (the message
         lists the columns); a feature column holds text (named, with a hint to ``--drop``);
-        features hold NaN or infinite values (columns and row count named); there is only
-        one class; a track's rows disagree on their label or group.
+        features hold NaN or infinite values (columns and row count named), or magnitudes
+        beyond :data:`MAX_FEATURE_MAGNITUDE` (column, row and track named); there is only
+        one class; a track's rows disagree on their label or group; a ``group_col`` named
+        by the caller is empty in some rows; a file name repeats in an external table
+        without ``segment``/``start`` columns.
     ParameterError
         A column named by ``label_col``, ``id_col``, ``group_col`` or ``drop`` does not exist.
     """
@@ -237,6 +241,7 @@ def load_feature_table(
             f"{_list(columns)}. Name it with --label-col"
         )
     id_col = id_col or _find_column(columns, ID_CANDIDATES)
+    explicit_group = group_col is not None
     if group_col is None:
         group_col = _find_column(columns, GROUP_CANDIDATES)
         if group_col is not None and not _has_values(frame[group_col]):
@@ -284,6 +289,7 @@ def load_feature_table(
 
     X = frame[features].astype("float64")
     _check_finite(path, X)
+    _check_magnitude(path, X, frame[id_col] if id_col is not None else None)
 
     # -- labels, tracks, groups ----------------------------------------------------------
     if label_col is not None:
@@ -303,6 +309,14 @@ def load_feature_table(
     if group_col is not None:
         raw = frame[group_col]
         present = raw.notna() & (raw.astype(str).str.strip() != "")
+        if explicit_group and not present.all():
+            # A named group column promises group-disjoint splits; a silent group of one
+            # track per gap would quietly weaken that promise.
+            rows = np.flatnonzero(~present.to_numpy()) + 2
+            raise DataError(
+                f"{path}: --group-col {group_col!r} is empty in {len(rows)} of {len(frame)} rows "
+                f"(rows {_list(map(str, rows), limit=5)}); fill in the groups or leave out --group-col"
+            )
         # A track without a group is its own group: still kept whole, never merged with others.
         groups = np.where(present, raw.astype(str).str.strip(), "track:" + pd.Series(tracks)).astype(str)
 
@@ -409,6 +423,33 @@ def _check_finite(path: Path, X: pd.DataFrame) -> None:
         )
 
 
+#: Largest feature magnitude accepted: float32's maximum (about 3.4e38). The Keras net and
+#: XGBoost compute in float32, where anything larger becomes inf; and below it float64
+#: scalers can square and sum values without overflow (3.4e38 squared is ~1e77, far from
+#: float64's 1.8e308). Real descriptors are many orders of magnitude smaller, so a value
+#: beyond this is a corrupt cell, not a feature.
+MAX_FEATURE_MAGNITUDE = float(np.finfo(np.float32).max)
+
+
+def _check_magnitude(path: Path, X: pd.DataFrame, ids: pd.Series | None) -> None:
+    """Refuse finite values too large for the models (see :data:`MAX_FEATURE_MAGNITUDE`)."""
+    values = X.to_numpy()
+    huge = np.abs(values) > MAX_FEATURE_MAGNITUDE
+    if not huge.any():
+        return
+    columns = [c for c, flag in zip(X.columns, huge.any(axis=0)) if flag]
+    rows = np.flatnonzero(huge.any(axis=1))
+    row, column = int(rows[0]), int(np.flatnonzero(huge[rows[0]])[0])
+    track = f" (track {str(ids.iloc[row]).strip()!r})" if ids is not None else ""
+    raise DataError(
+        f"{path}: feature value{'s' if huge.sum() > 1 else ''} too large to use in {len(rows)} "
+        f"row{'s' if len(rows) != 1 else ''}, column{'s' if len(columns) != 1 else ''} {_list(columns)} "
+        f"(e.g. {values[row, column]:.6g} in {X.columns[column]!r} at row {row + 2}{track}); magnitudes above "
+        f"{MAX_FEATURE_MAGNITUDE:.3g} (the float32 limit) overflow the models; fix the table, or leave "
+        f"{'those columns' if len(columns) != 1 else 'the column'} out with --drop"
+    )
+
+
 def _track_ids(path: Path, frame: pd.DataFrame, *, id_col: str | None, own: bool) -> tuple[np.ndarray, np.ndarray]:
     """Track id and file stem of every row."""
     if id_col is None:
@@ -429,9 +470,27 @@ def _track_ids(path: Path, frame: pd.DataFrame, *, id_col: str | None, own: bool
     # while file names may carry a segment number.
     ids = np.array([_strip_extension(v) for v in values], dtype=object)
     if id_col.lower() not in ("track", "track_id", "id"):
+        # One row per file name, unless the table says its rows are segments: a repeated
+        # name is then a duplicated row, which would be merged into one track and counted twice.
+        if not {"segment", "start"} & {c.lower() for c in frame.columns}:
+            _check_unique_ids(path, ids, id_col)
         ids = _merge_segments(ids)
     stems = np.array([file_stem(i) for i in ids], dtype=object)
     return ids.astype(str), stems.astype(str)
+
+
+def _check_unique_ids(path: Path, ids: np.ndarray, id_col: str) -> None:
+    """Refuse repeated file names in a table with one row per file."""
+    counts = pd.Series(ids).value_counts(sort=False)
+    repeated = counts[counts > 1]
+    if len(repeated):
+        examples = ", ".join(f"{name!r} ({n} rows)" for name, n in repeated.head(3).items())
+        raise DataError(
+            f"{path}: {len(repeated)} file name{'s' if len(repeated) != 1 else ''} in id column {id_col!r} "
+            f"occur{'s' if len(repeated) == 1 else ''} in more than one row (e.g. {examples}); a table without a "
+            "segment or start column has one row per file: remove the duplicated rows, or add a 'segment' "
+            "column if the rows are segments of one file"
+        )
 
 
 def _strip_extension(value: str) -> str:

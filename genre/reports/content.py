@@ -64,6 +64,11 @@ def _p(value: float) -> str:
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
+def _number(value: object) -> float:
+    """A number from results (``None`` where JSON held null) as float, NaN when missing."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
+
+
 def plot_names(results: "BenchmarkResults") -> dict[str, str]:
     """File name of every plot: ``accuracy``, ``per_class_f1`` and ``confusion:<model>``."""
     names = {"accuracy": "accuracy.png", "per_class_f1": "per_class_f1.png"}
@@ -112,10 +117,11 @@ def _significance(results: "BenchmarkResults") -> list[Block]:
         )
         header = ["model A", "model B", "Δ accuracy (A − B)", "A-only − B-only tracks", "p", "p (Holm)", "verdict"]
     else:
+        ratio = _number(results.protocol.get("test_train_ratio"))
+        df = f"{first.df:.0f} degree{'s' if first.df != 1 else ''} of freedom" if math.isfinite(first.df) else "– df"
         method = (
             "Nadeau–Bengio corrected resampled t-test on the per-fold accuracies (variance inflated by "
-            f"n_test/n_train = {results.protocol.get('test_train_ratio', float('nan')):.3f} because training "
-            f"sets overlap; {first.df:.0f} degrees of freedom)"
+            f"n_test/n_train = {ratio:.3f} because training sets overlap; {df})"
         )
         header = ["model A", "model B", "Δ accuracy (A − B)", "t", "p", "p (Holm)", "verdict"]
     blocks.append(
@@ -128,12 +134,16 @@ def _significance(results: "BenchmarkResults") -> list[Block]:
     )
     rows = []
     for test in results.pairwise:
-        statistic = f"{test.statistic:+.0f}" if test.test == "mcnemar" else f"{test.statistic:+.2f}"
+        if not math.isfinite(test.statistic):
+            statistic = "–"  # untestable pair: t is undefined
+        else:
+            statistic = f"{test.statistic:+.0f}" if test.test == "mcnemar" else f"{test.statistic:+.2f}"
+        difference = f"{test.difference * 100:+.1f} points" if math.isfinite(test.difference) else "–"
         rows.append(
             [
                 test.model_a,
                 test.model_b,
-                f"{test.difference * 100:+.1f} points",
+                difference,
                 statistic,
                 _p(test.p_value),
                 _p(test.p_holm),
@@ -141,6 +151,28 @@ def _significance(results: "BenchmarkResults") -> list[Block]:
             ]
         )
     blocks.append(Block("table", header=header, rows=rows))
+    untestable = [t for t in results.pairwise if not t.testable]
+    if untestable:
+        pairs = ", ".join(f"{t.model_a} vs {t.model_b}" for t in untestable)
+        blocks.append(
+            Block(
+                "note",
+                f"Not testable: {pairs}. The accuracy difference was the same in every fold, so the t-test has no "
+                "variance to work with (p is undefined, shown as –); a few folds that agree are no evidence of a "
+                "real difference. Use more folds or repeats.",
+            )
+        )
+    weak = [t for t in results.pairwise if t.weak]
+    if weak:
+        folds = int(round(weak[0].df)) + 1
+        blocks.append(
+            Block(
+                "note",
+                f"Weak test: {folds} fold scores per model give the t-test {weak[0].df:.0f} degree of freedom, so "
+                "its p-values rest on a single variance estimate and are unreliable either way; use at least 5 "
+                "folds (or --repeats) before calling a difference significant.",
+            )
+        )
     significant = [t.verdict for t in results.pairwise if t.significant]
     if significant:
         blocks.append(Block("note", "Significant at the corrected level: " + "; ".join(significant) + "."))
