@@ -54,7 +54,9 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", **kwargs) -> Iterator[
 
 
 def check_output_folder(folder: str | os.PathLike) -> Path:
-    """Create ``folder`` if needed and prove it writable, before any long work starts.
+    """Prove that ``folder`` can be created (if missing) and written, before any long work starts.
+
+    Nothing is left behind: the probe is a temporary file in the nearest folder that exists.
 
     Returns
     -------
@@ -63,20 +65,18 @@ def check_output_folder(folder: str | os.PathLike) -> Path:
     Raises
     ------
     genre.errors.OutputError
-        A parent is a file, the folder cannot be created, or a file cannot be made in it.
+        ``folder`` or one of its parents is a file, or the nearest existing folder cannot be written.
     """
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise OutputError(f"{folder}: is a file, not a folder")
+    existing = next(p for p in (folder, *folder.parents) if p.exists() or p == Path(p.anchor or "."))
+    if not existing.is_dir():
+        where = "is a file, not a folder" if existing == folder else f"cannot be created, {existing} is a file"
+        raise OutputError(f"{folder}: {where}")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         # Permission bits say nothing for root or on special file systems: try it.
-        with tempfile.TemporaryFile(dir=folder):
+        with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as exc:
-        blocking = next((p for p in folder.parents if p.exists() and not p.is_dir()), None)
-        if blocking is not None:
-            raise OutputError(f"{folder}: cannot create the folder, {blocking} is a file") from None
         raise OutputError(f"{folder}: cannot write there ({exc.strerror or type(exc).__name__})") from None
     return folder
 

@@ -124,12 +124,13 @@ def extract(
 def _print_extract_report(report) -> None:
     for path, reason in report.skipped:
         console.print(f"[yellow]skipped[/] {path}: {reason}", highlight=False)
+    target = f"-> {report.output}" if report.written else f"({report.output} left as it was)"
     out.print(
         f"{report.n_extracted} of {report.n_tracks} files extracted ({report.n_resumed} from an earlier run), "
-        f"{report.n_rows} rows, {len(report.skipped)} skipped, {report.seconds:.1f} s -> {report.output}",
+        f"{report.n_rows} rows, {len(report.skipped)} skipped, {report.seconds:.1f} s {target}",
         highlight=False,
     )
-    if report.skipped:
+    if report.skipped and report.written:
         out.print(f"skipped files are listed in {report.skipped_path}", highlight=False)
 
 
@@ -142,7 +143,8 @@ def _split_names(values: list[str] | None) -> list[str]:
 @app.command()
 def benchmark(
     ctx: typer.Context,
-    features: list[Path] = typer.Argument(
+    # str, not Path: Typer would turn an empty argument into Path("."), the current folder.
+    features: list[str] = typer.Argument(
         ...,
         help="Feature CSVs of the same tracks ('genre extract' output, musicnn embeddings, an external table), "
         "or one folder of audio: its features are extracted into OUTPUT/features first.",
@@ -323,7 +325,7 @@ def train(
 @app.command()
 def predict(
     model: Path = typer.Argument(..., help="Model file written by 'genre train'."),
-    inputs: list[Path] = typer.Argument(..., help="Audio files or folders of audio (or one feature CSV)."),
+    inputs: list[str] = typer.Argument(..., help="Audio files or folders of audio (or one feature CSV)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the predictions to this CSV."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Parallel feature-extraction processes (-1: all cores)."),
 ) -> None:
@@ -335,7 +337,7 @@ def predict(
 
         if output is not None:
             check_output_file(output, inputs=[model, *inputs])
-        tables = [path for path in inputs if path.suffix.lower() in (".csv", ".tsv")]
+        tables = [path for path in inputs if Path(path).suffix.lower() in (".csv", ".tsv")]
         if tables and len(inputs) > 1:
             raise ParameterError(
                 f"{tables[0]}: give one feature CSV on its own, or audio files and folders; not several CSVs "

@@ -34,7 +34,7 @@ def test_output_checks(tmp_path):
     blocker.write_text("x")
     with pytest.raises(OutputError, match="is a file, not a folder"):
         check_output_folder(blocker)
-    with pytest.raises(OutputError, match="a-file is a file"):
+    with pytest.raises(OutputError, match="cannot be created, .*a-file is a file"):
         check_output_folder(blocker / "sub" / "deeper")
     with pytest.raises(OutputError, match="is a folder"):
         check_output_file(tmp_path)
@@ -42,9 +42,8 @@ def test_output_checks(tmp_path):
         check_output_file(blocker, inputs=[tmp_path / "other", blocker])
     with pytest.raises(OutputError, match="empty"):
         check_output_file("")
-    created = check_output_file(tmp_path / "new" / "folder" / "out.csv", inputs=[blocker])
-    assert created.parent.is_dir() and not created.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "new"]  # the probe file is gone
+    check_output_file(tmp_path / "new" / "folder" / "out.csv", inputs=[blocker])
+    assert [p.name for p in tmp_path.iterdir()] == ["a-file"]  # nothing made, the probe file is gone
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
@@ -61,3 +60,22 @@ def test_audio_that_is_not_a_regular_file_or_not_audio(tmp_path):
     with pytest.raises(AudioError, match="cannot decode audio") as caught:
         load_audio(text)
     assert "does not exist" not in str(caught.value)
+
+
+def test_cli_refuses_unusable_outputs_and_empty_sources_before_the_work(tmp_path):
+    from typer.testing import CliRunner
+
+    from genre.cli import app
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    runner = CliRunner()
+    for args, message in (
+        (["benchmark", "synthetic-absent.csv", "-o", str(blocker / "report")], "a-file is a file"),
+        (["benchmark", "", "-o", str(tmp_path / "r")], "an empty path was given"),
+        (["extract", "", "-o", str(tmp_path / "f.csv")], "the source is empty"),
+    ):
+        result = runner.invoke(app, args, catch_exceptions=False)
+        assert result.exit_code == 2 and message in result.output, (args, result.output)
+        assert "Traceback" not in result.output
+    assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -51,7 +50,10 @@ def extract_inputs(
 
     The handcrafted table is always written (it carries the segment ids audio models
     read); a ``musicnn`` table only when a model reads one. A table already complete in
-    ``folder`` for the same source and settings is reused; an interrupted one resumes.
+    ``folder`` for the same files and settings is reused (checked from its sidecar's
+    fingerprint, without reading audio); an interrupted one resumes; one of other files or
+    settings (a file added to the folder) is extracted again, as is an unfinished run of
+    other files or settings: ``folder`` belongs to the benchmark.
 
     Parameters
     ----------
@@ -66,7 +68,8 @@ def extract_inputs(
     progress : bool
         Progress bars on stderr.
     echo : callable, optional
-        Receives one line per table (reused, or extracted with its time).
+        Receives one line per table (reused, or extracted with its time), and why a table
+        is extracted again.
 
     Returns
     -------
@@ -77,8 +80,10 @@ def extract_inputs(
 
     from genre.classifiers.registry import get_spec
     from genre.data import load_dataset
-    from genre.features.extract import extract_to_csv, side_paths
+    from genre.features.extract import StaleJournalError, extract_to_csv, table_is_current
 
+    if not str(source).strip():
+        raise ParameterError("the audio source is empty: give a folder of label folders or a manifest CSV")
     kinds = ["handcrafted"]
     for name in models:
         kind = model_input_kind(get_spec(name))
@@ -89,37 +94,34 @@ def extract_inputs(
             kinds.append(kind)
     dataset = load_dataset(source)
     folder = Path(folder)
+    say = echo or (lambda line: None)
     paths = []
     for kind in kinds:
         file_name, factory = TABLE_EXTRACTORS[kind]
         output = folder / file_name
         extractor = factory()
-        sidecar, _ = side_paths(output)
-        if output.is_file() and _sidecar_matches(sidecar, extractor.describe(), dataset.name):
-            if echo:
-                echo(f"{kind}: using {output} (already extracted)")
-        else:
-            started = time.perf_counter()
-            report = extract_to_csv(
-                dataset, output, extractor=extractor, jobs=jobs, progress=progress, overwrite=output.exists()
-            )
-            if echo:
-                echo(
-                    f"{kind}: {report.n_extracted} of {report.n_tracks} files, {report.n_rows} rows in "
-                    f"{time.perf_counter() - started:.1f} s -> {output}"
-                    + (f" ({len(report.skipped)} skipped, see {report.skipped_path})" if report.skipped else "")
-                )
+        if table_is_current(output, dataset=dataset, extractor=extractor):
+            say(f"{kind}: using {output} (already extracted)")
+            paths.append(output)
+            continue
+        if output.exists():
+            # Stale, yet only removed now: an unfinished run of these very files (its journal)
+            # still resumes below instead of starting over, as overwrite=True would.
+            say(f"{kind}: {output} is out of date (the files or the settings changed); extracting again")
+            output.unlink()
+        started = time.perf_counter()
+        try:
+            report = extract_to_csv(dataset, output, extractor=extractor, jobs=jobs, progress=progress)
+        except StaleJournalError:
+            say(f"{kind}: discarding an unfinished extraction of other files or settings in {folder}")
+            report = extract_to_csv(dataset, output, extractor=extractor, jobs=jobs, progress=progress, overwrite=True)
+        say(
+            f"{kind}: {report.n_extracted} of {report.n_tracks} files, {report.n_rows} rows in "
+            f"{time.perf_counter() - started:.1f} s -> {output}"
+            + (f" ({len(report.skipped)} skipped, see {report.skipped_path})" if report.skipped else "")
+        )
         paths.append(output)
     return paths
-
-
-def _sidecar_matches(sidecar: Path, description: dict, source: str) -> bool:
-    """Whether a finished table was extracted from ``source`` with these settings."""
-    try:
-        meta = json.loads(sidecar.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return meta.get("source") == source and all(meta.get(k) == v for k, v in description.items())
 
 
 def benchmark(
@@ -182,10 +184,19 @@ def benchmark(
     results : BenchmarkResults
     files : genre.reports.ReportFiles or None
         The written report, or ``None`` without ``output_dir``.
+
+    Raises
+    ------
+    genre.errors.OutputError
+        ``output_dir`` cannot be created or written (checked before any work).
     """
     sources = [features] if isinstance(features, (str, os.PathLike)) else list(features)
-    if not sources:
-        raise ParameterError("give a feature CSV or a folder of audio")
+    if not sources or any(not str(source).strip() for source in sources):
+        raise ParameterError("give a feature CSV or a folder of audio (an empty path was given)")
+    if output_dir is not None:
+        from genre.atomic import check_output_folder
+
+        check_output_folder(output_dir)  # before the work, not after it
     if len(sources) == 1 and _is_audio_source(sources[0]):
         if output_dir is None:
             raise ParameterError(f"{sources[0]}: benchmarking audio needs an output folder for its features")
@@ -221,7 +232,7 @@ def benchmark(
 
 def _is_audio_source(source: str | os.PathLike) -> bool:
     """A folder (of label folders of audio) rather than a feature table."""
-    return Path(source).is_dir()
+    return bool(str(source).strip()) and Path(source).is_dir()  # Path("") is the current folder
 
 
 def _echo(line: str) -> None:

@@ -7,6 +7,8 @@ file, so that later commands can refuse a table or a model computed differently.
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,6 +82,11 @@ class FeatureConfig:
     statistics: tuple[str, ...] = field(default=("mean", "std"))
 
     def __post_init__(self) -> None:
+        # NaN passes every comparison below unnoticed and inf overflows int(); refuse both first.
+        for numeric in (f for f in dataclasses.fields(self) if f.type in ("int", "float")):
+            value = getattr(self, numeric.name)
+            if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
+                raise ParameterError(f"{numeric.name}={value!r}: must be a finite number")
         if self.sr < 4000 or self.sr > 192000:
             raise ParameterError(f"sr={self.sr}: the sample rate must lie between 4000 and 192000 Hz")
         if self.n_fft < 64 or self.n_fft & (self.n_fft - 1):
@@ -93,6 +100,12 @@ class FeatureConfig:
                 f"segment_seconds={self.segment_seconds}: a segment must span at least one STFT frame "
                 f"({self.n_fft / self.sr:.3f} s)"
             )
+        if not math.isfinite(self.segment_seconds * self.sr):
+            raise ParameterError(f"segment_seconds={self.segment_seconds}: too long to count in samples")
+        if self.min_seconds < 0 or not math.isfinite(self.min_seconds * self.sr):
+            raise ParameterError(f"min_seconds={self.min_seconds}: must be >= 0 and countable in samples")
+        if self.silence_rms < 0:
+            raise ParameterError(f"silence_rms={self.silence_rms}: must be >= 0")
         if not 1 <= self.n_mfcc <= self.n_mels:
             raise ParameterError(f"n_mfcc={self.n_mfcc}: must lie between 1 and n_mels={self.n_mels}")
         if not 0 < self.rolloff_percent < 1:

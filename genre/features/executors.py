@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Protocol
+from typing import Any, Callable, Iterable, Iterator, Protocol, Sized
 
 
 class Executor(Protocol):
@@ -25,17 +25,27 @@ class Executor(Protocol):
 
 
 def resolve_jobs(jobs: int) -> int:
-    """Number of worker processes: ``-1`` means all cores, ``-2`` all but one, etc."""
+    """Number of worker processes: ``-1`` means all cores, ``-2`` all but one, etc.
+
+    Raises
+    ------
+    ParameterError
+        ``jobs`` is 0, or negative beyond the number of cores (``-5`` on 2 cores).
+    """
     from genre.errors import ParameterError
 
     cores = os.cpu_count() or 1
-    if jobs == 0:
-        raise ParameterError(f"--jobs 0: use a positive number, or -1 for all {cores} cores")
-    return max(1, cores + 1 + jobs) if jobs < 0 else jobs
+    # -(cores + 1) and below would leave no core at all: a typo, not a request for one process.
+    if jobs == 0 or jobs < -cores:
+        raise ParameterError(f"--jobs {jobs}: use a positive number, or -1 for all {cores} cores")
+    return cores + 1 + jobs if jobs < 0 else jobs
 
 
 class LocalExecutor:
     """Worker processes on this machine (joblib's loky backend); ``jobs=1`` runs in-process.
+
+    Given items with a length, no more processes start than there are items, and a single
+    item runs in this process.
 
     Parameters
     ----------
@@ -53,10 +63,16 @@ class LocalExecutor:
             return
         from joblib import Parallel, delayed
 
+        n_jobs = self.jobs
+        if isinstance(items, Sized):  # no process is started that would get no item
+            if len(items) <= 1:
+                yield from map(func, items)
+                return
+            n_jobs = min(n_jobs, len(items))
         # A bounded dispatch window keeps the number of pending results, and so memory,
         # independent of how many files there are.
         parallel = Parallel(
-            n_jobs=self.jobs, backend="loky", return_as="generator_unordered", batch_size=1, pre_dispatch="2*n_jobs"
+            n_jobs=n_jobs, backend="loky", return_as="generator_unordered", batch_size=1, pre_dispatch="2*n_jobs"
         )
         yield from parallel(delayed(func)(item) for item in items)
 

@@ -7,6 +7,10 @@ journal does not vouch for and extracts only the remaining files. When all files
 done, the blocks are copied in dataset order into the final CSV, which is renamed into
 place atomically with its JSON sidecar and its list of skipped files: the result is
 byte-identical to an uninterrupted run, whatever order the workers finished in.
+
+A rerun checks each journaled block against the partial file (length and CRC-32), so a
+partial file cut short, changed or deleted costs a re-extraction of the files concerned,
+never a corrupt table. ``<output>.lock`` keeps a second run off the same output.
 """
 
 from __future__ import annotations
@@ -17,20 +21,22 @@ import io
 import json
 import os
 import platform
+import socket
 import tempfile
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol, TypeVar
+from typing import Any, Callable, NamedTuple, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
 
-from genre.atomic import atomic_open, atomic_write_text
+from genre.atomic import atomic_open, atomic_write_text, check_output_file
 from genre.data import Dataset, Track, load_dataset
-from genre.errors import AudioError, GenreError, ParameterError
+from genre.errors import AudioError, OutputError, ParameterError
 from genre.features.config import ID_COLUMNS, FeatureConfig
-from genre.features.executors import Executor, LocalExecutor, TaskFailure
+from genre.features.executors import Executor, LocalExecutor, TaskFailure, resolve_jobs
 from genre.features.handcrafted import ClipFeatures, HandcraftedExtractor
 from genre.progress import progress_bar
 
@@ -64,6 +70,15 @@ class ExtractReport:
     n_rows: int
     skipped: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    #: What the run decided on its own (rows of a damaged partial file extracted again, fewer
+    #: workers than asked, an existing output kept), one line each; also printed with ``progress``.
+    notes: list[str] = field(default_factory=list)
+    #: False when nothing was extracted and an existing output was kept untouched.
+    written: bool = True
+
+
+class StaleJournalError(ParameterError):
+    """An unfinished extraction of other files or settings is in the way of this one."""
 
 
 @dataclass(frozen=True)
@@ -166,61 +181,203 @@ def _fingerprint(tracks: list[Track], description: dict) -> str:
     return digest.hexdigest()
 
 
+def _cannot_write(path: Path, exc: OSError) -> OutputError:
+    """The error for a failed write of the run's state: which file, why, and that a rerun resumes."""
+    reason = exc.strerror or type(exc).__name__
+    return OutputError(
+        f"{path}: cannot write ({reason}); the files extracted so far are kept: "
+        "make room (or fix the cause) and rerun the same command to resume"
+    )
+
+
+class _Entry(NamedTuple):
+    """One journal line: where a file's block lies in the partial file, and its outcome."""
+
+    offset: int
+    length: int
+    rows: int
+    reason: str
+    crc: int | None  # CRC-32 of the block; None in journals of older versions
+
+
+class _OutputLock:
+    """``<output>.lock``: held (``flock``) by the one run writing ``output``, with its pid and host.
+
+    The kernel drops the lock when its process dies, so a lock left by ``kill -9`` never
+    stands in the way; the pid and host in the file only name the holder in the message.
+    """
+
+    def __init__(self, output: Path) -> None:
+        self.output = output
+        self.path = output.with_name(output.name + ".lock")
+        self._fd: int | None = None
+
+    def __enter__(self) -> "_OutputLock":
+        try:
+            import fcntl
+        except ImportError:  # not POSIX (Windows): no lock
+            return self
+        while True:
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            except OSError as exc:
+                raise OutputError(f"{self.path}: cannot create the lock file ({exc.strerror})") from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = self._holder(fd)
+                os.close(fd)
+                raise OutputError(
+                    f"another extraction ({holder}) is writing {self.output}; wait for it to finish, "
+                    "or stop it and rerun this command to take over its work"
+                ) from None
+            except OSError:  # a file system without locks: run unguarded rather than not at all
+                os.close(fd)
+                return self
+            # The previous holder removes the file as it leaves: a lock on the file we opened
+            # before that counts only if it is still the file at this path.
+            try:
+                current = os.path.samestat(os.fstat(fd), os.stat(self.path))
+            except FileNotFoundError:
+                current = False
+            if current:
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname()}).encode())
+        self._fd = fd
+        return self
+
+    @staticmethod
+    def _holder(fd: int) -> str:
+        try:
+            holder = json.loads(os.pread(fd, 4096, 0))
+            return f"pid {int(holder['pid'])} on {holder['host']}"
+        except (OSError, ValueError, TypeError, KeyError):  # still being written
+            return "pid unknown"
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._fd is not None:
+            # Removed while still held, so that no run can lock the file we are leaving.
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+            os.close(self._fd)
+            self._fd = None
+
+
 class _Journal:
-    """The partial-rows file and its journal: what a rerun may trust."""
+    """The partial-rows file and its journal: what a rerun may trust.
+
+    Opening it resumes an unfinished run of the same fingerprint: every journaled block is
+    checked against the partial file, and those missing or damaged are dropped so that
+    their files are extracted again (``notes`` says so).
+    """
 
     def __init__(self, output: Path, fingerprint: str, *, overwrite: bool) -> None:
         self.partial_path = output.with_name(output.name + ".partial")
         self.journal_path = output.with_name(output.name + ".journal")
-        self.entries: dict[int, tuple[int, int, int, str]] = {}  # index -> offset, length, rows, reason
-        if overwrite:
-            self.discard()
-        if self.journal_path.exists():
-            self._load(fingerprint)
-        else:
-            self.partial_path.unlink(missing_ok=True)
-            atomic_write_text(self.journal_path, json.dumps({"fingerprint": fingerprint}) + "\n")
-        end = max((o + n for o, n, _, _ in self.entries.values()), default=0)
-        with open(self.partial_path, "ab") as handle:
-            handle.truncate(end)  # drop a block whose journal line never made it to disk
-        self._partial = open(self.partial_path, "ab")
-        self._journal = open(self.journal_path, "a", encoding="utf-8")
+        self.entries: dict[int, _Entry] = {}
+        self.notes: list[str] = []
+        try:
+            if overwrite:
+                self.discard()
+            if self.journal_path.exists():
+                self._load(fingerprint)
+                self._verify()
+            else:
+                self.partial_path.unlink(missing_ok=True)
+            # Rewritten whole: drops the lines of lost blocks and a last line cut short by a
+            # kill, which new lines appended after it would otherwise turn into garbage.
+            lines = [json.dumps({"fingerprint": fingerprint})]
+            lines += [json.dumps(self._line(i, e)) for i, e in self.entries.items()]
+            atomic_write_text(self.journal_path, "\n".join(lines) + "\n")
+            end = max((e.offset + e.length for e in self.entries.values()), default=0)
+            with open(self.partial_path, "ab") as handle:
+                handle.truncate(end)  # drop a block whose journal line never made it to disk
+            self._partial = open(self.partial_path, "ab")
+            self._journal = open(self.journal_path, "a", encoding="utf-8")
+        except OSError as exc:
+            raise _cannot_write(Path(exc.filename or self.partial_path), exc) from None
+
+    @staticmethod
+    def _line(index: int, entry: _Entry) -> dict[str, Any]:
+        line = {"i": index, "offset": entry.offset, "length": entry.length, "rows": entry.rows, "reason": entry.reason}
+        if entry.crc is not None:
+            line["crc"] = entry.crc
+        return line
 
     def _load(self, fingerprint: str) -> None:
-        with open(self.journal_path, encoding="utf-8") as handle:
+        with open(self.journal_path, encoding="utf-8", errors="replace") as handle:
             lines = handle.read().split("\n")
         try:
             header = json.loads(lines[0])
         except (json.JSONDecodeError, IndexError):
             header = {}
-        if header.get("fingerprint") != fingerprint:
-            raise ParameterError(
+        if not isinstance(header, dict) or header.get("fingerprint") != fingerprint:
+            raise StaleJournalError(
                 f"{self.journal_path}: an unfinished extraction with other files or settings is there; "
                 "rerun it with its original options, or pass --overwrite to start again"
             )
         for line in lines[1:-1]:  # the last piece is "" or a line cut short by a kill
             try:
                 e = json.loads(line)
-                self.entries[e["i"]] = (e["offset"], e["length"], e["rows"], e["reason"])
-            except (json.JSONDecodeError, KeyError):
+                self.entries[e["i"]] = _Entry(e["offset"], e["length"], e["rows"], e["reason"], e.get("crc"))
+            except (json.JSONDecodeError, KeyError, TypeError):
                 break
+
+    def _verify(self) -> None:
+        """Drop the entries whose block the partial file does not hold intact."""
+        lost = []
+        try:
+            handle = open(self.partial_path, "rb")
+        except FileNotFoundError:
+            handle = io.BytesIO()
+        with handle:
+            size = handle.seek(0, io.SEEK_END)
+            for index, entry in list(self.entries.items()):
+                intact = entry.offset + entry.length <= size
+                if intact and entry.crc is not None:
+                    handle.seek(entry.offset)
+                    intact = zlib.crc32(handle.read(entry.length)) == entry.crc
+                if not intact:
+                    lost.append(index)
+                    del self.entries[index]
+        if lost:
+            self.notes.append(
+                f"{self.partial_path}: the rows of {len(lost)} finished file{'s' if len(lost) > 1 else ''} "
+                "were missing or damaged (the file was cut short, changed or removed); extracting "
+                f"{'them' if len(lost) > 1 else 'it'} again"
+            )
 
     def record(self, block: _Block) -> None:
         data = block.text.encode("utf-8")
         offset = self._partial.tell()
-        if data:
-            self._partial.write(data)
-            self._partial.flush()
-            os.fsync(self._partial.fileno())
-        entry = {"i": block.index, "offset": offset, "length": len(data), "rows": block.n_rows, "reason": block.reason}
-        self._journal.write(json.dumps(entry) + "\n")
-        self._journal.flush()
-        os.fsync(self._journal.fileno())
-        self.entries[block.index] = (offset, len(data), block.n_rows, block.reason)
+        try:
+            if data:
+                self._partial.write(data)
+                self._partial.flush()
+                os.fsync(self._partial.fileno())
+        except OSError as exc:
+            raise _cannot_write(self.partial_path, exc) from None
+        entry = _Entry(offset, len(data), block.n_rows, block.reason, zlib.crc32(data))
+        try:
+            self._journal.write(json.dumps(self._line(block.index, entry)) + "\n")
+            self._journal.flush()
+            os.fsync(self._journal.fileno())
+        except OSError as exc:
+            raise _cannot_write(self.journal_path, exc) from None
+        self.entries[block.index] = entry
 
     def close(self) -> None:
-        self._partial.close()
-        self._journal.close()
+        # After a failed write, closing retries the unwritten buffer and fails again; what was
+        # fsynced is safe, and the error that matters has already been raised.
+        for handle in (self._partial, self._journal):
+            try:
+                handle.close()
+            except OSError:
+                pass
 
     def discard(self) -> None:
         self.partial_path.unlink(missing_ok=True)
@@ -248,6 +405,42 @@ def side_paths(output: str | os.PathLike) -> tuple[Path, Path]:
     return output.with_suffix(".json"), output.with_suffix(".skipped.csv")
 
 
+def table_is_current(output: str | os.PathLike, *, dataset: Dataset, extractor: Extractor) -> bool:
+    """Whether ``output`` is a finished table of exactly these tracks, extracted by ``extractor``.
+
+    Reads only the sidecar's fingerprint (tracks, labels, groups and extractor settings),
+    so it is instant; a table written before fingerprints were recorded is not current.
+    """
+    output = Path(output)
+    sidecar, _ = side_paths(output)
+    try:
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    fingerprint = _fingerprint(dataset.tracks, extractor.describe())
+    return output.is_file() and isinstance(meta, dict) and meta.get("fingerprint") == fingerprint
+
+
+def _local_workers(jobs: int, n_files: int, notes: list[str]) -> int:
+    """Worker processes for ``jobs`` and ``n_files``: never more than files, or than cores."""
+    asked = resolve_jobs(jobs)
+    cores = os.cpu_count() or 1
+    workers = max(1, min(asked, cores, n_files))
+    if asked > cores:  # extraction is CPU-bound: more processes than cores only cost memory
+        notes.append(f"--jobs {jobs}: this machine has {cores} cores, so at most {cores} worker processes run")
+    return workers
+
+
+def _tell(lines: list[str], *, enabled: bool) -> None:
+    if enabled and lines:
+        from rich.console import Console
+        from rich.markup import escape
+
+        console = Console(stderr=True, soft_wrap=True)
+        for line in lines:
+            console.print(f"[yellow]note:[/] {escape(line)}", highlight=False)
+
+
 def extract_to_csv(
     source: str | os.PathLike | Dataset | None,
     output: str | os.PathLike,
@@ -272,13 +465,15 @@ def extract_to_csv(
     extractor : Extractor, optional
         Another extractor (e.g. embeddings); default: handcrafted features.
     jobs : int
-        Local worker processes (-1 = all cores); ignored when ``executor`` is given.
+        Local worker processes (-1 = all cores); ignored when ``executor`` is given. No more
+        processes start than there are files to extract or cores.
     executor : Executor, optional
         Where to run the work (e.g. a Dask cluster).
     progress : bool
-        Show a progress bar with ETA on stderr.
+        Show a progress bar with ETA on stderr, and the report's ``notes``.
     overwrite : bool
-        Replace an existing output and discard an unfinished run.
+        Replace an existing output and discard an unfinished run. An existing output is
+        kept all the same when not a single file could be extracted.
 
     Returns
     -------
@@ -288,21 +483,61 @@ def extract_to_csv(
     ------
     DataError, ParameterError
         The source is unusable, or ``output`` exists and ``overwrite`` is false.
+    StaleJournalError
+        An unfinished run of other files or settings is there (and ``overwrite`` is false).
+    OutputError
+        ``output`` cannot be written (its folder cannot be made or written, the disk is full),
+        or another run is writing it.
     """
     started = time.perf_counter()
+    if isinstance(source, (str, os.PathLike)) and not str(source).strip():
+        # Path("") is the current folder: extracting it is never what was meant.
+        raise ParameterError("the source is empty: give a folder of label folders, a manifest CSV, or 'synthetic'")
     output = Path(output)
-    extractor = extractor or HandcraftedExtractor(config or FeatureConfig())
-    executor = executor or LocalExecutor(jobs=jobs)
-    dataset = source if isinstance(source, Dataset) else load_dataset(source)
-    sidecar_path, skipped_path = side_paths(output)
     if output.suffix.lower() != ".csv":
         raise ParameterError(f"{output}: the output must be a .csv file")
-    if output.exists() and not overwrite:
-        raise ParameterError(f"{output} exists; pass --overwrite to replace it")
+    if executor is None:
+        resolve_jobs(jobs)  # a bad --jobs is refused before any work
+    # Before the work, not after it: a folder that cannot be written fails now.
+    check_output_file(output, inputs=[source] if isinstance(source, (str, os.PathLike)) else [])
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)  # the lock and run files live beside the output
+    except OSError as exc:
+        raise _cannot_write(output.parent, exc) from None
+    extractor = extractor or HandcraftedExtractor(config or FeatureConfig())
+    dataset = source if isinstance(source, Dataset) else load_dataset(source)
+    with _OutputLock(output):
+        # Checked under the lock: a run that just finished may have written it.
+        if output.exists() and not overwrite:
+            raise ParameterError(f"{output} exists; pass --overwrite to replace it")
+        report = _run(
+            dataset, output, extractor=extractor, jobs=jobs, executor=executor, progress=progress, overwrite=overwrite
+        )
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _run(
+    dataset: Dataset,
+    output: Path,
+    *,
+    extractor: Extractor,
+    jobs: int,
+    executor: Executor | None,
+    progress: bool,
+    overwrite: bool,
+) -> ExtractReport:
+    """The body of :func:`extract_to_csv`, run while holding the output's lock."""
+    sidecar_path, skipped_path = side_paths(output)
     description = extractor.describe()
-    journal = _Journal(output, _fingerprint(dataset.tracks, description), overwrite=overwrite)
+    fingerprint = _fingerprint(dataset.tracks, description)
+    journal = _Journal(output, fingerprint, overwrite=overwrite)
+    notes = list(journal.notes)
     n_resumed = len(journal.entries)
     todo = [(i, t, extractor) for i, t in enumerate(dataset.tracks) if i not in journal.entries]
+    if executor is None:
+        executor = LocalExecutor(jobs=_local_workers(jobs, len(todo), notes))
+    _tell(notes, enabled=progress)
     try:
         with progress_bar(enabled=progress) as bar:
             task = bar.add_task(f"extracting ({executor.description})", total=len(dataset.tracks), completed=n_resumed)
@@ -314,50 +549,76 @@ def extract_to_csv(
     finally:
         journal.close()
 
-    skipped = [(path, reason) for path, reason in dataset.rejected]
-    header = list(ID_COLUMNS) + extractor.feature_columns()
-    n_rows = 0
-    with atomic_open(output, "wb") as out, open(journal.partial_path, "rb") as partial:
-        out.write((",".join(header) + "\n").encode())
-        for i, track in enumerate(dataset.tracks):
-            offset, length, rows, reason = journal.entries[i]
-            if reason:
-                skipped.append((track.path, reason))
-                continue
-            partial.seek(offset)
-            out.write(partial.read(length))
-            n_rows += rows
-    n_extracted = len(dataset.tracks) - (len(skipped) - len(dataset.rejected))
-    extracted_labels = sorted({t.label for i, t in enumerate(dataset.tracks) if not journal.entries[i][3] and t.label})
+    tracks = dataset.tracks
+    entries = [journal.entries[i] for i in range(len(tracks))]
+    skipped = list(dataset.rejected) + [(t.path, e.reason) for t, e in zip(tracks, entries) if e.reason]
+    n_extracted = sum(1 for e in entries if not e.reason)
+    report = ExtractReport(
+        output=output,
+        sidecar_path=sidecar_path,
+        skipped_path=skipped_path,
+        n_tracks=len(tracks) + len(dataset.rejected),
+        n_extracted=n_extracted,
+        n_resumed=n_resumed,
+        n_rows=sum(e.rows for e in entries if not e.reason),
+        skipped=skipped,
+        notes=notes,
+    )
+    if n_extracted == 0 and output.exists():
+        # A run that produced nothing (every file too short, say) must not cost a good table.
+        journal.discard()
+        report.written = False
+        report.notes.append(f"not a single file was extracted, so {output} and its sidecar were kept as they were")
+        _tell(report.notes[-1:], enabled=progress)
+        return report
     sidecar = {
         "format": TABLE_FORMAT,
         **description,
         "id_columns": list(ID_COLUMNS),
         "feature_columns": extractor.feature_columns(),
-        "labels": extracted_labels,
+        "labels": sorted({t.label for t, e in zip(tracks, entries) if not e.reason and t.label}),
         "n_tracks": n_extracted,
-        "n_rows": n_rows,
+        "n_rows": report.n_rows,
         "n_skipped": len(skipped),
         "source": dataset.name,
+        "fingerprint": fingerprint,
         "versions": _versions(),
     }
-    atomic_write_text(sidecar_path, json.dumps(sidecar, indent=2) + "\n")
-    with atomic_open(skipped_path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["path", "reason"])
-        writer.writerows(skipped)
+    header = list(ID_COLUMNS) + extractor.feature_columns()
+    try:
+        _assemble(output, journal.partial_path, entries, header)
+        atomic_write_text(sidecar_path, json.dumps(sidecar, indent=2) + "\n")
+        with atomic_open(skipped_path, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(["path", "reason"])
+            writer.writerows(skipped)
+    except OutputError as exc:
+        raise OutputError(f"{exc}; the extracted files are kept: rerun the same command to finish") from None
     journal.discard()
-    return ExtractReport(
-        output=output,
-        sidecar_path=sidecar_path,
-        skipped_path=skipped_path,
-        n_tracks=len(dataset.tracks) + len(dataset.rejected),
-        n_extracted=n_extracted,
-        n_resumed=n_resumed,
-        n_rows=n_rows,
-        skipped=skipped,
-        seconds=time.perf_counter() - started,
-    )
+    return report
+
+
+def _assemble(output: Path, partial_path: Path, entries: list[_Entry], header: list[str]) -> None:
+    """Write the final CSV: the header, then each extracted file's block, in dataset order."""
+    with atomic_open(output, "wb") as out:
+        out.write((",".join(header) + "\n").encode())
+        try:
+            partial = open(partial_path, "rb")
+        except OSError as exc:
+            raise OutputError(f"{partial_path}: cannot read it ({exc.strerror})") from None
+        with partial:
+            for entry in entries:
+                if entry.reason:
+                    continue
+                try:
+                    partial.seek(entry.offset)
+                    data = partial.read(entry.length)
+                except OSError as exc:
+                    raise OutputError(f"{partial_path}: cannot read it ({exc.strerror})") from None
+                # Only another process can have changed it, the lock notwithstanding (an editor, rm).
+                if len(data) != entry.length or (entry.crc is not None and zlib.crc32(data) != entry.crc):
+                    raise OutputError(f"{partial_path}: was changed by something else during the run")
+                out.write(data)
 
 
 def extract(

@@ -51,13 +51,17 @@ def render_report(results: BenchmarkResults, out_dir: str | os.PathLike) -> Repo
     ------
     ParameterError
         ``out_dir`` exists and is not a folder.
+    genre.errors.OutputError
+        ``out_dir`` cannot be created or written.
     """
+    from genre.atomic import check_output_folder
+
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ParameterError(f"{out_dir}: exists and is not a folder; -o needs a folder for the report")
     if not results.models:
         raise ParameterError("the results hold no model; nothing to report")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_output_folder(out_dir)
 
     names = plot_names(results)
     images = {names["accuracy"]: accuracy_png(results), names["per_class_f1"]: per_class_f1_png(results)}

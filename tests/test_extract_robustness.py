@@ -1,0 +1,297 @@
+"""The extraction engine under bad conditions: a damaged resume state, two runs on one output,
+a full disk, unusable output paths, runs that extract nothing, non-finite parameters, and the
+benchmark's reuse of tables it extracted from audio."""
+
+from __future__ import annotations
+
+import json
+import resource
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import genre.features.extract as engine
+from genre.cli import app
+from genre.errors import OutputError, ParameterError
+from genre.features.config import FeatureConfig
+from genre.features.executors import LocalExecutor, resolve_jobs
+from genre.features.extract import StaleJournalError, extract_to_csv
+from tests.conftest import write_tone_folder
+
+runner = CliRunner()
+PITCHES = {"a": (220.0, 330.0, 440.0), "b": (250.0, 350.0, 450.0)}
+
+
+@pytest.fixture
+def audio(tmp_path) -> Path:
+    """Six 3.5 s tones in two label folders: one 3 s segment each."""
+    return write_tone_folder(tmp_path / "audio", PITCHES, seconds=3.5)
+
+
+@pytest.fixture
+def reference(audio, tmp_path) -> bytes:
+    """The table of an uninterrupted run."""
+    extract_to_csv(audio, tmp_path / "reference.csv", jobs=1)
+    return (tmp_path / "reference.csv").read_bytes()
+
+
+def interrupt_after(monkeypatch, n_files: int) -> None:
+    """Make the next extraction stop (as on Ctrl-C) after ``n_files`` files."""
+    real, calls = engine._extract_block, []
+
+    def interrupted(task):
+        if len(calls) == n_files:
+            raise KeyboardInterrupt
+        calls.append(task[0])
+        return real(task)
+
+    monkeypatch.setattr(engine, "_extract_block", interrupted)
+
+
+def interrupted_run(monkeypatch, audio: Path, out: Path, n_files: int) -> None:
+    interrupt_after(monkeypatch, n_files)
+    with pytest.raises(KeyboardInterrupt):
+        extract_to_csv(audio, out, jobs=1)
+    monkeypatch.undo()
+
+
+def data_rows(path: Path) -> int:
+    return len(pd.read_csv(path))
+
+
+# -- 1. resume checks the partial file against the journal --------------------------------------
+def _cut_short(partial: Path) -> None:
+    partial.write_bytes(partial.read_bytes()[: partial.stat().st_size // 2])
+
+
+def _flip_a_byte(partial: Path) -> None:
+    data = bytearray(partial.read_bytes())
+    data[len(data) // 3] ^= 0x01  # same size: only the checksum can tell
+    partial.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    "damage", [_cut_short, Path.unlink, _flip_a_byte], ids=["truncated", "deleted", "changed"]
+)
+def test_resume_extracts_again_the_rows_a_damaged_partial_file_lost(audio, reference, tmp_path, monkeypatch, damage):
+    out = tmp_path / "f.csv"
+    interrupted_run(monkeypatch, audio, out, 4)
+    damage(out.with_name("f.csv.partial"))
+    report = extract_to_csv(audio, out, jobs=1)
+    assert out.read_bytes() == reference
+    assert report.n_rows == data_rows(out) == 6
+    assert report.n_resumed < 4 and "missing or damaged" in " ".join(report.notes)
+
+
+def test_resume_drops_an_unjournaled_tail_and_a_journal_line_cut_short(audio, reference, tmp_path, monkeypatch):
+    out = tmp_path / "f.csv"
+    partial, journal = out.with_name("f.csv.partial"), out.with_name("f.csv.journal")
+    interrupted_run(monkeypatch, audio, out, 3)
+    with open(partial, "ab") as handle:  # a block whose journal line never made it to disk
+        handle.write(b"/half/a/row,of,a,file\n")
+    journal.write_text(journal.read_text()[:-10])  # the last line cut short by a kill
+    interrupted_run(monkeypatch, audio, out, 2)
+    # Lines appended after the cut one must still count: 2 + 2 files, not 2.
+    report = extract_to_csv(audio, out, jobs=1)
+    assert report.n_resumed == 4 and report.notes == []
+    assert out.read_bytes() == reference
+
+
+# -- 2. one run per output -------------------------------------------------------------------------
+def test_a_second_run_on_an_output_being_written_fails_at_once(audio, tmp_path, monkeypatch):
+    out = tmp_path / "f.csv"
+    interrupted_run(monkeypatch, audio, out, 2)
+    state = out.with_name("f.csv.journal").read_bytes(), out.with_name("f.csv.partial").read_bytes()
+    monkeypatch.setattr(engine, "_extract_block", lambda task: pytest.fail("the second run extracted a file"))
+    with engine._OutputLock(out):  # the first run, still writing
+        for overwrite in (False, True):
+            with pytest.raises(OutputError, match=r"another extraction \(pid \d+ on .+\) is writing .*f\.csv"):
+                extract_to_csv(audio, out, jobs=1, overwrite=overwrite)
+    assert (out.with_name("f.csv.journal").read_bytes(), out.with_name("f.csv.partial").read_bytes()) == state
+
+
+def test_the_lock_of_a_killed_run_is_taken_over_and_every_exit_removes_it(audio, reference, tmp_path, monkeypatch):
+    out = tmp_path / "f.csv"
+    lock = out.with_name("f.csv.lock")
+    lock.write_text(json.dumps({"pid": 999999999, "host": "gone"}))  # left by kill -9: nobody holds it
+    interrupted_run(monkeypatch, audio, out, 2)
+    assert not lock.exists()
+    extract_to_csv(audio, out, jobs=1)
+    assert not lock.exists() and out.read_bytes() == reference
+    with pytest.raises(ParameterError, match="--overwrite"):
+        extract_to_csv(audio, out, jobs=1)
+    assert not lock.exists()
+
+
+# -- 3. disk full / file too large ---------------------------------------------------------------
+@pytest.fixture
+def file_size_limit():
+    """Set RLIMIT_FSIZE (Python ignores SIGXFSZ, so a write past it fails with EFBIG)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+
+    def limit(size: int) -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
+
+    yield limit
+    resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+
+@pytest.mark.parametrize("phase", ["partial", "final"])
+def test_a_full_disk_gives_one_line_and_a_rerun_resumes(audio, reference, tmp_path, file_size_limit, phase):
+    header = len(reference.split(b"\n", 1)[0]) + 1
+    # During the extraction: room for two files' rows; at the end: every row, but not the header too.
+    size = (len(reference) - header) // 3 if phase == "partial" else len(reference) - header // 2
+    out = tmp_path / "f.csv"
+    file_size_limit(size)
+    result = runner.invoke(app, ["extract", str(audio), "-o", str(out), "--jobs", "1"])
+    file_size_limit(resource.RLIM_INFINITY)
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.output.split())
+    assert "File too large" in message and "rerun the same command" in message and "Traceback" not in message
+    assert ("f.csv.partial" in message) == (phase == "partial") and not out.exists()
+    report = extract_to_csv(audio, out, jobs=1)
+    assert report.n_resumed == (2 if phase == "partial" else 6)
+    assert out.read_bytes() == reference
+
+
+# -- 4. output paths are checked before the work -------------------------------------------------
+@pytest.fixture
+def no_extraction(monkeypatch):
+    monkeypatch.setattr(engine, "_extract_block", lambda task: pytest.fail("extracted before checking the output"))
+
+
+def test_an_output_under_a_file_is_refused_before_any_work(audio, tmp_path, no_extraction):
+    (tmp_path / "full.csv").write_text("a table\n")
+    with pytest.raises(OutputError, match="full.csv"):
+        extract_to_csv(audio, tmp_path / "full.csv" / "x.csv", jobs=1)
+    result = runner.invoke(app, ["extract", str(audio), "-o", str(tmp_path / "full.csv" / "x.csv"), "--jobs", "1"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("blocked", ["f.csv.journal", "f.csv.partial"])
+def test_run_state_files_that_cannot_be_made_give_one_clear_error(audio, tmp_path, no_extraction, blocked):
+    (tmp_path / blocked).mkdir()  # a folder where the run keeps its state
+    with pytest.raises(OutputError, match=f"{blocked}: cannot"):
+        extract_to_csv(audio, tmp_path / "f.csv", jobs=1)
+    assert not (tmp_path / "f.csv.lock").exists()
+
+
+# -- 5. a run that extracts nothing keeps the table that is there ---------------------------------
+def test_a_run_extracting_nothing_keeps_the_existing_table(audio, tmp_path):
+    out = tmp_path / "keep.csv"
+    extract_to_csv(audio, out, jobs=1)
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("keep*")}
+    args = ["extract", str(audio), "-o", str(out), "--jobs", "1", "--overwrite", "--segment-seconds", "1000"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert "too short" in result.output and f"{out} and its sidecar were kept" in " ".join(result.output.split())
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("keep*")} == before
+
+
+# -- 6. non-finite parameters ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("segment_seconds", float("nan")),
+        ("segment_seconds", float("inf")),
+        ("segment_seconds", 1e306),
+        ("min_seconds", float("inf")),
+        ("rolloff_percent", float("nan")),
+        ("silence_rms", float("nan")),
+        ("sr", float("nan")),
+        ("n_fft", "2048"),
+    ],
+)
+def test_feature_config_refuses_non_finite_numbers(name, value):
+    with pytest.raises(ParameterError, match=f"^{name}="):
+        FeatureConfig(**{name: value})
+
+
+def test_cli_refuses_a_nan_segment_length(audio, tmp_path):
+    result = runner.invoke(app, ["extract", str(audio), "-o", str(tmp_path / "f.csv"), "--segment-seconds", "nan"])
+    assert result.exit_code == 2 and "segment_seconds=nan: must be a finite number" in result.output
+
+
+# -- 7. an empty source ------------------------------------------------------------------------------
+def test_an_empty_source_is_refused(tmp_path, monkeypatch):
+    from genre.evaluation.benchmark import extract_inputs
+
+    monkeypatch.chdir(tmp_path)  # Path("") is this folder
+    with pytest.raises(ParameterError, match="source is empty"):
+        extract_to_csv("", tmp_path / "f.csv", jobs=1)
+    with pytest.raises(ParameterError, match="source is empty"):
+        extract_inputs("", tmp_path / "features", models=["logreg"], jobs=1)
+
+
+# -- 8. the benchmark's tables follow the audio folder ----------------------------------------------
+def test_benchmark_extracts_again_when_files_were_added(audio, tmp_path, monkeypatch):
+    from genre.evaluation.benchmark import extract_inputs
+
+    folder, lines = tmp_path / "report" / "features", []
+    (table,) = extract_inputs(audio, folder, models=["logreg"], jobs=1, echo=lines.append)
+    assert data_rows(table) == 6
+    with monkeypatch.context() as patched:  # nothing changed: the table is reused without extracting
+        patched.setattr(engine, "extract_to_csv", lambda *a, **k: pytest.fail("extracted an up-to-date table"))
+        extract_inputs(audio, folder, models=["logreg"], jobs=1, echo=lines.append)
+    assert "already extracted" in lines[-1]
+    shutil.copy(audio / "a" / "a.00000.wav", audio / "a" / "a.00009.wav")
+    extract_inputs(audio, folder, models=["logreg"], jobs=1, echo=lines.append)
+    assert "out of date" in lines[-2] and data_rows(table) == 7
+    assert "a/a.00009" in set(pd.read_csv(table)["track"])
+
+
+def test_benchmark_discards_an_unfinished_extraction_of_other_files(audio, tmp_path, monkeypatch):
+    from genre.evaluation.benchmark import extract_inputs
+
+    folder, lines = tmp_path / "report" / "features", []
+    interrupted_run(monkeypatch, audio, folder / "features.csv", 2)
+    (audio / "b" / "b.00002.wav").unlink()
+    with pytest.raises(StaleJournalError):  # what the engine alone says
+        extract_to_csv(audio, folder / "features.csv", jobs=1)
+    (table,) = extract_inputs(audio, folder, models=["logreg"], jobs=1, echo=lines.append)
+    assert any("discarding an unfinished extraction" in line for line in lines)
+    assert data_rows(table) == 5
+
+
+# -- 9. worker processes -------------------------------------------------------------------------------
+def test_jobs_beyond_the_cores_are_refused_when_negative(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert (resolve_jobs(-1), resolve_jobs(-2), resolve_jobs(3)) == (2, 1, 3)
+    for jobs in (0, -3, -5):
+        with pytest.raises(ParameterError, match=f"--jobs {jobs}: use a positive number, or -1"):
+            resolve_jobs(jobs)
+
+
+def test_no_more_worker_processes_than_files_or_cores(audio, tmp_path, monkeypatch):
+    started = []
+
+    class Recording(LocalExecutor):
+        def __init__(self, *, jobs: int = -1) -> None:
+            super().__init__(jobs=1)  # runs in this process; records what it was asked for
+            started.append(jobs)
+
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    monkeypatch.setattr(engine, "LocalExecutor", Recording)
+    report = extract_to_csv(audio, tmp_path / "many.csv", jobs=1000)
+    assert started == [6] and "at most 8 worker processes" in " ".join(report.notes)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    report = extract_to_csv(audio, tmp_path / "two.csv", jobs=2)
+    assert started[-1] == 2 and report.notes == []
+
+
+def test_local_executor_starts_no_process_without_an_item(monkeypatch):
+    import joblib
+
+    sizes = []
+
+    def parallel(*, n_jobs: int, **kwargs):
+        sizes.append(n_jobs)
+        return lambda tasks: [f(*a, **k) for f, a, k in tasks]
+
+    monkeypatch.setattr(joblib, "Parallel", parallel)
+    executor = LocalExecutor(jobs=1000)
+    assert sorted(executor.map_unordered(abs, [-1, -2, -3])) == [1, 2, 3] and sizes == [3]
+    assert list(executor.map_unordered(abs, [-4])) == [4] and sizes == [3]  # one item: no process at all
