@@ -6,16 +6,77 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO, Callable, Iterable, Iterator
 
 from genre.errors import OutputError
 
-__all__ = ["atomic_open", "atomic_write_text", "atomic_write_bytes", "check_output_file", "check_output_folder"]
+__all__ = [
+    "atomic_files",
+    "atomic_open",
+    "atomic_write_text",
+    "atomic_write_bytes",
+    "check_output_file",
+    "check_output_folder",
+]
 
 
 def _cannot_write(target: Path, exc: OSError) -> OutputError:
     reason = exc.strerror or type(exc).__name__
     return OutputError(f"{target}: cannot write ({reason}); nothing was replaced")
+
+
+@contextlib.contextmanager
+def atomic_files() -> Iterator[Callable[..., IO]]:
+    """Write several files that appear together: all of them replace their targets, or none does.
+
+    Yields a function ``open_file(path, mode="w", **kwargs)`` that opens a temporary file
+    beside ``path``. When the block ends, every file is flushed and fsynced first and only
+    then renamed over its target, so a full disk (which fails while writing, never while
+    renaming) leaves every target as it was. If the block raises, the temporary files are
+    removed.
+
+    Raises
+    ------
+    genre.errors.OutputError
+        A folder cannot be created or written, or the disk filled up.
+    """
+    staged: list[tuple[IO, str, Path]] = []
+
+    def open_file(path: str | os.PathLike, mode: str = "w", **kwargs) -> IO:
+        target = Path(path)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        except OSError as exc:
+            raise _cannot_write(target, exc) from None
+        os.close(fd)
+        os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
+        handle = open(tmp_name, mode, **kwargs)
+        staged.append((handle, tmp_name, target))
+        return handle
+
+    target = None
+    try:
+        yield open_file
+        for handle, tmp_name, target in staged:
+            handle.flush()
+            os.fsync(handle.fileno())
+            handle.close()
+        for _, tmp_name, target in staged:
+            os.replace(tmp_name, target)
+    except BaseException as exc:
+        for handle, tmp_name, _ in staged:
+            with contextlib.suppress(OSError):
+                handle.close()
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp_name)
+        # A failed write to our handles (disk full, file too large) carries no file name, or
+        # a temporary one; an OSError about another file raised inside the block is passed on.
+        named = {name: t for _, name, t in staged} | {str(t): t for _, _, t in staged}
+        if isinstance(exc, OSError) and (exc.filename is None or exc.filename in named):
+            failed = named.get(exc.filename) or target or Path(", ".join(str(t) for _, _, t in staged))
+            raise _cannot_write(failed, exc) from None
+        raise
 
 
 @contextlib.contextmanager
@@ -29,28 +90,8 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", **kwargs) -> Iterator[
     genre.errors.OutputError
         The folder cannot be created or written, or the disk filled up.
     """
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    except OSError as exc:
-        raise _cannot_write(target, exc) from None
-    os.close(fd)
-    os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
-    try:
-        with open(tmp_name, mode, **kwargs) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
-    except BaseException as exc:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        # A failed write to our handle (disk full, file too large) carries no file name; an
-        # OSError about another file raised inside the block is the caller's, passed on as is.
-        if isinstance(exc, OSError) and exc.filename in (None, tmp_name, str(target)):
-            raise _cannot_write(target, exc) from None
-        raise
+    with atomic_files() as open_file:
+        yield open_file(path, mode, **kwargs)
 
 
 def check_output_folder(folder: str | os.PathLike) -> Path:

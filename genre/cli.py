@@ -79,7 +79,12 @@ def extract(
         "musicnn, musicnn-mtt, vgg or vgg-mtt.",
     ),
     strict: bool = typer.Option(False, "--strict", help="Exit non-zero if any file was skipped."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Discard an existing output or unfinished run."),
+    overwrite: bool = typer.Option(
+        False,
+        "--overwrite",
+        help="Replace an existing output; discard an unfinished run of other files or settings "
+        "(one of the same files and settings is resumed).",
+    ),
 ) -> None:
     """Turn a folder of audio into a feature CSV (one row per segment), resumably."""
     with user_errors(on_interrupt="finished files are kept; rerun the same command to resume"):
@@ -88,6 +93,9 @@ def extract(
         from genre.features.config import FeatureConfig
         from genre.features.extract import extract_to_csv
 
+        from genre.atomic import check_output_file
+
+        check_output_file(output, inputs=[source])  # a manifest is loaded below, before the engine sees it
         config = FeatureConfig(sr=sr, segment_seconds=segment_seconds)
         if dask and scheduler:
             raise ParameterError("--dask starts a local cluster, --scheduler uses a running one: give one of them")
@@ -172,9 +180,9 @@ def benchmark(
     output: Path = typer.Option(Path("reports/benchmark"), "--output", "-o", help="Report folder."),
 ) -> None:
     """Cross-validate models on feature tables (or audio), track-level and leakage-free, and write a report."""
-    with user_errors(
-        on_interrupt="no report was written; features extracted from audio so far are kept and reused"
-    ):
+    from_audio = len(features) == 1 and Path(features[0]).is_dir()
+    kept = "; features extracted from the audio so far are kept and reused" if from_audio else ""
+    with user_errors(on_interrupt=f"no report was written{kept}"):
         from genre.evaluation import benchmark as run_benchmark
 
         command = _command_line(ctx)
@@ -273,7 +281,7 @@ def _print_results(results, files) -> None:
         else:
             mark = "[green]significant[/]" if test.significant else "not significant"
             p = f"{test.p_holm:.3g}"
-        if test.weak:
+        if test.weak and test.testable:
             mark += f" (weak test: {test.df:.0f} degree of freedom)"
         out.print(f"{test.model_a} vs {test.model_b}: {test.difference * 100:+.1f} points, "
                   f"p(Holm) = {p}, {mark}", highlight=False)  # fmt: skip
@@ -337,6 +345,8 @@ def predict(
 
         if output is not None:
             check_output_file(output, inputs=[model, *inputs])
+            if output.suffix.lower() != ".csv":  # never over an audio file inside an input folder
+                raise ParameterError(f"{output}: predictions are written as CSV; give a .csv file name")
         tables = [path for path in inputs if Path(path).suffix.lower() in (".csv", ".tsv")]
         if tables and len(inputs) > 1:
             raise ParameterError(

@@ -69,13 +69,17 @@ def test_cli_refuses_unusable_outputs_and_empty_sources_before_the_work(tmp_path
 
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("path,label\nnone.wav,rock\n")
     runner = CliRunner()
     for args, message in (
         (["benchmark", "synthetic-absent.csv", "-o", str(blocker / "report")], "a-file is a file"),
         (["benchmark", "", "-o", str(tmp_path / "r")], "an empty path was given"),
         (["extract", "", "-o", str(tmp_path / "f.csv")], "the source is empty"),
+        (["extract", str(manifest), "-o", str(manifest), "--overwrite"], "is also an input"),
     ):
         result = runner.invoke(app, args, catch_exceptions=False)
         assert result.exit_code == 2 and message in result.output, (args, result.output)
         assert "Traceback" not in result.output
-    assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())
+    assert not (tmp_path / "r").exists()
+    assert manifest.read_text() == "path,label\nnone.wav,rock\n"

@@ -4,7 +4,9 @@ benchmark's reuse of tables it extracted from audio."""
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import resource
 import shutil
 from pathlib import Path
@@ -295,3 +297,48 @@ def test_local_executor_starts_no_process_without_an_item(monkeypatch):
     executor = LocalExecutor(jobs=1000)
     assert sorted(executor.map_unordered(abs, [-1, -2, -3])) == [1, 2, 3] and sizes == [3]
     assert list(executor.map_unordered(abs, [-4])) == [4] and sizes == [3]  # one item: no process at all
+
+
+def test_a_full_disk_at_the_final_write_replaces_nothing_and_the_same_command_finishes(tmp_path, monkeypatch):
+    """The table, sidecar and skipped list are committed together; even --overwrite then resumes."""
+    audio = write_tone_folder(tmp_path / "audio", {"low": (200.0, 300.0), "high": (2000.0, 3000.0)}, seconds=2.0)
+    out = tmp_path / "f.csv"
+    extract_to_csv(audio, out, jobs=1)
+    old = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+
+    real_writer = engine.csv.writer
+
+    class FullDisk:  # the skipped list, the last of the three files, hits a full disk
+        def __init__(self, *args, **kwargs):
+            self.writer = real_writer(*args, **kwargs)
+
+        def writerow(self, row):
+            if row == ["path", "reason"]:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return self.writer.writerow(row)
+
+    monkeypatch.setattr(engine.csv, "writer", FullDisk)
+    with pytest.raises(OutputError, match="rerun the same command"):
+        extract_to_csv(audio, out, jobs=1, overwrite=True, config=FeatureConfig(segment_seconds=1.0))
+    monkeypatch.undo()
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file() and p.name in old} == old
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+    report = extract_to_csv(audio, out, jobs=1, overwrite=True, config=FeatureConfig(segment_seconds=1.0))
+    assert report.n_resumed == 4 and report.n_rows == len(pd.read_csv(out)) == 8
+    assert json.loads(out.with_suffix(".json").read_text())["config"]["segment_seconds"] == 1.0
+
+
+def test_a_lock_file_that_cannot_be_written_is_one_line(tmp_path, monkeypatch):
+    audio = write_tone_folder(tmp_path / "audio", {"low": (200.0,), "high": (2000.0,)}, seconds=3.5)
+    out = tmp_path / "f.csv"
+
+    def file_too_large(fd, data):
+        raise OSError(errno.EFBIG, os.strerror(errno.EFBIG))
+
+    monkeypatch.setattr(engine.os, "write", file_too_large)
+    with pytest.raises(OutputError, match="cannot write the lock file"):
+        extract_to_csv(audio, out, jobs=1)
+    monkeypatch.undo()
+    assert not out.with_name("f.csv.lock").exists()
+    assert extract_to_csv(audio, out, jobs=1).n_extracted == 2

@@ -165,6 +165,11 @@ def test_outputs_are_checked_before_the_work(audio_model, write_wav, tmp_path, m
         result = invoke("predict", model, clip, "-o", output)
         assert result.exit_code == 2 and message in result.output, (output, result.output)
         assert "Traceback" not in result.output
+    audio_file = root / "audio" / "low" / "low.00000.wav"
+    before_audio = audio_file.read_bytes()
+    result = invoke("predict", model, root / "audio", "-o", audio_file)  # a file inside an input folder
+    assert result.exit_code == 2 and "predictions are written as CSV" in result.output
+    assert audio_file.read_bytes() == before_audio
     assert not called  # refused before any audio was analysed
 
     before = features.read_bytes()

@@ -37,7 +37,10 @@ def resolve_jobs(jobs: int) -> int:
     cores = os.cpu_count() or 1
     # -(cores + 1) and below would leave no core at all: a typo, not a request for one process.
     if jobs == 0 or jobs < -cores:
-        raise ParameterError(f"--jobs {jobs}: use a positive number, or -1 for all {cores} cores")
+        raise ParameterError(
+            f"--jobs {jobs}: use a positive number, or -1 for all {cores} cores (-2 for all but one, "
+            f"down to -{cores})"
+        )
     return cores + 1 + jobs if jobs < 0 else jobs
 
 

@@ -27,12 +27,12 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, NamedTuple, Protocol, TypeVar
+from typing import IO, Any, Callable, NamedTuple, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
 
-from genre.atomic import atomic_open, atomic_write_text, check_output_file
+from genre.atomic import atomic_files, atomic_write_text, check_output_file
 from genre.data import Dataset, Track, load_dataset
 from genre.errors import AudioError, OutputError, ParameterError
 from genre.features.config import ID_COLUMNS, FeatureConfig
@@ -243,9 +243,13 @@ class _OutputLock:
             if current:
                 break
             os.close(fd)
-        os.ftruncate(fd, 0)
-        os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname()}).encode())
         self._fd = fd
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname()}).encode())
+        except OSError as exc:  # a full disk: nothing else could be written either
+            self.__exit__()
+            raise OutputError(f"{self.path}: cannot write the lock file ({exc.strerror})") from None
         return self
 
     @staticmethod
@@ -281,7 +285,7 @@ class _Journal:
         self.entries: dict[int, _Entry] = {}
         self.notes: list[str] = []
         try:
-            if overwrite:
+            if overwrite and not self._same_run(fingerprint):
                 self.discard()
             if self.journal_path.exists():
                 self._load(fingerprint)
@@ -307,6 +311,19 @@ class _Journal:
         if entry.crc is not None:
             line["crc"] = entry.crc
         return line
+
+    def _same_run(self, fingerprint: str) -> bool:
+        """Whether the unfinished run here is of these very files and settings.
+
+        ``--overwrite`` resumes such a run rather than discarding it: its finished files
+        would come out the same, and a run whose final write failed (disk full) must be
+        able to finish with the command that started it.
+        """
+        try:
+            with open(self.journal_path, encoding="utf-8", errors="replace") as handle:
+                return json.loads(handle.readline()).get("fingerprint") == fingerprint
+        except (OSError, ValueError, AttributeError):
+            return False
 
     def _load(self, fingerprint: str) -> None:
         with open(self.journal_path, encoding="utf-8", errors="replace") as handle:
@@ -472,8 +489,10 @@ def extract_to_csv(
     progress : bool
         Show a progress bar with ETA on stderr, and the report's ``notes``.
     overwrite : bool
-        Replace an existing output and discard an unfinished run. An existing output is
-        kept all the same when not a single file could be extracted.
+        Replace an existing output, and discard an unfinished run of other files or
+        settings (an unfinished run of the same files and settings is resumed: its rows
+        would come out the same). An existing output is kept all the same when not a
+        single file could be extracted.
 
     Returns
     -------
@@ -586,10 +605,12 @@ def _run(
     }
     header = list(ID_COLUMNS) + extractor.feature_columns()
     try:
-        _assemble(output, journal.partial_path, entries, header)
-        atomic_write_text(sidecar_path, json.dumps(sidecar, indent=2) + "\n")
-        with atomic_open(skipped_path, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
+        # The table, its sidecar and its skipped list replace their predecessors together, or
+        # not at all: a table must never sit beside another run's sidecar.
+        with atomic_files() as open_file:
+            _assemble(open_file(output, "wb"), journal.partial_path, entries, header)
+            open_file(sidecar_path, "w", encoding="utf-8").write(json.dumps(sidecar, indent=2) + "\n")
+            writer = csv.writer(open_file(skipped_path, "w", encoding="utf-8", newline=""), lineterminator="\n")
             writer.writerow(["path", "reason"])
             writer.writerows(skipped)
     except OutputError as exc:
@@ -598,27 +619,26 @@ def _run(
     return report
 
 
-def _assemble(output: Path, partial_path: Path, entries: list[_Entry], header: list[str]) -> None:
-    """Write the final CSV: the header, then each extracted file's block, in dataset order."""
-    with atomic_open(output, "wb") as out:
-        out.write((",".join(header) + "\n").encode())
-        try:
-            partial = open(partial_path, "rb")
-        except OSError as exc:
-            raise OutputError(f"{partial_path}: cannot read it ({exc.strerror})") from None
-        with partial:
-            for entry in entries:
-                if entry.reason:
-                    continue
-                try:
-                    partial.seek(entry.offset)
-                    data = partial.read(entry.length)
-                except OSError as exc:
-                    raise OutputError(f"{partial_path}: cannot read it ({exc.strerror})") from None
-                # Only another process can have changed it, the lock notwithstanding (an editor, rm).
-                if len(data) != entry.length or (entry.crc is not None and zlib.crc32(data) != entry.crc):
-                    raise OutputError(f"{partial_path}: was changed by something else during the run")
-                out.write(data)
+def _assemble(out: IO[bytes], partial_path: Path, entries: list[_Entry], header: list[str]) -> None:
+    """Write the final CSV to ``out``: the header, then each extracted file's block, in dataset order."""
+    out.write((",".join(header) + "\n").encode())
+    try:
+        partial = open(partial_path, "rb")
+    except OSError as exc:
+        raise OutputError(f"{partial_path}: cannot read it ({exc.strerror})") from None
+    with partial:
+        for entry in entries:
+            if entry.reason:
+                continue
+            try:
+                partial.seek(entry.offset)
+                data = partial.read(entry.length)
+            except OSError as exc:
+                raise OutputError(f"{partial_path}: cannot read it ({exc.strerror})") from None
+            # Only another process can have changed it, the lock notwithstanding (an editor, rm).
+            if len(data) != entry.length or (entry.crc is not None and zlib.crc32(data) != entry.crc):
+                raise OutputError(f"{partial_path}: was changed by something else during the run")
+            out.write(data)
 
 
 def extract(
