@@ -243,6 +243,12 @@ def test_benchmark_extracts_again_when_files_were_added(audio, tmp_path, monkeyp
     extract_inputs(audio, folder, models=["logreg"], jobs=1, echo=lines.append)
     assert "out of date" in lines[-2] and data_rows(table) == 7
     assert "a/a.00009" in set(pd.read_csv(table)["track"])
+    before = pd.read_csv(table).set_index("track").loc["a/a.00001"].iloc[-1]
+    shutil.copy(audio / "b" / "b.00000.wav", audio / "a" / "a.00001.wav")  # same names, new sound
+    os.utime(audio / "a" / "a.00001.wav", ns=(table.stat().st_mtime_ns + 10**9,) * 2)
+    extract_inputs(audio, folder, models=["logreg"], jobs=1, echo=lines.append)
+    assert "out of date" in lines[-2]
+    assert pd.read_csv(table).set_index("track").loc["a/a.00001"].iloc[-1] != before
 
 
 def test_benchmark_discards_an_unfinished_extraction_of_other_files(audio, tmp_path, monkeypatch):

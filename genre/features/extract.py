@@ -425,17 +425,21 @@ def side_paths(output: str | os.PathLike) -> tuple[Path, Path]:
 def table_is_current(output: str | os.PathLike, *, dataset: Dataset, extractor: Extractor) -> bool:
     """Whether ``output`` is a finished table of exactly these tracks, extracted by ``extractor``.
 
-    Reads only the sidecar's fingerprint (tracks, labels, groups and extractor settings),
-    so it is instant; a table written before fingerprints were recorded is not current.
+    Compares the sidecar's fingerprint (tracks, labels, groups and extractor settings) and,
+    as ``make`` does, the modification times: an audio file changed after the table was
+    written makes it out of date. Only file metadata is read, so it is quick; a table
+    written before fingerprints were recorded is not current.
     """
     output = Path(output)
     sidecar, _ = side_paths(output)
     try:
         meta = json.loads(sidecar.read_text(encoding="utf-8"))
+        written = output.stat().st_mtime_ns
+        newest = max((os.stat(t.path).st_mtime_ns for t in dataset.tracks), default=0)
     except (OSError, ValueError):
         return False
     fingerprint = _fingerprint(dataset.tracks, extractor.describe())
-    return output.is_file() and isinstance(meta, dict) and meta.get("fingerprint") == fingerprint
+    return isinstance(meta, dict) and meta.get("fingerprint") == fingerprint and newest <= written
 
 
 def _local_workers(jobs: int, n_files: int, notes: list[str]) -> int:
