@@ -8,6 +8,7 @@ processes on this machine) and :class:`DaskExecutor` (a Dask cluster, imported o
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Protocol, Sized
 
@@ -77,7 +78,11 @@ class LocalExecutor:
         parallel = Parallel(
             n_jobs=n_jobs, backend="loky", return_as="generator_unordered", batch_size=1, pre_dispatch="2*n_jobs"
         )
-        yield from parallel(delayed(func)(item) for item in items)
+        with warnings.catch_warnings():
+            # A batch stopped early (Ctrl-C, a full disk) already says so in one line; joblib's
+            # "N tasks ... have been cancelled" warning would only add noise after it.
+            warnings.filterwarnings("ignore", message=r".*tasks which were still being processed", category=UserWarning)
+            yield from parallel(delayed(func)(item) for item in items)
 
 
 #: Dask settings for a local cluster started by :class:`DaskExecutor` (and advice for a remote one).
