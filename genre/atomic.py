@@ -109,7 +109,7 @@ def check_output_folder(folder: str | os.PathLike) -> Path:
         ``folder`` or one of its parents is a file, or the nearest existing folder cannot be written.
     """
     folder = Path(folder)
-    existing = next(p for p in (folder, *folder.parents) if p.exists() or p == Path(p.anchor or "."))
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
     if not existing.is_dir():
         where = "is a file, not a folder" if existing == folder else f"cannot be created, {existing} is a file"
         raise OutputError(f"{folder}: {where}")

@@ -93,9 +93,6 @@ def extract(
         from genre.features.config import FeatureConfig
         from genre.features.extract import extract_to_csv
 
-        from genre.atomic import check_output_file
-
-        check_output_file(output, inputs=[source])  # a manifest is loaded below, before the engine sees it
         config = FeatureConfig(sr=sr, segment_seconds=segment_seconds)
         if dask and scheduler:
             raise ParameterError("--dask starts a local cluster, --scheduler uses a running one: give one of them")

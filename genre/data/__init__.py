@@ -44,11 +44,14 @@ def load_dataset(source: str | os.PathLike | None = None, **options: Any) -> Dat
     DataError
         The source does not exist or holds no usable tracks.
     ParameterError
-        ``options`` given for a source that takes none, or unknown to its loader.
+        ``source`` is an empty path, or ``options`` are given for a source that takes none,
+        or unknown to its loader.
     """
     if source is not None and not str(source).strip():
         # Path("") is the current folder: reading it is never what was meant.
-        raise DataError("the source is empty: give a folder of label folders, a manifest CSV, fma:FOLDER or 'synthetic'")
+        raise ParameterError(
+            "the source is empty: give a folder of label folders, a manifest CSV, fma:FOLDER or 'synthetic'"
+        )
     scheme, colon, location = str(source).partition(":") if source is not None else ("", "", "")
     if colon and scheme in SCHEMES:
         loader = SCHEMES[scheme]

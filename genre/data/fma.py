@@ -198,7 +198,9 @@ def load_fma(audio_root: str | os.PathLike, *, metadata: str | os.PathLike, subs
             f"{audio_root}: none of the {len(listed)} tracks of FMA subset {subset!r} with a genre is there "
             f"(expected e.g. {audio_path(audio_root, listed[0][0])})"
         )
-    return Dataset(tracks=tracks, rejected=rejected, name=f"FMA {subset} {audio_root} (metadata {metadata})")
+    return Dataset(
+        tracks=tracks, rejected=rejected, name=f"FMA {subset} {audio_root} (metadata {metadata})", listings=(str(metadata),)
+    )
 
 
 def open_fma(

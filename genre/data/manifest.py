@@ -62,4 +62,4 @@ def load_manifest(manifest: str | os.PathLike) -> Dataset:
         )
     if not tracks:
         raise DataError(f"{manifest}: the manifest lists no files")
-    return Dataset(tracks=tracks, rejected=[], name=f"manifest {manifest}")
+    return Dataset(tracks=tracks, rejected=[], name=f"manifest {manifest}", listings=(str(manifest),))

@@ -40,11 +40,15 @@ class Dataset:
         ``(path, reason)`` for files that were skipped while listing (wrong extension...).
     name : str
         Human-readable description of the source.
+    listings : tuple of str
+        Files the track list was read from (a manifest, FMA's ``tracks.csv``); an output
+        must never replace one of them.
     """
 
     tracks: list[Track]
     rejected: list[tuple[str, str]]
     name: str
+    listings: tuple[str, ...] = ()
 
     @property
     def labels(self) -> list[str]:

@@ -11,6 +11,7 @@ from genre.evaluation.cv import DEFAULT_MODELS, cross_validate_models
 from genre.evaluation.inputs import model_input_kind
 from genre.evaluation.results import BenchmarkResults
 from genre.features.table import load_feature_table
+from genre.progress import tell
 
 __all__ = ["benchmark", "extract_inputs"]
 
@@ -82,8 +83,6 @@ def extract_inputs(
     from genre.data import load_dataset
     from genre.features.extract import StaleJournalError, extract_to_csv, table_is_current
 
-    if not str(source).strip():
-        raise ParameterError("the audio source is empty: give a folder of label folders or a manifest CSV")
     kinds = ["handcrafted"]
     for name in models:
         kind = model_input_kind(get_spec(name))
@@ -236,9 +235,7 @@ def _is_audio_source(source: str | os.PathLike) -> bool:
 
 
 def _echo(line: str) -> None:
-    from rich.console import Console
-
-    Console(stderr=True).print(line, highlight=False)
+    tell([line], kind=None)
 
 
 def _python_call(features, models, folds, repeats, seed) -> str:

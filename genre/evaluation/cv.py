@@ -26,6 +26,7 @@ from genre.evaluation.results import METRICS, BenchmarkResults, FoldScore, Model
 from genre.evaluation.splits import ListMatch, Split, cv_splits, list_split
 from genre.evaluation.stats import pairwise_corrected_ttests, pairwise_mcnemar, summarize, wilson_interval
 from genre.features.table import FeatureTable
+from genre.progress import tell
 
 __all__ = ["cross_validate_models", "DEFAULT_MODELS"]
 
@@ -184,10 +185,7 @@ def cross_validate_models(
     plan = plan_inputs(tables, specs, note=notes.append)
     table = plan.reference  # splits, labels and the dataset description come from here
     if progress:
-        from rich.console import Console
-
-        for line in notes:
-            Console(stderr=True).print(f"[yellow]note:[/] {line}", highlight=False)
+        tell(notes)
 
     list_matches: list[ListMatch] = []
     if test_list is not None:
@@ -198,10 +196,7 @@ def cross_validate_models(
     labels = table.labels
     missing_note = _check_split_classes(table, splits, train_lists=train_lists, test_list=test_list)
     if missing_note and progress:
-        from rich.console import Console
-        from rich.markup import escape
-
-        Console(stderr=True).print(f"[yellow]warning:[/] {escape(missing_note)}", highlight=False)
+        tell([missing_note], kind="warning")
     # One set of track-level splits; each input gets them as its own row indices.
     model_splits = {name: [remap_split(s, plan.inputs[name].table) for s in splits] for name in models}
     outputs = _run_all(

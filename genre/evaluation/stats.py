@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from itertools import combinations
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -351,16 +351,12 @@ def pairwise_corrected_ttests(
     tests : list of PairwiseTest
         One per unordered pair, in the order of ``scores``.
     """
-    pairs = list(combinations(scores, 2))
-    raw = []
-    for a, b in pairs:
-        t, p, df = corrected_resampled_ttest(scores[a], scores[b], test_train_ratio=test_train_ratio)
-        raw.append((a, b, float(np.mean(scores[a]) - np.mean(scores[b])), t, df, p))
-    adjusted = holm([r[-1] for r in raw])
-    return [
-        PairwiseTest(a, b, metric, "nadeau-bengio", diff, t, float(df), p, q, bool(q < alpha), alpha)
-        for (a, b, diff, t, df, p), q in zip(raw, adjusted)
-    ]
+
+    def ttest(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float]:
+        t, p, df = corrected_resampled_ttest(a, b, test_train_ratio=test_train_ratio)
+        return t, df, p
+
+    return _holm_family(scores, ttest, test="nadeau-bengio", metric=metric, alpha=alpha)
 
 
 def pairwise_mcnemar(
@@ -376,14 +372,32 @@ def pairwise_mcnemar(
     correct : mapping of str to sequence of bool
         Per-test-track correctness of each model, tracks in the same order.
     """
-    pairs = list(combinations(correct, 2))
-    raw = []
-    for a, b in pairs:
-        only_a, only_b, p = mcnemar_exact(correct[a], correct[b])
-        diff = float(np.mean(correct[a]) - np.mean(correct[b]))
-        raw.append((a, b, diff, float(only_a - only_b), p))
-    adjusted = holm([r[-1] for r in raw])
+
+    def mcnemar(a: Sequence[bool], b: Sequence[bool]) -> tuple[float, float, float]:
+        only_a, only_b, p = mcnemar_exact(a, b)
+        return float(only_a - only_b), math.nan, p
+
+    return _holm_family(correct, mcnemar, test="mcnemar", metric=metric, alpha=alpha)
+
+
+def _holm_family(
+    values: Mapping[str, Sequence[float]],
+    pair_test: Callable[[Sequence, Sequence], tuple[float, float, float]],
+    *,
+    test: str,
+    metric: str,
+    alpha: float,
+) -> list[PairwiseTest]:
+    """Run ``pair_test(a, b) -> (statistic, df, p)`` on every pair of models, Holm-adjusting the p-values.
+
+    The difference recorded is the difference of the means of ``values``.
+    """
+    raw = [
+        (a, b, float(np.mean(values[a]) - np.mean(values[b])), *pair_test(values[a], values[b]))
+        for a, b in combinations(values, 2)
+    ]
+    adjusted = holm([p for *_, p in raw])
     return [
-        PairwiseTest(a, b, metric, "mcnemar", diff, stat, math.nan, p, q, bool(q < alpha), alpha)
-        for (a, b, diff, stat, p), q in zip(raw, adjusted)
+        PairwiseTest(a, b, metric, test, diff, stat, float(df), p, q, bool(q < alpha), alpha)
+        for (a, b, diff, stat, df, p), q in zip(raw, adjusted)
     ]

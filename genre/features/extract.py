@@ -38,7 +38,7 @@ from genre.errors import AudioError, OutputError, ParameterError
 from genre.features.config import ID_COLUMNS, FeatureConfig
 from genre.features.executors import Executor, LocalExecutor, TaskFailure, resolve_jobs
 from genre.features.handcrafted import ClipFeatures, HandcraftedExtractor
-from genre.progress import progress_bar
+from genre.progress import progress_bar, tell
 
 TABLE_FORMAT = "genre-features/1"
 
@@ -452,16 +452,6 @@ def _local_workers(jobs: int, n_files: int, notes: list[str]) -> int:
     return workers
 
 
-def _tell(lines: list[str], *, enabled: bool) -> None:
-    if enabled and lines:
-        from rich.console import Console
-        from rich.markup import escape
-
-        console = Console(stderr=True, soft_wrap=True)
-        for line in lines:
-            console.print(f"[yellow]note:[/] {escape(line)}", highlight=False)
-
-
 def extract_to_csv(
     source: str | os.PathLike | Dataset | None,
     output: str | os.PathLike,
@@ -513,22 +503,20 @@ def extract_to_csv(
         or another run is writing it.
     """
     started = time.perf_counter()
-    if isinstance(source, (str, os.PathLike)) and not str(source).strip():
-        # Path("") is the current folder: extracting it is never what was meant.
-        raise ParameterError("the source is empty: give a folder of label folders, a manifest CSV, or 'synthetic'")
     output = Path(output)
     if output.suffix.lower() != ".csv":
         raise ParameterError(f"{output}: the output must be a .csv file")
     if executor is None:
         resolve_jobs(jobs)  # a bad --jobs is refused before any work
-    # Before the work, not after it: a folder that cannot be written fails now.
-    check_output_file(output, inputs=[source] if isinstance(source, (str, os.PathLike)) else [])
+    dataset = source if isinstance(source, Dataset) else load_dataset(source)
+    # Before the work, not after it: a folder that cannot be written, or a manifest given as
+    # the output, fails now.
+    check_output_file(output, inputs=dataset.listings)
     try:
         output.parent.mkdir(parents=True, exist_ok=True)  # the lock and run files live beside the output
     except OSError as exc:
         raise _cannot_write(output.parent, exc) from None
     extractor = extractor or HandcraftedExtractor(config or FeatureConfig())
-    dataset = source if isinstance(source, Dataset) else load_dataset(source)
     with _OutputLock(output):
         # Checked under the lock: a run that just finished may have written it.
         if output.exists() and not overwrite:
@@ -560,7 +548,8 @@ def _run(
     todo = [(i, t, extractor) for i, t in enumerate(dataset.tracks) if i not in journal.entries]
     if executor is None:
         executor = LocalExecutor(jobs=_local_workers(jobs, len(todo), notes))
-    _tell(notes, enabled=progress)
+    if progress:
+        tell(notes)
     try:
         with progress_bar(enabled=progress) as bar:
             task = bar.add_task(f"extracting ({executor.description})", total=len(dataset.tracks), completed=n_resumed)
@@ -592,7 +581,8 @@ def _run(
         journal.discard()
         report.written = False
         report.notes.append(f"not a single file was extracted, so {output} and its sidecar were kept as they were")
-        _tell(report.notes[-1:], enabled=progress)
+        if progress:
+            tell(report.notes[-1:])
         return report
     sidecar = {
         "format": TABLE_FORMAT,
