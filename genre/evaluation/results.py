@@ -319,15 +319,24 @@ def _is_int(value: Any) -> bool:
 
 
 def _check_record(
-    record: Any, where: str, *, required: Mapping[str, str], optional: Mapping[str, str] | None = None
+    record: Any,
+    where: str,
+    *,
+    required: Mapping[str, str],
+    optional: Mapping[str, str] | None = None,
+    closed: bool = False,
 ) -> None:
     """Check a JSON object's fields against kinds: ``number``, ``number!`` (not null), ``int``,
-    ``int?`` (or null), ``str``, ``bool``, ``dict``, ``list``, ``str-list``."""
+    ``int?`` (or null), ``str``, ``bool``, ``dict``, ``list``, ``str-list``. A ``closed``
+    record may hold no other fields."""
     if not isinstance(record, dict):
         _fail(where, f"expected an object, got {type(record).__name__}")
     missing = [k for k in required if k not in record]
     if missing:
         _fail(where, f"missing {', '.join(missing)}")
+    unknown = [k for k in record if k not in required and k not in (optional or {})] if closed else []
+    if unknown:
+        _fail(where, f"unknown field {unknown[0]!r}")
     tests = {
         "number": lambda v: _is_number(v),
         "number!": lambda v: _is_number(v, null=False),
@@ -423,10 +432,7 @@ def check_results_dict(data: Mapping[str, Any]) -> None:
     if splits and len(splits) != n_folds:
         _fail("splits", f"{len(splits)} splits for {n_folds} folds per model")
     for i, pair in enumerate(data.get("pairwise", [])):
-        _check_record(pair, f"pairwise[{i}]", required=_PAIR_FIELDS, optional={"verdict": "str"})
-        unknown = [k for k in pair if k not in _PAIR_FIELDS and k != "verdict"]
-        if unknown:
-            _fail(f"pairwise[{i}]", f"unknown field {unknown[0]!r}")
+        _check_record(pair, f"pairwise[{i}]", required=_PAIR_FIELDS, optional={"verdict": "str"}, closed=True)
 
 
 def _check_model(model: Mapping[str, Any], where: str, labels: list[str]) -> None:
@@ -455,19 +461,15 @@ def _check_model(model: Mapping[str, Any], where: str, labels: list[str]) -> Non
     if not folds:
         _fail(f"{where}.folds", "empty")
     for j, fold in enumerate(folds):
-        _check_record(fold, f"{where}.folds[{j}]", required=_FOLD_FIELDS, optional={"predictions": "str-list"})
-        unknown = [k for k in fold if k not in _FOLD_FIELDS and k != "predictions"]
-        if unknown:
-            _fail(f"{where}.folds[{j}]", f"unknown field {unknown[0]!r}")
+        _check_record(
+            fold, f"{where}.folds[{j}]", required=_FOLD_FIELDS, optional={"predictions": "str-list"}, closed=True
+        )
     summaries = model["summaries"]
     absent = [k for k in _REQUIRED_SUMMARIES if k not in summaries]
     if absent:
         _fail(f"{where}.summaries", f"missing {', '.join(absent)}")
     for key, summary in summaries.items():
-        _check_record(summary, f"{where}.summaries[{key!r}]", required=_SUMMARY_FIELDS)
-        unknown = [k for k in summary if k not in _SUMMARY_FIELDS]
-        if unknown:
-            _fail(f"{where}.summaries[{key!r}]", f"unknown field {unknown[0]!r}")
+        _check_record(summary, f"{where}.summaries[{key!r}]", required=_SUMMARY_FIELDS, closed=True)
     if not _is_number(summaries["accuracy"]["mean"], null=False):
         _fail(f"{where}.summaries['accuracy'].mean", "expected a number")
     ci = model["accuracy_ci95"]
