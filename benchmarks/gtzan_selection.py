@@ -56,6 +56,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--pseudo-artists", action="store_true", help="also run attempt 3 (5 more minutes)")
+    parser.add_argument("--stacking", action="store_true", help="with --pseudo-artists: also score attempt 4 (stacking)")
     args = parser.parse_args(argv)
     if not (args.data / "gtzan-features" / "features_30_sec.csv").is_file():
         parser.error(f"{args.data}: no gtzan-features/features_30_sec.csv there (the shared data); pass --data")
@@ -104,7 +105,7 @@ def main(argv=None) -> None:
               f"seeds {list(SEEDS)}: {', '.join(f'{x:.1f}' for x in scores)}")  # fmt: skip
 
     if args.pseudo_artists:
-        _pseudo_artist_selection(table, final.train, lists_of_rows)
+        _pseudo_artist_selection(table, final.train, lists_of_rows, stacking=args.stacking)
 
 
 #: Attempt 3's candidates: member -> seeds averaged (a seed list longer than one bags that member).
@@ -132,8 +133,33 @@ def pseudo_artist_groups(tracks, lists) -> np.ndarray:
     return groups
 
 
-def _pseudo_artist_selection(table, rows, lists) -> None:
-    """Attempt 3: candidates scored by pseudo-artist grouped CV on train+valid only."""
+#: Attempt 4's candidate, scored by the same CV and rule as attempt 3's.
+STACKING = "stacking: logreg on 5-fold OOF probabilities"
+
+
+def _stacked_proba(table, fit_rows, member_test_proba, classes) -> np.ndarray:
+    """Stacking: a logistic regression learns how to combine the members' probabilities.
+
+    Its training inputs are the members' out-of-fold probabilities on ``fit_rows`` (inner
+    stratified 5-fold; one row per track here, so folds never split a track); it is then
+    applied to the members' probabilities for the held-out rows, from members fitted on
+    every row of ``fit_rows``.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    y = table.y[fit_rows]
+    out_of_fold = np.zeros((len(fit_rows), len(DEFAULT_ENSEMBLE) * len(classes)))
+    for inner_fit, inner_held in StratifiedKFold(5, shuffle=True, random_state=0).split(fit_rows, y):
+        parts = [_fit_proba(m, table, fit_rows[inner_fit], fit_rows[inner_held])[0] for m in DEFAULT_ENSEMBLE]
+        out_of_fold[inner_held] = np.hstack(parts)
+    meta = LogisticRegression(max_iter=2000).fit(out_of_fold, y)
+    assert list(meta.classes_) == list(classes)
+    return meta.predict_proba(np.hstack(member_test_proba))
+
+
+def _pseudo_artist_selection(table, rows, lists, *, stacking: bool = False) -> None:
+    """Attempts 3 and 4: candidates scored by pseudo-artist grouped CV on train+valid only."""
     from sklearn.model_selection import StratifiedGroupKFold
 
     groups = pseudo_artist_groups(table.tracks[rows], lists)
@@ -149,6 +175,9 @@ def _pseudo_artist_selection(table, rows, lists) -> None:
             for name, spec in PSEUDO_ARTIST_CANDIDATES.items():
                 vote = np.mean([np.mean([proba[m, s] for s in seeds], axis=0) for m, seeds in spec.items()], axis=0)
                 scores[name].append(_accuracy(vote, classes, y[held]))
+            if stacking:
+                stacked = _stacked_proba(table, rows[fit], [proba[m, 0] for m in DEFAULT_ENSEMBLE], classes)
+                scores.setdefault(STACKING, []).append(_accuracy(stacked, classes, y[held]))
     default = np.array(scores["default svm+xgboost+dense"])
     adopted = []
     for name, folds in scores.items():

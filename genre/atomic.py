@@ -17,6 +17,7 @@ __all__ = [
     "atomic_write_bytes",
     "check_output_file",
     "check_output_folder",
+    "output_path",
 ]
 
 
@@ -94,6 +95,35 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", **kwargs) -> Iterator[
         yield open_file(path, mode, **kwargs)
 
 
+def output_path(path: str | os.PathLike, *, what: str = "the output path") -> Path:
+    """``path`` as a :class:`~pathlib.Path`, refusing an empty or blank name.
+
+    ``Path("")`` is the current folder, so an empty name (often an unset variable in a
+    script, ``-o "$OUT"``) would quietly write there, or fail with a message about ".".
+    Check the name as given, before anything turns it into a ``Path``: ``str(Path(""))``
+    is ``"."`` and cannot be told apart from a deliberate ``"."`` any more.
+
+    Parameters
+    ----------
+    path : path-like
+        The output file or folder as the user gave it.
+    what : str
+        How the message names it, e.g. ``"--output"``.
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Raises
+    ------
+    genre.errors.OutputError
+        ``path`` is empty or only whitespace.
+    """
+    if not str(path).strip():
+        raise OutputError(f"{what} is empty; give a file or folder name to write to")
+    return Path(path)
+
+
 def check_output_folder(folder: str | os.PathLike) -> Path:
     """Prove that ``folder`` can be created (if missing) and written, before any long work starts.
 
@@ -106,9 +136,10 @@ def check_output_folder(folder: str | os.PathLike) -> Path:
     Raises
     ------
     genre.errors.OutputError
-        ``folder`` or one of its parents is a file, or the nearest existing folder cannot be written.
+        ``folder`` is empty, ``folder`` or one of its parents is a file, or the nearest
+        existing folder cannot be written.
     """
-    folder = Path(folder)
+    folder = output_path(folder, what="the output folder name")
     existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
     if not existing.is_dir():
         where = "is a file, not a folder" if existing == folder else f"cannot be created, {existing} is a file"
@@ -139,10 +170,9 @@ def check_output_file(path: str | os.PathLike, *, inputs: Iterable[str | os.Path
     Raises
     ------
     genre.errors.OutputError
+        ``path`` is empty, a folder, one of ``inputs``, or cannot be written.
     """
-    target = Path(path)
-    if not str(path).strip():
-        raise OutputError("the output file name is empty")
+    target = output_path(path, what="the output file name")
     if target.is_dir():
         raise OutputError(f"{target}: is a folder; give a file name to write")
     for item in inputs:

@@ -14,6 +14,7 @@ from typing import Iterator, Optional
 import typer
 from rich.console import Console
 
+from genre.atomic import output_path
 from genre.errors import GenreError
 
 app = typer.Typer(
@@ -25,6 +26,15 @@ app = typer.Typer(
 )
 console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
+
+
+def _output_option(default: Optional[str], *, help: str):
+    """The ``--output``/``-o`` option of a command, for a parameter typed ``str``.
+
+    Not ``Path``: Typer would turn an empty argument into ``Path(".")``, the current folder,
+    before :func:`genre.atomic.output_path` could refuse it.
+    """
+    return typer.Option(default, "--output", "-o", metavar="PATH", help=help)
 
 
 @app.callback()
@@ -58,7 +68,7 @@ def extract(
         help="Folder of label folders, a manifest CSV (path,label[,group]), fma:FOLDER (Free Music Archive audio), "
         "or 'synthetic'.",
     ),
-    output: Path = typer.Option(Path("reports/features.csv"), "--output", "-o", help="Feature CSV to write."),
+    output: str = _output_option("reports/features.csv", help="Feature CSV to write."),
     jobs: int = typer.Option(-1, "--jobs", "-j", help="Parallel worker processes (-1: all cores)."),
     dask: bool = typer.Option(False, "--dask", help="Run on a local Dask cluster of --jobs worker processes."),
     scheduler: Optional[str] = typer.Option(
@@ -93,6 +103,7 @@ def extract(
         from genre.features.config import FeatureConfig
         from genre.features.extract import extract_to_csv
 
+        target = output_path(output, what="--output")
         config = FeatureConfig(sr=sr, segment_seconds=segment_seconds)
         if dask and scheduler:
             raise ParameterError("--dask starts a local cluster, --scheduler uses a running one: give one of them")
@@ -113,7 +124,7 @@ def extract(
         with executor or contextlib.nullcontext():  # shuts down a cluster it started, even on Ctrl-C
             report = extract_to_csv(
                 dataset,
-                output,
+                target,
                 config=config,
                 extractor=extractor,
                 jobs=jobs,
@@ -174,7 +185,7 @@ def benchmark(
     ),
     jobs: int = typer.Option(-1, "--jobs", "-j", help="Parallel folds / model threads (-1: all cores)."),
     seed: int = typer.Option(0, "--seed", help="Seed of splits and models."),
-    output: Path = typer.Option(Path("reports/benchmark"), "--output", "-o", help="Report folder."),
+    output: str = _output_option("reports/benchmark", help="Report folder."),
 ) -> None:
     """Cross-validate models on feature tables (or audio), track-level and leakage-free, and write a report."""
     from_audio = len(features) == 1 and Path(features[0]).is_dir()
@@ -185,7 +196,7 @@ def benchmark(
         command = _command_line(ctx)
         results, files = run_benchmark(
             list(features),
-            output_dir=output,
+            output_dir=output_path(output, what="--output"),
             models=_split_names([models]),
             folds=folds,
             repeats=repeats,
@@ -207,14 +218,17 @@ def benchmark(
 @app.command()
 def report(
     results_json: Path = typer.Argument(..., help="results.json written by 'genre benchmark'."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Report folder (default: beside results.json)."),
+    output: Optional[str] = _output_option(None, help="Report folder (default: beside results.json)."),
 ) -> None:
     """Re-render report.html / report.md / plots from a results.json."""
     with user_errors():
         from genre.reports import load_results, render_report
 
+        if output is not None:
+            target = output_path(output, what="--output")
+        else:
+            target = results_json if results_json.is_dir() else results_json.parent
         results = load_results(results_json)
-        target = output or (results_json if results_json.is_dir() else results_json.parent)
         files = render_report(results, target)
         _print_results(results, files)
 
@@ -294,7 +308,7 @@ def _print_results(results, files) -> None:
 def train(
     features: Path = typer.Argument(..., help="Feature CSV: 'genre extract' output or an external table."),
     model: str = typer.Option("dense", "--model", "-m", help="Model name (dense, svm, xgboost, ensemble, ...)."),
-    output: Path = typer.Option(Path("reports/model.genre"), "--output", "-o", help="Model file to write."),
+    output: str = _output_option("reports/model.genre", help="Model file to write."),
     label_col: Optional[str] = typer.Option(None, "--label-col", help="Label column (default: detected)."),
     id_col: Optional[str] = typer.Option(None, "--id-col", help="File/track id column (default: detected)."),
     drop: Optional[list[str]] = typer.Option(
@@ -309,7 +323,7 @@ def train(
         from genre.features.executors import resolve_jobs
 
         result = train_model(
-            features, model=model, output=output, label_col=label_col, id_col=id_col,
+            features, model=model, output=output_path(output, what="--output"), label_col=label_col, id_col=id_col,
             drop=_split_names(drop), random_state=seed, n_jobs=resolve_jobs(jobs),
         )  # fmt: skip
         details = ", ".join(f"{key} {value}" for key, value in result.details.items())
@@ -331,7 +345,7 @@ def train(
 def predict(
     model: Path = typer.Argument(..., help="Model file written by 'genre train'."),
     inputs: list[str] = typer.Argument(..., help="Audio files or folders of audio (or one feature CSV)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the predictions to this CSV."),
+    output: Optional[str] = _output_option(None, help="Also write the predictions to this CSV."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Parallel feature-extraction processes (-1: all cores)."),
 ) -> None:
     """Predict the genre of audio files (one answer per file: mean of its segments' probabilities)."""
@@ -340,10 +354,11 @@ def predict(
         from genre.classifiers.prediction import predict_files, predict_table, write_predictions
         from genre.errors import ParameterError
 
-        if output is not None:
-            check_output_file(output, inputs=[model, *inputs])
-            if output.suffix.lower() != ".csv":  # never over an audio file inside an input folder
-                raise ParameterError(f"{output}: predictions are written as CSV; give a .csv file name")
+        target = None if output is None else output_path(output, what="--output")
+        if target is not None:
+            check_output_file(target, inputs=[model, *inputs])
+            if target.suffix.lower() != ".csv":  # never over an audio file inside an input folder
+                raise ParameterError(f"{target}: predictions are written as CSV; give a .csv file name")
         tables = [path for path in inputs if Path(path).suffix.lower() in (".csv", ".tsv")]
         if tables and len(inputs) > 1:
             raise ParameterError(
@@ -355,8 +370,8 @@ def predict(
         else:
             predictions = predict_files(model, inputs, jobs=jobs, progress=True)
         _print_predictions(predictions)
-        if output is not None:
-            out.print(f"predictions -> {write_predictions(predictions, output)}", highlight=False)
+        if target is not None:
+            out.print(f"predictions -> {write_predictions(predictions, target)}", highlight=False)
         if predictions.empty:
             raise typer.Exit(code=1)
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import errno
 import os
+from pathlib import Path
 
 import pytest
 
-from genre.atomic import atomic_open, check_output_file, check_output_folder
+from genre.atomic import atomic_open, check_output_file, check_output_folder, output_path
 from genre.errors import OutputError
 
 
@@ -44,6 +45,19 @@ def test_output_checks(tmp_path):
         check_output_file("")
     check_output_file(tmp_path / "new" / "folder" / "out.csv", inputs=[blocker])
     assert [p.name for p in tmp_path.iterdir()] == ["a-file"]  # nothing made, the probe file is gone
+
+
+@pytest.mark.parametrize("name", ["", "   "])
+def test_an_empty_output_name_is_refused_not_taken_for_the_current_folder(tmp_path, monkeypatch, name):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(OutputError, match="^the output folder name is empty"):
+        check_output_folder(name)
+    with pytest.raises(OutputError, match="^the output file name is empty"):
+        check_output_file(name)
+    with pytest.raises(OutputError, match="^--output is empty; give a file or folder name"):
+        output_path(name, what="--output")
+    assert output_path("out/x.csv") == Path("out/x.csv")
+    assert not list(tmp_path.iterdir())
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")

@@ -135,3 +135,22 @@ def test_missing_and_empty_tables_exit_2(tmp_path):
 def test_report_of_a_bad_file_exits_2(tmp_path):
     result = invoke("report", tmp_path / "results.json")
     assert result.exit_code == 2 and "no such results file" in result.output
+
+
+@pytest.mark.parametrize("empty", ["", "  "])
+def test_empty_output_is_refused_not_taken_for_the_current_folder(tmp_path, table_path, monkeypatch, empty):
+    from genre.errors import OutputError
+    from genre.evaluation import benchmark
+
+    report = tmp_path / "report"
+    assert invoke("benchmark", table_path, "-m", "knn", "-k", "2", "-j", "1", "-o", report).exit_code == 0
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    for command in (["benchmark", table_path, "-m", "knn", "-k", "2", "-j", "1"], ["report", report / "results.json"]):
+        result = invoke(*command, "-o", empty)
+        assert result.exit_code == 2, result.output
+        assert result.output.strip() == "error: --output is empty; give a file or folder name to write to"
+    with pytest.raises(OutputError, match="the output folder name is empty"):
+        benchmark(table_path, output_dir=empty, models=["knn"], folds=2)
+    assert not list(work.iterdir())

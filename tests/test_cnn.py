@@ -134,3 +134,32 @@ def test_bad_audio_raises_audio_error(tmp_path):
         fetch_patches([bad], [0.0])
     with pytest.raises(AudioError, match="no such file"):
         fetch_patches([tmp_path / "missing.wav"], [0.0])
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        (dict(fmin=float("nan")), "mel fmin=nan: must be a finite number"),
+        (dict(fmax=float("inf")), "mel fmax=inf: must be a finite number"),
+        (dict(sr=float("nan")), "mel sr=nan: must be a finite number"),  # was a bare ValueError from int()
+        (dict(fmin=-1.0), "mel fmin=-1.0: must lie in [0, sr / 2 = 11025) Hz"),
+        (dict(fmin=11025.0), "mel fmin=11025.0: must lie in [0, sr / 2 = 11025) Hz"),  # nothing left below sr / 2
+        (dict(fmin=4000.0, fmax=2000.0), "mel fmax=2000.0: must lie in (fmin = 4000, sr / 2 = 11025] Hz"),
+        (dict(fmin=4000.0, fmax=4000.0), "mel fmax=4000.0: must lie in (fmin = 4000"),
+        (dict(fmax=12000.0), "mel fmax=12000.0: must lie in (fmin = 0, sr / 2 = 11025] Hz"),
+    ],
+)
+def test_mel_config_refuses_non_finite_or_empty_frequency_ranges(settings, message):
+    import re
+
+    from genre.features.melpatches import MelConfig
+
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        MelConfig(**settings)
+
+
+def test_mel_config_accepts_the_whole_band():
+    from genre.features.melpatches import MelConfig
+
+    assert MelConfig(fmin=30.0, fmax=11025.0).fmax == 11025.0  # fmax may be sr / 2 itself
+    assert MelConfig(fmin=30.0).fmax == 0.0  # 0: sr / 2

@@ -221,3 +221,65 @@ def test_unusable_scheduler_addresses_are_parameter_errors():
         list(DaskExecutor(scheduler="localhost").map_unordered(abs, [1]))
     with pytest.raises(ParameterError, match="cannot reach the Dask scheduler"):
         list(DaskExecutor(scheduler="tcp://127.0.0.1:9", connect_timeout=0.5).map_unordered(abs, [1]))
+
+
+# -- the size of a local cluster ---------------------------------------------------------------
+@pytest.fixture
+def sized(monkeypatch):
+    """DaskExecutor runs in this process and records the workers it would have started."""
+    seen = []
+
+    def map_unordered(self, func, items):
+        seen.append((self.n_workers, self.description, self._cluster))
+        return map(func, items)
+
+    monkeypatch.setattr(DaskExecutor, "map_unordered", map_unordered)
+    return seen
+
+
+@pytest.mark.parametrize(
+    "cores, jobs, workers, note",
+    [
+        (8, "16", 3, "--jobs 16: this machine has 8 cores, so at most 8 worker processes run"),
+        (2, "16", 2, "--jobs 16: this machine has 2 cores, so at most 2 worker processes run"),
+        (8, "-1", 3, None),
+    ],
+    ids=["files", "cores", "all-cores"],
+)
+def test_cli_dask_starts_no_more_workers_than_files_or_cores(
+    corpus, tmp_path, monkeypatch, sized, cores, jobs, workers, note
+):
+    """The cap of local worker processes, note included, holds for a local Dask cluster (none is started here)."""
+    manifest = tmp_path / "three.csv"
+    manifest.write_text("path,label\n" + "".join(f"{corpus / 'hiss' / f'hiss.0{i}.wav'},hiss\n" for i in (1, 3, 5)))
+    monkeypatch.setattr("os.cpu_count", lambda: cores)
+    args = ["extract", str(manifest), "-o", str(tmp_path / "f.csv"), "--segment-seconds", "1", "--dask", "-j", jobs]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert sized == [(workers, f"Dask local cluster, {workers} workers", None)]  # sized before it was started
+    output = " ".join(result.output.split())
+    assert (note in output) if note else ("worker processes run" not in output)
+
+
+def test_a_cluster_at_a_scheduler_is_never_resized(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    executor, notes = DaskExecutor(scheduler="tcp://10.0.0.5:8786", n_workers=64), []
+    executor.prepare(n_items=1, notes=notes)
+    assert (executor.n_workers, executor.description, notes) == (None, "Dask cluster at tcp://10.0.0.5:8786", [])
+
+
+def test_a_reused_local_cluster_grows_for_more_files_and_never_shrinks(monkeypatch):
+    scaled = []
+
+    class Cluster:  # a local cluster this executor started for an earlier run of two files
+        def scale(self, n: int) -> None:
+            scaled.append(n)
+
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    executor = DaskExecutor(n_workers=-1)
+    executor.prepare(n_items=2, notes=[])
+    executor._cluster = Cluster()
+    executor.prepare(n_items=100, notes=[])
+    executor.prepare(n_items=1, notes=[])
+    assert scaled == [8] and executor.description == "Dask local cluster, 8 workers"
+    executor._cluster = None  # nothing to close

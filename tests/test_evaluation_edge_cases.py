@@ -296,6 +296,37 @@ def test_model_parameter_error_in_cross_validation_names_the_fold(gtzan_like):
                               model_params={"knn": {"n_neighbors": 500}})  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    "model, params, reason",
+    [
+        # XGBoost's XGBoostError is a ValueError: kept translated.
+        ("xgboost", {"subsample": 1.5}, r"value 1\.5 for Parameter subsample exceed bound"),
+        # TensorFlow's OpError is not. A width far beyond memory raises ResourceExhaustedError;
+        # one whose weight matrix has more than 2**63 elements raises InvalidArgumentError the
+        # same way, without trying to allocate anything.
+        ("dense", {"hidden_units": (2**62,)}, r"Shape \[6,\d+\] would have more than 2\*\*63 - 1 elements$"),
+    ],
+)
+def test_library_errors_in_a_fold_are_one_line_naming_model_and_fold(tmp_path, model, params, reason):
+    # Two tracks per class: too few for the dense model's inner early-stopping split.
+    table = load_feature_table(write_gtzan_table(tmp_path / "t.csv", tracks_per_class=2))
+    with pytest.raises(DataError, match=rf"^model {model} failed on fold 1: {reason}"):
+        cross_validate_models(table, [model], folds=2, progress=False, model_params={model: params})
+
+
+def test_programming_errors_in_a_fold_are_not_disguised(monkeypatch):
+    import genre.classifiers.registry as registry
+
+    class Broken:
+        def fit(self, X, y):
+            raise TypeError("a bug, not the user's data")
+
+    monkeypatch.setattr(registry, "make_model", lambda *a, **k: Broken())
+    X, y = np.zeros((4, 2)), np.array(["a", "b", "a", "b"])
+    with pytest.raises(TypeError, match="a bug"):
+        _fit_predict("logreg", {}, 0, 0, 1, X, y, X, ["a", "b"], np.arange(4).astype(str), "fold 1")
+
+
 # -- 5. group column gaps, duplicated file names -------------------------------------------------
 def test_named_group_column_with_missing_values_is_refused(tmp_path, gtzan_like):
     frame = pd.read_csv(gtzan_like)

@@ -77,6 +77,27 @@ def test_table_layout_sidecar_and_skipped_files(corpus, tmp_path):
     assert not list(out.parent.glob("*.partial")) and not list(out.parent.glob("*.journal"))
 
 
+def test_relative_audio_paths_are_found_from_any_folder_later(tmp_path, write_wav, monkeypatch):
+    """The sidecar records where extract ran, so its relative paths resolve from elsewhere."""
+    from genre.features.table import audio_segment_ids, load_feature_table
+
+    project = tmp_path / "project"
+    for label in ("rock", "jazz"):
+        for i in range(2):
+            write_wav(project / "audio" / label / f"{label}.{i}.wav", 4.0, freq=200.0 * (i + 2), seed=i)
+    monkeypatch.chdir(project)
+    extract_to_csv("audio", "tables/features.csv", jobs=1)  # paths in the table: audio/rock/rock.0.wav, ...
+    assert json.loads((project / "tables" / "features.json").read_text())["working_directory"] == str(project)
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    ids = audio_segment_ids(load_feature_table(project / "tables" / "features.csv"), model="cnn")
+    assert sorted(Path(p).relative_to(project).as_posix() for p in ids["path"]) == [
+        f"audio/{label}/{label}.{i}.wav" for label in ("jazz", "rock") for i in range(2)
+    ]
+
+
 def test_resampled_stereo_equals_extraction_of_its_mono_mix(tmp_path, write_wav):
     import soxr
 

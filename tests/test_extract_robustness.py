@@ -21,7 +21,7 @@ from genre.errors import OutputError, ParameterError
 from genre.features.config import FeatureConfig
 from genre.features.executors import LocalExecutor, resolve_jobs
 from genre.features.extract import StaleJournalError, extract_to_csv
-from tests.conftest import write_tone_folder
+from tests.conftest import tone, write_tone_folder
 
 runner = CliRunner()
 PITCHES = {"a": (220.0, 330.0, 440.0), "b": (250.0, 350.0, 450.0)}
@@ -99,6 +99,49 @@ def test_resume_drops_an_unjournaled_tail_and_a_journal_line_cut_short(audio, re
     # Lines appended after the cut one must still count: 2 + 2 files, not 2.
     report = extract_to_csv(audio, out, jobs=1)
     assert report.n_resumed == 4 and report.notes == []
+    assert out.read_bytes() == reference
+
+
+def _same_size_newer_time(path: Path, other: Path) -> None:
+    shutil.copyfile(other, path)  # another tone of the same length: only the time can tell
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+
+
+def _other_size_same_time(path: Path, other: Path) -> None:
+    import soundfile as sf
+
+    old = path.stat()
+    sf.write(path, tone(4.5, freq=300.0), 22050)
+    os.utime(path, ns=(old.st_atime_ns, old.st_mtime_ns))  # as a copy that keeps times would (cp -p)
+
+
+@pytest.mark.parametrize("change", [_same_size_newer_time, _other_size_same_time], ids=["mtime", "size"])
+def test_resume_extracts_again_a_finished_file_changed_since(audio, tmp_path, monkeypatch, change):
+    out = tmp_path / "f.csv"
+    interrupted_run(monkeypatch, audio, out, 4)  # a/a.00000..a.00002 and b/b.00000 are journaled
+    change(audio / "a" / "a.00001.wav", audio / "b" / "b.00002.wav")
+    report = extract_to_csv(audio, out, jobs=1)
+    assert report.n_resumed == 3
+    assert report.notes == [
+        "1 audio file changed (size or modification time) since it was extracted; extracting it again"
+    ]
+    extract_to_csv(audio, tmp_path / "fresh.csv", jobs=1)
+    assert out.read_bytes() == (tmp_path / "fresh.csv").read_bytes()  # the new sound's rows, not the old
+
+
+def test_a_journal_without_file_stamps_is_resumed_with_its_files_extracted_again(
+    audio, reference, tmp_path, monkeypatch
+):
+    """A journal of an older version does not tell whether a file changed: nothing of it is trusted."""
+    out = tmp_path / "f.csv"
+    journal = out.with_name("f.csv.journal")
+    interrupted_run(monkeypatch, audio, out, 4)
+    header, *entries = [json.loads(line) for line in journal.read_text().splitlines()]
+    old = [{k: v for k, v in e.items() if k not in ("size", "mtime_ns")} for e in entries]
+    journal.write_text("\n".join(json.dumps(line) for line in [header, *old]) + "\n")
+    report = extract_to_csv(audio, out, jobs=1)
+    assert report.n_resumed == 0 and report.n_extracted == 6
+    assert "4 finished files were recorded by an older version of genre" in " ".join(report.notes)
     assert out.read_bytes() == reference
 
 
@@ -277,9 +320,10 @@ def test_no_more_worker_processes_than_files_or_cores(audio, tmp_path, monkeypat
     started = []
 
     class Recording(LocalExecutor):
-        def __init__(self, *, jobs: int = -1) -> None:
-            super().__init__(jobs=1)  # runs in this process; records what it was asked for
-            started.append(jobs)
+        def prepare(self, *, n_items: int, notes: list[str]) -> None:
+            super().prepare(n_items=n_items, notes=notes)
+            started.append(self.jobs)  # records what it would start, then runs in this process
+            self.jobs = 1
 
     monkeypatch.setattr("os.cpu_count", lambda: 8)
     monkeypatch.setattr(engine, "LocalExecutor", Recording)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -203,3 +205,57 @@ def test_unknown_column_options(tmp_path):
         load_feature_table(path, label_col="genre")
     with pytest.raises(ParameterError, match="--drop nope: no such column"):
         load_feature_table(path, drop=["nope"])
+
+
+def _table_with_relative_audio(project, table_path, *, recorded: bool):
+    """An own table at ``table_path`` whose audio paths are relative to ``project``, where the audio lies."""
+    import json
+
+    from genre.features.config import EXTRACTION_FOLDER_KEY
+
+    write_own_table(table_path, labels=("blues", "jazz"), tracks_per_class=2, segments=2)
+    frame = pd.read_csv(table_path)
+    frame["path"] = "audio/" + frame["track"] + ".wav"  # as `genre extract audio` run in `project` writes them
+    frame.to_csv(table_path, index=False)
+    for relative in frame["path"].unique():
+        (project / relative).parent.mkdir(parents=True, exist_ok=True)
+        (project / relative).write_bytes(b"RIFF")  # only its existence is looked at
+    if recorded:
+        sidecar = table_path.with_suffix(".json")
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+        meta[EXTRACTION_FOLDER_KEY] = str(project.resolve())
+        sidecar.write_text(json.dumps(meta), encoding="utf-8")
+    return frame
+
+
+def test_relative_audio_paths_are_found_from_another_folder(tmp_path, monkeypatch):
+    from genre.features.table import audio_segment_ids
+
+    project = tmp_path / "project"
+    table_path = project / "tables" / "features.csv"  # not beside the audio: only the sidecar says where
+    frame = _table_with_relative_audio(project, table_path, recorded=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+
+    ids = audio_segment_ids(load_feature_table(table_path), model="cnn")
+    expected = [(project / p).resolve() for p in frame["path"]]
+    assert [Path(p).resolve() for p in ids["path"]] == expected
+
+
+def test_relative_audio_paths_fall_back_on_the_tables_folder_and_say_where_they_looked(tmp_path, monkeypatch):
+    from genre.features.table import audio_segment_ids
+
+    project = tmp_path / "project"
+    beside = _table_with_relative_audio(project, project / "features.csv", recorded=False)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    ids = audio_segment_ids(load_feature_table(project / "features.csv"), model="cnn")
+    assert [Path(p).resolve() for p in ids["path"]] == [(project / p).resolve() for p in beside["path"]]
+
+    # Without a recorded folder, a table kept apart from its audio names where it looked.
+    _table_with_relative_audio(project, project / "tables" / "features.csv", recorded=False)
+    with pytest.raises(DataError, match="none of the 4 audio files") as error:
+        audio_segment_ids(load_feature_table(project / "tables" / "features.csv"), model="cnn")
+    assert f"looked for in the current folder and in {project / 'tables'}" in str(error.value)

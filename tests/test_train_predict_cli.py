@@ -178,6 +178,20 @@ def test_outputs_are_checked_before_the_work(audio_model, write_wav, tmp_path, m
     assert features.read_bytes() == before
 
 
+@pytest.mark.parametrize("empty", ["", "  "])
+def test_empty_output_is_refused_not_taken_for_the_current_folder(tmp_path, monkeypatch, empty):
+    csv = tmp_path / "t.csv"
+    pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "label": ["a", "a", "b", "b"]}).to_csv(csv, index=False)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    for command in (["train", csv, "-m", "logreg"], ["predict", tmp_path / "m.genre", csv], ["extract", "synthetic"]):
+        result = invoke(*command, "-o", empty)
+        assert result.exit_code == 2, (command, result.output)
+        assert result.output.strip() == "error: --output is empty; give a file or folder name to write to"
+    assert not list(work.iterdir())
+
+
 def test_predict_refuses_several_tables_and_folder_models(audio_model, tmp_path):
     _, features, model = audio_model
     result = invoke("predict", model, features, features)

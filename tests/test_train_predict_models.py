@@ -44,7 +44,8 @@ def fresh_networks():
     _FITTED.clear()
 
 
-def test_cnn_round_trip_predicts_audio_like_the_fitted_network(tones, tmp_path, fresh_networks):
+def test_cnn_round_trip_predicts_audio_like_the_fitted_network(tones, tmp_path, fresh_networks, monkeypatch):
+    import genre.features.handcrafted
     from genre.classifiers.persistence import load_model
     from genre.classifiers.prediction import predict_files, predict_table
     from genre.classifiers.training import train_model
@@ -56,6 +57,13 @@ def test_cnn_round_trip_predicts_audio_like_the_fitted_network(tones, tmp_path, 
     loaded = load_model(result.output)
     assert loaded.feature_columns == ["path", "start"] and loaded.labels == ["high", "low"]
     files = sorted(str(p) for p in (root / "audio").rglob("*.wav"))
+
+    # The CNN needs only the segment starts of the table's layout: computing descriptors
+    # for them would cost most of the prediction time (a file failing here would be skipped).
+    def no_descriptors(**kwargs):
+        raise AssertionError("descriptors computed to predict with a CNN")
+
+    monkeypatch.setattr(genre.features.handcrafted, "frame_descriptors", no_descriptors)
     predicted = predict_files(result.output, files)
     assert predicted["path"].tolist() == files and not predicted.attrs["skipped"]
 
@@ -71,6 +79,41 @@ def test_cnn_round_trip_predicts_audio_like_the_fitted_network(tones, tmp_path, 
     np.testing.assert_allclose(
         np.sort(from_table[columns].to_numpy(), axis=0), np.sort(predicted[columns].to_numpy(), axis=0), rtol=1e-5
     )
+
+
+@pytest.mark.parametrize(
+    "seconds, sr",
+    [
+        (0.5, 22050),  # shorter than one segment: refused alike
+        (3.0, 22050),  # an exact multiple of the segment length
+        (3.7, 22050),  # a remainder, dropped
+        (2.9999, 44100),  # resampled: the length in samples at config.sr decides
+        (None, 22050),  # digital silence: refused alike
+    ],
+)
+def test_cnn_segment_starts_equal_the_extractors(tmp_path, write_wav, seconds, sr):
+    import soundfile as sf
+
+    from genre.classifiers.prediction import _SegmentStarts
+    from genre.features.config import FeatureConfig
+    from genre.features.extract import extract_or_reason
+    from genre.features.handcrafted import HandcraftedExtractor
+
+    if seconds is None:
+        path = tmp_path / "silence.wav"
+        sf.write(path, np.zeros(2 * sr, dtype=np.float32), sr)
+    else:
+        path = write_wav(tmp_path / "clip.wav", seconds, sr=sr, freq=330.0)
+    for segment_seconds in (1.0, 0.7, 0.0):  # 0: one row per track
+        config = FeatureConfig(segment_seconds=segment_seconds)
+        expected, expected_reason = extract_or_reason(HandcraftedExtractor(config).extract_file, str(path))
+        got, reason = extract_or_reason(_SegmentStarts(config=config).extract_file, str(path))
+        assert reason == expected_reason
+        if expected is None:
+            assert got is None and ("too short" in reason or "silent" in reason)
+        else:
+            np.testing.assert_array_equal(got.starts, expected.starts)
+            assert got.values.shape == (len(expected.starts), 0)
 
 
 def test_cnn_svm_trains_and_predicts_from_the_cli(tones, tmp_path, write_wav, fresh_networks):

@@ -8,14 +8,19 @@ when a track changes character halfway.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from genre.classifiers.persistence import LoadedModel, load_model
 from genre.errors import DataError, ModelFileError, ParameterError
+
+if TYPE_CHECKING:
+    from genre.features.config import FeatureConfig
+    from genre.features.handcrafted import ClipFeatures
 
 __all__ = [
     "predict_files",
@@ -99,9 +104,14 @@ def aggregate_tracks(ids: Sequence[str], proba: np.ndarray, labels: Sequence[str
 
 
 def _audio_extractor(model: LoadedModel, model_path: Path):
-    """The extractor that computes the model's inputs from audio, as it did for its training table."""
+    """The extractor that computes the model's inputs from audio, as it did for its training table.
+
+    For a model that reads audio itself, trained on a handcrafted table, a
+    :class:`_SegmentStarts` that gives the table's segment rows without their descriptors.
+    """
     from genre.features.config import ID_COLUMNS
     from genre.features.extractors import can_rebuild, extractor_from_description
+    from genre.features.handcrafted import HandcraftedExtractor
 
     kind = model.meta.get("extra", {}).get("feature_kind", "handcrafted")
     if not can_rebuild(kind, model.feature_config):
@@ -122,7 +132,55 @@ def _audio_extractor(model: LoadedModel, model_path: Path):
             f"{model_path}: the model's feature columns are not produced by its stored feature "
             f"configuration (e.g. {missing[:3]}); the file is inconsistent"
         )
+    if _reads_audio(model) and isinstance(extractor, HandcraftedExtractor):
+        # A model that reads audio itself needs only the segment starts of its training table;
+        # computing the descriptors for them would cost most of its prediction time.
+        return _SegmentStarts(config=extractor.config)
     return extractor
+
+
+@dataclass(frozen=True)
+class _SegmentStarts:
+    """The rows the handcrafted extractor would give a clip, without their descriptors.
+
+    Stands in for :class:`~genre.features.handcrafted.HandcraftedExtractor` where only the
+    id columns count (models that read audio themselves): the clip is decoded, to know its
+    length in samples at ``config.sr`` exactly as the extractor does, and the same clips are
+    refused (too short, silent), but no spectrum is computed.
+
+    Parameters
+    ----------
+    config : FeatureConfig
+        The configuration of the model's training table; ``segment_seconds`` and ``sr``
+        place the segments.
+    """
+
+    config: FeatureConfig
+    kind: str = "handcrafted"
+
+    def feature_columns(self) -> list[str]:
+        return []
+
+    def describe(self) -> dict:
+        return {"kind": self.kind, "config": self.config.to_dict()}
+
+    def extract_file(self, path: str | os.PathLike) -> ClipFeatures:
+        """Segment starts of ``path`` in seconds (``values`` has no columns).
+
+        Raises
+        ------
+        genre.errors.AudioError
+            Unreadable, empty, silent or too short, with the extractor's message.
+        """
+        from genre.features.audio import load_audio
+        from genre.features.descriptors import segment_bounds
+        from genre.features.handcrafted import ClipFeatures, check_usable
+
+        cfg = self.config
+        y, sr = load_audio(path, sr=cfg.sr)
+        check_usable(y, path=path, sr=sr, min_samples=cfg.min_samples, silence_rms=cfg.silence_rms)
+        starts = np.array([start / sr for start, _, _ in segment_bounds(n_samples=y.size, config=cfg)])
+        return ClipFeatures(starts=starts, values=np.empty((starts.size, 0)))
 
 
 def _extract_one(task: tuple[str, Any]) -> tuple[str, pd.DataFrame | None, str]:
@@ -191,7 +249,8 @@ def predict_files(
     executor = LocalExecutor(jobs=jobs)
     # A model that reads audio itself (a CNN on log-mel patches) does its heavy work while
     # scoring, so each file is scored as it arrives and the bar's ETA covers that work too;
-    # the extractor then only supplies the segment starts of the training table.
+    # the "extractor" then only supplies the segment starts of the training table
+    # (_SegmentStarts for handcrafted tables: no descriptors are computed).
     reads_audio = _reads_audio(model)
     work = f"{model.model_name} on log-mel patches" if reads_audio else f"{extractor.kind} features"
     with progress_bar(enabled=progress) as bar:

@@ -17,6 +17,10 @@ from genre.errors import ParameterError
 #: Identifier columns that precede the features in every table ``genre extract`` writes.
 ID_COLUMNS: tuple[str, ...] = ("path", "track", "segment", "start", "label", "group")
 
+#: Sidecar key of the absolute folder ``genre extract`` ran in: a table's relative audio
+#: paths are relative to it, wherever the table is read from.
+EXTRACTION_FOLDER_KEY = "working_directory"
+
 #: RMS (full scale = 1) below which a clip counts as silent, for every extractor.
 SILENCE_RMS = 1e-4
 
@@ -33,6 +37,31 @@ SPECTRAL_DESCRIPTORS: tuple[str, ...] = (
     "tonnetz",
     "mfcc",
 )
+
+
+def check_finite_fields(config: Any, *, prefix: str = "") -> None:
+    """Refuse a configuration dataclass whose ``int`` or ``float`` fields are not finite numbers.
+
+    NaN passes every range comparison unnoticed and inf overflows ``int()``, so a
+    configuration calls this before its range checks.
+
+    Parameters
+    ----------
+    config : dataclass instance
+        Its fields annotated ``int`` or ``float`` are checked (the module must use
+        ``from __future__ import annotations``, so that annotations are names).
+    prefix : str
+        Put before the field name in the message, e.g. ``"mel "``.
+
+    Raises
+    ------
+    genre.errors.ParameterError
+        Naming the first field that holds NaN, inf, a bool or a non-number.
+    """
+    for numeric in (f for f in dataclasses.fields(config) if f.type in ("int", "float")):
+        value = getattr(config, numeric.name)
+        if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
+            raise ParameterError(f"{prefix}{numeric.name}={value!r}: must be a finite number")
 
 
 @dataclass(frozen=True)
@@ -82,11 +111,7 @@ class FeatureConfig:
     statistics: tuple[str, ...] = field(default=("mean", "std"))
 
     def __post_init__(self) -> None:
-        # NaN passes every comparison below unnoticed and inf overflows int(); refuse both first.
-        for numeric in (f for f in dataclasses.fields(self) if f.type in ("int", "float")):
-            value = getattr(self, numeric.name)
-            if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
-                raise ParameterError(f"{numeric.name}={value!r}: must be a finite number")
+        check_finite_fields(self)
         if self.sr < 4000 or self.sr > 192000:
             raise ParameterError(f"sr={self.sr}: the sample rate must lie between 4000 and 192000 Hz")
         if self.n_fft < 64 or self.n_fft & (self.n_fft - 1):

@@ -18,6 +18,11 @@ class Executor(Protocol):
 
     An executor that cannot get a result for an item (its worker keeps dying) may yield a
     :class:`TaskFailure` for it instead; every item yields exactly one of the two.
+
+    An executor may also have ``prepare(*, n_items, notes)``, which the extraction engine
+    calls before ``map_unordered`` with the number of items to come: an executor that starts
+    processes on this machine sizes itself there (see :func:`cap_workers`) and appends to
+    ``notes`` what the user should know about it.
     """
 
     description: str
@@ -45,11 +50,39 @@ def resolve_jobs(jobs: int) -> int:
     return cores + 1 + jobs if jobs < 0 else jobs
 
 
+def cap_workers(*, jobs: int, n_items: int, notes: list[str]) -> int:
+    """Worker processes to start on this machine for ``jobs``: never more than items, or than cores.
+
+    Parameters
+    ----------
+    jobs : int
+        What the user asked for (``--jobs``; ``-1`` = all cores).
+    n_items : int
+        Items to work on; at least one process is counted even for none.
+    notes : list of str
+        Gets a line when fewer processes run than asked because of the cores.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ParameterError
+        ``jobs`` is unusable (see :func:`resolve_jobs`).
+    """
+    asked = resolve_jobs(jobs)
+    cores = os.cpu_count() or 1
+    if asked > cores:  # extraction is CPU-bound: more processes than cores only cost memory
+        notes.append(f"--jobs {jobs}: this machine has {cores} cores, so at most {cores} worker processes run")
+    return max(1, min(asked, cores, n_items))
+
+
 class LocalExecutor:
     """Worker processes on this machine (joblib's loky backend); ``jobs=1`` runs in-process.
 
     Given items with a length, no more processes start than there are items, and a single
-    item runs in this process.
+    item runs in this process; :meth:`prepare` also keeps them to the number of cores.
 
     Parameters
     ----------
@@ -58,8 +91,17 @@ class LocalExecutor:
     """
 
     def __init__(self, *, jobs: int = -1) -> None:
-        self.jobs = resolve_jobs(jobs)
-        self.description = f"{self.jobs} local process{'es' if self.jobs > 1 else ''}"
+        self._asked = jobs
+        self._set_jobs(resolve_jobs(jobs))
+
+    def _set_jobs(self, jobs: int) -> None:
+        self.jobs = jobs
+        self.description = f"{jobs} local process{'es' if jobs > 1 else ''}"
+
+    def prepare(self, *, n_items: int, notes: list[str]) -> None:
+        """Run no more processes than ``n_items`` or cores (see :func:`cap_workers`) in the next map."""
+        # From what was asked, not from the last cap: a reused executor may get more items.
+        self._set_jobs(cap_workers(jobs=self._asked, n_items=n_items, notes=notes))
 
     def map_unordered(self, func: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
         if self.jobs == 1:
@@ -151,8 +193,9 @@ class DaskExecutor:
         Address of a running scheduler, e.g. ``tcp://10.0.0.5:8786``; ``None`` starts a
         :class:`distributed.LocalCluster` of worker processes on this machine.
     n_workers : int or None
-        Worker processes of the local cluster (``-1`` or ``None``: one per core). Ignored
-        with ``scheduler``.
+        Worker processes of the local cluster (``-1`` or ``None``: one per core); :meth:`prepare`
+        keeps them to the number of items and of cores, as for local processes. Ignored with
+        ``scheduler``: a cluster started elsewhere is left as it is.
     threads_per_worker : int
         Threads per local worker. Extraction is CPU-bound Python/NumPy code, so one thread
         per process avoids contention for the GIL.
@@ -205,7 +248,8 @@ class DaskExecutor:
         if not task_seconds > 0 or max_batch_size < 1:
             raise ParameterError(f"task_seconds={task_seconds}, max_batch_size={max_batch_size}: must be > 0 and >= 1")
         self.scheduler = scheduler
-        self.n_workers = None if scheduler else resolve_jobs(-1 if n_workers is None else n_workers)
+        self._asked = -1 if n_workers is None else n_workers
+        self.n_workers = None if scheduler else resolve_jobs(self._asked)
         self.threads_per_worker = threads_per_worker
         self.window_per_thread = window_per_thread
         self.batch_size = batch_size
@@ -216,10 +260,31 @@ class DaskExecutor:
         self.connect_timeout = connect_timeout
         self._cluster: Any = None
         self._client: Any = None
-        if scheduler:
-            self.description = f"Dask cluster at {scheduler}"
+        self._describe()
+
+    def _describe(self) -> None:
+        if self.scheduler:
+            self.description = f"Dask cluster at {self.scheduler}"
         else:
             self.description = f"Dask local cluster, {self.n_workers} worker{'s' if self.n_workers > 1 else ''}"
+
+    def prepare(self, *, n_items: int, notes: list[str]) -> None:
+        """Size the local cluster for ``n_items``: no more workers than items, or than cores.
+
+        The cap is :func:`cap_workers`'s, as for :class:`LocalExecutor`, note included. A
+        cluster at ``scheduler`` is the user's own and is left as it is. A local cluster
+        already started (an executor reused for another run) is grown if this run needs
+        more workers, never shrunk: idle workers cost little, starting them again costs seconds.
+        """
+        if self.scheduler:
+            return
+        wanted = cap_workers(jobs=self._asked, n_items=n_items, notes=notes)
+        if self._cluster is None:
+            self.n_workers = wanted
+        elif wanted > self.n_workers:
+            self._cluster.scale(wanted)
+            self.n_workers = wanted
+        self._describe()
 
     # -- life cycle --------------------------------------------------------------------------
     @property

@@ -10,7 +10,10 @@ byte-identical to an uninterrupted run, whatever order the workers finished in.
 
 A rerun checks each journaled block against the partial file (length and CRC-32), so a
 partial file cut short, changed or deleted costs a re-extraction of the files concerned,
-never a corrupt table. ``<output>.lock`` keeps a second run off the same output.
+never a corrupt table. The journal also records each audio file's size and modification
+time as the run found them, and a rerun extracts again the files whose size or time has
+changed since, as ``make`` and ``rsync`` tell a changed file: rows of the old sound are
+never kept. ``<output>.lock`` keeps a second run off the same output.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ import pandas as pd
 from genre.atomic import atomic_files, atomic_write_text, check_output_file
 from genre.data import Dataset, Track, load_dataset
 from genre.errors import AudioError, OutputError, ParameterError
-from genre.features.config import ID_COLUMNS, FeatureConfig
+from genre.features.config import EXTRACTION_FOLDER_KEY, ID_COLUMNS, FeatureConfig
 from genre.features.executors import Executor, LocalExecutor, TaskFailure, resolve_jobs
 from genre.features.handcrafted import ClipFeatures, HandcraftedExtractor
 from genre.progress import progress_bar, tell
@@ -190,6 +193,26 @@ def _cannot_write(path: Path, exc: OSError) -> OutputError:
     )
 
 
+#: What tells a changed audio file: its size and modification time, as ``make`` and ``rsync``
+#: compare them (hashing whole audio files would cost as much reading as extracting them).
+#: ``(-1, -1)``: the file could not be found or read.
+_Stamp = tuple[int, int]
+
+
+def _stamp(path: str) -> _Stamp:
+    """The size and modification time (ns) of ``path``, or ``(-1, -1)`` if it cannot be seen."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):  # ValueError: a NUL character in a manifest's path
+        return (-1, -1)
+    return (info.st_size, info.st_mtime_ns)
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    """``one`` or ``many``, whichever goes with ``n``."""
+    return one if n == 1 else many
+
+
 class _Entry(NamedTuple):
     """One journal line: where a file's block lies in the partial file, and its outcome."""
 
@@ -198,6 +221,7 @@ class _Entry(NamedTuple):
     rows: int
     reason: str
     crc: int | None  # CRC-32 of the block; None in journals of older versions
+    stamp: _Stamp | None  # the audio file as extraction found it; None in journals of older versions
 
 
 class _OutputLock:
@@ -275,11 +299,12 @@ class _Journal:
     """The partial-rows file and its journal: what a rerun may trust.
 
     Opening it resumes an unfinished run of the same fingerprint: every journaled block is
-    checked against the partial file, and those missing or damaged are dropped so that
-    their files are extracted again (``notes`` says so).
+    checked against the partial file, and every journaled file against ``stamps``; blocks
+    missing or damaged, and files changed since, are dropped so that those files are
+    extracted again (``notes`` says so).
     """
 
-    def __init__(self, output: Path, fingerprint: str, *, overwrite: bool) -> None:
+    def __init__(self, output: Path, fingerprint: str, *, stamps: dict[int, _Stamp], overwrite: bool) -> None:
         self.partial_path = output.with_name(output.name + ".partial")
         self.journal_path = output.with_name(output.name + ".journal")
         self.entries: dict[int, _Entry] = {}
@@ -290,6 +315,7 @@ class _Journal:
             if self.journal_path.exists():
                 self._load(fingerprint)
                 self._verify()
+                self._forget_changed(stamps)
             else:
                 self.partial_path.unlink(missing_ok=True)
             # Rewritten whole: drops the lines of lost blocks and a last line cut short by a
@@ -310,6 +336,8 @@ class _Journal:
         line = {"i": index, "offset": entry.offset, "length": entry.length, "rows": entry.rows, "reason": entry.reason}
         if entry.crc is not None:
             line["crc"] = entry.crc
+        if entry.stamp is not None:
+            line["size"], line["mtime_ns"] = entry.stamp
         return line
 
     def _same_run(self, fingerprint: str) -> bool:
@@ -340,7 +368,8 @@ class _Journal:
         for line in lines[1:-1]:  # the last piece is "" or a line cut short by a kill
             try:
                 e = json.loads(line)
-                self.entries[e["i"]] = _Entry(e["offset"], e["length"], e["rows"], e["reason"], e.get("crc"))
+                stamp = (e["size"], e["mtime_ns"]) if "size" in e else None
+                self.entries[e["i"]] = _Entry(e["offset"], e["length"], e["rows"], e["reason"], e.get("crc"), stamp)
             except (json.JSONDecodeError, KeyError, TypeError):
                 break
 
@@ -363,12 +392,36 @@ class _Journal:
                     del self.entries[index]
         if lost:
             self.notes.append(
-                f"{self.partial_path}: the rows of {len(lost)} finished file{'s' if len(lost) > 1 else ''} "
+                f"{self.partial_path}: the rows of {len(lost)} finished {_plural(len(lost), 'file', 'files')} "
                 "were missing or damaged (the file was cut short, changed or removed); extracting "
-                f"{'them' if len(lost) > 1 else 'it'} again"
+                f"{_plural(len(lost), 'it', 'them')} again"
             )
 
-    def record(self, block: _Block) -> None:
+    def _forget_changed(self, stamps: dict[int, _Stamp]) -> None:
+        """Drop the entries of audio files whose size or modification time is no longer the journaled one.
+
+        Entries journaled without them (by an older version) are dropped too: whether their
+        file changed cannot be told, and old rows must not pass for the file's current sound.
+        """
+        changed = [i for i, e in self.entries.items() if e.stamp is not None and e.stamp != stamps.get(i)]
+        unknown = [i for i, e in self.entries.items() if e.stamp is None]
+        for index in changed + unknown:
+            del self.entries[index]
+        if changed:
+            n = len(changed)
+            self.notes.append(
+                f"{n} audio {_plural(n, 'file', 'files')} changed (size or modification time) since "
+                f"{_plural(n, 'it was', 'they were')} extracted; extracting {_plural(n, 'it', 'them')} again"
+            )
+        if unknown:
+            n = len(unknown)
+            self.notes.append(
+                f"{self.journal_path}: {n} finished {_plural(n, 'file was', 'files were')} recorded by an older "
+                "version of genre, which did not note whether a file changed; "
+                f"extracting {_plural(n, 'it', 'them')} again"
+            )
+
+    def record(self, block: _Block, *, stamp: _Stamp) -> None:
         data = block.text.encode("utf-8")
         offset = self._partial.tell()
         try:
@@ -378,7 +431,7 @@ class _Journal:
                 os.fsync(self._partial.fileno())
         except OSError as exc:
             raise _cannot_write(self.partial_path, exc) from None
-        entry = _Entry(offset, len(data), block.n_rows, block.reason, zlib.crc32(data))
+        entry = _Entry(offset, len(data), block.n_rows, block.reason, zlib.crc32(data), stamp)
         try:
             self._journal.write(json.dumps(self._line(block.index, entry)) + "\n")
             self._journal.flush()
@@ -442,16 +495,6 @@ def table_is_current(output: str | os.PathLike, *, dataset: Dataset, extractor: 
     return isinstance(meta, dict) and meta.get("fingerprint") == fingerprint and newest <= written
 
 
-def _local_workers(jobs: int, n_files: int, notes: list[str]) -> int:
-    """Worker processes for ``jobs`` and ``n_files``: never more than files, or than cores."""
-    asked = resolve_jobs(jobs)
-    cores = os.cpu_count() or 1
-    workers = max(1, min(asked, cores, n_files))
-    if asked > cores:  # extraction is CPU-bound: more processes than cores only cost memory
-        notes.append(f"--jobs {jobs}: this machine has {cores} cores, so at most {cores} worker processes run")
-    return workers
-
-
 def extract_to_csv(
     source: str | os.PathLike | Dataset | None,
     output: str | os.PathLike,
@@ -479,7 +522,8 @@ def extract_to_csv(
         Local worker processes (-1 = all cores); ignored when ``executor`` is given. No more
         processes start than there are files to extract or cores.
     executor : Executor, optional
-        Where to run the work (e.g. a Dask cluster).
+        Where to run the work (e.g. a Dask cluster). One that starts processes here (a
+        local Dask cluster) is kept to the number of files and cores like ``jobs``.
     progress : bool
         Show a progress bar with ETA on stderr, and the report's ``notes``.
     overwrite : bool
@@ -542,12 +586,17 @@ def _run(
     sidecar_path, skipped_path = side_paths(output)
     description = extractor.describe()
     fingerprint = _fingerprint(dataset.tracks, description)
-    journal = _Journal(output, fingerprint, overwrite=overwrite)
+    # Taken before any file is read: a file that changes while or after it is extracted then
+    # differs from its journaled stamp, and a resumed run extracts it again.
+    stamps = {i: _stamp(t.path) for i, t in enumerate(dataset.tracks)}
+    journal = _Journal(output, fingerprint, stamps=stamps, overwrite=overwrite)
     notes = list(journal.notes)
     n_resumed = len(journal.entries)
     todo = [(i, t, extractor) for i, t in enumerate(dataset.tracks) if i not in journal.entries]
-    if executor is None:
-        executor = LocalExecutor(jobs=_local_workers(jobs, len(todo), notes))
+    executor = executor if executor is not None else LocalExecutor(jobs=jobs)
+    prepare = getattr(executor, "prepare", None)  # optional in the Executor protocol
+    if prepare is not None:
+        prepare(n_items=len(todo), notes=notes)
     if progress:
         tell(notes)
     try:
@@ -556,7 +605,7 @@ def _run(
             for block in executor.map_unordered(_extract_block, todo):
                 if isinstance(block, TaskFailure):  # e.g. a file that crashed every worker it ran on
                     block = _Block(block.item[0], "", 0, block.reason)
-                journal.record(block)
+                journal.record(block, stamp=stamps[block.index])
                 bar.advance(task)
     finally:
         journal.close()
@@ -594,6 +643,8 @@ def _run(
         "n_rows": report.n_rows,
         "n_skipped": len(skipped),
         "source": dataset.name,
+        # Not in the fingerprint: the same files extracted from elsewhere are the same table.
+        EXTRACTION_FOLDER_KEY: os.getcwd(),
         "fingerprint": fingerprint,
         "versions": _versions(),
     }

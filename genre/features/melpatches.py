@@ -24,6 +24,7 @@ import numpy as np
 
 from genre.atomic import atomic_write_bytes
 from genre.errors import AudioError, ParameterError
+from genre.features.config import check_finite_fields
 
 __all__ = ["MelConfig", "clip_log_mel", "fetch_patches", "mel_cache_dir", "clear_memory_cache"]
 
@@ -50,7 +51,14 @@ class MelConfig:
     patch_frames : int
         Frames per patch; 130 frames of 512 samples at 22050 Hz cover 3.0 s.
     fmin, fmax : float
-        Frequency range of the mel filters in Hz (``fmax`` 0: ``sr / 2``).
+        Frequency range of the mel filters in Hz, ``0 <= fmin < fmax <= sr / 2``
+        (``fmax`` 0: ``sr / 2``).
+
+    Raises
+    ------
+    genre.errors.ParameterError
+        A setting is not a finite number, an integer is not positive, or the frequency
+        range is empty or leaves ``[0, sr / 2]``.
     """
 
     sr: int = 22050
@@ -62,9 +70,20 @@ class MelConfig:
     fmax: float = 0.0
 
     def __post_init__(self) -> None:
+        # librosa only warns while it builds NaN filters from a NaN or inf bound, and empty
+        # ones outside [0, sr / 2]: the patches would be garbage, so such bounds are refused.
+        check_finite_fields(self, prefix="mel ")
         for name in ("sr", "n_fft", "hop_length", "n_mels", "patch_frames"):
             if int(getattr(self, name)) <= 0:
                 raise ParameterError(f"mel {name} must be positive, got {getattr(self, name)!r}")
+        nyquist = self.sr / 2
+        if not 0 <= self.fmin < nyquist:
+            raise ParameterError(f"mel fmin={self.fmin!r}: must lie in [0, sr / 2 = {nyquist:g}) Hz")
+        if not (self.fmax == 0 or self.fmin < self.fmax <= nyquist):
+            raise ParameterError(
+                f"mel fmax={self.fmax!r}: must lie in (fmin = {self.fmin:g}, sr / 2 = {nyquist:g}] Hz, "
+                "or be 0 for sr / 2"
+            )
 
     @property
     def patch_seconds(self) -> float:

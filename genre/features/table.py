@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from genre.errors import DataError, ParameterError
-from genre.features.config import ID_COLUMNS
+from genre.features.config import EXTRACTION_FOLDER_KEY, ID_COLUMNS
 
 __all__ = ["FeatureTable", "load_feature_table", "file_stem"]
 
@@ -577,8 +577,9 @@ def audio_segment_ids(table: FeatureTable, *, model: str) -> pd.DataFrame:
     Returns
     -------
     ids : pandas.DataFrame
-        ``path`` (an existing file: as written, or relative to the table's folder),
-        ``start`` (seconds) and ``track``, in row order.
+        ``path`` (an existing file: as written; else, for a relative path, relative to the
+        folder ``genre extract`` ran in when the sidecar records it, else to the table's
+        folder), ``start`` (seconds) and ``track``, in row order.
 
     Raises
     ------
@@ -597,13 +598,15 @@ def audio_segment_ids(table: FeatureTable, *, model: str) -> pd.DataFrame:
     ids = pd.read_csv(table.path, usecols=["path", "start"], dtype={"path": str}, low_memory=False)
     if len(ids) != table.n_rows:
         raise DataError(f"{table.path}: {len(ids)} id rows for {table.n_rows} feature rows")
-    resolved = {p: _resolve_audio(p, table.path) for p in pd.unique(ids["path"].fillna(""))}
+    folders = _audio_folders(table)
+    resolved = {p: _resolve_audio(p, folders=folders) for p in pd.unique(ids["path"].fillna(""))}
     missing = [p for p, r in resolved.items() if r is None]
     if missing:
         what = "none" if len(missing) == len(resolved) else str(len(missing))
+        where = ", ".join(os.path.abspath(f) for f in folders)
         raise DataError(
             f"model {model} needs audio paths; {what} of the {len(resolved)} audio files listed in {table.path} "
-            f"can be read (e.g. {missing[0]!r})"
+            f"can be read (e.g. {missing[0]!r}; relative paths were looked for in the current folder and in {where})"
         )
     return pd.DataFrame(
         {
@@ -614,11 +617,54 @@ def audio_segment_ids(table: FeatureTable, *, model: str) -> pd.DataFrame:
     )
 
 
-def _resolve_audio(path: str, table_path: Path) -> str | None:
-    """An existing audio file for a table's ``path`` value: as given, or relative to the table."""
+def _audio_folders(table: FeatureTable) -> list[Path]:
+    """Folders a table's relative audio paths are looked for in when the current folder lacks them.
+
+    ``genre extract`` writes audio paths as it was given them, so a relative path is
+    relative to the folder it ran in: that folder comes first when the sidecar records it
+    (:data:`EXTRACTION_FOLDER_KEY`), then the table's own folder (a table extracted beside
+    its audio, or moved together with it).
+
+    Parameters
+    ----------
+    table : FeatureTable
+
+    Returns
+    -------
+    folders : list of pathlib.Path
+        Without repetitions, in the order they are searched.
+    """
+    folders = []
+    recorded = table.meta.get(EXTRACTION_FOLDER_KEY)
+    # Only an absolute folder means something wherever the table is read from.
+    if isinstance(recorded, str) and recorded.strip() and Path(recorded).is_absolute():
+        folders.append(Path(recorded))
+    folders.append(table.path.parent)
+    return list(dict.fromkeys(folders))
+
+
+def _resolve_audio(path: str, *, folders: Sequence[Path]) -> str | None:
+    """The readable file a table's ``path`` value names, or ``None``.
+
+    Parameters
+    ----------
+    path : str
+        An audio path as the table holds it.
+    folders : sequence of pathlib.Path
+        Where a relative ``path`` is looked for, in order, when it does not exist relative
+        to the current folder (see :func:`_audio_folders`).
+
+    Returns
+    -------
+    file : str or None
+        The first readable candidate; ``None`` for an empty ``path`` or when none is readable.
+    """
     if not path:
         return None
-    for candidate in (Path(path), table_path.parent / path):
+    candidates = [Path(path)]
+    if not candidates[0].is_absolute():
+        candidates += [folder / path for folder in folders]
+    for candidate in candidates:
         if candidate.is_file() and os.access(candidate, os.R_OK):
             return str(candidate)
     return None
