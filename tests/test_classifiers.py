@@ -190,11 +190,88 @@ def test_dense_is_deterministic_and_early_stops(data):
 
 
 def test_dense_groups_keep_tracks_together(data):
+    from genre.classifiers.dense import _inner_split
+
     X, y = data
     groups = np.repeat(np.arange(30), 3)  # three "segments" per track
-    net = small_model("dense").named_steps["model"]
-    train, val = net._validation_split(np.unique(y, return_inverse=True)[1], groups)
+    train, val = _inner_split(np.unique(y, return_inverse=True)[1], groups, fraction=0.15, seed=0)
     assert not set(groups[train]) & set(groups[val])
+
+
+@pytest.mark.parametrize("segments", [1, 3])
+def test_dense_early_stops_on_as_many_parts_as_a_small_table_allows(segments):
+    from genre.classifiers.dense import _inner_split
+
+    # 4 classes of 6 tracks: scikit-learn refuses the 7 parts that validation_fraction=0.15 asks for
+    # when every class has fewer rows; 6 parts hold out one track per class.
+    codes = np.repeat(np.arange(4), 6 * segments)
+    tracks = np.repeat(np.arange(24), segments)
+    train, val = _inner_split(codes, tracks, fraction=0.15, seed=0)
+    assert val is not None and not set(tracks[train]) & set(tracks[val])
+    assert set(codes[train]) == {0, 1, 2, 3}
+    if segments == 1:
+        assert sorted(codes[val]) == [0, 1, 2, 3]
+
+
+def test_dense_early_stopping_keeps_a_single_track_class_in_training():
+    from genre.classifiers.dense import _inner_split
+
+    # Class 2 is one track of three segments (a small cross-validation fold); any part holding
+    # it out would train without the class.
+    codes = np.array([0] * 5 + [1] * 5 + [2] * 3)
+    tracks = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 10])
+    for seed in range(10):
+        train, val = _inner_split(codes, tracks, fraction=0.3, seed=seed)
+        assert val is not None and set(codes[train]) == {0, 1, 2} and 10 not in tracks[val]
+
+
+def test_dense_trains_without_validation_when_no_split_keeps_every_class(data):
+    from genre.classifiers.dense import _inner_split
+
+    X, y = data
+    codes = np.unique(y, return_inverse=True)[1]
+    # One "track" per class: holding any out empties its class.
+    train, val = _inner_split(codes, codes, fraction=0.15, seed=0)
+    assert val is None and len(train) == len(codes)
+    net = small_model("dense").set_params(model__max_epochs=7).fit(X, y, model__groups=codes).named_steps["model"]
+    assert "val_loss" not in net.history_ and net.n_epochs_ == net.best_epoch_ == 7
+
+
+@pytest.mark.parametrize(
+    "name, value, expected",
+    [
+        ("batch_size", 0, r"batch_size must be an integer in \[1, inf\), got 0$"),
+        ("batch_size", -3, r"batch_size must be an integer in \[1, inf\), got -3$"),
+        ("batch_size", 2.5, "batch_size must be an integer"),
+        ("batch_size", True, "batch_size must be an integer"),
+        ("max_epochs", 0, "max_epochs must be an integer"),
+        ("patience", 0, "patience must be an integer"),
+        ("random_state", -1, "random_state must be an integer"),
+        ("dropout", 1.0, r"dropout must be a number in \[0, 1\), got 1\.0$"),
+        ("dropout", float("nan"), "dropout must be a number"),
+        ("l2", -1e-4, "l2 must be a number"),
+        ("learning_rate", 0, r"learning_rate must be a number in \(0, inf\)"),
+        ("validation_fraction", 1.0, "validation_fraction must be a number"),
+        ("hidden_units", 64, "hidden_units must be a sequence of positive integers"),
+        ("hidden_units", (32, 0), "hidden_units must be a sequence of positive integers"),
+        ("hidden_units", "64", "hidden_units must be a sequence of positive integers"),
+        ("class_weight", "even", "class_weight must be 'balanced', a dict or None"),
+    ],
+)
+def test_dense_refuses_bad_hyper_parameters_at_fit_naming_them(data, name, value, expected):
+    from genre.classifiers.dense import DenseNetClassifier
+
+    X, y = data
+    model = clone(DenseNetClassifier(**{name: value}))  # __init__ only stores, as scikit-learn wants
+    with pytest.raises(ParameterError, match=rf"^dense network: {expected}"):
+        model.fit(X, y)
+
+
+def test_dense_accepts_numpy_hyper_parameters(data):
+    X, y = data
+    params = {"model__batch_size": np.int64(32), "model__max_epochs": np.int32(2), "model__dropout": np.float32(0.2),
+              "model__hidden_units": np.array([8, 4])}  # fmt: skip
+    small_model("dense").set_params(**params).fit(X, y)
 
 
 def test_one_class_is_refused(data):

@@ -119,3 +119,41 @@ def test_config_round_trips_through_a_dict():
     assert FeatureConfig.from_dict(config.to_dict()) == config
     with pytest.raises(ParameterError, match="unknown"):
         FeatureConfig.from_dict({**config.to_dict(), "bogus": 1})
+
+
+def test_segments_refuse_and_place_rows_as_the_extractor_does():
+    from genre.errors import AudioError
+    from genre.features.handcrafted import HandcraftedExtractor
+
+    config = FeatureConfig(segment_seconds=1.0)
+    extractor = HandcraftedExtractor(config)
+    y = tone(2.5, sr=config.sr)
+    bounds, starts = extractor.segments(y=y, sr=config.sr)
+    assert bounds == segment_bounds(n_samples=y.size, config=config)
+    np.testing.assert_array_equal(starts, [0.0, 1.0])
+    np.testing.assert_array_equal(extractor.extract_waveform(y=y, sr=config.sr).starts, starts)
+    with pytest.raises(AudioError, match="^clip.wav: too short"):
+        extractor.segments(y=y[: config.sr // 2], sr=config.sr, path="clip.wav")
+    with pytest.raises(AudioError, match="^clip.wav: silent"):
+        extractor.segments(y=np.zeros_like(y), sr=config.sr, path="clip.wav")
+
+
+def test_the_extractor_and_the_segment_rows_of_audio_models_share_one_segmenter(tmp_path, monkeypatch):
+    """Whatever segments decides, both follow it: the two can never drift apart."""
+    import soundfile as sf
+
+    from genre.classifiers.prediction import _SegmentStarts
+    from genre.features.handcrafted import HandcraftedExtractor
+
+    config = FeatureConfig(segment_seconds=1.0)
+    path = tmp_path / "clip.wav"
+    sf.write(path, tone(3.0, sr=config.sr), config.sr)
+    real = HandcraftedExtractor.segments
+
+    def shifted(self, *, y, sr, path="<waveform>"):  # another rule: every segment starts 0.5 s later
+        bounds, starts = real(self, y=y, sr=sr, path=path)
+        return bounds, starts + 0.5
+
+    monkeypatch.setattr(HandcraftedExtractor, "segments", shifted)
+    np.testing.assert_array_equal(HandcraftedExtractor(config).extract_file(path).starts, [0.5, 1.5, 2.5])
+    np.testing.assert_array_equal(_SegmentStarts(config=config).extract_file(path).starts, [0.5, 1.5, 2.5])

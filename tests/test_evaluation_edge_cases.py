@@ -314,6 +314,15 @@ def test_library_errors_in_a_fold_are_one_line_naming_model_and_fold(tmp_path, m
         cross_validate_models(table, [model], folds=2, progress=False, model_params={model: params})
 
 
+def test_dense_cross_validates_folds_with_few_tracks_per_class(tmp_path):
+    # 12 tracks per class and 2 folds: 6 per class train, fewer than the 7 parts of the dense
+    # model's early-stopping split; it holds out fewer, larger parts instead of failing.
+    table = load_feature_table(write_gtzan_table(tmp_path / "t.csv", tracks_per_class=12))
+    results = cross_validate_models(table, ["dense"], folds=2, progress=False,
+                                    model_params={"dense": {"max_epochs": 5, "hidden_units": (8,)}})  # fmt: skip
+    assert [len(fold.predictions) for fold in results.models[0].folds] == [24, 24]
+
+
 def test_programming_errors_in_a_fold_are_not_disguised(monkeypatch):
     import genre.classifiers.registry as registry
 

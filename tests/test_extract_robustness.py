@@ -392,3 +392,47 @@ def test_a_lock_file_that_cannot_be_written_is_one_line(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert not out.with_name("f.csv.lock").exists()
     assert extract_to_csv(audio, out, jobs=1).n_extracted == 2
+
+
+def test_the_cap_note_of_a_one_core_machine_is_singular(monkeypatch):
+    from genre.features.executors import cap_workers
+
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    notes: list[str] = []
+    assert cap_workers(jobs=4, n_items=10, notes=notes) == 1
+    assert notes == ["--jobs 4: this machine has 1 core, so at most 1 worker process runs"]
+    executor = LocalExecutor(jobs=4)
+    executor.prepare(n_items=10, notes=[])
+    assert executor.description == "1 local process"
+
+
+def test_a_resumed_run_with_nothing_left_starts_no_worker_or_cluster(audio, reference, tmp_path, monkeypatch):
+    """Every file journaled (the final write failed): the rerun only assembles the table."""
+    from genre.features.executors import DaskExecutor
+
+    out = tmp_path / "f.csv"
+
+    def full_disk(*args, **kwargs):
+        raise OutputError("disk full")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(engine, "_assemble", full_disk)
+        with pytest.raises(OutputError, match="rerun the same command"):
+            extract_to_csv(audio, out, jobs=1)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)  # a sized executor would note its cap of 2
+    monkeypatch.setattr(DaskExecutor, "_connect", lambda self: pytest.fail("started a cluster for no file"))
+    executor = DaskExecutor(n_workers=16)
+    report = extract_to_csv(audio, out, executor=executor, progress=True)
+    assert (report.n_resumed, report.n_extracted, report.notes) == (6, 6, [])
+    assert out.read_bytes() == reference and executor._cluster is None
+
+
+@pytest.mark.parametrize("empty", ["", "  "])
+def test_an_empty_output_name_is_refused_as_empty(audio, tmp_path, monkeypatch, empty):
+    from genre.features.extract import extract
+
+    monkeypatch.chdir(tmp_path)
+    for run in (extract_to_csv, extract):
+        with pytest.raises(OutputError, match="^the output file name is empty; give a file or folder name"):
+            run(audio, empty, jobs=1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["audio"]

@@ -110,3 +110,13 @@ def test_bad_output_and_results_paths(tmp_path, cv_results):
     (tmp_path / "broken.json").write_text("{")
     with pytest.raises(DataError, match="not a readable results.json"):
         load_results(tmp_path / "broken.json")
+
+
+@pytest.mark.parametrize("empty", ["", "  "])
+def test_an_empty_folder_name_is_refused_not_taken_for_the_current_folder(cv_results, tmp_path, monkeypatch, empty):
+    from genre.errors import OutputError
+
+    monkeypatch.chdir(tmp_path)  # Path("") is this folder
+    with pytest.raises(OutputError, match="^the output folder name is empty; give a file or folder name"):
+        render_report(cv_results, empty)
+    assert not list(tmp_path.iterdir())

@@ -218,3 +218,28 @@ def test_interrupt_says_what_is_kept(monkeypatch, tmp_path, write_wav):
     monkeypatch.setattr(prediction, "predict_files", interrupted)
     result = invoke("predict", tmp_path / "m.genre", write_wav(tmp_path / "a.wav"))
     assert result.exit_code == 130 and "interrupted: nothing was written" in result.output
+
+
+def test_predict_starts_no_more_worker_processes_than_cores(audio_model, write_wav, tmp_path, monkeypatch):
+    """As extract does: capped at the cores (with the same note), not only at the files."""
+    import joblib
+
+    from genre.classifiers.prediction import predict_files
+
+    _, _, model = audio_model
+    clips = [write_wav(tmp_path / f"clip{i}.wav", 3.0, freq=f, seed=i) for i, f in enumerate((150.0, 2100.0, 2500.0))]
+    started = []
+
+    def parallel(*, n_jobs: int, **kwargs):  # records the processes it would start, then runs in this process
+        started.append(n_jobs)
+        return lambda tasks: [f(*a, **k) for f, a, k in tasks]
+
+    monkeypatch.setattr(joblib, "Parallel", parallel)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    result = invoke("predict", model, *clips, "-j", "16")
+    assert result.exit_code == 0, result.output
+    assert started == [2] and "3 predicted, 0 skipped" in result.output
+    note = "note: --jobs 16: this machine has 2 cores, so at most 2 worker processes run"
+    assert note in " ".join(result.output.split())
+    predictions = predict_files(model, clips, jobs=16)
+    assert started == [2, 2] and predictions.attrs["notes"] == [note.removeprefix("note: ")]

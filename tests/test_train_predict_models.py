@@ -1,15 +1,20 @@
-"""`genre train` / `genre predict` with models that do not read handcrafted features.
+"""`genre train` / `genre predict` with models that do not read handcrafted features, and
+`genre train` on tables too small or parameters too odd for a model.
 
 The CNN models read audio themselves; the musicnn models read pretrained embeddings.
 Both must be saved safely and predict new audio files with the inputs they were
-trained on, exactly as the fitted estimator did before it was saved.
+trained on, exactly as the fitted estimator did before it was saved. Small tables
+must still train, and a library refusing a parameter must say so in one line.
 """
 
 from __future__ import annotations
 
+import traceback
+
 import numpy as np
 import pandas as pd
 import pytest
+from feature_tables import write_gtzan_table
 from typer.testing import CliRunner
 
 from genre.cli import app
@@ -189,3 +194,47 @@ def test_musicnn_model_refuses_a_handcrafted_table(tones, tmp_path):
     _, features = tones
     with pytest.raises(ParameterError, match="reads musicnn input"):
         train_model(features, model="musicnn-svm", output=tmp_path / "m.genre")
+
+
+# -- small tables, refused parameters ------------------------------------------------------------
+def test_dense_trains_on_six_tracks_per_class_with_early_stopping(tmp_path):
+    # Fewer tracks per class than the 7 parts validation_fraction=0.15 asks for.
+    table = write_gtzan_table(tmp_path / "six.csv", tracks_per_class=6)
+    result = invoke("train", table, "-m", "dense", "-o", tmp_path / "six.genre")
+    assert result.exit_code == 0, result.output
+    assert "trained dense on 24 rows" in result.output
+
+    from genre.classifiers.training import train_model
+
+    trained = train_model(table, model="dense", output=tmp_path / "again.genre", params={"max_epochs": 5})
+    assert len(trained.estimator.named_steps["model"].history_["val_loss"]) == 5  # early-stopped on a split
+
+
+@pytest.mark.parametrize(
+    "model, params, reason",
+    [
+        # TensorFlow's InvalidArgumentError (an OpError, not a ValueError), without its op names.
+        ("dense", {"hidden_units": (2**62,)}, r"Shape \[6,\d+\] would have more than 2\*\*63 - 1 elements"),
+        # XGBoost follows this line with help on the parameter.
+        ("xgboost", {"subsample": 1.5}, r"value 1\.5 for Parameter subsample exceed bound \[0,1\]"),
+    ],
+)
+def test_library_refusals_in_train_are_one_line(tmp_path, model, params, reason):
+    from genre.classifiers.training import train_model
+    from genre.errors import ParameterError
+
+    table = write_gtzan_table(tmp_path / "t.csv", tracks_per_class=3)
+    with pytest.raises(ParameterError, match=rf"^cannot fit model '{model}' on .*t\.csv: {reason}$") as caught:
+        train_model(table, model=model, output=tmp_path / "m.genre", params=params)
+    # Nor does a Python caller get the library's traceback chained to it.
+    shown = "".join(traceback.format_exception(caught.value))
+    assert "tensorflow" not in shown and "xgboost/core.py" not in shown
+
+
+def test_bad_dense_parameter_in_train_names_it(tmp_path):
+    from genre.classifiers.training import train_model
+    from genre.errors import ParameterError
+
+    table = write_gtzan_table(tmp_path / "t.csv", tracks_per_class=3)
+    with pytest.raises(ParameterError, match=r"^dense network: batch_size must be an integer in \[1, inf\), got 0$"):
+        train_model(table, model="dense", output=tmp_path / "m.genre", params={"batch_size": 0})

@@ -72,28 +72,6 @@ def segment_ids(X: Any) -> tuple[list[str], np.ndarray, np.ndarray | None]:
     return X["path"].astype(str).tolist(), starts, tracks
 
 
-def _inner_split(codes: np.ndarray, groups: np.ndarray | None, *, fraction: float, seed: int):
-    """Training and early-stopping rows, stratified, whole tracks held out; ``None`` when too few."""
-    import warnings
-
-    from sklearn.model_selection import StratifiedGroupKFold, StratifiedShuffleSplit
-
-    counts = np.bincount(codes)
-    n_val = int(round(fraction * len(codes)))
-    if not fraction or n_val < len(counts) or counts.min() < 2:
-        return np.arange(len(codes)), None
-    if groups is None:
-        splitter = StratifiedShuffleSplit(1, test_size=n_val, random_state=seed)
-        return next(splitter.split(np.zeros(len(codes)), codes))
-    n_splits = max(2, int(round(1 / fraction)))
-    if len(np.unique(groups)) < n_splits:
-        return np.arange(len(codes)), None
-    splitter = StratifiedGroupKFold(n_splits, shuffle=True, random_state=seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "least populated class has only ... members"
-        return next(splitter.split(np.zeros(len(codes)), codes, groups))
-
-
 class _FittedNetworks:
     """The last few trained networks of this process, by what determined them.
 
@@ -278,7 +256,7 @@ class _MelCNNBase(BaseEstimator):
 
     def _train_new(self, paths, starts, codes, groups, n_classes: int):
         """Train a new network; returns (network, band mean, band std, history)."""
-        from genre.classifiers.dense import _keras, _train
+        from genre.classifiers.dense import _inner_split, _keras, _train
         from genre.features.melpatches import fetch_patches
 
         keras = _keras()

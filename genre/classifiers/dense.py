@@ -13,6 +13,8 @@ prediction, never on ``import genre``.
 from __future__ import annotations
 
 import logging
+import math
+import numbers
 import os
 import tempfile
 from pathlib import Path
@@ -25,8 +27,22 @@ from sklearn.utils.validation import check_is_fitted
 from genre.classifiers.persistence import register_component
 from genre.classifiers.preprocessing import gaussianise
 from genre.classifiers.registry import ModelSpec, register
+from genre.errors import ParameterError
 
 __all__ = ["DenseNetClassifier"]
+
+#: Numeric hyper-parameters of :class:`DenseNetClassifier` and the values they accept:
+#: ``name: (integer, low, high, low included, high included)``.
+_NUMBER_PARAMS: dict[str, tuple[bool, float, float, bool, bool]] = {
+    "dropout": (False, 0, 1, True, False),
+    "l2": (False, 0, math.inf, True, False),
+    "learning_rate": (False, 0, math.inf, False, False),
+    "batch_size": (True, 1, math.inf, True, False),
+    "max_epochs": (True, 1, math.inf, True, False),
+    "patience": (True, 1, math.inf, True, False),
+    "validation_fraction": (False, 0, 1, True, False),
+    "random_state": (True, 0, 2**32 - 1, True, True),  # the range numpy's legacy seeding accepts
+}
 
 
 class _NoRetracingNotice(logging.Filter):
@@ -132,6 +148,69 @@ def _train(
     return history
 
 
+def _is_number(value: Any, *, integer: bool) -> bool:
+    """Whether ``value`` is a real number (an integer if ``integer``); Python or numpy, never a bool."""
+    # bool is an Integral, but batch_size=True is a mistake, not 1.
+    return isinstance(value, numbers.Integral if integer else numbers.Real) and not isinstance(value, bool)
+
+
+def _inner_split(
+    codes: np.ndarray, groups: np.ndarray | None, *, fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Training and early-stopping rows of one fit, stratified by class.
+
+    Parameters
+    ----------
+    codes : ndarray of int
+        Class index of each row (every index from 0 up present).
+    groups : ndarray, optional
+        Group of each row (track, or artist): a group is held out whole.
+    fraction : float
+        Share of the rows (of the groups, with ``groups``) to hold out; ``0`` for none.
+    seed : int
+        Seed of the split.
+
+    Returns
+    -------
+    train : ndarray of int
+        Rows to train on: all of them when no split is feasible.
+    validation : ndarray of int or None
+        Rows to early-stop on; ``None`` when ``fraction`` is 0 or the rows are too few
+        for a split whose training side keeps every class.
+    """
+    import warnings
+
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedShuffleSplit
+
+    counts = np.bincount(codes)
+    n_classes = len(counts)
+    n_val = int(round(fraction * len(codes)))
+    no_split = np.arange(len(codes)), None
+    if not fraction or n_val < n_classes or len(codes) - n_val < n_classes or counts.min() < 2:
+        return no_split
+    if groups is None:
+        splitter = StratifiedShuffleSplit(1, test_size=n_val, random_state=seed)
+        train, val = next(splitter.split(np.zeros(len(codes)), codes))
+        return train, val
+    # Segments of one track on both sides would make the validation loss optimistic:
+    # hold out one of round(1 / fraction) parts of the groups, stratified by class. A small
+    # table cannot be cut into that many: fewer groups than parts, or (scikit-learn's rule)
+    # every class fewer rows. It is cut into as many parts as it can be instead, holding out
+    # a larger share, rather than losing early stopping altogether.
+    n_splits = int(min(max(2, int(round(1 / fraction))), len(np.unique(groups)), counts.max()))
+    if n_splits < 2:  # a single group: nothing to hold out without emptying the training side
+        return no_split
+    splitter = StratifiedGroupKFold(n_splits, shuffle=True, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "least populated class has only ... members"
+        for train, val in splitter.split(np.zeros(len(codes)), codes, groups):
+            # A class whose groups all fell into one part (a class of one track in a small
+            # fold) is missing from that part's training side: take a part that keeps them all.
+            if len(val) and len(np.unique(codes[train])) == n_classes:
+                return train, val
+    return no_split
+
+
 class DenseNetClassifier(ClassifierMixin, BaseEstimator):
     """Multi-layer perceptron trained with Keras, early-stopped on a stratified split.
 
@@ -152,8 +231,11 @@ class DenseNetClassifier(ClassifierMixin, BaseEstimator):
     patience : int
         Epochs without improvement of the validation loss before stopping.
     validation_fraction : float
-        Share of the training rows held out (stratified) for early stopping.
-        ``0`` trains for ``max_epochs`` without validation.
+        Share of the training rows held out (stratified) for early stopping, in [0, 1).
+        ``0`` trains for ``max_epochs`` without validation. With ``groups``, whole groups
+        are held out: one of ``round(1 / validation_fraction)`` parts, or of fewer (a
+        larger share) when there are fewer groups, or every class has fewer rows. Rows too
+        few to hold some out and keep every class in training are all trained on, as with ``0``.
     class_weight : "balanced", dict or None
         ``"balanced"`` weights each class inversely to its frequency; a dict maps
         labels to weights (missing labels: 1).
@@ -215,30 +297,37 @@ class DenseNetClassifier(ClassifierMixin, BaseEstimator):
         layers.append(keras.layers.Dense(n_classes, activation="softmax"))
         return keras.Sequential(layers)
 
-    def _validation_split(self, y, groups):
-        """Indices of the training and (stratified) early-stopping rows; ``None`` for no validation."""
-        import warnings
+    def _check_params(self) -> None:
+        """Refuse hyper-parameters that would fail deep inside TensorFlow, or not at all.
 
-        from sklearn.model_selection import StratifiedGroupKFold, StratifiedShuffleSplit
-
-        counts = np.bincount(y)
-        n_val = int(round(self.validation_fraction * len(y)))
-        if not self.validation_fraction or n_val < len(counts) or counts.min() < 2:
-            return np.arange(len(y)), None
-        if groups is None:
-            splitter = StratifiedShuffleSplit(1, test_size=n_val, random_state=self.random_state)
-            train, val = next(splitter.split(np.zeros(len(y)), y))
-            return train, val
-        # Segments of one track on both sides would make the validation loss optimistic:
-        # hold out whole groups, about validation_fraction of them, stratified by class.
-        n_splits = max(2, int(round(1 / self.validation_fraction)))
-        if len(np.unique(groups)) < n_splits:
-            return np.arange(len(y)), None
-        splitter = StratifiedGroupKFold(n_splits, shuffle=True, random_state=self.random_state)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # "least populated class has only ... members"
-            train, val = next(splitter.split(np.zeros(len(y)), y, groups))
-        return train, val
+        Raises
+        ------
+        genre.errors.ParameterError
+            A parameter out of range or of the wrong type; the message names it.
+        """
+        for name, (integer, low, high, low_in, high_in) in _NUMBER_PARAMS.items():
+            value = getattr(self, name)
+            ok = _is_number(value, integer=integer)
+            # Comparisons with NaN are false: it is refused too.
+            ok = ok and (low <= value if low_in else low < value) and (value <= high if high_in else value < high)
+            if not ok:
+                interval = f"{'[' if low_in else '('}{low}, {high}{']' if high_in else ')'}"
+                kind = "an integer" if integer else "a number"
+                raise ParameterError(f"dense network: {name} must be {kind} in {interval}, got {value!r}")
+        units = self.hidden_units
+        if not (
+            isinstance(units, (Sequence, np.ndarray))
+            and not isinstance(units, str)
+            and all(_is_number(u, integer=True) and u >= 1 for u in units)
+        ):
+            raise ParameterError(
+                f"dense network: hidden_units must be a sequence of positive integers such as (256, 128), "
+                f"got {units!r}"
+            )
+        if not (self.class_weight in ("balanced", None) or isinstance(self.class_weight, dict)):
+            raise ParameterError(
+                f"dense network: class_weight must be 'balanced', a dict or None, got {self.class_weight!r}"
+            )
 
     def fit(self, X, y, groups=None) -> "DenseNetClassifier":
         """Train the network.
@@ -259,17 +348,24 @@ class DenseNetClassifier(ClassifierMixin, BaseEstimator):
         from sklearn.utils.multiclass import check_classification_targets
         from sklearn.utils.validation import validate_data
 
+        self._check_params()
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(f"only one class in y ({self.classes_[0]!r}); classification needs at least two")
-        if not (self.class_weight in ("balanced", None) or isinstance(self.class_weight, dict)):
-            raise ValueError(f"class_weight={self.class_weight!r}: use 'balanced', a dict or None")
         keras = _keras()
         keras.utils.set_random_seed(int(self.random_state))
 
-        train, val = self._validation_split(codes, None if groups is None else np.asarray(groups))
+        # Without a validation split _train runs all max_epochs: the epoch count the user
+        # already sets for training without validation (validation_fraction=0), rather than
+        # a second, hidden one for tables too small to split.
+        train, val = _inner_split(
+            codes,
+            None if groups is None else np.asarray(groups),
+            fraction=float(self.validation_fraction),
+            seed=int(self.random_state),
+        )
         if self.class_weight == "balanced":
             counts = np.bincount(codes[train], minlength=len(self.classes_)).astype(np.float64)
             per_class = len(train) / (len(counts) * np.maximum(counts, 1))

@@ -145,8 +145,9 @@ class _SegmentStarts:
 
     Stands in for :class:`~genre.features.handcrafted.HandcraftedExtractor` where only the
     id columns count (models that read audio themselves): the clip is decoded, to know its
-    length in samples at ``config.sr`` exactly as the extractor does, and the same clips are
-    refused (too short, silent), but no spectrum is computed.
+    length in samples at ``config.sr`` exactly as the extractor does, and the extractor's own
+    :meth:`~genre.features.handcrafted.HandcraftedExtractor.segments` refuses the same clips
+    (too short, silent) and places the same segments, but no spectrum is computed.
 
     Parameters
     ----------
@@ -173,13 +174,10 @@ class _SegmentStarts:
             Unreadable, empty, silent or too short, with the extractor's message.
         """
         from genre.features.audio import load_audio
-        from genre.features.descriptors import segment_bounds
-        from genre.features.handcrafted import ClipFeatures, check_usable
+        from genre.features.handcrafted import ClipFeatures, HandcraftedExtractor
 
-        cfg = self.config
-        y, sr = load_audio(path, sr=cfg.sr)
-        check_usable(y, path=path, sr=sr, min_samples=cfg.min_samples, silence_rms=cfg.silence_rms)
-        starts = np.array([start / sr for start, _, _ in segment_bounds(n_samples=y.size, config=cfg)])
+        y, sr = load_audio(path, sr=self.config.sr)
+        _, starts = HandcraftedExtractor(self.config).segments(y=y, sr=sr, path=path)
         return ClipFeatures(starts=starts, values=np.empty((starts.size, 0)))
 
 
@@ -213,9 +211,11 @@ def predict_files(
     audio_paths : iterable of path-like
         Audio files; folders are expanded to the audio files below them.
     jobs : int
-        Worker processes for feature extraction (``-1``: all cores).
+        Worker processes for feature extraction (``-1``: all cores). No more processes
+        start than there are files or cores.
     progress : bool
-        Show a progress bar with an ETA on stderr while the files are analysed.
+        Show a progress bar with an ETA on stderr while the files are analysed, and the
+        ``notes``.
 
     Returns
     -------
@@ -223,7 +223,9 @@ def predict_files(
         One row per readable file, in input order: ``path, genre, probability`` and
         ``prob_<label>`` for every label of the model. Files that could not be used are
         listed in ``predictions.attrs["skipped"]`` as ``(path, reason)`` pairs, paths that
-        do not exist and folders without audio among them.
+        do not exist and folders without audio among them. ``attrs["notes"]`` lists what
+        the run decided on its own (fewer worker processes than asked), also printed with
+        ``progress``.
 
     Raises
     ------
@@ -232,8 +234,8 @@ def predict_files(
     genre.errors.ParameterError
         No paths were given.
     """
-    from genre.features.executors import LocalExecutor
-    from genre.progress import progress_bar
+    from genre.features.executors import LocalExecutor, prepare_executor
+    from genre.progress import progress_bar, tell
 
     model_path = Path(model_path)
     model = load_model(model_path)
@@ -247,6 +249,11 @@ def predict_files(
     scored: dict[str, np.ndarray] = {}
     skipped: dict[str, str] = {}
     executor = LocalExecutor(jobs=jobs)
+    notes: list[str] = []
+    # Sized as extraction sizes it: no more worker processes than files, or than cores.
+    prepare_executor(executor, n_items=len(files), notes=notes)
+    if progress:
+        tell(notes)
     # A model that reads audio itself (a CNN on log-mel patches) does its heavy work while
     # scoring, so each file is scored as it arrives and the bar's ETA covers that work too;
     # the "extractor" then only supplies the segment starts of the training table
@@ -276,6 +283,7 @@ def predict_files(
     result = aggregate_tracks(paths, proba, model.labels)
     result.attrs["skipped"] = unusable + [(f, skipped[f]) for f in files if f in skipped]
     result.attrs["warnings"] = []
+    result.attrs["notes"] = notes
     return result
 
 
@@ -327,7 +335,7 @@ def predict_table(
     predictions : pandas.DataFrame
         ``path, genre, probability, prob_<label>...``, one row per track (``path`` holds
         the track id); ``attrs["skipped"]`` is empty; ``attrs["warnings"]`` lists checks
-        that could not be made (a table without its sidecar).
+        that could not be made (a table without its sidecar); ``attrs["notes"]`` is empty.
 
     Raises
     ------
@@ -356,6 +364,7 @@ def predict_table(
     result = aggregate_tracks(table.tracks.tolist(), proba, model.labels)
     result.attrs["skipped"] = []
     result.attrs["warnings"] = warnings
+    result.attrs["notes"] = []
     return result
 
 

@@ -160,13 +160,16 @@ def train_model(
     Raises
     ------
     genre.errors.DataError
-        The table is unusable (see :func:`genre.features.table.load_feature_table`).
+        The table is unusable (see :func:`genre.features.table.load_feature_table`), or a
+        class has a single track.
     genre.errors.ParameterError
-        Unknown model or parameter, or a class with a single track.
+        Unknown model or parameter, or the model refused the table or its parameters
+        (the library's first line of explanation).
     genre.errors.OutputError
         ``output`` cannot be written, or is the feature table itself.
     """
     from genre.atomic import check_output_file
+    from genre.classifiers.fit_errors import model_refusals
     from genre.classifiers.persistence import save_model
     from genre.classifiers.registry import get_spec, make_model
     from genre.features.extractors import can_rebuild
@@ -189,11 +192,11 @@ def train_model(
     groups = table.groups if table.groups is not None else table.tracks
 
     started = time.perf_counter()
-    try:
+    # The libraries' refusals (scikit-learn's too few rows per class for an inner CV, XGBoost's
+    # out-of-bounds parameter, TensorFlow's network too large for memory) come from the
+    # table or the params: one line, not the library's traceback.
+    with model_refusals(ParameterError, f"cannot fit model {model!r} on {table.path}"):
         estimator.fit(X, table.y, **group_fit_params(estimator, groups))
-    except ValueError as exc:
-        # scikit-learn's own checks (too few rows per class for inner CV...) are the user's data.
-        raise ParameterError(f"cannot fit model {model!r} on {table.path}: {exc}") from None
     seconds = time.perf_counter() - started
 
     kind = table.kind

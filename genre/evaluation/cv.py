@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import platform
-import re
 import sys
 import time
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from genre.errors import DataError, GenreError, ParameterError
+from genre.errors import DataError, ParameterError
 from genre.evaluation.inputs import InputPlan, plan_inputs, remap_split
 from genre.evaluation.results import METRICS, BenchmarkResults, FoldScore, ModelResult, SplitInfo
 from genre.evaluation.splits import ListMatch, Split, cv_splits, list_split
@@ -76,24 +75,20 @@ def _fit_predict(
         XGBoost's ``XGBoostError`` is too, or a TensorFlow ``OpError`` such as running out
         of memory), e.g. values it cannot handle; the message names the model and the split.
     """
+    from genre.classifiers.fit_errors import model_refusals
     from genre.classifiers.registry import make_model
     from genre.classifiers.training import group_fit_params
 
     estimator = make_model(model, random_state=seed, n_jobs=n_jobs, **dict(params))
     started = time.perf_counter()
-    try:
+    # scikit-learn reports data problems (too few classes or rows, values it cannot use)
+    # as ValueError, TensorFlow its own way: say which model and split, in one line.
+    with model_refusals(DataError, f"model {model} failed on {where or f'split {split_index + 1}'}"):
         # Models that split their training rows again (inner grid search, early stopping) get the
         # groups, so one track's segments or one artist's tracks stay on one side there too.
         estimator.fit(X_train, y_train, **group_fit_params(estimator, groups_train))
         fitted = time.perf_counter()
         raw = np.asarray(estimator.predict_proba(X_test), dtype=float)
-    except GenreError:
-        raise
-    except (ValueError, *_library_errors()) as exc:
-        # scikit-learn reports data problems (too few classes or rows, values it cannot
-        # use) as ValueError, TensorFlow its own way; say which model and split, in one
-        # line, instead of a traceback.
-        raise DataError(f"model {model} failed on {where or f'split {split_index + 1}'}: {_reason(exc)}") from exc
     predicted = time.perf_counter()
     # A training side may lack a class (fixed partitions): its probability is 0.
     proba = np.zeros((len(X_test), len(labels)))
@@ -101,31 +96,6 @@ def _fit_predict(
     for column, cls in enumerate(getattr(estimator, "classes_", labels)):
         proba[:, position[str(cls)]] = raw[:, column]
     return _FoldOutput(model, split_index, proba, fitted - started, predicted - fitted)
-
-
-def _library_errors() -> tuple[type[Exception], ...]:
-    """The exception types, besides ``ValueError``, by which model libraries refuse data or parameters.
-
-    TensorFlow raises ``tf.errors.OpError`` subclasses (``ResourceExhaustedError`` when a
-    network does not fit in memory, ``InvalidArgumentError``); XGBoost's ``XGBoostError``
-    is a ``ValueError`` already. Evaluated only once a fit has raised, and only from
-    libraries already imported: one never imported cannot have raised, and importing
-    TensorFlow merely to name its exception would cost seconds.
-    """
-    tensorflow = sys.modules.get("tensorflow")
-    errors = getattr(tensorflow, "errors", None)
-    return (errors.OpError,) if errors is not None else ()
-
-
-def _reason(exc: Exception) -> str:
-    """The first line of a library's error message, without TensorFlow's op names around it.
-
-    TensorFlow wraps what went wrong in ``{{function_node ...}}`` before and
-    ``[Op:Name] name:`` after, which say nothing to a user.
-    """
-    line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    line = re.sub(r"\s*\[Op:\w+\].*$", "", re.sub(r"^\{\{[^}]*\}\}\s*", "", line))
-    return line or type(exc).__name__
 
 
 def cross_validate_models(

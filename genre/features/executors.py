@@ -19,10 +19,10 @@ class Executor(Protocol):
     An executor that cannot get a result for an item (its worker keeps dying) may yield a
     :class:`TaskFailure` for it instead; every item yields exactly one of the two.
 
-    An executor may also have ``prepare(*, n_items, notes)``, which the extraction engine
-    calls before ``map_unordered`` with the number of items to come: an executor that starts
-    processes on this machine sizes itself there (see :func:`cap_workers`) and appends to
-    ``notes`` what the user should know about it.
+    An executor may also have ``prepare(*, n_items, notes)``, which extraction and prediction
+    call (through :func:`prepare_executor`) before ``map_unordered`` with the number of items
+    to come: an executor that starts processes on this machine sizes itself there (see
+    :func:`cap_workers`) and appends to ``notes`` what the user should know about it.
     """
 
     description: str
@@ -74,8 +74,36 @@ def cap_workers(*, jobs: int, n_items: int, notes: list[str]) -> int:
     asked = resolve_jobs(jobs)
     cores = os.cpu_count() or 1
     if asked > cores:  # extraction is CPU-bound: more processes than cores only cost memory
-        notes.append(f"--jobs {jobs}: this machine has {cores} cores, so at most {cores} worker processes run")
+        notes.append(
+            f"--jobs {jobs}: this machine has {cores} {plural(cores, 'core', 'cores')}, so at most {cores} "
+            f"worker {plural(cores, 'process runs', 'processes run')}"
+        )
     return max(1, min(asked, cores, n_items))
+
+
+def prepare_executor(executor: Executor, *, n_items: int, notes: list[str]) -> None:
+    """Let ``executor`` size itself for ``n_items``, if it can (``prepare`` is optional in :class:`Executor`).
+
+    The one way extraction and prediction size an executor, so that both keep the worker
+    processes they start on this machine to the items and the cores alike.
+
+    Parameters
+    ----------
+    executor : Executor
+        Where the work is about to run.
+    n_items : int
+        Items the next ``map_unordered`` gets.
+    notes : list of str
+        Gets what the user should know about the sizing (fewer processes than asked).
+    """
+    prepare = getattr(executor, "prepare", None)
+    if prepare is not None:
+        prepare(n_items=n_items, notes=notes)
+
+
+def plural(n: int, one: str, many: str) -> str:
+    """``one`` or ``many``, whichever goes with ``n``."""
+    return one if n == 1 else many
 
 
 class LocalExecutor:
@@ -96,7 +124,7 @@ class LocalExecutor:
 
     def _set_jobs(self, jobs: int) -> None:
         self.jobs = jobs
-        self.description = f"{jobs} local process{'es' if jobs > 1 else ''}"
+        self.description = f"{jobs} local {plural(jobs, 'process', 'processes')}"
 
     def prepare(self, *, n_items: int, notes: list[str]) -> None:
         """Run no more processes than ``n_items`` or cores (see :func:`cap_workers`) in the next map."""
@@ -266,7 +294,7 @@ class DaskExecutor:
         if self.scheduler:
             self.description = f"Dask cluster at {self.scheduler}"
         else:
-            self.description = f"Dask local cluster, {self.n_workers} worker{'s' if self.n_workers > 1 else ''}"
+            self.description = f"Dask local cluster, {self.n_workers} {plural(self.n_workers, 'worker', 'workers')}"
 
     def prepare(self, *, n_items: int, notes: list[str]) -> None:
         """Size the local cluster for ``n_items``: no more workers than items, or than cores.

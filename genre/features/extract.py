@@ -35,11 +35,11 @@ from typing import IO, Any, Callable, NamedTuple, Protocol, TypeVar
 import numpy as np
 import pandas as pd
 
-from genre.atomic import atomic_files, atomic_write_text, check_output_file
+from genre.atomic import atomic_files, atomic_write_text, check_output_file, output_path
 from genre.data import Dataset, Track, load_dataset
 from genre.errors import AudioError, OutputError, ParameterError
 from genre.features.config import EXTRACTION_FOLDER_KEY, ID_COLUMNS, FeatureConfig
-from genre.features.executors import Executor, LocalExecutor, TaskFailure, resolve_jobs
+from genre.features.executors import Executor, LocalExecutor, TaskFailure, plural, prepare_executor, resolve_jobs
 from genre.features.handcrafted import ClipFeatures, HandcraftedExtractor
 from genre.progress import progress_bar, tell
 
@@ -206,11 +206,6 @@ def _stamp(path: str) -> _Stamp:
     except (OSError, ValueError):  # ValueError: a NUL character in a manifest's path
         return (-1, -1)
     return (info.st_size, info.st_mtime_ns)
-
-
-def _plural(n: int, one: str, many: str) -> str:
-    """``one`` or ``many``, whichever goes with ``n``."""
-    return one if n == 1 else many
 
 
 class _Entry(NamedTuple):
@@ -392,9 +387,9 @@ class _Journal:
                     del self.entries[index]
         if lost:
             self.notes.append(
-                f"{self.partial_path}: the rows of {len(lost)} finished {_plural(len(lost), 'file', 'files')} "
+                f"{self.partial_path}: the rows of {len(lost)} finished {plural(len(lost), 'file', 'files')} "
                 "were missing or damaged (the file was cut short, changed or removed); extracting "
-                f"{_plural(len(lost), 'it', 'them')} again"
+                f"{plural(len(lost), 'it', 'them')} again"
             )
 
     def _forget_changed(self, stamps: dict[int, _Stamp]) -> None:
@@ -410,15 +405,15 @@ class _Journal:
         if changed:
             n = len(changed)
             self.notes.append(
-                f"{n} audio {_plural(n, 'file', 'files')} changed (size or modification time) since "
-                f"{_plural(n, 'it was', 'they were')} extracted; extracting {_plural(n, 'it', 'them')} again"
+                f"{n} audio {plural(n, 'file', 'files')} changed (size or modification time) since "
+                f"{plural(n, 'it was', 'they were')} extracted; extracting {plural(n, 'it', 'them')} again"
             )
         if unknown:
             n = len(unknown)
             self.notes.append(
-                f"{self.journal_path}: {n} finished {_plural(n, 'file was', 'files were')} recorded by an older "
+                f"{self.journal_path}: {n} finished {plural(n, 'file was', 'files were')} recorded by an older "
                 "version of genre, which did not note whether a file changed; "
-                f"extracting {_plural(n, 'it', 'them')} again"
+                f"extracting {plural(n, 'it', 'them')} again"
             )
 
     def record(self, block: _Block, *, stamp: _Stamp) -> None:
@@ -547,7 +542,8 @@ def extract_to_csv(
         or another run is writing it.
     """
     started = time.perf_counter()
-    output = Path(output)
+    # The name as given, before the .csv check: Path("") is "." and would be refused as "not .csv".
+    output = output_path(output, what="the output file name")
     if output.suffix.lower() != ".csv":
         raise ParameterError(f"{output}: the output must be a .csv file")
     if executor is None:
@@ -594,15 +590,15 @@ def _run(
     n_resumed = len(journal.entries)
     todo = [(i, t, extractor) for i, t in enumerate(dataset.tracks) if i not in journal.entries]
     executor = executor if executor is not None else LocalExecutor(jobs=jobs)
-    prepare = getattr(executor, "prepare", None)  # optional in the Executor protocol
-    if prepare is not None:
-        prepare(n_items=len(todo), notes=notes)
+    if todo:  # nothing left (every file journaled): no worker or cluster is sized or started for nothing
+        prepare_executor(executor, n_items=len(todo), notes=notes)
     if progress:
         tell(notes)
     try:
         with progress_bar(enabled=progress) as bar:
-            task = bar.add_task(f"extracting ({executor.description})", total=len(dataset.tracks), completed=n_resumed)
-            for block in executor.map_unordered(_extract_block, todo):
+            where = executor.description if todo else "all from an earlier run"
+            task = bar.add_task(f"extracting ({where})", total=len(dataset.tracks), completed=n_resumed)
+            for block in executor.map_unordered(_extract_block, todo) if todo else ():
                 if isinstance(block, TaskFailure):  # e.g. a file that crashed every worker it ran on
                     block = _Block(block.item[0], "", 0, block.reason)
                 journal.record(block, stamp=stamps[block.index])
@@ -697,10 +693,11 @@ def extract(
     files are in ``frame.attrs["skipped"]`` as ``(path, reason)`` pairs.
     """
     with tempfile.TemporaryDirectory() as tmp:
-        target = Path(output) if output is not None else Path(tmp) / "features.csv"
+        # As given: extract_to_csv refuses an empty name, which Path("") would turn into ".".
+        target = output if output is not None else Path(tmp) / "features.csv"
         report = extract_to_csv(source, target, **kwargs)
         # Empty label/group cells stay "" (unknown), as in the Track they came from.
         ids = {"path": str, "track": str, "label": str, "group": str}
-        frame = pd.read_csv(target, keep_default_na=False, dtype=ids)
+        frame = pd.read_csv(report.output, keep_default_na=False, dtype=ids)
     frame.attrs["skipped"] = report.skipped
     return frame

@@ -58,17 +58,50 @@ class HandcraftedExtractor:
         """What the JSON sidecar records about this extractor."""
         return {"kind": self.kind, "config": self.config.to_dict()}
 
+    def segments(
+        self, *, y: np.ndarray, sr: int, path: str | os.PathLike = "<waveform>"
+    ) -> tuple[list[tuple[int, int, int]], np.ndarray]:
+        """Where the rows of a waveform lie, without computing any descriptor.
+
+        The one place that decides which clips are refused and where their segments start:
+        :meth:`extract_waveform` and the segment rows of models that read audio themselves
+        (``genre.classifiers.prediction``) both use it, so the two cannot drift apart.
+
+        Parameters
+        ----------
+        y : np.ndarray
+            Mono waveform already at ``config.sr``.
+        sr : int
+            Its sampling rate.
+        path : path-like
+            Names the clip in error messages.
+
+        Returns
+        -------
+        bounds : list of (start_sample, first_frame, stop_frame)
+            See :func:`~genre.features.descriptors.segment_bounds`.
+        starts : np.ndarray
+            Start of each segment in seconds.
+
+        Raises
+        ------
+        AudioError
+            Too short for one segment, or silent.
+        """
+        cfg = self.config
+        check_usable(y, path=path, sr=sr, min_samples=cfg.min_samples, silence_rms=cfg.silence_rms)
+        bounds = segment_bounds(n_samples=y.size, config=cfg)
+        return bounds, np.array([start / sr for start, _, _ in bounds])
+
     def extract_waveform(self, *, y: np.ndarray, sr: int, path: str | os.PathLike = "<waveform>") -> ClipFeatures:
         """Features of a waveform already at ``config.sr``."""
         cfg = self.config
-        check_usable(y, path=path, sr=sr, min_samples=cfg.min_samples, silence_rms=cfg.silence_rms)
+        bounds, starts = self.segments(y=y, sr=sr, path=path)  # first: a refused clip costs no spectrum
         S = stft_magnitude(y=y, n_fft=cfg.n_fft, hop_length=cfg.hop_length)
         frames, onset_envelope = frame_descriptors(y=y, sr=sr, S=S, config=cfg)
-        bounds = segment_bounds(n_samples=y.size, config=cfg)
         values = summarise(frames, bounds=bounds, config=cfg)
         tempo = tempo_bpm(onset_envelope=onset_envelope, sr=sr, hop_length=cfg.hop_length)
         values = np.hstack([values, np.full((len(bounds), 1), tempo)])
-        starts = np.array([b[0] / sr for b in bounds])
         return ClipFeatures(starts=starts, values=values)
 
     def extract_file(self, path: str | os.PathLike) -> ClipFeatures:

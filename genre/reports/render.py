@@ -52,11 +52,12 @@ def render_report(results: BenchmarkResults, out_dir: str | os.PathLike) -> Repo
     ParameterError
         ``out_dir`` exists and is not a folder.
     genre.errors.OutputError
-        ``out_dir`` cannot be created or written.
+        ``out_dir`` is empty, or cannot be created or written.
     """
-    from genre.atomic import check_output_folder
+    from genre.atomic import check_output_folder, output_path
 
-    out_dir = Path(out_dir)
+    # Checked as given: Path("") is the current folder, where the report would quietly land.
+    out_dir = output_path(out_dir, what="the output folder name")
     if out_dir.exists() and not out_dir.is_dir():
         raise ParameterError(f"{out_dir}: exists and is not a folder; -o needs a folder for the report")
     if not results.models:
