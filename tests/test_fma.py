@@ -185,3 +185,54 @@ def test_cli_extracts_an_fma_folder(fma, tmp_path):
     assert result.exit_code == 2 and "apply only to an fma:FOLDER source" in result.output
     result = CliRunner().invoke(app, ["extract", f"fma:{fma / 'fma_small'}", "--fma-subset", "tiny", "-o", str(out)])
     assert result.exit_code == 2 and "unknown FMA subset" in result.output
+
+
+def fake_audio(root: Path, *names: str) -> None:
+    """Empty files under ``root`` (listing reads no audio)."""
+    for name in names:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(b"")
+
+
+def test_audio_without_a_row_or_out_of_layout_is_reported(tmp_path):
+    metadata = write_tracks_csv(tmp_path / "fma_metadata" / "tracks.csv")
+    audio = tmp_path / "fma_small"
+    # 777 has no row (a tracks.csv cut short at a line break); 3 is not zero-padded; 2 is
+    # misplaced; 5 is a medium track (its row says so: left out without a word).
+    fake_audio(audio, "000/000002.mp3", "000/000777.mp3", "000/3.mp3", "001/000002.mp3", "000/000005.mp3",
+               "000/.000002.mp3", "checksums", "README.txt", "000003.mp3")  # fmt: skip
+    dataset = load_fma(audio, metadata=metadata, subset="small")
+    assert [t.track for t in dataset.tracks] == ["fma/000002"]
+    got = {str(Path(p).relative_to(audio)): r for p, r in dataset.rejected}
+    assert got == {
+        "000/000003.mp3": "listed in tracks.csv (subset small) but no such file",
+        "000/000134.mp3": "listed in tracks.csv (subset small) but no such file",
+        "000/000777.mp3": f"no row for track 777 in {metadata} (is that file complete?): left out",
+        "000/3.mp3": f"not named or placed as FMA does (expected {audio / '000' / '000003.mp3'}): left out",
+        "001/000002.mp3": f"not named or placed as FMA does (expected {audio / '000' / '000002.mp3'}): left out",
+        "000003.mp3": "not named or placed as FMA does (<first three digits>/<six-digit id>.mp3): left out",
+    }
+
+
+def test_none_there_says_that_files_are_named_otherwise(tmp_path):
+    metadata = write_tracks_csv(tmp_path / "fma_metadata" / "tracks.csv")
+    fake_audio(tmp_path / "flat", "2.mp3", "3.mp3")
+    with pytest.raises(DataError, match=r"none of the 3 tracks .*; 2 audio files are not named or placed as FMA does"):
+        load_fma(tmp_path / "flat", metadata=metadata)
+
+
+def test_tracks_csv_cut_mid_row_leaves_the_last_row_out(tmp_path):
+    metadata = write_tracks_csv(tmp_path / "tracks.csv", rows=[(2, "small", "Hip-Hop", 1), (3, "small", "Rock", 2)])
+    text = metadata.read_text(encoding="utf-8")
+    metadata.write_text(text[: text.rindex("small,Rock") + len("small,Ro")], encoding="utf-8")  # a download cut short
+    fake_audio(tmp_path / "fma_small", "000/000002.mp3", "000/000003.mp3")
+    dataset = load_fma(tmp_path / "fma_small", metadata=metadata)
+    assert [(t.track, t.label) for t in dataset.tracks] == [("fma/000002", "Hip-Hop")]  # not ("fma/000003", "Ro")
+    assert dataset.rejected == [
+        (str(tmp_path / "fma_small" / "000" / "000003.mp3"),
+         "its row, the last of tracks.csv, is cut short (the file ends mid-row): left out"),
+    ]  # fmt: skip
+    # A cut inside a quoted cell (FMA's bios hold line breaks) says so too.
+    metadata.write_text(text[: text.rindex("Line one") + 4], encoding="utf-8")
+    with pytest.raises(DataError, match="cannot read FMA metadata .*ends mid-row: was it cut short"):
+        load_fma(tmp_path / "fma_small", metadata=metadata)

@@ -44,8 +44,8 @@ def load_dataset(source: str | os.PathLike | None = None, **options: Any) -> Dat
     DataError
         The source does not exist or holds no usable tracks.
     ParameterError
-        ``source`` is an empty path, or ``options`` are given for a source that takes none,
-        or unknown to its loader.
+        ``source`` is an empty path (or names a scheme but no location: ``fma:``), or
+        ``options`` are given for a source that takes none, or unknown to its loader.
     """
     if source is not None and not str(source).strip():
         # Path("") is the current folder: reading it is never what was meant.
@@ -54,6 +54,8 @@ def load_dataset(source: str | os.PathLike | None = None, **options: Any) -> Dat
         )
     scheme, colon, location = str(source).partition(":") if source is not None else ("", "", "")
     if colon and scheme in SCHEMES:
+        if not location.strip():
+            raise ParameterError(f"{source}: no folder after '{scheme}:' (e.g. {scheme}:path/to/fma_small)")
         loader = SCHEMES[scheme]
         try:
             inspect.signature(loader).bind(location, **options)

@@ -33,10 +33,12 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from pathlib import Path
 
-from genre.data.tracks import Dataset, Track
+from genre.data.tracks import Dataset, Track, printable
 from genre.errors import DataError, ParameterError
+from genre.features.audio import is_audio_path
 
 #: Subsets in increasing size; each holds the ones before it. ``full`` holds every track.
 SUBSETS: tuple[str, ...] = ("small", "medium", "large", "full")
@@ -45,6 +47,9 @@ SUBSETS: tuple[str, ...] = ("small", "medium", "large", "full")
 GENRE_COLUMN = ("track", "genre_top")
 SUBSET_COLUMN = ("set", "subset")
 ARTIST_COLUMN = ("artist", "id")
+
+#: Where FMA keeps an audio file, relative to the audio folder (see :func:`audio_path`).
+LAYOUT = "<first three digits>/<six-digit id>.mp3"
 
 #: Where :func:`open_fma` looks for ``tracks.csv``, relative to the audio folder.
 DEFAULT_METADATA = Path("..") / "fma_metadata" / "tracks.csv"
@@ -85,6 +90,19 @@ def _header(metadata: Path) -> tuple[dict[tuple[str, str], int], int]:
     return columns, 3 if index_name_line else 2
 
 
+def _ends_mid_row(metadata: Path) -> bool:
+    """Whether ``tracks.csv`` ends without a line break: its last row was cut short (a download broken off)."""
+    try:
+        with open(metadata, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            if handle.tell() == 0:
+                return False
+            handle.seek(-1, os.SEEK_END)
+            return handle.read(1) not in (b"\n", b"\r")
+    except OSError:
+        return False
+
+
 def _read_columns(metadata: Path) -> list[tuple[int, str, str, str]]:
     """``(track_id, genre_top, subset, artist_id)`` of every row of ``tracks.csv`` (strings, "" if empty)."""
     import pandas as pd
@@ -104,7 +122,9 @@ def _read_columns(metadata: Path) -> list[tuple[int, str, str, str]]:
             encoding="utf-8",
         )
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise DataError(f"{metadata}: cannot read FMA metadata ({exc})") from None
+        cut = " (the file ends mid-row: was it cut short? unpack or download it again)"
+        cut = cut if _ends_mid_row(metadata) else ""
+        raise DataError(f"{metadata}: cannot read FMA metadata ({exc}){cut}") from None
     ids = frame[0].str.strip()
     bad = ~ids.str.fullmatch(r"\d+")
     if bad.any():
@@ -118,6 +138,48 @@ def _read_columns(metadata: Path) -> list[tuple[int, str, str, str]]:
             frame[wanted[2]].str.strip().tolist(),
         )
     )
+
+
+def _audio_files(audio_root: Path) -> tuple[dict[int, Path], list[tuple[str, str]]]:
+    """The audio files of an FMA folder: track id -> path, and ``(path, reason)`` for those out of FMA's layout.
+
+    Files named ``<six-digit id>.mp3`` in the folder of their id's first three digits are
+    FMA's; other audio files (elsewhere, or named otherwise: ``2.mp3``) are reported.
+    Hidden files and other extensions (FMA's ``checksums``, ``README.txt``) are ignored.
+    """
+    found: dict[int, Path] = {}
+    rejected: list[tuple[str, str]] = []
+    try:
+        with os.scandir(audio_root) as it:
+            top = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        raise DataError(f"{audio_root}: cannot list the folder ({exc.strerror or exc})") from None
+    for entry in top:
+        if entry.name.startswith("."):
+            continue
+        folder = audio_root / entry.name
+        if not entry.is_dir():
+            if is_audio_path(entry.name):
+                rejected.append((printable(folder), f"not named or placed as FMA does ({LAYOUT}): left out"))
+            continue
+        try:
+            with os.scandir(folder) as it:
+                names = sorted(e.name for e in it if not e.name.startswith("."))
+        except OSError as exc:
+            reason = f"cannot list the folder ({exc.strerror or exc}); its files are left out"
+            rejected.append((printable(folder), reason))
+            continue
+        for name in names:
+            path = folder / name
+            if not is_audio_path(name):
+                continue
+            match = re.fullmatch(r"(\d+)\.mp3", name)
+            if match and path == audio_path(audio_root, int(match[1])):
+                found[int(match[1])] = path
+            else:
+                expected = str(audio_path(audio_root, int(match[1]))) if match else LAYOUT
+                rejected.append((printable(path), f"not named or placed as FMA does (expected {expected}): left out"))
+    return found, rejected
 
 
 def _check_subset(subset: str) -> str:
@@ -143,8 +205,12 @@ def load_fma(audio_root: str | os.PathLike, *, metadata: str | os.PathLike, subs
     -------
     Dataset
         Tracks in increasing id order, with ``track = "fma/<six-digit id>"``,
-        ``label`` = the ``genre_top`` and ``group`` = the artist id. Listed tracks
-        whose audio file is missing are in ``rejected``, not in ``tracks``.
+        ``label`` = the ``genre_top`` and ``group`` = the artist id. In ``rejected``:
+        listed tracks whose audio file is missing; audio files of ids ``tracks.csv`` has
+        no row for (a truncated copy), or named or placed otherwise than FMA does
+        (``000/2.mp3``); the last row when the file ends mid-row (a download cut short:
+        its genre may be cut too). Tracks of other subsets or without a top-level genre
+        are left out without a word, as documented above.
 
     Raises
     ------
@@ -161,8 +227,12 @@ def load_fma(audio_root: str | os.PathLike, *, metadata: str | os.PathLike, subs
     if not audio_root.is_dir():
         raise DataError(f"{audio_root}: not a folder (expected FMA audio, e.g. fma_small/000/000002.mp3)")
     limit = SUBSETS.index(subset)
+    rows = _read_columns(metadata)
+    # A last row cut short may hold a truncated genre ("Ro" for "Rock"): it is left out.
+    cut = rows.pop()[0] if rows and _ends_mid_row(metadata) else None
+    known = {row[0] for row in rows}
     listed: list[tuple[int, str, str]] = []
-    for track_id, genre, track_subset, artist in _read_columns(metadata):
+    for track_id, genre, track_subset, artist in rows:
         if subset != "full":
             if track_subset not in SUBSETS[:-1]:
                 if track_subset:
@@ -178,25 +248,30 @@ def load_fma(audio_root: str | os.PathLike, *, metadata: str | os.PathLike, subs
     if not listed:
         raise DataError(f"{metadata}: no track of FMA subset {subset!r} has a top-level genre (track/genre_top)")
 
-    present: dict[str, frozenset[str]] = {}  # one directory listing per folder, not one stat per file
+    found, rejected = _audio_files(audio_root)
     tracks: list[Track] = []
-    rejected: list[tuple[str, str]] = []
     for track_id, genre, artist in listed:
         path = audio_path(audio_root, track_id)
-        folder = path.parent.name
-        if folder not in present:
-            try:
-                present[folder] = frozenset(entry.name for entry in os.scandir(path.parent))
-            except (FileNotFoundError, NotADirectoryError):
-                present[folder] = frozenset()
-        if path.name in present[folder]:
+        if track_id in found:
             tracks.append(Track(path=str(path), track=f"fma/{track_id:06d}", label=genre, group=artist))
         else:
             rejected.append((str(path), f"listed in {metadata.name} (subset {subset}) but no such file"))
+    for track_id in sorted(set(found) - known):
+        reason = (
+            f"its row, the last of {metadata.name}, is cut short (the file ends mid-row): left out"
+            if track_id == cut
+            else f"no row for track {track_id} in {metadata} (is that file complete?): left out"
+        )
+        rejected.append((str(found[track_id]), reason))
+    rejected.sort()
     if not tracks:
+        misnamed = [(p, r) for p, r in rejected if "not named or placed as FMA does" in r]
+        hint = ""
+        if misnamed:
+            hint = f"; {len(misnamed)} audio files are not named or placed as FMA does, e.g. {misnamed[0][0]}"
         raise DataError(
             f"{audio_root}: none of the {len(listed)} tracks of FMA subset {subset!r} with a genre is there "
-            f"(expected e.g. {audio_path(audio_root, listed[0][0])})"
+            f"(expected e.g. {audio_path(audio_root, listed[0][0])}){hint}"
         )
     return Dataset(
         tracks=tracks, rejected=rejected, name=f"FMA {subset} {audio_root} (metadata {metadata})", listings=(str(metadata),)

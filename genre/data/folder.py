@@ -5,45 +5,148 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from genre.data.tracks import Dataset, Track
+from genre.data.tracks import Dataset, Track, check_label_spellings, is_printable, printable, reject_contradictions
 from genre.errors import DataError
 from genre.features.audio import is_audio_path
+
+#: Prefix of the AppleDouble files macOS writes beside real ones on foreign disks (``._song.wav``).
+APPLEDOUBLE_PREFIX = "._"
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()  # follows a link
+    except OSError:
+        return False
+
+
+def _walk(root: Path, rejected: list[tuple[str, str]]) -> tuple[list[tuple[Path, tuple[str, ...], bool]], list[Path]]:
+    """Every non-hidden file below ``root`` and the label folders.
+
+    Files come as ``(path, parts relative to root, whether it is a link)``, in no set order.
+
+    Real sub-folders are listed first, then linked ones: a link is followed unless its
+    folder is listed already (a loop, or a second way to the same folder), so every
+    folder is listed once, by its real name where it has one. What cannot be listed, and
+    hidden audio files, go to ``rejected``.
+    """
+    files: list[tuple[Path, tuple[str, ...], bool]] = []
+    label_folders: list[Path] = []
+    listed: dict[str, Path] = {}  # real path of each folder listed -> the path it was listed by
+    folders: list[tuple[Path, tuple[str, ...]]] = [(root, ())]
+    links: list[tuple[Path, tuple[str, ...]]] = []
+    while folders or links:
+        if folders:
+            folder, parts = folders.pop()
+        else:
+            folder, parts = links.pop(0)
+        real = os.path.realpath(folder)
+        if real in listed:
+            reason = f"leads through a link to a folder listed already ({printable(listed[real])}); not followed"
+            rejected.append((printable(folder), reason))
+            continue
+        listed[real] = folder
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            if not parts:
+                raise DataError(f"{printable(root)}: cannot list the folder ({exc.strerror or exc})") from None
+            reason = f"cannot list the folder ({exc.strerror or exc}); its files are left out"
+            rejected.append((printable(folder), reason))
+            continue
+        for entry in entries:
+            path, sub = folder / entry.name, (*parts, entry.name)
+            if entry.name.startswith("."):
+                # .git, .DS_Store, macOS's ._song.wav beside song.wav: not audio of the dataset.
+                if is_audio_path(entry.name) and not entry.name.startswith(APPLEDOUBLE_PREFIX) and not _is_dir(entry):
+                    rejected.append((printable(path), "hidden file (its name starts with '.'): left out"))
+                continue
+            if _is_dir(entry):
+                if not parts:
+                    label_folders.append(path)
+                (links if entry.is_symlink() else folders).append((path, sub))
+            else:
+                files.append((path, sub, entry.is_symlink()))
+    return files, label_folders
+
+
+def _unique_ids(relative: list[tuple[str, ...]]) -> list[str]:
+    """Track ids: relative paths without extension, with it where two files share one (``a.wav``, ``a.mp3``)."""
+    stems = [Path(*parts).with_suffix("").as_posix() for parts in relative]
+    count: dict[str, int] = {}
+    for stem in stems:
+        count[stem] = count.get(stem, 0) + 1
+    ids = [stem if count[stem] == 1 else Path(*parts).as_posix() for stem, parts in zip(stems, relative)]
+    taken: set[str] = set()
+    for i, track_id in enumerate(ids):  # an extension kept may meet another file's stem ("a.wav.flac")
+        n = 1
+        while ids[i] in taken:
+            n += 1
+            ids[i] = f"{track_id}#{n}"
+        taken.add(ids[i])
+    return ids
 
 
 def load_folder(root: str | os.PathLike) -> Dataset:
     """List the audio files of a folder-per-label tree.
 
     Each first-level sub-folder is a label; audio files at any depth below it belong to
-    it. Hidden files are ignored; files of other extensions are reported in
-    ``Dataset.rejected``. Track ids are the relative paths without extension.
+    it (upper-case extensions too: ``.WAV``). Track ids are the relative paths without
+    extension (with it when two files differ only by extension, ``rock/a.wav`` and
+    ``rock/a.mp3``).
+
+    Linked folders are followed, unless they lead to a folder listed already (a loop, or a
+    link to another folder of the tree): each folder is listed once. Hidden files and
+    folders (``.git``, ``.DS_Store``, macOS's ``._*``) are ignored, except that a hidden
+    file with an audio extension is reported. ``Dataset.rejected`` says what else was found
+    but cannot be used: files of other extensions, audio directly in ``root``, broken
+    links, names that are not valid UTF-8, folders that cannot be listed, label folders
+    without audio, and files listed under two labels (through a link).
 
     Raises
     ------
     DataError
-        ``root`` is not a folder, or holds no audio in label sub-folders.
+        ``root`` is not a folder or cannot be listed, holds no audio in label sub-folders,
+        or has label folders whose names differ only in case (``Rock`` and ``rock``).
     """
     root = Path(root)
     if not root.is_dir():
-        raise DataError(f"{root}: not a folder")
-    tracks: list[Track] = []
+        what = "a file, not a folder" if root.exists() else "no such folder"
+        raise DataError(f"{printable(root)}: {what} (expected a folder of label folders, ROOT/<label>/<file>.wav)")
+    if not is_printable(root):
+        raise DataError(f"{printable(root)}: the folder's path is not valid UTF-8; rename it")
     rejected: list[tuple[str, str]] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        rel_dir = Path(dirpath).relative_to(root)
-        for name in sorted(filenames):
-            if name.startswith("."):
-                continue
-            path = Path(dirpath) / name
-            if not rel_dir.parts:
-                if is_audio_path(path):
-                    rejected.append((str(path), "audio file outside a label folder (ROOT/<label>/<file>)"))
-                continue
-            if not is_audio_path(path):
-                rejected.append((str(path), f"unsupported format {path.suffix or '(no extension)'!r}"))
-                continue
-            rel = path.relative_to(root)
-            tracks.append(Track(path=str(path), track=rel.with_suffix("").as_posix(), label=rel.parts[0]))
+    found, label_folders = _walk(root, rejected)
+    audio: list[tuple[Path, tuple[str, ...]]] = []
+    for path, parts, link in sorted(found, key=lambda f: f[1]):
+        shown = printable(path)
+        if len(parts) == 1:
+            if is_audio_path(path):
+                rejected.append((shown, "audio file outside a label folder (ROOT/<label>/<file>)"))
+            continue  # README, a manifest...
+        if link and not os.path.exists(path):
+            rejected.append((shown, f"broken link to {printable(os.readlink(path))} (no such file)"))
+        elif not is_audio_path(path):
+            rejected.append((shown, f"unsupported format {printable(path.suffix) or '(no extension)'!r}"))
+        elif shown != str(path):
+            rejected.append((shown, "the path is not valid UTF-8 text; rename the file or its folder"))
+        else:
+            audio.append((path, parts))
+    ids = _unique_ids([parts for _, parts in audio])
+    tracks = [Track(path=str(path), track=track_id, label=parts[0]) for (path, parts), track_id in zip(audio, ids)]
+    tracks = reject_contradictions(tracks, rejected, lambda t: t.track)
+    labelled = {t.label for t in tracks}
+    reported = [path for path, _ in rejected]
+    for folder in label_folders:
+        said = any(p == str(folder) or p.startswith(f"{folder}{os.sep}") for p in reported)
+        if folder.name not in labelled and is_printable(folder.name) and not said:
+            rejected.append((str(folder), f"label folder without audio files: no track of {folder.name!r}"))
+    rejected.sort()
     if not tracks:
-        raise DataError(f"{root}: no audio files found in label folders (expected ROOT/<label>/<file>.wav)")
+        example = f"; found but not usable: {rejected[0][0]} ({rejected[0][1]}), ..." if rejected else ""
+        raise DataError(f"{root}: no audio files found in label folders (expected ROOT/<label>/<file>.wav){example}")
+    check_label_spellings({t.label: str(root / t.label) for t in reversed(tracks)}, str(root))
     tracks.sort(key=lambda t: t.track)
     return Dataset(tracks=tracks, rejected=rejected, name=f"folder {root}")
+

@@ -1,65 +1,172 @@
 """Manifest layout: a CSV with columns ``path,label[,group]``.
 
-Relative paths are resolved against the manifest's own folder, so a manifest travels
-with its audio. The same file may be listed more than once (each row is its own track).
+Relative paths are resolved against the manifest's own folder (not the current one), so a
+manifest travels with its audio. The same file may be listed more than once (each row is
+its own track), with the same label.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import os
 from pathlib import Path
 
-from genre.data.tracks import Dataset, Track
+from genre.data.tracks import Dataset, Track, check_label_spellings, is_printable, printable, reject_contradictions
 from genre.errors import DataError
 
 REQUIRED_COLUMNS = ("path", "label")
+COLUMNS = (*REQUIRED_COLUMNS, "group")
+
+#: Cell separators recognised, the first whose split of the header line names the columns:
+#: a comma, a tab (``.tsv``, Excel's "Unicode text") or a semicolon (spreadsheets in locales
+#: that write decimal commas).
+DELIMITERS = (",", "\t", ";")
+
+
+def _read_text(manifest: Path) -> str:
+    """The manifest's text: UTF-8 (with or without BOM), or UTF-16 with a BOM (Excel's "Unicode text")."""
+    try:
+        data = manifest.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{manifest}: cannot read manifest ({exc.strerror or exc})") from None
+    encoding = "utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DataError(
+            f"{manifest}, line {line}: cannot read manifest: not {encoding.upper().removesuffix('-SIG')} text "
+            f"(byte 0x{data[exc.start]:02x}); save it as UTF-8 (in a spreadsheet: CSV UTF-8)"
+        ) from None
+
+
+def _delimiter(text: str) -> str:
+    first = text.split("\n", 1)[0]
+    for delimiter in DELIMITERS:
+        names = [c.strip().lower() for c in next(csv.reader([first], delimiter=delimiter), [])]
+        if all(c in names for c in REQUIRED_COLUMNS):
+            return delimiter
+    return ","
+
+
+def _resolve(raw: str, folder: Path) -> tuple[Path, str]:
+    """The file a path cell names, and the path as read.
+
+    A Windows path (``audio\\a.wav``) is read with ``/`` where only that file exists.
+    """
+    path = Path(raw) if Path(raw).is_absolute() else folder / raw
+    if os.sep == "/" and "\\" in raw and not path.exists():
+        converted = raw.replace("\\", "/")
+        alternative = Path(converted) if Path(converted).is_absolute() else folder / converted
+        if alternative.exists():
+            return alternative, converted
+    return path, raw
 
 
 def load_manifest(manifest: str | os.PathLike) -> Dataset:
     """Read a manifest CSV into a :class:`Dataset`.
 
+    The first line names the columns ``path``, ``label`` and optionally ``group`` (in any
+    order and letter case; other columns are ignored), separated by commas, tabs or
+    semicolons. The file is UTF-8 (a BOM is allowed) or UTF-16 with a BOM.
+
+    Relative paths are resolved against the folder of the manifest, not the current
+    folder; Windows paths with ``\\`` are read with ``/`` where only that file exists.
     Track ids are the path as written (without extension); repeated paths get ``#2``,
-    ``#3``... suffixes so every row stays a distinct track.
+    ``#3``... suffixes so every row stays a distinct track. Blank rows are skipped.
+
+    Rows that cannot be used go to ``Dataset.rejected`` with their line number, and the
+    other rows are read: a row with more cells than the header (an unquoted comma in a
+    path), an empty path, an empty label when other rows have one, a file listed again with
+    another label (every row of it). A manifest without any label is read as unlabelled.
 
     Raises
     ------
     DataError
-        The file is missing or unreadable, lacks a ``path`` or ``label`` column, or lists no rows.
+        The file is missing or unreadable, lacks a ``path`` or ``label`` column, names a
+        column twice, lists no usable rows, or has labels that differ only in case
+        (``Rock`` and ``rock``).
     """
     manifest = Path(manifest)
+    if not is_printable(manifest):
+        raise DataError(f"{printable(manifest)}: the manifest's path is not valid UTF-8; rename it")
+    text = _read_text(manifest)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     try:
-        with open(manifest, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            columns = [c.strip() for c in (reader.fieldnames or [])]
-            missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-            if missing:
-                raise DataError(
-                    f"{manifest}: manifest lacks column(s) {', '.join(missing)} "
-                    f"(found: {', '.join(columns) or 'none'}; expected path,label[,group])"
-                )
-            reader.fieldnames = columns
-            rows = list(reader)
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise DataError(f"{manifest}: cannot read manifest ({exc})") from None
-    tracks: list[Track] = []
-    seen: dict[str, int] = {}
-    for line, row in enumerate(rows, start=2):
-        raw = (row.get("path") or "").strip()
-        if not raw:
-            raise DataError(f"{manifest}, line {line}: empty path")
-        path = Path(raw) if Path(raw).is_absolute() else manifest.parent / raw
-        base = Path(raw).with_suffix("").as_posix()
-        seen[base] = seen.get(base, 0) + 1
-        track_id = base if seen[base] == 1 else f"{base}#{seen[base]}"
-        tracks.append(
-            Track(
-                path=str(path),
-                track=track_id,
-                label=(row.get("label") or "").strip(),
-                group=(row.get("group") or "").strip(),
+        header = next(reader, [])
+        names = [c.strip().lower() for c in header]
+        missing = [c for c in REQUIRED_COLUMNS if c not in names]
+        if missing:
+            raise DataError(
+                f"{manifest}: manifest lacks column(s) {', '.join(missing)} "
+                f"(found: {', '.join(c.strip() for c in header) or 'none'}; expected a first line naming "
+                "path,label[,group], separated by commas, tabs or semicolons)"
             )
+        twice = [c for c in COLUMNS if names.count(c) > 1]
+        if twice:
+            raise DataError(f"{manifest}: column(s) {', '.join(twice)} named more than once in the first line")
+        where = {c: names.index(c) for c in COLUMNS if c in names}
+        rows: list[tuple[int, list[str]]] = []
+        line = reader.line_num + 1
+        for cells in reader:
+            rows.append((line, cells))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise DataError(f"{manifest}, line {reader.line_num}: cannot read manifest ({exc})") from None
+
+    def cell(cells: list[str], column: str) -> str:
+        i = where.get(column)
+        return cells[i].strip() if i is not None and i < len(cells) else ""
+
+    tracks: list[Track] = []
+    lines: dict[str, int] = {}  # track id (unique) -> its line
+    rejected: list[tuple[str, str]] = []
+    seen: dict[str, int] = {}
+    for line, cells in rows:
+        if not any(c.strip() for c in cells):
+            continue  # a blank row (",,," from a spreadsheet)
+        raw = cell(cells, "path")
+        at = f"line {line} of {manifest.name}"
+        if "\0" in raw:
+            rejected.append((str(manifest), f"{at}: the path holds a NUL character"))
+            continue
+        path, written = _resolve(raw, manifest.parent) if raw else (None, "")
+        if any(c.strip() for c in cells[len(header) :]):
+            rejected.append(
+                (
+                    str(path) if path else str(manifest),
+                    f"{at}: {len(cells)} cells, but the first line names {len(header)} columns "
+                    "(a path with a comma must be in double quotes)",
+                )
+            )
+            continue
+        if path is None:
+            rejected.append((str(manifest), f"{at}: empty path cell"))
+            continue
+        base = Path(written).with_suffix("").as_posix()
+        seen[base] = seen.get(base, 0) + 1
+        track = Track(
+            path=str(path),
+            track=base if seen[base] == 1 else f"{base}#{seen[base]}",
+            label=cell(cells, "label"),
+            group=cell(cells, "group"),
         )
+        lines[track.track] = line
+        tracks.append(track)
+    if any(t.label for t in tracks):
+        for track in [t for t in tracks if not t.label]:
+            reason = f"line {lines[track.track]} of {manifest.name}: no label (other rows have one)"
+            rejected.append((track.path, reason))
+        tracks = [t for t in tracks if t.label]
+    tracks = reject_contradictions(tracks, rejected, lambda t: f"line {lines[t.track]}")
     if not tracks:
+        if rejected:
+            raise DataError(f"{manifest}: no usable row in the manifest; e.g. {rejected[0][0]}: {rejected[0][1]}")
         raise DataError(f"{manifest}: the manifest lists no files")
-    return Dataset(tracks=tracks, rejected=[], name=f"manifest {manifest}", listings=(str(manifest),))
+    first_line: dict[str, str] = {}
+    for track in tracks:
+        first_line.setdefault(track.label, f"line {lines[track.track]}")
+    check_label_spellings(first_line, str(manifest))
+    return Dataset(tracks=tracks, rejected=rejected, name=f"manifest {manifest}", listings=(str(manifest),))

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import unicodedata
 from dataclasses import dataclass
+from typing import Callable
+
+from genre.errors import DataError
 
 
 @dataclass(frozen=True)
@@ -54,3 +59,105 @@ class Dataset:
     def labels(self) -> list[str]:
         """Sorted set of labels."""
         return sorted({t.label for t in self.tracks if t.label})
+
+
+def printable(path: str | os.PathLike) -> str:
+    """``path`` as text that can be printed and written as UTF-8.
+
+    A file name that is not valid UTF-8 reaches Python with its stray bytes as lone
+    surrogates, which no UTF-8 output (console, CSV) can take; they are shown as ``\\xNN``.
+    """
+    text = os.fspath(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")
+    return text
+
+
+def is_printable(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is valid UTF-8 text (see :func:`printable`)."""
+    return printable(path) == os.fspath(path)
+
+
+def _label_key(label: str) -> str:
+    return unicodedata.normalize("NFKC", label).casefold()
+
+
+def check_label_spellings(where: dict[str, str], source: str) -> None:
+    """Refuse labels that differ only in letter case or Unicode form (``Rock`` and ``rock``).
+
+    They would silently be separate genres (and merging them silently would surprise as
+    much): the user must choose one spelling.
+
+    Parameters
+    ----------
+    where : dict
+        Each label -> where it was first seen (a folder, a line of a manifest).
+    source : str
+        The dataset, for the message.
+
+    Raises
+    ------
+    DataError
+        Two labels differ only in case or Unicode form.
+    """
+    spellings: dict[str, list[str]] = {}
+    for label in where:
+        spellings.setdefault(_label_key(label), []).append(label)
+    clashes = [sorted(group) for group in spellings.values() if len(group) > 1]
+    if not clashes:
+        return
+    described = "; ".join(" and ".join(f"{label!r} ({where[label]})" for label in group) for group in clashes)
+    raise DataError(
+        f"{source}: labels that differ only in letter case or Unicode form would be separate genres: "
+        f"{described}; use one spelling for each genre"
+    )
+
+
+def reject_contradictions(
+    tracks: list[Track], rejected: list[tuple[str, str]], describe: Callable[[Track], str]
+) -> list[Track]:
+    """Leave out every track whose audio file is also listed with another label.
+
+    One sound with two labels is a contradiction no model can learn, and its copies would
+    fall on both sides of a split. The same file may be listed twice with the same label
+    (as a manifest may repeat a row). Files are the same when ``os.stat`` says so (links
+    included); files that cannot be found are compared by path (where the file system
+    gives no inode numbers, by real path).
+
+    Parameters
+    ----------
+    tracks : list of Track
+    rejected : list of (path, reason)
+        Appended to: one entry per track left out.
+    describe : callable
+        Where a track was listed, for the messages (e.g. ``"line 4"``).
+
+    Returns
+    -------
+    list of Track
+        The tracks kept, in their order.
+    """
+    copies: dict[object, list[Track]] = {}
+    for track in tracks:
+        try:
+            info = os.stat(track.path)
+            key: object = (info.st_dev, info.st_ino) if info.st_ino else os.path.realpath(track.path)
+        except (OSError, ValueError):  # ValueError: a NUL character
+            key = os.path.normpath(os.path.abspath(track.path))
+        copies.setdefault(key, []).append(track)
+    bad: set[int] = set()
+    for group in copies.values():
+        if len({t.label for t in group}) > 1:
+            for track in group:
+                others = ", ".join(f"{o.label!r} ({describe(o)})" for o in group if o.label != track.label)
+                rejected.append(
+                    (
+                        printable(track.path),
+                        f"labelled {track.label!r} ({describe(track)}), but the same audio file is also labelled "
+                        f"{others}: contradictory labels, left out",
+                    )
+                )
+                bad.add(id(track))
+    return [t for t in tracks if id(t) not in bad]

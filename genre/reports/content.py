@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Sequence
 
 if TYPE_CHECKING:
-    from genre.evaluation.results import BenchmarkResults
+    from genre.evaluation.results import BenchmarkResults, ModelResult
 
-__all__ = ["Block", "build_document", "plot_names", "pct", "headline_rows", "HEADLINE_COLUMNS"]
+__all__ = [
+    "Block", "build_document", "plot_names", "pct", "headline_rows", "report_title", "HEADLINE_COLUMNS",
+    "MAX_ANNOTATED_CLASSES", "MAX_PLOT_LABEL",
+]
 
 
 @dataclass
@@ -35,6 +38,12 @@ class Block:
         Table header.
     image : str
         File name of an image (``accuracy.png``).
+    numeric : list of bool, optional
+        Which table columns are right-aligned numbers; ``None``: guessed from the cells
+        (:func:`numeric_columns`). Set where a column of names may look numeric (labels
+        ``0`` .. ``9``).
+
+    Text is plain text, never markup: the renderers escape it.
     """
 
     kind: str
@@ -42,7 +51,13 @@ class Block:
     rows: list[list[str]] = field(default_factory=list)
     header: list[str] = field(default_factory=list)
     image: str = ""
+    numeric: list[bool] | None = None
 
+
+#: Confusion matrices with more classes print no counts in their cells (they would not fit).
+MAX_ANNOTATED_CLASSES = 25
+#: Longer labels are shortened in plot tick labels (the tables show them whole).
+MAX_PLOT_LABEL = 28
 
 HEADLINE_COLUMNS = ["model", "input", "accuracy ± std", "95 % CI", "balanced acc", "macro-F1", "fit s", "predict s"]
 
@@ -56,6 +71,11 @@ def pct(value: float | None, digits: int = 1) -> str:
 
 def _seconds(value: float) -> str:
     return f"{value:.3f}" if value < 0.1 else f"{value:.2f}" if value < 100 else f"{value:.0f}"
+
+
+def _signed(value: float, digits: int) -> str:
+    """``+1.23`` / ``-1.23``; a value that rounds to zero is ``+0.00``, never ``-0.00``."""
+    return f"{round(value, digits) + 0.0:+.{digits}f}"
 
 
 def _p(value: float) -> str:
@@ -74,11 +94,12 @@ def plot_names(results: "BenchmarkResults") -> dict[str, str]:
     names = {"accuracy": "accuracy.png", "per_class_f1": "per_class_f1.png"}
     used = set(names.values())
     for model in results.models:
-        stem = "confusion_" + (re.sub(r"[^A-Za-z0-9_.-]+", "_", model.name).strip("_") or "model")
+        stem = "confusion_" + (re.sub(r"[^A-Za-z0-9_.-]+", "_", model.name).strip("_.") or "model")[:80]
         name, n = f"{stem}.png", 2
-        while name in used:  # two names that differ only in odd characters
+        # Two names that differ only in odd characters, or only in case (one file on macOS and Windows).
+        while name.lower() in used:
             name, n = f"{stem}_{n}.png", n + 1
-        used.add(name)
+        used.add(name.lower())
         names[f"confusion:{model.name}"] = name
     return names
 
@@ -92,7 +113,7 @@ def headline_rows(results: "BenchmarkResults") -> list[list[str]]:
         rows.append(
             [
                 model.name,
-                model.input,
+                model.input or "–",
                 f"{pct(model.accuracy)}{spread} %",
                 f"[{pct(low)}, {pct(high)}]",
                 f"{pct(model.balanced_accuracy)} %",
@@ -107,27 +128,46 @@ def headline_rows(results: "BenchmarkResults") -> list[list[str]]:
 def _significance(results: "BenchmarkResults") -> list[Block]:
     blocks = [Block("h2", "Which differences are significant")]
     if not results.pairwise:
-        blocks.append(Block("p", "Only one model was evaluated: there is nothing to compare."))
+        text = (
+            "Only one model was evaluated: there is nothing to compare."
+            if len(results.models) < 2
+            else "These results hold no pairwise tests of the models (a results file of another version)."
+        )
+        blocks.append(Block("p", text))
         return blocks
     first = results.pairwise[0]
     if first.test == "mcnemar":
         method = (
-            "Exact McNemar test on the test tracks both models saw (a single partition has no folds to "
-            "compare over); the statistic is the tracks only model A got right minus those only model B got right"
+            "Two-sided exact (binomial) McNemar test (McNemar 1947) on the test tracks both models saw (a single "
+            "partition has no folds to compare over); the statistic is the tracks only model A got right minus "
+            "those only model B got right"
         )
         header = ["model A", "model B", "Δ accuracy (A − B)", "A-only − B-only tracks", "p", "p (Holm)", "verdict"]
     else:
         ratio = _number(results.protocol.get("test_train_ratio"))
+        n_scores = len(results.models[0].folds)
         df = f"{first.df:.0f} degree{'s' if first.df != 1 else ''} of freedom" if math.isfinite(first.df) else "– df"
-        method = (
-            "Nadeau–Bengio corrected resampled t-test on the per-fold accuracies (variance inflated by "
-            f"n_test/n_train = {ratio:.3f} because training sets overlap; {df})"
+        variance = (
+            f"variance of the paired differences multiplied by 1/{n_scores} + n_test/n_train = 1/{n_scores} + "
+            f"{ratio:.3f} instead of the naive 1/{n_scores}, because training sets overlap"
+            if math.isfinite(ratio)
+            else "variance of the differences inflated by n_test/n_train because training sets overlap"
         )
+        repeats = results.protocol.get("repeats") or 1
+        method = (
+            "Two-sided Nadeau–Bengio corrected resampled t-test (Nadeau & Bengio 2003) on the paired per-fold "
+            f"accuracies ({variance}; {df})"
+        )
+        if repeats > 1:
+            method += (
+                f". The {n_scores} fold scores of the {repeats} repeats are pooled in one test, as in the corrected "
+                "repeated k-fold cross-validation test (Bouckaert & Frank 2004)"
+            )
         header = ["model A", "model B", "Δ accuracy (A − B)", "t", "p", "p (Holm)", "verdict"]
     blocks.append(
         Block(
             "p",
-            f"{method}. p-values are Holm-corrected over the {len(results.pairwise)} pair"
+            f"{method}. p-values are Holm-corrected (Holm 1979) over the {len(results.pairwise)} pair"
             f"{'s' if len(results.pairwise) != 1 else ''}; a difference is called significant when the corrected "
             f"p < {first.alpha:g}.",
         )
@@ -137,8 +177,8 @@ def _significance(results: "BenchmarkResults") -> list[Block]:
         if not math.isfinite(test.statistic):
             statistic = "–"  # untestable pair: t is undefined
         else:
-            statistic = f"{test.statistic:+.0f}" if test.test == "mcnemar" else f"{test.statistic:+.2f}"
-        difference = f"{test.difference * 100:+.1f} points" if math.isfinite(test.difference) else "–"
+            statistic = _signed(test.statistic, 0 if test.test == "mcnemar" else 2)
+        difference = f"{_signed(test.difference * 100, 1)} points" if math.isfinite(test.difference) else "–"
         rows.append(
             [
                 test.model_a,
@@ -150,7 +190,7 @@ def _significance(results: "BenchmarkResults") -> list[Block]:
                 ("significant: " if test.significant else "") + test.verdict,
             ]
         )
-    blocks.append(Block("table", header=header, rows=rows))
+    blocks.append(_table(header, rows, names=2))
     untestable = [t for t in results.pairwise if not t.testable]
     if untestable:
         pairs = ", ".join(f"{t.model_a} vs {t.model_b}" for t in untestable)
@@ -187,6 +227,12 @@ def _significance(results: "BenchmarkResults") -> list[Block]:
     return blocks
 
 
+def _span(values: Sequence[int]) -> str:
+    """``[199, 200, 201]`` -> ``199–201``; ``[200, 200]`` -> ``200``."""
+    low, high = min(values), max(values)
+    return f"{low}" if low == high else f"{low}–{high}"
+
+
 def _dataset_paragraph(results: "BenchmarkResults") -> str:
     data = results.dataset
     segments = data.get("segments_per_track") or {}
@@ -196,38 +242,128 @@ def _dataset_paragraph(results: "BenchmarkResults") -> str:
             if segments["min"] != segments["max"]
             else f"{segments['max']} rows per track"
         )
-    else:
+    elif segments or (data.get("n_rows") is not None and data.get("n_rows") == data.get("n_tracks")):
         per_track = "one row per track"
-    counts = data.get("tracks_per_class", {})
-    labels = ", ".join(f"{label} ({counts.get(label, '?')})" for label in results.labels)
-    text = (
-        f"Table {data.get('name')} ({data.get('kind')}): {data.get('n_rows')} rows, {data.get('n_tracks')} tracks, "
-        f"{per_track}, {data.get('n_features')} features. {len(results.labels)} labels (tracks): {labels}."
-    )
-    if data.get("group_column"):
-        text += f" Groups: column {data['group_column']!r}, {data.get('n_groups')} groups."
     else:
+        per_track = ""  # not recorded (a results file of another version)
+    counts = data.get("tracks_per_class") or {}
+    if counts:
+        labels = "labels (tracks): " + ", ".join(f"{label} ({counts.get(label, '?')})" for label in results.labels)
+    else:
+        labels = "labels: " + ", ".join(results.labels)
+    sizes = [
+        f"{data[key]} {word}"
+        for key, word in (("n_rows", "rows"), ("n_tracks", "tracks"))
+        if data.get(key) is not None
+    ]
+    sizes += [per_track] if per_track else []
+    sizes += [f"{data['n_features']} features"] if data.get("n_features") is not None else []
+    kind = f" ({data['kind']})" if data.get("kind") else ""
+    text = f"Table {data.get('name') or 'of features'}{kind}: {', '.join(sizes) or 'size not recorded'}. "
+    text += f"{len(results.labels)} {labels}."
+    if data.get("group_column"):
+        groups = f", {data['n_groups']} groups" if data.get("n_groups") is not None else ""
+        text += f" Groups: column {data['group_column']!r}{groups}."
+    elif "group_column" in data:
         text += " No group (artist) column."
     if data.get("ignored_columns"):
-        text += f" Columns left out of the features: {', '.join(data['ignored_columns'])}."
+        text += f" Columns left out of the features: {', '.join(map(str, data['ignored_columns']))}."
+    config = data.get("feature_config")
+    if isinstance(config, dict) and config:
+        settings = ", ".join(
+            f"{k}=[{', '.join(map(str, v))}]" if isinstance(v, (list, tuple)) else f"{k}={v}" for k, v in config.items()
+        )
+        text += f" Feature extraction settings: {settings}."
     return text
 
 
-def build_document(results: "BenchmarkResults") -> list[Block]:
-    """The report as a list of :class:`Block`, in reading order."""
+def _splits_sentence(results: "BenchmarkResults") -> str:
+    """How many tracks (and rows) each split trains and tests on."""
+    splits = results.splits
+    if not splits:
+        return ""
+    train = _span([s.n_train_tracks for s in splits])
+    test = _span([s.n_test_tracks for s in splits])
+    rows = ""
+    if any(s.n_train_rows != s.n_train_tracks or s.n_test_rows != s.n_test_tracks for s in splits):
+        rows = (
+            f" ({_span([s.n_train_rows for s in splits])} and {_span([s.n_test_rows for s in splits])} rows)"
+        )
+    if results.protocol.get("kind") == "fixed":
+        return f"The partition trains on {train} tracks and tests on {test} tracks{rows}."
+    folds, repeats = results.protocol.get("folds"), results.protocol.get("repeats") or 1
+    layout = f" ({folds} folds × {repeats} repeats)" if folds and repeats > 1 else ""
+    return f"Each of the {len(splits)} splits{layout} trains on {train} tracks and tests on {test} tracks{rows}."
+
+
+def _scores_paragraph(results: "BenchmarkResults", best: "ModelResult") -> str:
+    """What each column of the headline table is, precisely enough for a methods section."""
+    protocol = results.protocol
+    jobs = protocol.get("jobs")
+    timing = ""
+    if isinstance(jobs, int) and not isinstance(jobs, bool):
+        timing = f" (run with {jobs} parallel jobs)" if jobs > 1 else " (run with one job, sequentially)"
+    if protocol.get("kind") == "fixed":
+        n_test = int(sum(sum(row) for row in best.confusion))
+        return (
+            f"Accuracy, balanced accuracy and macro-F1 are per track, on the {n_test} test tracks of the single "
+            f"partition; the 95 % CI is the Wilson score interval (Wilson 1927) of accuracy over those {n_test} "
+            f"tracks. Fit and predict times are wall seconds{timing}."
+        )
+    n = len(best.folds)
+    return (
+        f"Accuracy, balanced accuracy and macro-F1 are per track, averaged over {n} folds; ± is the sample "
+        f"standard deviation over the {n} fold accuracies, and the 95 % CI is the Student-t interval of their "
+        f"mean ({n - 1} degree{'s' if n != 2 else ''} of freedom, folds treated as independent, clipped to "
+        f"[0, 100]). Fit and predict times are mean wall seconds per fold{timing}."
+    )
+
+
+_REFERENCES = {
+    "Nadeau & Bengio 2003": "Nadeau, C. & Bengio, Y. (2003). Inference for the generalization error. Machine "
+    "Learning, 52(3), 239–281.",
+    "Bouckaert & Frank 2004": "Bouckaert, R. R. & Frank, E. (2004). Evaluating the replicability of significance "
+    "tests for comparing learning algorithms. PAKDD 2004, LNCS 3056, 3–12.",
+    "Holm 1979": "Holm, S. (1979). A simple sequentially rejective multiple test procedure. Scandinavian Journal "
+    "of Statistics, 6(2), 65–70.",
+    "McNemar 1947": "McNemar, Q. (1947). Note on the sampling error of the difference between correlated "
+    "proportions or percentages. Psychometrika, 12(2), 153–157.",
+    "Wilson 1927": "Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference. "
+    "Journal of the American Statistical Association, 22(158), 209–212.",
+}
+
+
+def report_title(results: "BenchmarkResults") -> str:
+    """Heading and HTML title of the report."""
+    return f"Genre benchmark: {results.dataset.get('name') or 'features'}"
+
+
+def build_document(results: "BenchmarkResults", *, undrawable: Sequence[str] = ()) -> list[Block]:
+    """The report as a list of :class:`Block`, in reading order.
+
+    Parameters
+    ----------
+    results : BenchmarkResults
+    undrawable : sequence of str
+        Labels or model names with characters no installed font can draw (see
+        :func:`genre.reports.plots.undrawable`); the report says how the plots show them.
+    """
     protocol = results.protocol
     names = plot_names(results)
-    blocks = [
-        Block("h1", f"Genre benchmark: {results.dataset.get('name', 'features')}"),
-        Block("p", protocol.get("description", "")),
-    ]
+    best = max(results.models, key=lambda m: m.accuracy)
+    blocks = [Block("h1", report_title(results))]
+    method = " ".join(filter(None, [protocol.get("description", ""), _splits_sentence(results)]))
+    if method:
+        blocks.append(Block("p", method))
     if protocol.get("caveat"):
         blocks.append(Block("note", "Caveat: " + protocol["caveat"]))
     blocks.append(Block("p", _dataset_paragraph(results)))
 
     blocks.append(Block("h2", "Results"))
-    blocks.append(Block("table", header=HEADLINE_COLUMNS, rows=headline_rows(results)))
-    best = max(results.models, key=lambda m: m.accuracy)
+    header = list(HEADLINE_COLUMNS)
+    if protocol.get("kind") == "fixed":  # one test set: no spread over folds
+        header[header.index("accuracy ± std")] = "accuracy"
+    blocks.append(_table(header, headline_rows(results), names=2))
     extra = []
     if any("segment_accuracy" in m.summaries for m in results.models):
         extra.append(
@@ -242,19 +378,7 @@ def build_document(results: "BenchmarkResults") -> list[Block]:
             "track accuracy by majority vote of segments: "
             + ", ".join(f"{m.name} {pct(m.summaries['vote_accuracy'].mean)} %" for m in results.models)
         )
-    blocks.append(
-        Block(
-            "p",
-            (
-                "Accuracy, balanced accuracy and macro-F1 are per track, on the test tracks of the single partition; "
-                "fit and predict times are wall seconds."
-                if protocol.get("kind") == "fixed"
-                else f"Accuracy, balanced accuracy and macro-F1 are per track, averaged over {len(best.folds)} folds; "
-                "fit and predict times are wall seconds per fold."
-            )
-            + (f" Also: {'; '.join(extra)}." if extra else ""),
-        )
-    )
+    blocks.append(Block("p", _scores_paragraph(results, best) + (f" Also: {'; '.join(extra)}." if extra else "")))
     blocks.append(Block("image", "Accuracy per model with 95 % intervals", image=names["accuracy"]))
 
     blocks.extend(_significance(results))
@@ -276,13 +400,26 @@ def build_document(results: "BenchmarkResults") -> list[Block]:
         [label] + [f"{m.per_class.get(label, {}).get('f1', float('nan')):.2f}" for m in results.models]
         for label in results.labels
     ]
-    blocks.append(Block("table", header=["label"] + [m.name for m in results.models], rows=rows))
+    blocks.append(_table(["label"] + [m.name for m in results.models], rows, names=1))
     blocks.append(Block("image", "Per-class F1 per model", image=names["per_class_f1"]))
 
     blocks.append(Block("h2", "Confusion matrices"))
-    blocks.append(
-        Block("p", "Rows are true labels, columns predictions; colour is the share of the true class, text the count.")
-    )
+    legend = "Rows are true labels, columns predictions; colour is the share of the true class"
+    if len(results.labels) <= MAX_ANNOTATED_CLASSES:
+        legend += ", text the count."
+    else:
+        legend += (
+            f". With more than {MAX_ANNOTATED_CLASSES} classes the counts are not printed in the cells; "
+            "they are in results.json."
+        )
+    if any(len(label) > MAX_PLOT_LABEL for label in results.labels):
+        legend += f" Labels longer than {MAX_PLOT_LABEL} characters are shortened in the plots (… in the middle)."
+    if undrawable:
+        legend += (
+            f" No installed font can draw some characters of {', '.join(undrawable)}: the plots show them as "
+            "\\uXXXX code points (a font such as Noto Sans CJK makes them readable)."
+        )
+    blocks.append(Block("p", legend))
     for model in results.models:
         blocks.append(Block("image", f"Confusion matrix of {model.name}", image=names[f"confusion:{model.name}"]))
 
@@ -293,7 +430,10 @@ def build_document(results: "BenchmarkResults") -> list[Block]:
             for f in best.folds
         ]
         rows = [[m.name] + [pct(f.accuracy) for f in m.folds] for m in results.models]
-        blocks.append(Block("table", header=header, rows=rows))
+        blocks.append(_table(header, rows, names=1))
+    elif protocol.get("kind") != "fixed":
+        blocks.append(Block("h2", "Accuracy per fold"))
+        blocks.append(Block("p", f"The accuracies of the {len(best.folds)} folds are in results.json."))
 
     if protocol.get("lists"):
         blocks.append(Block("h2", "List files"))
@@ -303,22 +443,33 @@ def build_document(results: "BenchmarkResults") -> list[Block]:
             for item in protocol["lists"]
         ]  # fmt: skip
         header = ["role", "file", "lines", "matched", "unmatched", "unmatched (first)"]
-        blocks.append(Block("table", header=header, rows=rows))
+        blocks.append(_table(header, rows, names=2))
 
     blocks.append(Block("h2", "Reproduce"))
     if results.command:
         blocks.append(Block("code", results.command))
-    versions = ", ".join(f"{k} {v}" for k, v in results.versions.items())
-    blocks.append(
-        Block(
-            "p",
-            f"Created {results.created or 'at an unknown time'} in {results.seconds:.1f} s. Seed "
-            f"{protocol.get('seed')}. Versions: {versions}.",
-        )
-    )
+    took = f" in {results.seconds:.1f} s" if results.seconds > 0 else ""
+    facts = [f"Created {results.created or 'at an unknown time'}{took}."]
+    if protocol.get("seed") is not None:
+        facts.append(f"Seed {protocol['seed']}.")
+    if results.versions:
+        facts.append("Versions: " + ", ".join(f"{k} {v}" for k, v in results.versions.items()) + ".")
+    blocks.append(Block("p", " ".join(facts)))
     descriptions = [[m.name, m.description or "–", _params(m.params)] for m in results.models]
-    blocks.append(Block("table", header=["model", "description", "parameters"], rows=descriptions))
+    blocks.append(_table(["model", "description", "parameters"], descriptions, names=3))
+
+    text = " ".join(b.text for b in blocks if b.kind == "p")
+    cited = [entry for key, entry in _REFERENCES.items() if key in text]
+    if cited:
+        blocks.append(Block("h2", "References"))
+        blocks.append(Block("list", rows=[[entry] for entry in cited]))
     return blocks
+
+
+def _table(header: Sequence[str], rows: list[list[str]], *, names: int) -> Block:
+    """A table block whose first ``names`` columns hold names: left-aligned even when a name looks like a number."""
+    numeric = numeric_columns(rows) or [False] * len(header)
+    return Block("table", header=list(header), rows=rows, numeric=[n and i >= names for i, n in enumerate(numeric)])
 
 
 def _params(params: dict) -> str:

@@ -15,7 +15,8 @@ body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; 
        max-width: 1100px; margin: 2em auto; padding: 0 1.5em; }
 h1 { font-size: 1.6em; border-bottom: 1px solid #d0d7de; padding-bottom: .3em; }
 h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #d0d7de; padding-bottom: .2em; }
-table { border-collapse: collapse; margin: 1em 0; font-size: .92em; }
+.scroll { overflow-x: auto; margin: 1em 0; }
+table { border-collapse: collapse; font-size: .92em; }
 th, td { border: 1px solid #d0d7de; padding: .3em .7em; }
 th { background: #f6f8fa; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -28,9 +29,10 @@ pre { background: #f6f8fa; padding: .8em; overflow-x: auto; white-space: pre-wra
 """
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[bool] | None = None) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    numeric = numeric_columns(rows)
+    numeric = list(numeric if numeric is not None else numeric_columns(rows))
+    numeric += [False] * (max((len(r) for r in rows), default=0) - len(numeric))
     body = []
     for row in rows:
         cells = [
@@ -38,7 +40,8 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
             for i, c in enumerate(row)
         ]
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    # Wide tables (many folds, long labels) scroll sideways instead of spilling over the page.
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
 
 
 def render_html(blocks: Sequence[Block], images: Mapping[str, bytes], *, title: str) -> str:
@@ -78,7 +81,7 @@ def render_html(blocks: Sequence[Block], images: Mapping[str, bytes], *, title: 
         elif block.kind == "list":
             parts.append("<ul>" + "".join(f"<li>{html.escape(r[0])}</li>" for r in block.rows) + "</ul>")
         elif block.kind == "table":
-            parts.append(_table(block.header, block.rows))
+            parts.append(_table(block.header, block.rows, block.numeric))
         elif block.kind == "image":
             data = base64.b64encode(images[block.image]).decode("ascii")
             parts.append(

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from genre.atomic import atomic_write_bytes, atomic_write_text
+from genre.atomic import atomic_files, atomic_write_text
 from genre.errors import ParameterError
 from genre.evaluation.results import BenchmarkResults
-from genre.reports.content import build_document, plot_names
+from genre.reports.content import build_document, plot_names, report_title
 from genre.reports.html import render_html
 from genre.reports.markdown import render_markdown
-from genre.reports.plots import accuracy_png, confusion_png, per_class_f1_png
+from genre.reports.plots import accuracy_png, confusion_png, per_class_f1_png, undrawable
 
 __all__ = ["ReportFiles", "render_report"]
 
@@ -34,8 +35,9 @@ class ReportFiles:
 def render_report(results: BenchmarkResults, out_dir: str | os.PathLike) -> ReportFiles:
     """Write the report files of ``results`` into ``out_dir`` (created if needed).
 
-    Every file is written atomically, so an interrupted run never leaves half a report.
-    Re-rendering the same results gives the same files.
+    The files are written together: all of them replace the previous report, or (when
+    interrupted, or the disk fills up) none does, so the folder never holds plots of one
+    run beside the text of another. Re-rendering the same results gives the same files.
 
     Parameters
     ----------
@@ -64,20 +66,30 @@ def render_report(results: BenchmarkResults, out_dir: str | os.PathLike) -> Repo
         raise ParameterError("the results hold no model; nothing to report")
     check_output_folder(out_dir)
 
-    names = plot_names(results)
-    images = {names["accuracy"]: accuracy_png(results), names["per_class_f1"]: per_class_f1_png(results)}
-    for model in results.models:
-        images[names[f"confusion:{model.name}"]] = confusion_png(model, results.labels)
-    plots = []
-    for name, data in images.items():
-        atomic_write_bytes(out_dir / name, data)
-        plots.append(out_dir / name)
-
-    blocks = build_document(results)
-    title = f"Genre benchmark: {results.dataset.get('name', '')}"
     markdown_path = out_dir / "report.md"
     html_path = out_dir / "report.html"
-    atomic_write_text(markdown_path, render_markdown(blocks))
-    atomic_write_text(html_path, render_html(blocks, images, title=title))
-    json_path = results.save(out_dir / "results.json")
+    json_path = out_dir / "results.json"
+    data = results.to_json()
+    try:
+        names = plot_names(results)
+        images = {names["accuracy"]: accuracy_png(results), names["per_class_f1"]: per_class_f1_png(results)}
+        for model in results.models:
+            images[names[f"confusion:{model.name}"]] = confusion_png(model, results.labels)
+        names_drawn = [*results.labels, *(m.name for m in results.models)]
+        blocks = build_document(results, undrawable=undrawable(names_drawn))
+        markdown = render_markdown(blocks)
+        page = render_html(blocks, images, title=report_title(results))
+    except Exception as exc:
+        # A benchmark may have run for hours: whatever broke the report, keep its results.
+        with contextlib.suppress(Exception):
+            atomic_write_text(json_path, data)
+            exc.add_note(f"the results were saved to {json_path}; once fixed, re-render with: genre report {json_path}")
+        raise
+
+    plots = [out_dir / name for name in images]
+    with atomic_files() as open_file:
+        for path, content in zip(plots, images.values()):
+            open_file(path, "wb").write(content)  # atomic_files flushes, syncs and closes them
+        for path, text in ((markdown_path, markdown), (html_path, page), (json_path, data)):
+            open_file(path, "w", encoding="utf-8", newline="").write(text)
     return ReportFiles(html=html_path, markdown=markdown_path, json=json_path, plots=plots)
