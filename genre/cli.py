@@ -138,16 +138,23 @@ def extract(
 
 
 def _print_extract_report(report) -> None:
+    """Print the skipped files, the left-out folders and the summary line of an extraction."""
+    from genre.text import plural
+
+    folders = report.folders_left_out
     for path, reason in report.skipped:
-        console.print(f"[yellow]skipped[/] {path}: {reason}", highlight=False)
+        what = "[yellow]left out[/] folder" if path in folders else "[yellow]skipped[/]"
+        console.print(f"{what} {path}: {reason}", highlight=False)
+    left_out = f", {len(folders)} {plural(len(folders), 'folder', 'folders')} left out" if folders else ""
     target = f"-> {report.output}" if report.written else f"({report.output} left as it was)"
     out.print(
         f"{report.n_extracted} of {report.n_tracks} files extracted ({report.n_resumed} from an earlier run), "
-        f"{report.n_rows} rows, {len(report.skipped)} skipped, {report.seconds:.1f} s {target}",
+        f"{report.n_rows} rows, {len(report.skipped) - len(folders)} skipped{left_out}, {report.seconds:.1f} s {target}",
         highlight=False,
     )
     if report.skipped and report.written:
-        out.print(f"skipped files are listed in {report.skipped_path}", highlight=False)
+        listed = "skipped files and left-out folders are" if folders else "skipped files are"
+        out.print(f"{listed} listed in {report.skipped_path}", highlight=False)
 
 
 # -- benchmark / report ----------------------------------------------------------------------

@@ -59,7 +59,6 @@ class _NoRetracingNotice(logging.Filter):
 def _keras():
     """Import Keras quietly with the TensorFlow backend."""
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no oneDNN / CUDA banners on stderr
     import keras
 
     tf_logger = logging.getLogger("tensorflow")

@@ -8,6 +8,7 @@ when a track changes character halfway.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
@@ -35,6 +36,10 @@ __all__ = [
 def expand_audio_paths(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[tuple[str, str]]]:
     """Replace each folder in ``paths`` by the audio files below it (sorted, recursive).
 
+    Folders are listed as dataset folders are (:func:`genre.data.folder.list_audio_files`):
+    linked folders are followed once, hidden files are ignored, and what cannot be used is
+    reported instead of stopping the batch.
+
     Parameters
     ----------
     paths : iterable of path-like
@@ -46,29 +51,49 @@ def expand_audio_paths(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], 
         Files given directly come first-come, duplicates removed. A file that is not
         audio by its extension is kept: :func:`predict_files` reports it as skipped.
     unusable : list of (str, str)
-        Inputs that yield no file, with the reason: a path that does not exist, a
-        folder without audio files. A batch goes on without them.
+        Inputs, and entries found in folders, that yield no file, with the reason: a path
+        that does not exist or is not valid UTF-8, a folder that cannot be listed or holds
+        no audio files, and below a folder: files of other formats, broken links, hidden
+        audio files, sub-folders that cannot be listed, links back to a folder listed
+        already. A batch goes on without them.
     """
-    from genre.features.audio import is_audio_path
+    from genre.data.folder import list_audio_files
+    from genre.data.tracks import is_printable, printable
 
     files: list[Path] = []
     unusable: list[tuple[str, str]] = []
     for raw in paths:
-        path = Path(raw)
+        path, shown = Path(raw), printable(raw)
         if not str(raw).strip():
             unusable.append((str(raw), "empty path"))
-        elif path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*") if p.is_file() and is_audio_path(p) and not p.name.startswith(".")
-            )
-            files.extend(found)
-            if not found:
-                unusable.append((str(path), "the folder holds no audio files"))
-        elif path.exists():
+            continue
+        if not is_printable(path):
+            # Neither the console nor the predictions CSV (UTF-8) could show the path.
+            unusable.append((shown, "the path is not valid UTF-8 text; rename the file or its folder"))
+            continue
+        try:
+            is_folder = stat.S_ISDIR(path.stat().st_mode)
+        except (FileNotFoundError, NotADirectoryError, ValueError):  # ValueError: a NUL in the path
+            unusable.append((shown, "no such file or folder"))
+            continue
+        except OSError as exc:  # Path.is_dir() would raise a PermissionError, not say False
+            unusable.append((shown, f"cannot be reached ({exc.strerror or exc})"))
+            continue
+        if not is_folder:
             files.append(path)
-        else:
-            unusable.append((str(path), "no such file or folder"))
-    return list(dict.fromkeys(files)), unusable
+            continue
+        try:
+            listing = list_audio_files(path)
+        except DataError as exc:
+            unusable.append((shown, str(exc).removeprefix(f"{shown}: ")))
+            continue
+        files.extend(p for p, _ in listing.files)
+        unusable.extend(listing.rejected)
+        if not listing.files:
+            what = "usable audio files" if listing.rejected else "audio files"
+            unusable.append((shown, f"the folder holds no {what}"))
+    # A folder given twice, or a file given again inside a folder, counts once.
+    return list(dict.fromkeys(files)), list(dict.fromkeys(unusable))
 
 
 def aggregate_tracks(ids: Sequence[str], proba: np.ndarray, labels: Sequence[str]) -> pd.DataFrame:
@@ -340,13 +365,19 @@ def predict_table(
     Raises
     ------
     genre.errors.DataError
-        The table lacks model columns or was computed with another configuration.
+        The table lacks model columns, holds unusable values in them (text, NaN, infinite
+        or huge: the message says to fix the table; other columns are not read), or was
+        computed with another configuration.
     """
     from genre.features.table import load_feature_table
 
     model_path = Path(model_path)
     model = load_model(model_path)
-    table = load_feature_table(features_csv, id_col=id_col, labelled=False)
+    # Only the model's columns are read: one it does not use (left out of training with
+    # --drop, say) may hold anything. `genre predict` has no --drop to suggest.
+    table = load_feature_table(
+        features_csv, id_col=id_col, labelled=False, features=model.feature_columns, can_drop=False
+    )
     if _reads_audio(model):
         from genre.features.table import audio_segment_ids
 

@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 
 from genre.errors import ParameterError
 
-__all__ = ["ModelSpec", "register", "make_model", "available_models", "get_spec"]
+__all__ = ["ModelSpec", "register", "make_model", "available_models", "get_spec", "check_seed", "MAX_SEED"]
 
 #: Modules whose import registers the built-in models (each must import cheaply).
 _BUILTIN_MODULES: tuple[str, ...] = (
@@ -174,6 +174,40 @@ def get_spec(name: str) -> ModelSpec:
     return cls()
 
 
+#: numpy's legacy seeding (scikit-learn, XGBoost, Keras) takes 0 <= seed < 2**32.
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(seed: Any, *, n_derived: int = 1) -> int:
+    """Return ``seed`` if it, and the ``n_derived - 1`` seeds after it, are valid seeds.
+
+    Parameters
+    ----------
+    seed : int
+        A seed given by the user (``--seed``).
+    n_derived : int
+        Seeds ``seed, seed + 1, ...`` that will be used (one per cross-validation repeat).
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    genre.errors.ParameterError
+        Not an integer, negative, or its last derived seed beyond :data:`MAX_SEED`.
+    """
+    import numbers
+
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise ParameterError(f"--seed {seed!r}: must be a whole number")
+    top = MAX_SEED - (n_derived - 1)
+    if not 0 <= seed <= top:
+        also = f" ({n_derived} repeats use seed to seed + {n_derived - 1})" if n_derived > 1 else ""
+        raise ParameterError(f"--seed {seed}: must lie between 0 and {top}{also}")
+    return int(seed)
+
+
 def make_model(name: str, *, random_state: int = 0, n_jobs: int = 1, **params: Any):
     """Build an unfitted estimator for the model registered under ``name``.
 
@@ -195,9 +229,11 @@ def make_model(name: str, *, random_state: int = 0, n_jobs: int = 1, **params: A
     Raises
     ------
     genre.errors.ParameterError
-        If the name is unknown or a parameter is not accepted by the model.
+        If the name is unknown, the seed invalid (:func:`check_seed`) or a parameter is
+        not accepted by the model.
     """
     spec = get_spec(name)
+    random_state = check_seed(random_state)
     try:
         return spec.build(random_state=random_state, n_jobs=n_jobs, **params)
     except TypeError as exc:

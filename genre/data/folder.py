@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 from genre.data.tracks import Dataset, Track, check_label_spellings, is_printable, printable, reject_contradictions
 from genre.errors import DataError
@@ -71,6 +72,71 @@ def _walk(root: Path, rejected: list[tuple[str, str]]) -> tuple[list[tuple[Path,
     return files, label_folders
 
 
+class AudioListing(NamedTuple):
+    """What :func:`list_audio_files` found below a folder.
+
+    Attributes
+    ----------
+    files : list of (pathlib.Path, tuple of str)
+        Usable audio files and their path parts relative to the root, sorted by those parts.
+    rejected : list of (str, str)
+        ``(printable path, reason)`` of everything found that cannot be used, sorted.
+    folders : list of pathlib.Path
+        The root's non-hidden sub-folders (the label folders of a dataset).
+    """
+
+    files: list[tuple[Path, tuple[str, ...]]]
+    rejected: list[tuple[str, str]]
+    folders: list[Path]
+
+
+def list_audio_files(root: str | os.PathLike, *, labelled: bool = False) -> AudioListing:
+    """The audio files at any depth below a folder, and what was found but cannot be used.
+
+    Linked folders are followed unless they lead to a folder listed already (a loop, or a
+    second way to the same folder). Hidden files and folders (``.git``, ``.DS_Store``,
+    macOS's ``._*``) are ignored, except that a hidden file with an audio extension is
+    rejected. Also rejected: files of other extensions, broken links, paths that are not
+    valid UTF-8 (no CSV or console could show them) and sub-folders that cannot be listed.
+
+    Parameters
+    ----------
+    root : path-like
+        An existing folder.
+    labelled : bool
+        ``root`` holds label folders (``ROOT/<label>/<file>``): files directly in it are
+        not tracks; audio ones are rejected, others (a README, a manifest) ignored.
+
+    Returns
+    -------
+    AudioListing
+
+    Raises
+    ------
+    DataError
+        ``root`` itself cannot be listed.
+    """
+    root = Path(root)
+    rejected: list[tuple[str, str]] = []
+    found, folders = _walk(root, rejected)
+    files: list[tuple[Path, tuple[str, ...]]] = []
+    for path, parts, link in sorted(found, key=lambda f: f[1]):
+        shown = printable(path)
+        if labelled and len(parts) == 1:
+            if is_audio_path(path):
+                rejected.append((shown, "audio file outside a label folder (ROOT/<label>/<file>)"))
+            continue  # README, a manifest...
+        if link and not os.path.exists(path):
+            rejected.append((shown, f"broken link to {printable(os.readlink(path))} (no such file)"))
+        elif not is_audio_path(path):
+            rejected.append((shown, f"unsupported format {printable(path.suffix) or '(no extension)'!r}"))
+        elif shown != str(path):
+            rejected.append((shown, "the path is not valid UTF-8 text; rename the file or its folder"))
+        else:
+            files.append((path, parts))
+    return AudioListing(files=files, rejected=sorted(rejected), folders=folders)
+
+
 def _unique_ids(relative: list[tuple[str, ...]]) -> list[str]:
     """Track ids: relative paths without extension, with it where two files share one (``a.wav``, ``a.mp3``)."""
     stems = [Path(*parts).with_suffix("").as_posix() for parts in relative]
@@ -116,23 +182,7 @@ def load_folder(root: str | os.PathLike) -> Dataset:
         raise DataError(f"{printable(root)}: {what} (expected a folder of label folders, ROOT/<label>/<file>.wav)")
     if not is_printable(root):
         raise DataError(f"{printable(root)}: the folder's path is not valid UTF-8; rename it")
-    rejected: list[tuple[str, str]] = []
-    found, label_folders = _walk(root, rejected)
-    audio: list[tuple[Path, tuple[str, ...]]] = []
-    for path, parts, link in sorted(found, key=lambda f: f[1]):
-        shown = printable(path)
-        if len(parts) == 1:
-            if is_audio_path(path):
-                rejected.append((shown, "audio file outside a label folder (ROOT/<label>/<file>)"))
-            continue  # README, a manifest...
-        if link and not os.path.exists(path):
-            rejected.append((shown, f"broken link to {printable(os.readlink(path))} (no such file)"))
-        elif not is_audio_path(path):
-            rejected.append((shown, f"unsupported format {printable(path.suffix) or '(no extension)'!r}"))
-        elif shown != str(path):
-            rejected.append((shown, "the path is not valid UTF-8 text; rename the file or its folder"))
-        else:
-            audio.append((path, parts))
+    audio, rejected, label_folders = list_audio_files(root, labelled=True)
     ids = _unique_ids([parts for _, parts in audio])
     tracks = [Track(path=str(path), track=track_id, label=parts[0]) for (path, parts), track_id in zip(audio, ids)]
     tracks = reject_contradictions(tracks, rejected, lambda t: t.track)

@@ -9,7 +9,7 @@ from typing import Any, Callable, Mapping, Sequence
 from genre.errors import ParameterError
 from genre.evaluation.cv import DEFAULT_MODELS, cross_validate_models
 from genre.evaluation.inputs import model_input_kind
-from genre.evaluation.results import BenchmarkResults
+from genre.evaluation.results import BenchmarkResults, describe_environment
 from genre.features.table import load_feature_table
 from genre.progress import tell
 
@@ -181,6 +181,7 @@ def benchmark(
     Returns
     -------
     results : BenchmarkResults
+        With ``environment``: the machine that measured the times.
     files : genre.reports.ReportFiles or None
         The written report, or ``None`` without ``output_dir``.
 
@@ -221,6 +222,9 @@ def benchmark(
         model_params=model_params,
         command=command or _python_call(sources, models, folds, repeats, seed),
     )
+    if not results.environment:
+        # The machine that measured the fit and predict times: they mean little without it.
+        results.environment = describe_environment()
     files = None
     if output_dir is not None:
         from genre.reports import render_report

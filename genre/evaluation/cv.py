@@ -27,6 +27,7 @@ from genre.evaluation.splits import ListMatch, Split, cv_splits, list_split
 from genre.evaluation.stats import pairwise_corrected_ttests, pairwise_mcnemar, summarize, wilson_interval
 from genre.features.table import FeatureTable
 from genre.progress import tell
+from genre.text import plural
 
 __all__ = ["cross_validate_models", "DEFAULT_MODELS"]
 
@@ -158,9 +159,11 @@ def cross_validate_models(
         From the splitters: too few tracks or groups, list files that match nothing; a
         model's input is missing from the tables (see :func:`genre.evaluation.inputs.plan_inputs`).
     """
-    from genre.classifiers.registry import get_spec
+    from genre.classifiers.registry import check_seed, get_spec
 
     started = time.perf_counter()
+    # Before any work: a bad seed would otherwise fail inside every fold.
+    check_seed(random_state, n_derived=1 if test_list is not None else repeats)
     models = list(dict.fromkeys(m.strip() for m in models if m and m.strip()))
     if not models:
         raise ParameterError("--models: name at least one model")
@@ -366,11 +369,11 @@ def _check_split_classes(
         if len(train_classes) < 2:
             present = ", ".join(repr(c) for c in train_classes) or "none"
             n = len(split.train_tracks)
-            tracks = f"{n} track{'s' if n != 1 else ''} of {table.path.name}, all of class {present}"
+            tracks = f"{n} {plural(n, 'track', 'tracks')} of {table.path.name}, all of class {present}"
             if fixed and train_lists:
-                several = len(train_lists) > 1
                 files = ", ".join(os.fspath(p) for p in train_lists)
-                where = f"{files}: the training list{'s' if several else ''} match{'' if several else 'es'} {tracks}"
+                lists = plural(len(train_lists), "the training list matches", "the training lists match")
+                where = f"{files}: {lists} {tracks}"
             elif fixed:
                 where = f"{os.fspath(test_list)}: the tracks not in the test list are {tracks}"
             else:
@@ -384,10 +387,10 @@ def _check_split_classes(
             where_missing.append("the fixed split" if fixed else _split_name(split))
     if not missing:
         return None
-    listing = ", ".join(f"{label!r} ({n} test track{'s' if n != 1 else ''})" for label, n in missing.items())
+    listing = ", ".join(f"{label!r} ({n} test {plural(n, 'track', 'tracks')})" for label, n in missing.items())
     where = "" if fixed else f" in {', '.join(where_missing[:3])}{', ...' if len(where_missing) > 3 else ''}"
     return (
-        f"the training side lacks class{'es' if len(missing) != 1 else ''} {listing}{where}: those test tracks "
+        f"the training side lacks {plural(len(missing), 'class', 'classes')} {listing}{where}: those test tracks "
         "cannot be predicted correctly and count as errors"
     )
 
@@ -560,7 +563,7 @@ def _describe_protocol(
     else:
         unit = f"groups of column {table.group_col!r}" if group_aware else "tracks"
         description = (
-            f"Stratified {folds}-fold cross-validation over {unit}, {repeats} repeat{'s' if repeats != 1 else ''} "
+            f"Stratified {folds}-fold cross-validation over {unit}, {repeats} {plural(repeats, 'repeat', 'repeats')} "
             f"(seed {seed}{' + repeat' if repeats > 1 else ''}); all segments of a track"
             f"{' and all tracks of a group' if group_aware else ''} lie on one side of every split. "
             f"Scores are per track; {aggregation}. The 95 % interval is a Student-t interval over the "

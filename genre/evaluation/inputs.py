@@ -22,6 +22,7 @@ import pandas as pd
 from genre.errors import DataError
 from genre.evaluation.splits import Split
 from genre.features.table import FeatureTable, audio_segment_ids, model_columns
+from genre.text import plural
 
 __all__ = ["ModelInput", "InputPlan", "plan_inputs", "model_input_kind", "remap_split"]
 
@@ -105,7 +106,7 @@ class InputPlan:
         )
         if self.n_dropped:
             detail = ", ".join(f"{n} of {name}" for name, n in self.dropped.items() if n)
-            text += f" ({self.n_dropped} track{'s' if self.n_dropped != 1 else ''} left out: {detail})"
+            text += f" ({self.n_dropped} {plural(self.n_dropped, 'track', 'tracks')} left out: {detail})"
         return text + "."
 
 

@@ -2,14 +2,24 @@
 
 The JSON holds everything the report shows (per-fold scores, confusion matrices,
 per-class metrics, pairwise tests, dataset and protocol description, versions, the
-command line), so ``genre report results.json`` can re-render it without re-running.
+machine, the command line), so ``genre report results.json`` can re-render it without
+re-running.
+
+A file written by a newer genre may hold fields this version does not know: they are
+ignored when reading, and written back unchanged when the results are saved again as they
+were read (``genre report`` re-rendering in place loses nothing). A file whose ``format``
+number is newer than :data:`RESULTS_FORMAT` changed incompatibly and is refused, saying so.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import math
 import os
+import platform
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -20,11 +30,14 @@ from genre.evaluation.stats import PairwiseTest, Summary
 
 __all__ = [
     "FoldScore", "ModelResult", "SplitInfo", "BenchmarkResults", "load_results", "check_results_dict",
-    "DamagedResults", "RESULTS_FORMAT",
+    "DamagedResults", "RESULTS_FORMAT", "describe_environment",
 ]  # fmt: skip
 
-#: ``format`` of results.json; bump the number when the layout changes incompatibly.
-RESULTS_FORMAT = "genre-benchmark/1"
+#: ``format`` of results.json; bump the number when the layout changes incompatibly (fields
+#: added without changing the meaning of the others need no bump: readers ignore them).
+RESULTS_FORMAT_NUMBER = 1
+_FORMAT_PREFIX = "genre-benchmark/"
+RESULTS_FORMAT = f"{_FORMAT_PREFIX}{RESULTS_FORMAT_NUMBER}"
 #: Per-fold scores that are summarised (mean, std, CI) for each model.
 METRICS: tuple[str, ...] = ("accuracy", "balanced_accuracy", "macro_f1", "vote_accuracy", "segment_accuracy")
 
@@ -158,10 +171,10 @@ class ModelResult:
             input=data.get("input", ""),
             description=data.get("description", ""),
             params=dict(data.get("params", {})),
-            folds=[FoldScore(**_nan(f)) for f in data["folds"]],
+            folds=[FoldScore(**_nan(_known(FoldScore, f))) for f in data["folds"]],
             confusion=[list(map(int, row)) for row in data["confusion"]],
             per_class={k: dict(v) for k, v in data["per_class"].items()},
-            summaries={k: Summary(**_nan(v)) for k, v in data["summaries"].items()},
+            summaries={k: Summary(**_nan(_known(Summary, v))) for k, v in data["summaries"].items()},
             accuracy_ci95=tuple(_float(v) for v in data["accuracy_ci95"]),
         )
 
@@ -198,13 +211,17 @@ class BenchmarkResults:
         Every pair of models, Holm-adjusted.
     splits : list of SplitInfo
     versions : dict
-        Package versions.
+        Versions of genre, Python and the libraries that compute the numbers, and
+        ``platform`` (``sys.platform``).
     command : str
         The command line (or Python call) that produced the results.
     created : str
         ISO 8601 time stamp.
     seconds : float
         Wall time of the whole benchmark.
+    environment : dict
+        The machine the times were measured on (see :func:`describe_environment`); empty
+        in results that did not record it.
     """
 
     dataset: dict[str, Any]
@@ -217,6 +234,11 @@ class BenchmarkResults:
     command: str = ""
     created: str = ""
     seconds: float = 0.0
+    environment: dict[str, Any] = field(default_factory=dict)
+    # The file these results were read from, kept only when it holds fields this version does
+    # not know; init=False so that dataclasses.replace() (a changed copy) starts without it.
+    _source: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+    _as_read: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def model(self, name: str) -> ModelResult:
         """The result of the model called ``name``."""
@@ -226,7 +248,7 @@ class BenchmarkResults:
         raise KeyError(name)
 
     def to_dict(self) -> dict[str, Any]:
-        return _json_safe(
+        data = _json_safe(
             {
                 "format": RESULTS_FORMAT,
                 "created": self.created,
@@ -239,8 +261,14 @@ class BenchmarkResults:
                 "pairwise": [p.to_dict() for p in self.pairwise],
                 "splits": [vars(s).copy() for s in self.splits],
                 "versions": dict(self.versions),
+                "environment": dict(self.environment),
             }
         )
+        # Unknown fields go back only where they came from: once anything changed, a list may
+        # have been reordered or cut, and a field could land on another model.
+        if self._source is not None and data == self._as_read:
+            return _json_safe(_with_unknown(self._source, data))
+        return data
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=1, allow_nan=False) + "\n"
@@ -253,27 +281,76 @@ class BenchmarkResults:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "BenchmarkResults":
-        return cls(
+        """Results from a parsed ``results.json``; fields this version does not know are ignored."""
+        results = cls(
             dataset=dict(data["dataset"]),
             protocol=dict(data["protocol"]),
             labels=list(data["labels"]),
             models=[ModelResult.from_dict(m) for m in data["models"]],
-            pairwise=[PairwiseTest.from_dict(_nan(p)) for p in data.get("pairwise", [])],
-            splits=[SplitInfo(**s) for s in data.get("splits", [])],
+            pairwise=[PairwiseTest.from_dict(_nan(_known(PairwiseTest, p))) for p in data.get("pairwise", [])],
+            splits=[SplitInfo(**_known(SplitInfo, s)) for s in data.get("splits", [])],
             versions=dict(data.get("versions", {})),
             command=data.get("command", ""),
             created=data.get("created", ""),
             seconds=float(data.get("seconds", 0.0)),
+            environment=dict(data.get("environment", {})),
         )
+        as_read = results.to_dict()
+        if _with_unknown(data, as_read) != as_read:
+            results._source, results._as_read = copy.deepcopy(dict(data)), as_read
+        return results
+
+
+def describe_environment() -> dict[str, Any]:
+    """The machine this process runs on, as recorded beside benchmark times.
+
+    Only what is cheap to learn without importing anything heavy (library versions are
+    in ``BenchmarkResults.versions``).
+
+    Returns
+    -------
+    environment : dict
+        ``cpu`` (model name, when the system tells it), ``logical_cores`` (``os.cpu_count()``),
+        ``usable_cores`` (the cores this process may run on, where the system tells it),
+        ``os`` (``platform.platform()``) and ``machine`` (``x86_64``, ``arm64``...).
+    """
+    environment: dict[str, Any] = {}
+    cpu = _cpu_model()
+    if cpu:
+        environment["cpu"] = cpu
+    environment["logical_cores"] = os.cpu_count()
+    if hasattr(os, "sched_getaffinity"):  # Linux; a container or taskset may allow fewer cores
+        environment["usable_cores"] = len(os.sched_getaffinity(0))
+    environment["os"] = platform.platform()
+    environment["machine"] = platform.machine()
+    return environment
+
+
+def _cpu_model() -> str:
+    """The CPU's model name, or ``""``: Linux's /proc/cpuinfo, else ``platform.processor()``
+    (Windows names the CPU there; Linux and macOS only repeat the architecture)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and value.strip():
+                    return " ".join(value.split())
+    except OSError:
+        pass
+    name = platform.processor().strip()
+    return "" if name.lower() in {"", "unknown", platform.machine().lower(), "arm", "i386"} else name
 
 
 def load_results(path: str | os.PathLike) -> BenchmarkResults:
     """Read a ``results.json`` written by :meth:`BenchmarkResults.save`.
 
+    Fields this version does not know (written by a newer genre) are ignored.
+
     Raises
     ------
     DataError
-        The file is missing, not JSON, or not a genre benchmark result.
+        The file is missing, not JSON, not a genre benchmark result, written in a newer
+        format than this version reads, or damaged (the message names the field).
     """
     path = Path(path)
     if path.is_dir():
@@ -284,8 +361,14 @@ def load_results(path: str | os.PathLike) -> BenchmarkResults:
         raise DataError(f"{path}: no such results file") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataError(f"{path}: not a readable results.json ({exc})") from None
-    if not isinstance(data, dict) or not str(data.get("format", "")).startswith("genre-benchmark/"):
-        raise DataError(f"{path}: not a genre benchmark results file (no 'format': 'genre-benchmark/...')")
+    if not isinstance(data, dict) or not str(data.get("format", "")).startswith(_FORMAT_PREFIX):
+        raise DataError(f"{path}: not a genre benchmark results file (no 'format': '{_FORMAT_PREFIX}...')")
+    number = re.fullmatch(r"[0-9]+", data["format"][len(_FORMAT_PREFIX):])
+    if number and int(number.group()) > RESULTS_FORMAT_NUMBER:
+        raise DataError(
+            f"{path}: written by a newer genre (format {int(number.group())}); this version reads format "
+            f"{RESULTS_FORMAT_NUMBER}; upgrade genre to read it"
+        )
     if data["format"] != RESULTS_FORMAT:
         raise DataError(f"{path}: results format {data['format']!r} is not supported (expected {RESULTS_FORMAT!r})")
     try:
@@ -324,19 +407,15 @@ def _check_record(
     *,
     required: Mapping[str, str],
     optional: Mapping[str, str] | None = None,
-    closed: bool = False,
 ) -> None:
     """Check a JSON object's fields against kinds: ``number``, ``number!`` (not null), ``int``,
-    ``int?`` (or null), ``str``, ``bool``, ``dict``, ``list``, ``str-list``. A ``closed``
-    record may hold no other fields."""
+    ``int?`` (or null), ``str``, ``bool``, ``dict``, ``list``, ``str-list``. Other fields
+    (a newer genre's) are not checked: readers ignore them."""
     if not isinstance(record, dict):
         _fail(where, f"expected an object, got {type(record).__name__}")
     missing = [k for k in required if k not in record]
     if missing:
         _fail(where, f"missing {', '.join(missing)}")
-    unknown = [k for k in record if k not in required and k not in (optional or {})] if closed else []
-    if unknown:
-        _fail(where, f"unknown field {unknown[0]!r}")
     tests = {
         "number": lambda v: _is_number(v),
         "number!": lambda v: _is_number(v, null=False),
@@ -374,6 +453,8 @@ _SPLIT_FIELDS = {
     "repeat": "int", "fold": "int", "n_train_tracks": "int", "n_test_tracks": "int", "n_train_rows": "int",
     "n_test_rows": "int", "test_tracks": "str-list",
 }  # fmt: skip
+#: What :func:`describe_environment` records (older results have none of it).
+_ENVIRONMENT_FIELDS = {"cpu": "str", "logical_cores": "int?", "usable_cores": "int?", "os": "str", "machine": "str"}
 #: Summaries the report reads for every model.
 _REQUIRED_SUMMARIES = ("accuracy", "balanced_accuracy", "macro_f1", "vote_accuracy")
 
@@ -397,7 +478,7 @@ def check_results_dict(data: Mapping[str, Any]) -> None:
         data, "results",
         required={"dataset": "dict", "protocol": "dict", "labels": "str-list", "models": "list"},
         optional={"pairwise": "list", "splits": "list", "versions": "dict", "command": "str", "created": "str",
-                  "seconds": "number!"},
+                  "seconds": "number!", "environment": "dict"},
     )  # fmt: skip
     labels = data["labels"]
     if not labels:
@@ -406,6 +487,8 @@ def check_results_dict(data: Mapping[str, Any]) -> None:
         _fail("labels", "a label is listed twice")
     _check_protocol(data["protocol"])
     _check_dataset(data["dataset"])
+    if "environment" in data:
+        _check_record(data["environment"], "environment", required={}, optional=_ENVIRONMENT_FIELDS)
     if not data["models"]:
         _fail("models", "empty")
     names: set[str] = set()
@@ -432,7 +515,7 @@ def check_results_dict(data: Mapping[str, Any]) -> None:
     if splits and len(splits) != n_folds:
         _fail("splits", f"{len(splits)} splits for {n_folds} folds per model")
     for i, pair in enumerate(data.get("pairwise", [])):
-        _check_record(pair, f"pairwise[{i}]", required=_PAIR_FIELDS, optional={"verdict": "str"}, closed=True)
+        _check_record(pair, f"pairwise[{i}]", required=_PAIR_FIELDS, optional={"verdict": "str"})
 
 
 def _check_model(model: Mapping[str, Any], where: str, labels: list[str]) -> None:
@@ -461,15 +544,13 @@ def _check_model(model: Mapping[str, Any], where: str, labels: list[str]) -> Non
     if not folds:
         _fail(f"{where}.folds", "empty")
     for j, fold in enumerate(folds):
-        _check_record(
-            fold, f"{where}.folds[{j}]", required=_FOLD_FIELDS, optional={"predictions": "str-list"}, closed=True
-        )
+        _check_record(fold, f"{where}.folds[{j}]", required=_FOLD_FIELDS, optional={"predictions": "str-list"})
     summaries = model["summaries"]
     absent = [k for k in _REQUIRED_SUMMARIES if k not in summaries]
     if absent:
         _fail(f"{where}.summaries", f"missing {', '.join(absent)}")
     for key, summary in summaries.items():
-        _check_record(summary, f"{where}.summaries[{key!r}]", required=_SUMMARY_FIELDS, closed=True)
+        _check_record(summary, f"{where}.summaries[{key!r}]", required=_SUMMARY_FIELDS)
     if not _is_number(summaries["accuracy"]["mean"], null=False):
         _fail(f"{where}.summaries['accuracy'].mean", "expected a number")
     ci = model["accuracy_ci95"]
@@ -511,6 +592,22 @@ def _json_safe(value: Any) -> Any:
     if hasattr(value, "item") and callable(value.item):  # numpy scalars
         return _json_safe(value.item())
     return value
+
+
+def _known(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of ``data`` that dataclass ``cls`` knows: a newer genre's extra fields are dropped."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in data.items() if k in names}
+
+
+def _with_unknown(source: Any, data: Any) -> Any:
+    """``data`` with the fields of ``source`` (the same results as read) that ``data`` lacks put back in place."""
+    if isinstance(source, dict) and isinstance(data, dict):
+        merged = {k: _with_unknown(source[k], v) if k in source else v for k, v in data.items()}
+        return merged | {k: v for k, v in source.items() if k not in data}
+    if isinstance(source, list) and isinstance(data, list) and len(source) == len(data):
+        return [_with_unknown(s, d) for s, d in zip(source, data)]
+    return data
 
 
 def _float(value: Any) -> float:

@@ -25,6 +25,7 @@ import pandas as pd
 
 from genre.errors import DataError, ParameterError
 from genre.features.table import FeatureTable, file_stem
+from genre.text import plural
 
 __all__ = ["Split", "ListMatch", "cv_splits", "list_split", "read_list_file"]
 
@@ -137,24 +138,40 @@ def cv_splits(
         raise ParameterError(f"--folds {folds}: cross-validation needs at least 2 folds")
     if repeats < 1:
         raise ParameterError(f"--repeats {repeats}: must be at least 1")
+    from genre.classifiers.registry import check_seed
+
+    check_seed(random_state, n_derived=repeats)
     per_track = table.track_frame()
     grouped = use_groups and table.groups is not None
     unit = "groups" if grouped else "tracks"
     units = per_track["group"] if grouped else per_track["track"]
     n_units = units.nunique()
     if n_units < folds:
+        advice = f"use --folds {n_units} or fewer" if n_units >= 2 else f"cross-validation needs at least 2 {unit}"
         raise DataError(
-            f"{table.path}: {n_units} {unit} for {folds} folds; use --folds {max(n_units, 2)} or fewer"
+            f"{table.path}: {n_units} {plural(n_units, unit[:-1], unit)} for {folds} folds; {advice}"
             + (" (or drop groups)" if grouped else "")
         )
     per_class = per_track.assign(unit=units).groupby("label")["unit"].nunique().sort_values()
     short = per_class[per_class < folds]
     if len(short):
         listing = ", ".join(f"{label!r} has {count}" for label, count in short.items())
-        raise DataError(
-            f"{table.path}: a class has fewer {unit} than folds ({listing}; {folds} folds); "
-            f"use --folds {max(int(short.min()), 2)} or fewer, or add {unit} to that class"
-        )
+        if short.min() >= 2:
+            advice = f"use --folds {int(short.min())} or fewer, or add {unit} to that class"
+        else:
+            # No number of folds helps: a class of one track (or group) is never both trained and tested.
+            singles = int((per_class < 2).sum())
+            advice = (
+                f"a class with a single {unit[:-1]} cannot be cross-validated: add {unit} to it or remove its rows"
+            )
+            if singles > len(per_class) / 2:
+                advice += (
+                    f"; {singles} of {len(per_class)} classes have one {unit[:-1]}: is {table.label_col!r} "
+                    "really the label column (--label-col)?"
+                    if not grouped
+                    else f"; {singles} of {len(per_class)} classes have one group: is the group column the right one (--group-col)?"
+                )
+        raise DataError(f"{table.path}: a class has fewer {unit} than folds ({listing}; {folds} folds); {advice}")
 
     row_track = _row_track_index(table, per_track)
     labels = per_track["label"].to_numpy()
@@ -260,7 +277,7 @@ def list_split(
     if both:
         examples = ", ".join(per_track["track"].iloc[both[:5]])
         raise DataError(
-            f"{test_list}: {len(both)} track{'s' if len(both) != 1 else ''} are listed for both training and "
+            f"{test_list}: {len(both)} {plural(len(both), 'track is', 'tracks are')} listed for both training and "
             f"testing (e.g. {examples}); the lists must not overlap"
         )
     if not train:

@@ -30,6 +30,8 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
+from genre.text import plural
+
 __all__ = [
     "Summary",
     "PairwiseTest",
@@ -133,7 +135,7 @@ class PairwiseTest:
         if self.weak:
             folds = int(round(self.df)) + 1
             sentence += (
-                f" (weak test: {folds} fold scores give {self.df:.0f} degree{'s' if self.df != 1 else ''} "
+                f" (weak test: {folds} fold scores give {self.df:.0f} {plural(self.df, 'degree', 'degrees')} "
                 "of freedom)"
             )
         return sentence

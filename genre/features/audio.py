@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -41,17 +42,32 @@ def load_audio(path: str | os.PathLike, *, sr: int | None = 22050, dtype: str = 
     Raises
     ------
     AudioError
-        The file is missing, not audio, corrupt, of an unsupported format, or empty.
+        The file is missing, not readable (permission denied), not audio, corrupt, of an
+        unsupported format, or empty.
     """
     import soundfile as sf
 
     path = Path(path)
-    if not path.exists():
-        raise AudioError(f"{path}: no such file")
-    if not path.is_file():
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError, ValueError):  # ValueError: a NUL in the path
+        raise AudioError(f"{path}: no such file") from None
+    except PermissionError:  # Path.exists() would raise it, not say False
+        raise AudioError(f"{path}: permission denied (a folder on its path cannot be searched)") from None
+    except OSError as exc:  # a link loop, an I/O error
+        raise AudioError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(mode):
         raise AudioError(f"{path}: not a regular file (a folder, pipe or device)")
     if not is_audio_path(path):
         raise AudioError(f"{path}: unsupported format {path.suffix or '(no extension)'!r}")
+    try:
+        # libsndfile says only "System error" of a file it may not open; opening it first
+        # (one system call, no data read) names the cause.
+        os.close(os.open(path, os.O_RDONLY))
+    except PermissionError:
+        raise AudioError(f"{path}: permission denied (cannot read the file)") from None
+    except OSError as exc:
+        raise AudioError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
     try:
         data, native_sr = sf.read(path, dtype=dtype, always_2d=True)
     except Exception as exc:  # libsndfile reports corrupt and non-audio files in many ways

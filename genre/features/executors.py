@@ -10,14 +10,18 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass
+from itertools import chain, islice
 from typing import Any, Callable, Iterable, Iterator, Protocol, Sized
+
+from genre.text import plural
 
 
 class Executor(Protocol):
     """Runs ``func(item)`` for each item and yields the results as they complete.
 
     An executor that cannot get a result for an item (its worker keeps dying) may yield a
-    :class:`TaskFailure` for it instead; every item yields exactly one of the two.
+    :class:`TaskFailure` for it instead; every item yields exactly one of the two. Given no
+    item, an executor starts nothing (no process, no cluster) and yields nothing.
 
     An executor may also have ``prepare(*, n_items, notes)``, which extraction and prediction
     call (through :func:`prepare_executor`) before ``map_unordered`` with the number of items
@@ -101,16 +105,22 @@ def prepare_executor(executor: Executor, *, n_items: int, notes: list[str]) -> N
         prepare(n_items=n_items, notes=notes)
 
 
-def plural(n: int, one: str, many: str) -> str:
-    """``one`` or ``many``, whichever goes with ``n``."""
-    return one if n == 1 else many
+def _head(items: Iterable[Any], n: int) -> tuple[list[Any], Iterator[Any]]:
+    """The first ``n`` of ``items`` (fewer if there are fewer), and an iterator over the rest.
+
+    How an executor tells, before it starts any process or cluster, whether there is work
+    enough for them; works on a generator as well as on a list.
+    """
+    rest = iter(items)
+    return list(islice(rest, n)), rest
 
 
 class LocalExecutor:
     """Worker processes on this machine (joblib's loky backend); ``jobs=1`` runs in-process.
 
-    Given items with a length, no more processes start than there are items, and a single
-    item runs in this process; :meth:`prepare` also keeps them to the number of cores.
+    No process starts for no item, and a single item runs in this process; given items with
+    a length, no more processes start than there are items. :meth:`prepare` also keeps them
+    to the number of cores.
 
     Parameters
     ----------
@@ -132,17 +142,14 @@ class LocalExecutor:
         self._set_jobs(cap_workers(jobs=self._asked, n_items=n_items, notes=notes))
 
     def map_unordered(self, func: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
-        if self.jobs == 1:
-            yield from map(func, items)
+        # No process for no item or a single one: the first two tell, even of a generator.
+        head, rest = _head(items, 2)
+        if self.jobs == 1 or len(head) <= 1:
+            yield from map(func, chain(head, rest))
             return
         from joblib import Parallel, delayed
 
-        n_jobs = self.jobs
-        if isinstance(items, Sized):  # no process is started that would get no item
-            if len(items) <= 1:
-                yield from map(func, items)
-                return
-            n_jobs = min(n_jobs, len(items))
+        n_jobs = min(self.jobs, len(items)) if isinstance(items, Sized) else self.jobs
         # A bounded dispatch window keeps the number of pending results, and so memory,
         # independent of how many files there are.
         parallel = Parallel(
@@ -152,7 +159,7 @@ class LocalExecutor:
             # A batch stopped early (Ctrl-C, a full disk) already says so in one line; joblib's
             # "N tasks ... have been cancelled" warning would only add noise after it.
             warnings.filterwarnings("ignore", message=r".*tasks which were still being processed", category=UserWarning)
-            yield from parallel(delayed(func)(item) for item in items)
+            yield from parallel(delayed(func)(item) for item in chain(head, rest))
 
 
 #: Dask settings for a local cluster started by :class:`DaskExecutor` (and advice for a remote one).
@@ -196,9 +203,9 @@ class TaskFailure:
 class DaskExecutor:
     """Workers of a Dask cluster: a running scheduler, or a local cluster started here.
 
-    Nothing is started or connected until the first :meth:`map_unordered`; :meth:`close`
-    (or leaving a ``with`` block) shuts down what this object started, and only that: a
-    cluster reached through ``scheduler`` is left running. Workers need ``genre`` and its
+    Nothing is started or connected until a :meth:`map_unordered` gets its first item;
+    :meth:`close` (or leaving a ``with`` block) shuts down what this object started, and only
+    that: a cluster reached through ``scheduler`` is left running. Workers need ``genre`` and its
     dependencies importable, at the same versions as here.
 
     At most ``window_per_thread`` tasks (of at most ``max_batch_size`` items each) per
@@ -404,12 +411,14 @@ class DaskExecutor:
         """
         import time
         from collections import deque
-        from itertools import islice
 
+        head, rest = _head(items, 1)
+        if not head:  # no work: no cluster is started or connected to for it
+            return
+        client = self.client  # first: without Dask installed, a ParameterError saying how to get it
         from distributed import as_completed
 
-        client = self.client
-        todo = iter(items)
+        todo = chain(head, rest)
         alone: deque[Any] = deque()  # items of failed batches, to rerun one per task
         in_flight: dict[Any, list[Any]] = {}  # future -> its batch, to report a failure by item
         # Results come back with the completion notice (gathered on the client's event

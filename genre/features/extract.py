@@ -37,11 +37,13 @@ import pandas as pd
 
 from genre.atomic import atomic_files, atomic_write_text, check_output_file, output_path
 from genre.data import Dataset, Track, load_dataset
+from genre.data.tracks import printable
 from genre.errors import AudioError, OutputError, ParameterError
 from genre.features.config import EXTRACTION_FOLDER_KEY, ID_COLUMNS, FeatureConfig
-from genre.features.executors import Executor, LocalExecutor, TaskFailure, plural, prepare_executor, resolve_jobs
+from genre.features.executors import Executor, LocalExecutor, TaskFailure, prepare_executor, resolve_jobs
 from genre.features.handcrafted import ClipFeatures, HandcraftedExtractor
 from genre.progress import progress_bar, tell
+from genre.text import plural
 
 TABLE_FORMAT = "genre-features/1"
 
@@ -67,6 +69,7 @@ class ExtractReport:
     output: Path
     sidecar_path: Path
     skipped_path: Path
+    #: Files found: extracted, resumed or skipped (rejected folders are not counted).
     n_tracks: int
     n_extracted: int
     n_resumed: int
@@ -78,6 +81,9 @@ class ExtractReport:
     notes: list[str] = field(default_factory=list)
     #: False when nothing was extracted and an existing output was kept untouched.
     written: bool = True
+    #: Printable paths in ``skipped`` that are folders the source left out (unlistable,
+    #: without audio, a link loop), not files.
+    folders_left_out: set[str] = field(default_factory=set)
 
 
 class StaleJournalError(ParameterError):
@@ -96,10 +102,13 @@ class _Block:
 
 # -- one file -----------------------------------------------------------------------------
 def _format_rows(track: Track, features: ClipFeatures) -> str:
+    # A table is UTF-8 text: a name that is not (a hand-built Dataset's, from os.listdir) is
+    # written with its stray bytes as \xNN, as the skipped-files list shows it.
+    path, name, label, group = (printable(s) for s in (track.path, track.track, track.label, track.group))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     for segment, (start, values) in enumerate(zip(features.starts, features.values)):
-        ids = [track.path, track.track, segment, f"{start:.3f}", track.label, track.group]
+        ids = [path, name, segment, f"{start:.3f}", label, group]
         writer.writerow(ids + [f"{v:.8g}" for v in values])
     return buffer.getvalue()
 
@@ -180,7 +189,9 @@ def extract_clip(
 def _fingerprint(tracks: list[Track], description: dict) -> str:
     digest = hashlib.sha256(json.dumps(description, sort_keys=True).encode())
     for t in tracks:
-        digest.update(f"{t.path}\0{t.track}\0{t.label}\0{t.group}\n".encode())
+        # surrogatepass: a name that is not UTF-8 (its bytes as lone surrogates, as os.fsdecode
+        # gives them) is hashed as it is, unlike its printable form; valid text hashes as before.
+        digest.update(f"{t.path}\0{t.track}\0{t.label}\0{t.group}\n".encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 
 
@@ -590,7 +601,7 @@ def _run(
     n_resumed = len(journal.entries)
     todo = [(i, t, extractor) for i, t in enumerate(dataset.tracks) if i not in journal.entries]
     executor = executor if executor is not None else LocalExecutor(jobs=jobs)
-    if todo:  # nothing left (every file journaled): no worker or cluster is sized or started for nothing
+    if todo:  # nothing left (every file journaled): no executor is sized, nor noted about, for nothing
         prepare_executor(executor, n_items=len(todo), notes=notes)
     if progress:
         tell(notes)
@@ -598,7 +609,7 @@ def _run(
         with progress_bar(enabled=progress) as bar:
             where = executor.description if todo else "all from an earlier run"
             task = bar.add_task(f"extracting ({where})", total=len(dataset.tracks), completed=n_resumed)
-            for block in executor.map_unordered(_extract_block, todo) if todo else ():
+            for block in executor.map_unordered(_extract_block, todo):
                 if isinstance(block, TaskFailure):  # e.g. a file that crashed every worker it ran on
                     block = _Block(block.item[0], "", 0, block.reason)
                 journal.record(block, stamp=stamps[block.index])
@@ -609,12 +620,17 @@ def _run(
     tracks = dataset.tracks
     entries = [journal.entries[i] for i in range(len(tracks))]
     skipped = list(dataset.rejected) + [(t.path, e.reason) for t, e in zip(tracks, entries) if e.reason]
+    # Readers reject folders and files alike; only files count as files.
+    folders = {printable(path) for path, _ in dataset.rejected if os.path.isdir(path)}
+    # Written as UTF-8 text, as the rows are (see _format_rows).
+    skipped = [(printable(path), printable(reason)) for path, reason in skipped]
     n_extracted = sum(1 for e in entries if not e.reason)
     report = ExtractReport(
         output=output,
         sidecar_path=sidecar_path,
         skipped_path=skipped_path,
-        n_tracks=len(tracks) + len(dataset.rejected),
+        n_tracks=len(tracks) + len(dataset.rejected) - len(folders),
+        folders_left_out=folders,
         n_extracted=n_extracted,
         n_resumed=n_resumed,
         n_rows=sum(e.rows for e in entries if not e.reason),
@@ -634,7 +650,7 @@ def _run(
         **description,
         "id_columns": list(ID_COLUMNS),
         "feature_columns": extractor.feature_columns(),
-        "labels": sorted({t.label for t, e in zip(tracks, entries) if not e.reason and t.label}),
+        "labels": sorted({printable(t.label) for t, e in zip(tracks, entries) if not e.reason and t.label}),
         "n_tracks": n_extracted,
         "n_rows": report.n_rows,
         "n_skipped": len(skipped),

@@ -194,7 +194,6 @@ def patch_starts_frames(n_frames: int, *, hop_frames: int) -> np.ndarray:
 def _keras():
     """Import Keras quietly; the checkpoint maths below need the TensorFlow backend."""
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no oneDNN / CUDA banners on stderr
     import keras
 
     if keras.backend.backend() != "tensorflow":

@@ -15,6 +15,7 @@ Whatever the source, :func:`load_feature_table` returns a :class:`FeatureTable` 
 
 from __future__ import annotations
 
+
 import json
 import os
 import re
@@ -179,6 +180,8 @@ def load_feature_table(
     group_col: str | None = None,
     drop: Sequence[str] = (),
     labelled: bool = True,
+    features: Sequence[str] | None = None,
+    can_drop: bool = True,
 ) -> FeatureTable:
     """Read a feature CSV (``genre extract`` output or an external table).
 
@@ -203,6 +206,14 @@ def load_feature_table(
     labelled : bool
         Require labels (training, evaluation). With ``False`` the label column is
         optional and class checks are skipped (prediction).
+    features : sequence of str, optional
+        Read only these columns as features (prediction: the model's); any other is left
+        out unchecked, as with ``drop``. Absent ones are no error here: the caller compares
+        (see :func:`genre.classifiers.prediction.check_table_compatible`).
+    can_drop : bool
+        The caller can leave columns out (``--drop`` of ``genre train`` and ``genre
+        benchmark``): messages about unusable feature values suggest it. With ``False``
+        (``genre predict``) they say to fix the table.
 
     Returns
     -------
@@ -212,7 +223,8 @@ def load_feature_table(
     ------
     DataError
         The file is missing, unreadable or empty; there is no label column (the message
-        lists the columns); a feature column holds text (named, with a hint to ``--drop``);
+        lists the columns); a feature column holds text (named, with a hint to ``--drop``
+        where ``can_drop``);
         features hold NaN or infinite values (columns and row count named), or magnitudes
         beyond :data:`MAX_FEATURE_MAGNITUDE` (column, row and track named); there is only
         one class; a track's rows disagree on their label or group; a ``group_col`` named
@@ -247,6 +259,11 @@ def load_feature_table(
         if group_col is not None and not _has_values(frame[group_col]):
             group_col = None  # an all-empty group column means "groups unknown"
 
+    # Labels that are also the ids or the groups leave nothing to learn or to split by.
+    for option, column in (("--id-col", id_col), ("--group-col", group_col)):
+        if label_col is not None and column == label_col:
+            raise ParameterError(f"{path}: --label-col and {option} are both {column!r}; give each role its own column")
+
     # -- which columns are features -----------------------------------------------------
     roles = {c for c in (label_col, id_col, group_col) if c is not None}
     if own:
@@ -260,7 +277,11 @@ def load_feature_table(
     else:
         candidates = [c for c in columns if c not in roles and c not in drop]
     ignored = [c for c in drop]
-    features: list[str] = []
+    if features is not None:
+        wanted = set(features)
+        ignored += [c for c in candidates if c not in wanted]
+        candidates = [c for c in candidates if c in wanted]
+    kept: list[str] = []
     mixed: list[str] = []
     for column in candidates:
         values = frame[column]
@@ -268,7 +289,7 @@ def load_feature_table(
             ignored.append(column)  # file length, pandas index...: describes the file, not its sound
             continue
         if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-            features.append(column)
+            kept.append(column)
             continue
         numeric = pd.to_numeric(values, errors="coerce")
         if declared or numeric.notna().any():
@@ -282,14 +303,14 @@ def load_feature_table(
         raise DataError(
             f"{path}: feature column{'s' if len(mixed) > 1 else ''} {_list(mixed)} hold{'' if len(mixed) > 1 else 's'} "
             f"non-numeric values (e.g. {example!r} in {column!r}, row {bad.index[0] + 2 if len(bad) else '?'}); "
-            f"fix the table or leave the column out with --drop {column}"
+            f"{_remedy([column], can_drop=can_drop, named=True)}"
         )
-    if not features:
+    if not kept and features is None:
         raise DataError(f"{path}: no numeric feature columns; columns are {_list(columns)}")
 
-    X = frame[features].astype("float64")
-    _check_finite(path, X)
-    _check_magnitude(path, X, frame[id_col] if id_col is not None else None)
+    X = frame[kept].astype("float64")
+    _check_finite(path, X, can_drop=can_drop)
+    _check_magnitude(path, X, frame[id_col] if id_col is not None else None, can_drop=can_drop)
 
     # -- labels, tracks, groups ----------------------------------------------------------
     if label_col is not None:
@@ -339,7 +360,7 @@ def load_feature_table(
         tracks=tracks,
         stems=stems,
         groups=groups,
-        feature_columns=features,
+        feature_columns=kept,
         config=config,
         meta=meta,
         path=path,
@@ -405,7 +426,16 @@ def _has_values(series: pd.Series) -> bool:
     return bool((series.notna() & (series.astype(str).str.strip() != "")).any())
 
 
-def _check_finite(path: Path, X: pd.DataFrame) -> None:
+def _remedy(columns: Sequence[str], *, can_drop: bool, named: bool = False) -> str:
+    """How to get past bad values in ``columns``: fix the table, or ``--drop`` them where the caller can."""
+    if not can_drop:
+        return "fix the table"
+    if named:
+        return f"fix the table or leave the column out with --drop {','.join(columns)}"
+    return f"fix the table, or leave {'those columns' if len(columns) != 1 else 'the column'} out with --drop"
+
+
+def _check_finite(path: Path, X: pd.DataFrame, *, can_drop: bool = True) -> None:
     values = X.to_numpy()
     bad = ~np.isfinite(values)
     if bad.any():
@@ -418,8 +448,7 @@ def _check_finite(path: Path, X: pd.DataFrame) -> None:
             kinds.append("infinite")
         raise DataError(
             f"{path}: {' and '.join(kinds)} feature values in {rows} row{'s' if rows != 1 else ''}, "
-            f"column{'s' if len(columns) != 1 else ''} {_list(columns)}; fix the table, or leave "
-            f"{'those columns' if len(columns) != 1 else 'the column'} out with --drop"
+            f"column{'s' if len(columns) != 1 else ''} {_list(columns)}; {_remedy(columns, can_drop=can_drop)}"
         )
 
 
@@ -431,7 +460,7 @@ def _check_finite(path: Path, X: pd.DataFrame) -> None:
 MAX_FEATURE_MAGNITUDE = float(np.finfo(np.float32).max)
 
 
-def _check_magnitude(path: Path, X: pd.DataFrame, ids: pd.Series | None) -> None:
+def _check_magnitude(path: Path, X: pd.DataFrame, ids: pd.Series | None, *, can_drop: bool = True) -> None:
     """Refuse finite values too large for the models (see :data:`MAX_FEATURE_MAGNITUDE`)."""
     values = X.to_numpy()
     huge = np.abs(values) > MAX_FEATURE_MAGNITUDE
@@ -445,8 +474,7 @@ def _check_magnitude(path: Path, X: pd.DataFrame, ids: pd.Series | None) -> None
         f"{path}: feature value{'s' if huge.sum() > 1 else ''} too large to use in {len(rows)} "
         f"row{'s' if len(rows) != 1 else ''}, column{'s' if len(columns) != 1 else ''} {_list(columns)} "
         f"(e.g. {values[row, column]:.6g} in {X.columns[column]!r} at row {row + 2}{track}); magnitudes above "
-        f"{MAX_FEATURE_MAGNITUDE:.3g} (the float32 limit) overflow the models; fix the table, or leave "
-        f"{'those columns' if len(columns) != 1 else 'the column'} out with --drop"
+        f"{MAX_FEATURE_MAGNITUDE:.3g} (the float32 limit) overflow the models; {_remedy(columns, can_drop=can_drop)}"
     )
 
 

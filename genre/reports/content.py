@@ -10,14 +10,16 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
+
+from genre.text import plural
 
 if TYPE_CHECKING:
     from genre.evaluation.results import BenchmarkResults, ModelResult
 
 __all__ = [
     "Block", "build_document", "plot_names", "pct", "headline_rows", "report_title", "HEADLINE_COLUMNS",
-    "MAX_ANNOTATED_CLASSES", "MAX_PLOT_LABEL",
+    "MAX_ANNOTATED_CLASSES", "MAX_PLOT_LABEL", "machine_text",
 ]
 
 
@@ -296,6 +298,20 @@ def _splits_sentence(results: "BenchmarkResults") -> str:
     return f"Each of the {len(splits)} splits{layout} trains on {train} tracks and tests on {test} tracks{rows}."
 
 
+def machine_text(environment: Mapping[str, object]) -> str:
+    """``AMD EPYC 7R13, 32 logical cores of which 8 usable, Linux-6.1-x86_64``; ``""`` when not recorded."""
+    cpu = environment.get("cpu") or environment.get("machine")  # the architecture when the model is unknown
+    cores, usable = environment.get("logical_cores"), environment.get("usable_cores")
+    counts = ""
+    if isinstance(cores, int):
+        counts = f"{cores} logical {plural(cores, 'core', 'cores')}"
+        if isinstance(usable, int) and usable != cores:
+            counts += f" of which {usable} usable"
+    elif isinstance(usable, int):
+        counts = f"{usable} usable {plural(usable, 'core', 'cores')}"
+    return ", ".join(str(part) for part in (cpu, counts, environment.get("os")) if part)
+
+
 def _scores_paragraph(results: "BenchmarkResults", best: "ModelResult") -> str:
     """What each column of the headline table is, precisely enough for a methods section."""
     protocol = results.protocol
@@ -303,6 +319,9 @@ def _scores_paragraph(results: "BenchmarkResults", best: "ModelResult") -> str:
     timing = ""
     if isinstance(jobs, int) and not isinstance(jobs, bool):
         timing = f" (run with {jobs} parallel jobs)" if jobs > 1 else " (run with one job, sequentially)"
+    # Times mean little without the machine; results that did not record it must not seem to.
+    machine = machine_text(results.environment)
+    timing += f" on {machine}" if machine else "; the machine was not recorded"
     if protocol.get("kind") == "fixed":
         n_test = int(sum(sum(row) for row in best.confusion))
         return (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +39,9 @@ def render_report(results: BenchmarkResults, out_dir: str | os.PathLike) -> Repo
     The files are written together: all of them replace the previous report, or (when
     interrupted, or the disk fills up) none does, so the folder never holds plots of one
     run beside the text of another. Re-rendering the same results gives the same files.
+    Plots of a previous report in ``out_dir`` that this one does not have (a model no longer
+    in the results) are then removed: those linked from the previous ``report.md`` under a
+    plot name the renderer gives, never other files.
 
     Parameters
     ----------
@@ -87,9 +91,47 @@ def render_report(results: BenchmarkResults, out_dir: str | os.PathLike) -> Repo
         raise
 
     plots = [out_dir / name for name in images]
+    previous = _previous_plots(markdown_path)
     with atomic_files() as open_file:
         for path, content in zip(plots, images.values()):
             open_file(path, "wb").write(content)  # atomic_files flushes, syncs and closes them
         for path, text in ((markdown_path, markdown), (html_path, page), (json_path, data)):
             open_file(path, "w", encoding="utf-8", newline="").write(text)
+    # Only once the new report is in place: a failed render leaves the old one whole.
+    written = {path.name.lower(): path for path in plots}
+    for name in (name for name in previous if name not in images):
+        stale, twin = out_dir / name, written.get(name.lower())
+        # The new report links none of these; one that cannot be removed stays, harmless.
+        with contextlib.suppress(OSError):
+            if twin is None or not stale.samefile(twin):  # same file on a case-insensitive disk: a new plot
+                stale.unlink()
     return ReportFiles(html=html_path, markdown=markdown_path, json=json_path, plots=plots)
+
+
+#: Plot file names the renderer gives (see ``content.plot_names``): only such files are removed.
+_PLOT_NAME = re.compile(r"(?:accuracy|per_class_f1|confusion_[A-Za-z0-9_.-]+)\.png")
+#: A plot link as ``markdown.py`` writes it, alone on its line: ``![caption](name.png)``.
+_PLOT_LINK = re.compile(r"^!\[.*\]\(([^()/\\\s]+)\)$")
+
+
+def _previous_plots(markdown_path: Path) -> list[str]:
+    """Plot files the report in ``markdown_path``'s folder wrote: linked from its report.md, with a plot's name.
+
+    The previous ``report.md`` is the record of what the previous render wrote; a file a
+    user put there is neither linked from it nor (usually) named like a plot, and must
+    be both to be removed. Symbolic links are never removed.
+    """
+    try:
+        lines = markdown_path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):  # no previous report, or not one of ours
+        return []
+    if not lines or not lines[0].startswith("# Genre benchmark"):  # see content.report_title
+        return []
+    names = []
+    for line in lines:
+        link = _PLOT_LINK.match(line)
+        if link and _PLOT_NAME.fullmatch(link.group(1)) and link.group(1) not in names:
+            path = markdown_path.parent / link.group(1)
+            if path.is_file() and not path.is_symlink():
+                names.append(link.group(1))
+    return names
