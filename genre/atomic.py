@@ -140,8 +140,12 @@ def check_output_folder(folder: str | os.PathLike) -> Path:
         existing folder cannot be written.
     """
     folder = output_path(folder, what="the output folder name")
-    existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
-    if not existing.is_dir():
+    try:
+        existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
+        is_folder = existing.is_dir()
+    except OSError as exc:  # a parent that may not be searched: exists() raises, not says False
+        raise OutputError(f"{folder}: cannot reach it ({exc.strerror or type(exc).__name__})") from None
+    if not is_folder:
         where = "is a file, not a folder" if existing == folder else f"cannot be created, {existing} is a file"
         raise OutputError(f"{folder}: {where}")
     try:
@@ -173,7 +177,11 @@ def check_output_file(path: str | os.PathLike, *, inputs: Iterable[str | os.Path
         ``path`` is empty, a folder, one of ``inputs``, or cannot be written.
     """
     target = output_path(path, what="the output file name")
-    if target.is_dir():
+    try:
+        is_folder = target.is_dir()
+    except OSError as exc:  # see check_output_folder
+        raise OutputError(f"{target}: cannot reach it ({exc.strerror or type(exc).__name__})") from None
+    if is_folder:
         raise OutputError(f"{target}: is a folder; give a file name to write")
     for item in inputs:
         with contextlib.suppress(OSError):

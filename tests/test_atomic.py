@@ -97,3 +97,20 @@ def test_cli_refuses_unusable_outputs_and_empty_sources_before_the_work(tmp_path
         assert "Traceback" not in result.output
     assert not (tmp_path / "r").exists()
     assert manifest.read_text() == "path,label\nnone.wav,rock\n"
+
+
+def test_an_output_below_a_folder_that_may_not_be_searched_is_named(tmp_path, monkeypatch):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_stat = Path.stat
+
+    def stat(self, *args, **kwargs):  # root ignores permission bits, so refuse where stat happens
+        if locked in (self, *self.parents) and self != locked:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real_stat(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", stat)
+    with pytest.raises(OutputError, match=r"locked/out.csv: cannot reach it \(Permission denied\)"):
+        check_output_file(locked / "out.csv")
+    with pytest.raises(OutputError, match=r"locked/report: cannot reach it \(Permission denied\)"):
+        check_output_folder(locked / "report")

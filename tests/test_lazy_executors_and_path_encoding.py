@@ -246,3 +246,13 @@ def test_single_class_training_lists_are_named_in_number(tmp_path, segmented_tab
     split, _ = list_split(segmented_table, train_lists=lists, test_list=test)
     with pytest.raises(DataError, match=f"{words} 2 tracks of f3.csv, all of class 'blues'"):
         _check_split_classes(segmented_table, [split], train_lists=lists, test_list=test)
+
+
+def test_printable_never_fails_on_a_lone_surrogate():
+    from genre.data.tracks import is_printable, printable
+
+    assert printable("caf\udce9.wav") == "caf\\xe9.wav"  # a stray byte from the file system
+    assert printable("a\ud800b") == "a\\xed\\xa0\\x80b"  # a code point no file system gave
+    assert printable("café") == "café" and is_printable("café")
+    assert not is_printable("a\ud800b")
+    printable("mixed \udce9 \ud800").encode("utf-8")  # both kinds at once still encode

@@ -195,7 +195,7 @@ def test_conflicting_labels_within_a_track(tmp_path):
     frame = pd.read_csv(path)
     frame.loc[1, "label"] = "metal"  # second segment of blues.00000
     frame.to_csv(path, index=False)
-    with pytest.raises(DataError, match=r"1 track carry more than one label.*blues.00000"):
+    with pytest.raises(DataError, match=r"1 track carries more than one label.*blues.00000"):
         load_feature_table(path)
 
 

@@ -68,11 +68,21 @@ def printable(path: str | os.PathLike) -> str:
     surrogates, which no UTF-8 output (console, CSV) can take; they are shown as ``\\xNN``.
     """
     text = os.fspath(path)
+    if isinstance(text, bytes):
+        return text.decode("utf-8", "backslashreplace")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return os.fsencode(text).decode("utf-8", "backslashreplace")
+        # A lone surrogate that is no escaped byte ("\ud800" in a hand-built Track) has no
+        # file-system encoding either: show its code point instead.
+        raw = text.encode("utf-8", "surrogateescape" if _escapes_only(text) else "surrogatepass")
+        return raw.decode("utf-8", "backslashreplace")
     return text
+
+
+def _escapes_only(text: str) -> bool:
+    """Every surrogate in ``text`` is a byte that was not UTF-8 (U+DC80-U+DCFF, as ``os.fsdecode`` makes)."""
+    return all(not 0xD800 <= ord(c) <= 0xDFFF or 0xDC80 <= ord(c) <= 0xDCFF for c in text)
 
 
 def is_printable(path: str | os.PathLike) -> bool:

@@ -27,6 +27,7 @@ from typing import Any, Mapping
 from genre.atomic import atomic_write_text
 from genre.errors import DataError
 from genre.evaluation.stats import PairwiseTest, Summary
+from genre.text import plural
 
 __all__ = [
     "FoldScore", "ModelResult", "SplitInfo", "BenchmarkResults", "load_results", "check_results_dict",
@@ -534,7 +535,7 @@ def _check_model(model: Mapping[str, Any], where: str, labels: list[str]) -> Non
     per_class = model["per_class"]
     missing = [label for label in labels if label not in per_class]
     if missing:
-        _fail(f"{where}.per_class", f"no entry for label{'s' if len(missing) != 1 else ''} {', '.join(missing[:5])}")
+        _fail(f"{where}.per_class", f"no entry for {plural(len(missing), 'label', 'labels')} {', '.join(missing[:5])}")
     for label in labels:
         _check_record(
             per_class[label], f"{where}.per_class[{label!r}]",

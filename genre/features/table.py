@@ -28,6 +28,7 @@ import pandas as pd
 
 from genre.errors import DataError, ParameterError
 from genre.features.config import EXTRACTION_FOLDER_KEY, ID_COLUMNS
+from genre.text import plural
 
 __all__ = ["FeatureTable", "load_feature_table", "file_stem"]
 
@@ -301,7 +302,7 @@ def load_feature_table(
         bad = frame[column][pd.to_numeric(frame[column], errors="coerce").isna() & frame[column].notna()]
         example = str(bad.iloc[0]) if len(bad) else "?"
         raise DataError(
-            f"{path}: feature column{'s' if len(mixed) > 1 else ''} {_list(mixed)} hold{'' if len(mixed) > 1 else 's'} "
+            f"{path}: feature {plural(len(mixed), 'column', 'columns')} {_list(mixed)} {plural(len(mixed), 'holds', 'hold')} "
             f"non-numeric values (e.g. {example!r} in {column!r}, row {bad.index[0] + 2 if len(bad) else '?'}); "
             f"{_remedy([column], can_drop=can_drop, named=True)}"
         )
@@ -447,8 +448,8 @@ def _check_finite(path: Path, X: pd.DataFrame, *, can_drop: bool = True) -> None
         if np.isinf(values).any():
             kinds.append("infinite")
         raise DataError(
-            f"{path}: {' and '.join(kinds)} feature values in {rows} row{'s' if rows != 1 else ''}, "
-            f"column{'s' if len(columns) != 1 else ''} {_list(columns)}; {_remedy(columns, can_drop=can_drop)}"
+            f"{path}: {' and '.join(kinds)} feature values in {rows} {plural(rows, 'row', 'rows')}, "
+            f"{plural(len(columns), 'column', 'columns')} {_list(columns)}; {_remedy(columns, can_drop=can_drop)}"
         )
 
 
@@ -471,8 +472,8 @@ def _check_magnitude(path: Path, X: pd.DataFrame, ids: pd.Series | None, *, can_
     row, column = int(rows[0]), int(np.flatnonzero(huge[rows[0]])[0])
     track = f" (track {str(ids.iloc[row]).strip()!r})" if ids is not None else ""
     raise DataError(
-        f"{path}: feature value{'s' if huge.sum() > 1 else ''} too large to use in {len(rows)} "
-        f"row{'s' if len(rows) != 1 else ''}, column{'s' if len(columns) != 1 else ''} {_list(columns)} "
+        f"{path}: feature {plural(int(huge.sum()), 'value', 'values')} too large to use in {len(rows)} "
+        f"{plural(len(rows), 'row', 'rows')}, {plural(len(columns), 'column', 'columns')} {_list(columns)} "
         f"(e.g. {values[row, column]:.6g} in {X.columns[column]!r} at row {row + 2}{track}); magnitudes above "
         f"{MAX_FEATURE_MAGNITUDE:.3g} (the float32 limit) overflow the models; {_remedy(columns, can_drop=can_drop)}"
     )
@@ -514,8 +515,8 @@ def _check_unique_ids(path: Path, ids: np.ndarray, id_col: str) -> None:
     if len(repeated):
         examples = ", ".join(f"{name!r} ({n} rows)" for name, n in repeated.head(3).items())
         raise DataError(
-            f"{path}: {len(repeated)} file name{'s' if len(repeated) != 1 else ''} in id column {id_col!r} "
-            f"occur{'s' if len(repeated) == 1 else ''} in more than one row (e.g. {examples}); a table without a "
+            f"{path}: {len(repeated)} file {plural(len(repeated), 'name', 'names')} in id column {id_col!r} "
+            f"{plural(len(repeated), 'occurs', 'occur')} in more than one row (e.g. {examples}); a table without a "
             "segment or start column has one row per file: remove the duplicated rows, or add a 'segment' "
             "column if the rows are segments of one file"
         )
@@ -557,7 +558,7 @@ def _check_consistent(path: Path, tracks: np.ndarray, values: np.ndarray, what: 
         first = conflicting.index[0]
         seen = sorted(frame.loc[frame["track"] == first, "value"].unique().tolist())
         raise DataError(
-            f"{path}: {len(conflicting)} track{'s' if len(conflicting) != 1 else ''} carry more than one {what} "
+            f"{path}: {len(conflicting)} {plural(len(conflicting), 'track carries', 'tracks carry')} more than one {what} "
             f"in column {column!r} (e.g. track {first!r}: {_list(seen)}); the rows of one track must agree"
         )
 

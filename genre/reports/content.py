@@ -148,7 +148,7 @@ def _significance(results: "BenchmarkResults") -> list[Block]:
     else:
         ratio = _number(results.protocol.get("test_train_ratio"))
         n_scores = len(results.models[0].folds)
-        df = f"{first.df:.0f} degree{'s' if first.df != 1 else ''} of freedom" if math.isfinite(first.df) else "– df"
+        df = f"{first.df:.0f} {plural(first.df, 'degree', 'degrees')} of freedom" if math.isfinite(first.df) else "– df"
         variance = (
             f"variance of the paired differences multiplied by 1/{n_scores} + n_test/n_train = 1/{n_scores} + "
             f"{ratio:.3f} instead of the naive 1/{n_scores}, because training sets overlap"
@@ -169,8 +169,8 @@ def _significance(results: "BenchmarkResults") -> list[Block]:
     blocks.append(
         Block(
             "p",
-            f"{method}. p-values are Holm-corrected (Holm 1979) over the {len(results.pairwise)} pair"
-            f"{'s' if len(results.pairwise) != 1 else ''}; a difference is called significant when the corrected "
+            f"{method}. p-values are Holm-corrected (Holm 1979) over the {len(results.pairwise)} "
+            f"{plural(len(results.pairwise), 'pair', 'pairs')}; a difference is called significant when the corrected "
             f"p < {first.alpha:g}.",
         )
     )
@@ -333,7 +333,7 @@ def _scores_paragraph(results: "BenchmarkResults", best: "ModelResult") -> str:
     return (
         f"Accuracy, balanced accuracy and macro-F1 are per track, averaged over {n} folds; ± is the sample "
         f"standard deviation over the {n} fold accuracies, and the 95 % CI is the Student-t interval of their "
-        f"mean ({n - 1} degree{'s' if n != 2 else ''} of freedom, folds treated as independent, clipped to "
+        f"mean ({n - 1} {plural(n - 1, 'degree', 'degrees')} of freedom, folds treated as independent, clipped to "
         f"[0, 100]). Fit and predict times are mean wall seconds per fold{timing}."
     )
 
