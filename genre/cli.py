@@ -37,8 +37,20 @@ def _output_option(default: Optional[str], *, help: str):
     return typer.Option(default, "--output", "-o", metavar="PATH", help=help)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from genre import __version__
+
+        out.print(f"genre {__version__}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
     """Music genre classification from audio: extract features, train, predict, benchmark."""
 
 
@@ -59,6 +71,25 @@ def user_errors(*, on_interrupt: str = "nothing was written") -> Iterator[None]:
     except KeyboardInterrupt:
         console.print(f"[yellow]interrupted[/]: {on_interrupt}", highlight=False)
         raise typer.Exit(code=130) from None
+    except OSError as exc:
+        if exc.filename is None:
+            raise  # not about a file the user named: a bug, shown as one
+        # A path the checks did not foresee (a folder that may not be searched, a disk that
+        # vanished): still one line naming it, not a traceback.
+        from rich.markup import escape
+
+        from genre.data.tracks import printable
+
+        console.print(
+            f"[bold red]error:[/] {escape(printable(_as_path(exc.filename)))}: "
+            f"{escape(exc.strerror or type(exc).__name__)}",
+            highlight=False,
+        )
+        raise typer.Exit(code=2) from None
+
+
+def _as_path(name: object) -> str | bytes:
+    return name if isinstance(name, (str, bytes)) else str(name)  # an OSError may carry a descriptor
 
 
 @app.command()
@@ -139,22 +170,66 @@ def extract(
 
 def _print_extract_report(report) -> None:
     """Print the skipped files, the left-out folders and the summary line of an extraction."""
+    from rich.markup import escape
+
     from genre.text import plural
 
     folders = report.folders_left_out
-    for path, reason in report.skipped:
-        what = "[yellow]left out[/] folder" if path in folders else "[yellow]skipped[/]"
-        console.print(f"{what} {path}: {reason}", highlight=False)
+    _print_skipped(
+        report.skipped,
+        folders=folders,
+        listed_in=report.skipped_path if report.written else None,
+        unlisted="not written: nothing was extracted",
+    )
     left_out = f", {len(folders)} {plural(len(folders), 'folder', 'folders')} left out" if folders else ""
     target = f"-> {report.output}" if report.written else f"({report.output} left as it was)"
     out.print(
         f"{report.n_extracted} of {report.n_tracks} files extracted ({report.n_resumed} from an earlier run), "
-        f"{report.n_rows} rows, {len(report.skipped) - len(folders)} skipped{left_out}, {report.seconds:.1f} s {target}",
+        f"{report.n_rows} rows, {len(report.skipped) - len(folders)} skipped{left_out}, {report.seconds:.1f} s "
+        f"{escape(target)}",
         highlight=False,
     )
     if report.skipped and report.written:
         listed = "skipped files and left-out folders are" if folders else "skipped files are"
-        out.print(f"{listed} listed in {report.skipped_path}", highlight=False)
+        out.print(f"{listed} listed in {escape(str(report.skipped_path))}", highlight=False)
+
+
+#: Up to this many skipped files are printed one line each; beyond it only the first
+#: SKIPPED_LISTED_FIRST and a count, so that a messy library's list does not scroll the results away.
+SKIPPED_LISTED_IN_FULL = 20
+SKIPPED_LISTED_FIRST = 10
+
+
+def _print_skipped(
+    skipped: list[tuple[str, str]],
+    *,
+    folders: set[str] | frozenset[str] = frozenset(),
+    listed_in: Optional[Path],
+    unlisted: str,
+) -> None:
+    """Print skipped files (and left-out ``folders``) on stderr, all of them or the first few and a count.
+
+    Parameters
+    ----------
+    skipped : list of (str, str)
+        Paths and reasons.
+    folders : set of str
+        Paths in ``skipped`` that are folders, printed as "left out folder".
+    listed_in : pathlib.Path or None
+        The CSV that lists them all, named when lines are left out.
+    unlisted : str
+        Said instead when no CSV lists them.
+    """
+    from rich.markup import escape
+
+    shown = skipped if len(skipped) <= SKIPPED_LISTED_IN_FULL else skipped[:SKIPPED_LISTED_FIRST]
+    for path, reason in shown:
+        what = "[yellow]left out[/] folder" if path in folders else "[yellow]skipped[/]"
+        # Escaped: a file named "Song [/Live].mp3" is not rich markup (it would even raise).
+        console.print(f"{what} {escape(path)}: {escape(reason)}", highlight=False)
+    if len(shown) < len(skipped):
+        where = f"all listed in {listed_in}" if listed_in is not None else unlisted
+        console.print(f"... and {len(skipped) - len(shown)} more skipped ({escape(where)})", highlight=False)
 
 
 # -- benchmark / report ----------------------------------------------------------------------
@@ -352,13 +427,17 @@ def train(
 def predict(
     model: Path = typer.Argument(..., help="Model file written by 'genre train'."),
     inputs: list[str] = typer.Argument(..., help="Audio files or folders of audio (or one feature CSV)."),
-    output: Optional[str] = _output_option(None, help="Also write the predictions to this CSV."),
+    output: Optional[str] = _output_option(
+        None, help="Also write the predictions to this CSV, and the skipped files to <name>.skipped.csv beside it."
+    ),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Parallel feature-extraction processes (-1: all cores)."),
 ) -> None:
     """Predict the genre of audio files (one answer per file: mean of its segments' probabilities)."""
     with user_errors():
+        from rich.markup import escape
+
         from genre.atomic import check_output_file
-        from genre.classifiers.prediction import predict_files, predict_table, write_predictions
+        from genre.classifiers.prediction import predict_files, predict_table, skipped_list_path, write_predictions
         from genre.errors import ParameterError
 
         target = None if output is None else output_path(output, what="--output")
@@ -366,6 +445,8 @@ def predict(
             check_output_file(target, inputs=[model, *inputs])
             if target.suffix.lower() != ".csv":  # never over an audio file inside an input folder
                 raise ParameterError(f"{target}: predictions are written as CSV; give a .csv file name")
+            # The skipped list is written beside the predictions: it must not be an input either.
+            check_output_file(skipped_list_path(target), inputs=[model, *inputs])
         tables = [path for path in inputs if Path(path).suffix.lower() in (".csv", ".tsv")]
         if tables and len(inputs) > 1:
             raise ParameterError(
@@ -376,34 +457,74 @@ def predict(
             predictions = predict_table(model, tables[0])
         else:
             predictions = predict_files(model, inputs, jobs=jobs, progress=True)
-        _print_predictions(predictions)
+        written, failure = None, None
         if target is not None:
-            out.print(f"predictions -> {write_predictions(predictions, target)}", highlight=False)
+            try:
+                written = write_predictions(predictions, target)
+            except GenreError as exc:  # raised after the predictions are printed: they are not lost
+                failure = exc
+        _print_predictions(
+            predictions,
+            skipped_csv=None if written is None else skipped_list_path(written),
+            unlisted="not written" if target is not None else "give --output to write them all to a CSV",
+        )
+        if failure is not None:
+            raise failure
+        if written is not None:
+            out.print(f"predictions -> {escape(str(written))}", highlight=False)
+            if predictions.attrs.get("skipped"):
+                out.print(f"skipped files are listed in {escape(str(skipped_list_path(written)))}", highlight=False)
         if predictions.empty:
             raise typer.Exit(code=1)
 
 
-def _print_predictions(predictions) -> None:
+def _print_predictions(predictions, *, skipped_csv: Optional[Path], unlisted: str) -> None:
+    """Print the warnings, the skipped files, the predictions table and the counts.
+
+    ``skipped_csv`` is the file listing every skipped file, if one was written; else
+    ``unlisted`` says why not (see :func:`_print_skipped`).
+    """
     from rich import box
+    from rich.markup import escape
     from rich.table import Table
 
     for warning in predictions.attrs.get("warnings", []):
-        console.print(f"[yellow]warning[/]: {warning}", highlight=False)
-    for path, reason in predictions.attrs.get("skipped", []):
-        console.print(f"[yellow]skipped[/] {path}: {reason}", highlight=False)
+        console.print(f"[yellow]warning[/]: {escape(warning)}", highlight=False)
+    skipped = predictions.attrs.get("skipped", [])
+    _print_skipped(skipped, listed_in=skipped_csv, unlisted=unlisted)
+    below, shown_paths = _shortened_paths([str(path) for path in predictions["path"]])
+    if below is not None:
+        out.print(f"paths below {escape(below)}", highlight=False)
     table = Table(box=box.SIMPLE_HEAD)
     table.add_column("path", overflow="fold")
     table.add_column("genre")
     table.add_column("probability", justify="right")
     table.add_column("runner-up", justify="left")
     prob_columns = [c for c in predictions.columns if c.startswith("prob_")]
-    for _, row in predictions.iterrows():
+    for shown, (_, row) in zip(shown_paths, predictions.iterrows()):
         ranked = sorted(prob_columns, key=lambda c: row[c], reverse=True)
         runner = f"{ranked[1][5:]} {row[ranked[1]]:.0%}" if len(ranked) > 1 else ""
-        table.add_row(str(row["path"]), str(row["genre"]), f"{row['probability']:.0%}", runner)
+        # Cells are rich markup too: a path is escaped like a skipped one.
+        table.add_row(escape(shown), escape(str(row["genre"])), f"{row['probability']:.0%}", escape(runner))
     out.print(table)
-    n_skipped = len(predictions.attrs.get("skipped", []))
-    out.print(f"{len(predictions)} predicted, {n_skipped} skipped", highlight=False)
+    out.print(f"{len(predictions)} predicted, {len(skipped)} skipped", highlight=False)
+
+
+def _shortened_paths(paths: list[str]) -> tuple[str | None, list[str]]:
+    """The folder all ``paths`` share and each path below it, so that a table of long
+    absolute paths stays one line a row; ``(None, paths)`` when they share none.
+    The CSV keeps the full paths."""
+    import os
+
+    try:
+        common = os.path.commonpath(paths) if paths else ""
+    except ValueError:  # absolute beside relative, or different drives
+        return None, paths
+    if common and len(paths) == 1 or common in paths:
+        common = os.path.dirname(common)  # a single file: its folder
+    if not common or common in (os.sep, "."):
+        return None, paths
+    return common, [os.path.relpath(path, common) for path in paths]
 
 
 def main() -> None:  # console-script entry point

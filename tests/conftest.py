@@ -44,6 +44,21 @@ def tone_feature_table(root: Path, pitches: dict[str, tuple[float, ...]], *, sec
     return features
 
 
+#: Two pitch classes a linear model tells apart from 1 s segments.
+LOW_HIGH_PITCHES = {"low": (150.0, 200.0, 250.0), "high": (2000.0, 2400.0, 2800.0)}
+
+
+@pytest.fixture(scope="session")
+def low_high_model(tmp_path_factory) -> Path:
+    """A logistic regression on 1 s segments of tones: low vs high pitch (trained in a few seconds)."""
+    from genre.classifiers.training import train_model
+
+    root = tmp_path_factory.mktemp("low-high-model")
+    path = root / "logreg.genre"
+    train_model(tone_feature_table(root, LOW_HIGH_PITCHES, seconds=2.0), model="logreg", output=path)
+    return path
+
+
 @pytest.fixture
 def write_wav():
     """Write a tone to a path; returns the path."""

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from genre.classifiers.persistence import LoadedModel, load_model
+from genre.data.tracks import write_skipped_csv
 from genre.errors import DataError, ModelFileError, ParameterError
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ __all__ = [
     "predict_files",
     "predict_table",
     "write_predictions",
+    "skipped_list_path",
     "expand_audio_paths",
     "aggregate_tracks",
     "check_table_compatible",
@@ -399,23 +401,55 @@ def predict_table(
     return result
 
 
+def skipped_list_path(path: str | os.PathLike) -> Path:
+    """The skipped-files CSV that :func:`write_predictions` writes beside the predictions ``path``.
+
+    Named as ``genre extract`` names its own (:func:`genre.features.extract.side_paths`):
+    ``predictions.csv`` -> ``predictions.skipped.csv``.
+    """
+    from genre.features.extract import side_paths
+
+    return side_paths(path)[1]
+
+
 def write_predictions(predictions: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write predictions (from :func:`predict_files` or :func:`predict_table`) to a CSV atomically.
+    """Write predictions (from :func:`predict_files` or :func:`predict_table`) and their skipped files.
+
+    Two files replace their predecessors together, atomically, or neither does: ``path``
+    (the predictions CSV) and, beside it, :func:`skipped_list_path` (``<stem>.skipped.csv``,
+    columns ``path,reason``: ``predictions.attrs["skipped"]``), as ``genre extract`` writes
+    its table's. The skipped list is written even when nothing was skipped (the header
+    alone), so that no list from an earlier run stays beside these predictions: deleting
+    it instead could not be part of the atomic replacement.
+
+    Parameters
+    ----------
+    predictions : pandas.DataFrame
+        Predictions; without ``attrs["skipped"]``, nothing counts as skipped.
+    path : path-like
+        The predictions CSV.
 
     Returns
     -------
     path : pathlib.Path
+        The predictions CSV (the skipped list is at ``skipped_list_path(path)``).
 
     Raises
     ------
     genre.errors.OutputError
-        The file cannot be written.
+        A file cannot be written, or is a folder; then neither file was replaced.
     """
-    from genre.atomic import atomic_open
+    from genre.atomic import atomic_files, check_output_file
 
-    with atomic_open(path, "w", encoding="utf-8", newline="") as handle:
-        predictions.to_csv(handle, index=False, float_format="%.6g")
-    return Path(path)
+    # Checked first: a folder in the way would fail only at its rename, after the other
+    # file had replaced its predecessor. The name as given: Path("") would be ".".
+    path = check_output_file(path)
+    skipped_path = check_output_file(skipped_list_path(path))
+    with atomic_files() as open_file:
+        predictions.to_csv(open_file(path, "w", encoding="utf-8", newline=""), index=False, float_format="%.6g")
+        skipped = predictions.attrs.get("skipped", [])
+        write_skipped_csv(open_file(skipped_path, "w", encoding="utf-8", newline=""), skipped)
+    return path
 
 
 def _reads_audio(model: LoadedModel) -> bool:

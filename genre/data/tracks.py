@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import unicodedata
 from dataclasses import dataclass
-from typing import Callable
+from typing import IO, Callable, Iterable
 
 from genre.errors import DataError
 
@@ -83,6 +84,24 @@ def printable(path: str | os.PathLike) -> str:
 def _escapes_only(text: str) -> bool:
     """Every surrogate in ``text`` is a byte that was not UTF-8 (U+DC80-U+DCFF, as ``os.fsdecode`` makes)."""
     return all(not 0xD800 <= ord(c) <= 0xDFFF or 0xDC80 <= ord(c) <= 0xDCFF for c in text)
+
+
+def write_skipped_csv(handle: IO[str], skipped: Iterable[tuple[str, str]]) -> None:
+    """Write what a batch skipped, ``(path, reason)`` pairs, as a CSV with the header ``path,reason``.
+
+    One format for every skipped list (``features.skipped.csv``, ``predictions.skipped.csv``).
+
+    Parameters
+    ----------
+    handle : text file
+        Opened for writing as UTF-8 with ``newline=""``.
+    skipped : iterable of (str, str)
+        The skipped files (or folders) and why.
+    """
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(["path", "reason"])
+    # Printable: a name that is not valid UTF-8 would stop the UTF-8 write halfway.
+    writer.writerows((printable(path), printable(reason)) for path, reason in skipped)
 
 
 def is_printable(path: str | os.PathLike) -> bool:

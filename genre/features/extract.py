@@ -37,7 +37,7 @@ import pandas as pd
 
 from genre.atomic import atomic_files, atomic_write_text, check_output_file, output_path
 from genre.data import Dataset, Track, load_dataset
-from genre.data.tracks import printable
+from genre.data.tracks import printable, write_skipped_csv
 from genre.errors import AudioError, OutputError, ParameterError
 from genre.features.config import EXTRACTION_FOLDER_KEY, ID_COLUMNS, FeatureConfig
 from genre.features.executors import Executor, LocalExecutor, TaskFailure, prepare_executor, resolve_jobs
@@ -667,9 +667,7 @@ def _run(
         with atomic_files() as open_file:
             _assemble(open_file(output, "wb"), journal.partial_path, entries, header)
             open_file(sidecar_path, "w", encoding="utf-8").write(json.dumps(sidecar, indent=2) + "\n")
-            writer = csv.writer(open_file(skipped_path, "w", encoding="utf-8", newline=""), lineterminator="\n")
-            writer.writerow(["path", "reason"])
-            writer.writerows(skipped)
+            write_skipped_csv(open_file(skipped_path, "w", encoding="utf-8", newline=""), skipped)
     except OutputError as exc:
         raise OutputError(f"{exc}; the extracted files are kept: rerun the same command to finish") from None
     journal.discard()
