@@ -52,3 +52,36 @@ def test_an_error_without_a_file_is_not_hidden():
 )
 def test_prediction_paths_are_shown_below_their_common_folder(paths, below, shown):
     assert cli._shortened_paths(paths) == (below, shown)
+
+
+def test_a_model_from_an_external_table_asks_for_its_columns_not_its_settings(tmp_path):
+    import pandas as pd
+
+    from feature_tables import write_gtzan_table
+    from genre.classifiers import train_model
+    from genre.classifiers.prediction import predict_table
+    from genre.errors import DataError
+
+    table = write_gtzan_table(tmp_path / "t.csv", tracks_per_class=4)
+    train_model(table, model="logreg", output=tmp_path / "m.genre")
+    frame = pd.read_csv(table)
+    frame.drop(columns=[frame.columns[2], frame.columns[3]]).to_csv(tmp_path / "less.csv", index=False)
+    with pytest.raises(DataError, match="lacks 2 feature columns .*; give a table with the columns of the one"):
+        predict_table(tmp_path / "m.genre", tmp_path / "less.csv")
+
+
+def test_every_python_name_the_readme_gives_exists():
+    import importlib
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    names = sorted(set(re.findall(r"`(genre(?:\.[A-Za-z_]\w*)+)", readme)))
+    assert names, "the README names no Python entry points"
+    for name in names:
+        module, _, attribute = name.rpartition(".")
+        try:
+            found = getattr(importlib.import_module(module), attribute)
+        except (ImportError, AttributeError):
+            found = importlib.import_module(name)  # a module named in full
+        assert found is not None, name

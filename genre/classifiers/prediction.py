@@ -19,6 +19,7 @@ import pandas as pd
 from genre.classifiers.persistence import LoadedModel, load_model
 from genre.data.tracks import write_skipped_csv
 from genre.errors import DataError, ModelFileError, ParameterError
+from genre.text import plural
 
 if TYPE_CHECKING:
     from genre.features.config import FeatureConfig
@@ -324,9 +325,15 @@ def check_table_compatible(model: LoadedModel, table: Any, *, model_path: Path) 
     """
     missing = [c for c in model.feature_columns if c not in table.feature_columns]
     if missing:
+        # A model from an external table has no settings to extract with, only its columns.
+        remedy = (
+            "extract the table with the model's settings"
+            if model.feature_config is not None
+            else "give a table with the columns of the one it was trained on"
+        )
         raise DataError(
-            f"{table.path}: lacks {len(missing)} feature column(s) the model {model_path} was trained on "
-            f"(e.g. {', '.join(missing[:5])}); extract the table with the model's settings"
+            f"{table.path}: lacks {len(missing)} feature {plural(len(missing), 'column', 'columns')} the model "
+            f"{model_path} was trained on (e.g. {', '.join(missing[:5])}); {remedy}"
         )
     if model.feature_config is not None and table.config is not None and table.config != model.feature_config:
         differing = sorted(
