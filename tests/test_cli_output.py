@@ -85,3 +85,26 @@ def test_every_python_name_the_readme_gives_exists():
         except (ImportError, AttributeError):
             found = importlib.import_module(name)  # a module named in full
         assert found is not None, name
+
+
+def test_every_command_and_option_the_readme_gives_exists():
+    import re
+    from pathlib import Path
+
+    import typer.main
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    group = typer.main.get_command(cli.app)
+    options = {
+        name: {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
+        for name, command in group.commands.items()
+    }
+    blocks = re.findall(r"^```(?:bash)?\n(.*?)^```", readme, flags=re.MULTILINE | re.DOTALL)
+    spans = re.findall(r"`([^`\n]+)`", re.sub(r"^```.*?^```", "", readme, flags=re.MULTILINE | re.DOTALL))
+    code = "\n".join(blocks + spans)
+    used = re.findall(r"(?:^|&&\s*)genre (\w+)([^\n&|#]*)", code, flags=re.MULTILINE)
+    assert len(used) > 10, "the README's commands were not found"
+    for command, rest in used:
+        assert command in options, f"README: genre {command}: no such command"
+        for option in re.findall(r"(?<!\S)(--[a-z][a-z-]*)", rest):
+            assert option in options[command], f"README: genre {command} {option}: no such option"
