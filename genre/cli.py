@@ -271,8 +271,8 @@ def benchmark(
 ) -> None:
     """Cross-validate models on feature tables (or audio), track-level and leakage-free, and write a report."""
     from_audio = len(features) == 1 and Path(features[0]).is_dir()
-    kept = "; features extracted from the audio so far are kept and reused" if from_audio else ""
-    with user_errors(on_interrupt=f"no report was written{kept}"):
+    kept = "finished fits and the features extracted so far" if from_audio else "finished fits"
+    with user_errors(on_interrupt=f"no report was written; {kept} are kept: rerun the same command to resume"):
         from genre.evaluation import benchmark as run_benchmark
 
         command = _command_line(ctx)

@@ -7,13 +7,17 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from genre.errors import ParameterError
+from genre.evaluation.checkpoint import CheckpointStore
 from genre.evaluation.cv import DEFAULT_MODELS, cross_validate_models
 from genre.evaluation.inputs import model_input_kind
 from genre.evaluation.results import BenchmarkResults, describe_environment
 from genre.features.table import load_feature_table
 from genre.progress import tell
 
-__all__ = ["benchmark", "extract_inputs"]
+__all__ = ["benchmark", "extract_inputs", "CHECKPOINT_FOLDER"]
+
+#: Folder under the report folder that keeps the finished fits of a run until its report is written.
+CHECKPOINT_FOLDER = ".unfinished"
 
 
 def _handcrafted_extractor():
@@ -142,6 +146,7 @@ def benchmark(
     progress: bool = False,
     model_params: Mapping[str, Mapping[str, Any]] | None = None,
     command: str = "",
+    checkpoint_dir: str | os.PathLike | None = None,
 ) -> tuple[BenchmarkResults, "Any | None"]:
     """Load a feature table, cross-validate models on it, and write the report.
 
@@ -177,6 +182,12 @@ def benchmark(
         Per-model parameter overrides.
     command : str
         Command line recorded in the results.
+    checkpoint_dir : path-like, optional
+        Where each finished (model, split) fit is kept as it finishes, so that the same call
+        after an interruption (Ctrl-C, kill -9, a crash) fits only the missing ones; default
+        ``output_dir/.unfinished`` (none without ``output_dir``). Removed once the results
+        are computed and the report written, so a later run measures afresh. See
+        :func:`genre.evaluation.cv.cross_validate_models`.
 
     Returns
     -------
@@ -208,6 +219,8 @@ def benchmark(
         load_feature_table(path, label_col=label_col, id_col=id_col, group_col=group_col, drop=drop)
         for path in sources
     ]
+    if checkpoint_dir is None and output_dir is not None:
+        checkpoint_dir = Path(output_dir) / CHECKPOINT_FOLDER
     results = cross_validate_models(
         tables,
         models,
@@ -221,6 +234,7 @@ def benchmark(
         progress=progress,
         model_params=model_params,
         command=command or _python_call(sources, models, folds, repeats, seed),
+        checkpoint_dir=checkpoint_dir,
     )
     if not results.environment:
         # The machine that measured the fit and predict times: they mean little without it.
@@ -230,6 +244,10 @@ def benchmark(
         from genre.reports import render_report
 
         files = render_report(results, Path(output_dir))
+    if checkpoint_dir is not None:
+        # Every fit is in the results (and the report) now; kept, they would make a later
+        # run of the same benchmark read old times back instead of measuring.
+        CheckpointStore(checkpoint_dir).remove()
     return results, files
 
 

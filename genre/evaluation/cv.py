@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from genre.errors import DataError, ParameterError
+from genre.evaluation.checkpoint import CheckpointStore, StoredFit, fit_key, input_digest
 from genre.evaluation.inputs import InputPlan, plan_inputs, remap_split
 from genre.evaluation.results import METRICS, BenchmarkResults, FoldScore, ModelResult, SplitInfo
 from genre.evaluation.splits import ListMatch, Split, cv_splits, list_split
@@ -49,6 +50,7 @@ class _FoldOutput:
     proba: np.ndarray  # (n_test_rows, n_labels), columns in the benchmark's label order
     fit_seconds: float
     predict_seconds: float
+    resumed: bool = False  # read back from an interrupted run's checkpoint, not fitted now
 
 
 def _fit_predict(
@@ -114,6 +116,7 @@ def cross_validate_models(
     model_params: Mapping[str, Mapping[str, Any]] | None = None,
     alpha: float = 0.05,
     command: str = "",
+    checkpoint_dir: str | os.PathLike | None = None,
 ) -> BenchmarkResults:
     """Evaluate models on identical track-level splits of one table.
 
@@ -146,6 +149,13 @@ def cross_validate_models(
         Family-wise significance level of the pairwise tests.
     command : str
         The command line, recorded in the results.
+    checkpoint_dir : path-like, optional
+        Keep every finished (model, split) fit there as it finishes (see
+        :mod:`genre.evaluation.checkpoint`), and reuse the fits an interrupted run with the
+        same models, parameters, seed, tables and library versions left there: they keep
+        the fit and predict seconds measured then, and ``protocol["resumed_fits"]`` counts
+        them. The folder is left in place; :func:`genre.evaluation.benchmark` removes its
+        own after a successful run. ``None``: nothing is kept.
 
     Returns
     -------
@@ -155,6 +165,8 @@ def cross_validate_models(
     ------
     ParameterError
         Unknown model, no models, bad ``jobs``/``folds``, ``train_lists`` without ``test_list``.
+    genre.errors.OutputError
+        ``checkpoint_dir`` cannot be created or written (checked before any work).
     DataError
         From the splitters: too few tracks or groups, list files that match nothing; a
         model's input is missing from the tables (see :func:`genre.evaluation.inputs.plan_inputs`).
@@ -177,6 +189,12 @@ def cross_validate_models(
     workers = resolve_jobs(jobs)
     if train_lists and test_list is None:
         raise ParameterError("--train-list needs --test-list (the tracks to test on)")
+    store = None
+    if checkpoint_dir is not None:
+        from genre.atomic import check_output_folder
+
+        check_output_folder(checkpoint_dir)  # before the work, not at the first finished fit
+        store = CheckpointStore(checkpoint_dir, warn=_warner(progress))
 
     tables = [table] if isinstance(table, FeatureTable) else list(table)
     if not tables:
@@ -201,7 +219,7 @@ def cross_validate_models(
     model_splits = {name: [remap_split(s, plan.inputs[name].table) for s in splits] for name in models}
     outputs = _run_all(
         models, specs, model_params, plan, model_splits, labels, workers=workers, seed=random_state,
-        progress=progress, fixed=test_list is not None,
+        progress=progress, fixed=test_list is not None, store=store,
     )  # fmt: skip
 
     fixed = test_list is not None
@@ -241,6 +259,15 @@ def cross_validate_models(
         protocol["description"] += " " + plan.sentence()
     if missing_note:
         protocol["caveat"] = " ".join(filter(None, [missing_note, protocol.get("caveat")]))
+    n_resumed = sum(output.resumed for output in outputs.values())
+    protocol["resumed_fits"] = n_resumed
+    if n_resumed:
+        # Reused fits are the same fits, but their times come from another sitting: say so.
+        protocol["description"] += (
+            f" {n_resumed} of {len(outputs)} fits (model x split) were read back from the checkpoints of an "
+            "interrupted run of this benchmark (same models, parameters, seed, tables and library versions); "
+            "their fit and predict times are the ones measured then."
+        )
     protocol["inputs"] = {name: plan.inputs[name].description for name in models}
     dataset = _describe_dataset(table)
     dataset["inputs"] = plan.tables
@@ -277,6 +304,47 @@ def _take(X: "np.ndarray | pd.DataFrame", rows: np.ndarray) -> "np.ndarray | pd.
     return X.iloc[rows].reset_index(drop=True) if isinstance(X, pd.DataFrame) else X[rows]
 
 
+def _inner_groups(table: FeatureTable) -> np.ndarray:
+    """What models that split their training rows again keep together: groups, else tracks."""
+    return np.asarray(table.groups if table.groups is not None else table.tracks).astype(str)
+
+
+def _warner(progress: bool):
+    """Where a failed checkpoint write is reported: the terminal's warnings, or Python's."""
+    if progress:
+        return lambda line: tell([line], kind="warning")
+    import warnings
+
+    return lambda line: warnings.warn(line, RuntimeWarning, stacklevel=2)
+
+
+def _fit_keys(
+    models: list[str],
+    model_params: Mapping[str, Mapping[str, Any]],
+    plan: InputPlan,
+    model_splits: Mapping[str, list[Split]],
+    labels: list[str],
+    *,
+    seed: int,
+) -> dict[tuple[str, int], str]:
+    """Checkpoint key of every (model, split index) fit, as :func:`_fit_predict` would run it."""
+    versions = _versions()
+    digests: dict[int, str] = {}  # by input object: audio models share one DataFrame of segment ids
+    keys = {}
+    for name in models:
+        model_input = plan.inputs[name]
+        if id(model_input.X) not in digests:
+            digests[id(model_input.X)] = input_digest(
+                model_input.X, model_input.table.y, _inner_groups(model_input.table)
+            )
+        for i, split in enumerate(model_splits[name]):
+            keys[(name, i)] = fit_key(
+                model=name, params=model_params.get(name, {}), seed=seed + split.repeat, labels=labels,
+                inputs=digests[id(model_input.X)], train=split.train, test=split.test, versions=versions,
+            )  # fmt: skip
+    return keys
+
+
 def _run_all(
     models: list[str],
     specs: Mapping[str, Any],
@@ -289,28 +357,58 @@ def _run_all(
     seed: int,
     progress: bool,
     fixed: bool = False,
+    store: CheckpointStore | None = None,
 ) -> dict[tuple[str, int], _FoldOutput]:
-    """Fit every model on every split of its input; folds run in parallel where the model allows it."""
+    """Fit every model on every split of its input; folds run in parallel where the model allows it.
+
+    With a checkpoint ``store``, fits an interrupted run finished are read back instead of
+    fitted (marked ``resumed``), and every new fit is stored the moment it arrives, so a
+    kill keeps all finished ones, in whatever order parallel folds finish.
+    """
     outputs: dict[tuple[str, int], _FoldOutput] = {}
     from genre.progress import progress_bar
 
     n_splits = len(next(iter(model_splits.values())))
+    keys: dict[tuple[str, int], str] = {}
+    if store is not None:
+        keys = _fit_keys(models, model_params, plan, model_splits, labels, seed=seed)
+        for (name, i), key in keys.items():
+            test = model_splits[name][i].test
+            stored = store.load(key, n_rows=len(test), n_labels=len(labels))
+            if stored is not None:
+                outputs[(name, i)] = _FoldOutput(
+                    name, i, stored.proba, stored.fit_seconds, stored.predict_seconds, resumed=True
+                )
+        if outputs and progress:
+            done = f"{len(outputs)} of {len(keys)} {plural(len(keys), 'fit', 'fits')}"
+            tell([f"{done} were finished by an interrupted run (their measured times are kept)"], kind="resuming")
+
+    def finished(output: _FoldOutput) -> None:
+        outputs[(output.model, output.split_index)] = output
+        if store is not None:
+            store.save(
+                keys[(output.model, output.split_index)],
+                StoredFit(output.proba, output.fit_seconds, output.predict_seconds),
+            )
+
     with progress_bar(enabled=progress) as bar:
         task = bar.add_task("benchmark", total=len(models) * n_splits)
         for name in models:
             started = time.perf_counter()
             params = model_params.get(name, {})
             X, y = plan.inputs[name].X, plan.inputs[name].table.y
-            table = plan.inputs[name].table
-            inner_groups = np.asarray(table.groups if table.groups is not None else table.tracks).astype(str)
+            inner_groups = _inner_groups(plan.inputs[name].table)
             splits = model_splits[name]
-            parallel = bool(getattr(specs[name], "parallel_folds", False)) and workers > 1 and len(splits) > 1
+            todo = [(i, s) for i, s in enumerate(splits) if (name, i) not in outputs]
+            n_resumed = len(splits) - len(todo)
+            bar.advance(task, n_resumed)
+            parallel = bool(getattr(specs[name], "parallel_folds", False)) and workers > 1 and len(todo) > 1
             # The model seed changes with the repeat so repeats also sample model randomness.
             threads = 1 if parallel else workers
             calls = [
                 (name, params, i, seed + s.repeat, threads, _take(X, s.train), y[s.train], _take(X, s.test), labels,
                  inner_groups[s.train], "the fixed train/test split" if fixed else _split_name(s))
-                for i, s in enumerate(splits)
+                for i, s in todo
             ]
             bar.update(task, description=f"{name} ({'parallel folds' if parallel else 'sequential'})")
             if parallel:
@@ -318,16 +416,16 @@ def _run_all(
 
                 runner = Parallel(n_jobs=min(workers, len(calls)), return_as="generator_unordered")
                 for output in runner(delayed(_fit_predict)(*call) for call in calls):
-                    outputs[(name, output.split_index)] = output
+                    finished(output)
                     bar.advance(task)
             else:
                 for call in calls:
-                    output = _fit_predict(*call)
-                    outputs[(name, output.split_index)] = output
+                    finished(_fit_predict(*call))
                     bar.advance(task)
             if progress:
+                resumed = f", {n_resumed} of them resumed" if n_resumed else ""
                 bar.console.print(
-                    f"{name}: {time.perf_counter() - started:.1f} s for {len(splits)} folds "
+                    f"{name}: {time.perf_counter() - started:.1f} s for {len(splits)} folds{resumed} "
                     f"({plan.inputs[name].description})",
                     highlight=False,
                 )
