@@ -183,6 +183,14 @@ def test_empty_table(tmp_path):
         load_feature_table(empty)
 
 
+def test_a_repeated_column_name_is_refused_not_renamed(tmp_path):
+    # pandas would read the second `mfcc1_mean` as `mfcc1_mean.1`, a feature nobody wrote.
+    path = tmp_path / "repeated.csv"
+    path.write_text("filename,mfcc1_mean, mfcc1_mean ,label\na.wav,1,2,rock\nb.wav,3,4,pop\n")
+    with pytest.raises(DataError, match=r"repeated.csv: column names written more than once: mfcc1_mean \(give"):
+        load_feature_table(path)
+
+
 def test_empty_labels(tmp_path):
     frame = pd.DataFrame({"f1": [1.0, 2.0, 3.0], "label": ["a", None, "b"]})
     with pytest.raises(DataError, match=r"label column 'label' is empty in 1 of 3 rows \(first at row 3\)"):

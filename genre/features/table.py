@@ -385,8 +385,11 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: no such feature table")
     if path.is_dir():
         raise DataError(f"{path}: is a folder, expected a feature CSV")
+    sep = "\t" if path.suffix.lower() == ".tsv" else ","
     try:
-        frame = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",", low_memory=False)
+        frame = pd.read_csv(path, sep=sep, low_memory=False)
+        # pandas renames a repeated column `a` to `a.1`: read the header as written to see it.
+        header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the feature table is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -396,9 +399,10 @@ def _read_csv(path: Path) -> pd.DataFrame:
     if frame.empty or len(frame.columns) == 0:
         raise DataError(f"{path}: the feature table has no data rows")
     frame.columns = [str(c).strip() for c in frame.columns]
-    duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    written = [name.strip() for name in header.iloc[0].tolist()]
+    duplicated = sorted({c for c in written if c and written.count(c) > 1})
     if duplicated:
-        raise DataError(f"{path}: duplicated column names {_list(duplicated)}")
+        raise DataError(f"{path}: column names written more than once: {_list(duplicated)} (give each column its own name)")
     return frame
 
 
