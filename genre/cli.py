@@ -275,7 +275,10 @@ def benchmark(
     with user_errors(on_interrupt=f"no report was written; {kept} are kept: rerun the same command to resume"):
         from genre.evaluation import benchmark as run_benchmark
 
-        command = _command_line(ctx)
+        # The settings that decide the numbers are written even at their defaults, which a
+        # later version of genre may change.
+        deciding = ("models", "seed") if test_list is not None else ("models", "folds", "repeats", "seed")
+        command = _command_line(ctx, always=deciding)
         results, files = run_benchmark(
             list(features),
             output_dir=output_path(output, what="--output"),
@@ -315,9 +318,10 @@ def report(
         _print_results(results, files)
 
 
-def _command_line(ctx: typer.Context) -> str:
+def _command_line(ctx: typer.Context, *, always: tuple[str, ...] = ()) -> str:
     """The running command as the user could retype it: its arguments, then every option whose
-    value differs from the default (recorded in reports so a result can be reproduced)."""
+    value differs from the default, or is named in ``always`` (recorded in reports so a result
+    can be reproduced)."""
     import shlex
 
     words = ["genre", ctx.info_name or ""]
@@ -326,7 +330,7 @@ def _command_line(ctx: typer.Context) -> str:
         values = list(value) if isinstance(value, (list, tuple)) else [value]
         if param.param_type_name == "argument":
             words += [str(v) for v in values]
-        elif value not in (None, [], ()) and value != param.default:
+        elif value not in (None, [], ()) and (value != param.default or param.name in always):
             flag = param.opts[0]
             words += [flag] if param.is_flag else [w for v in values for w in (flag, str(v))]
     return " ".join(shlex.quote(w) for w in words)
@@ -336,10 +340,10 @@ def _print_results(results, files) -> None:
     from rich import box
     from rich.table import Table
 
-    from genre.reports.content import HEADLINE_COLUMNS, headline_rows, numeric_columns
+    from genre.reports.content import headline_header, headline_rows, numeric_columns
 
     rows = headline_rows(results)
-    columns = list(HEADLINE_COLUMNS)
+    columns = headline_header(results)
     protocol = results.protocol
     setting = (
         "fixed partition" if protocol.get("kind") == "fixed"

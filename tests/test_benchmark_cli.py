@@ -34,6 +34,8 @@ def test_benchmark_writes_report_and_prints_headline(tmp_path, table_path):
     assert [m["name"] for m in data["models"]] == ["logreg", "knn"]
     assert data["protocol"]["folds"] == 3
     assert data["command"].startswith("genre benchmark ") and "--models logreg,knn" in data["command"]
+    # Settings that decide the numbers are recorded at their defaults too: defaults may change.
+    assert "--seed 0" in data["command"] and "--repeats 1" in data["command"]
 
     # `genre report` re-renders the same results elsewhere.
     again = tmp_path / "again"
@@ -52,10 +54,13 @@ def test_benchmark_with_list_files(tmp_path, table_path):
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "fixed partition" in result.output
+    assert "±" not in result.output  # one test set: no spread to show
     # Tracks 00008 (absent from the table) are reported as unmatched lines.
     assert "4 of 16 lines match no track" in result.output
     protocol = json.loads((tmp_path / "r" / "results.json").read_text())["protocol"]
     assert protocol["kind"] == "fixed" and {m["role"] for m in protocol["lists"]} == {"train", "test"}
+    command = json.loads((tmp_path / "r" / "results.json").read_text())["command"]
+    assert "--seed 0" in command and "--folds" not in command  # folds do not apply to a fixed partition
 
 
 def _frame(**columns) -> pd.DataFrame:

@@ -425,7 +425,8 @@ def _run_all(
             if progress:
                 resumed = f", {n_resumed} of them resumed" if n_resumed else ""
                 bar.console.print(
-                    f"{name}: {time.perf_counter() - started:.1f} s for {len(splits)} folds{resumed} "
+                    f"{name}: {time.perf_counter() - started:.1f} s for "
+                    f"{'the fixed partition' if fixed else f'{len(splits)} folds'}{resumed} "
                     f"({plan.inputs[name].description})",
                     highlight=False,
                 )
@@ -642,7 +643,7 @@ def _describe_protocol(
 ) -> dict[str, Any]:
     group_aware = bool(groups and table.groups is not None and not fixed)
     aggregation = (
-        "each track is scored once: the argmax of its segments' mean class probability "
+        "each track gets one prediction per split that tests it: the argmax of its segments' mean class probability "
         "(the segments' majority vote is reported too)"
         if table.n_rows > table.n_tracks
         else "one row per track"
@@ -660,9 +661,15 @@ def _describe_protocol(
             description += " Every track not in the test list was used for training."
     else:
         unit = f"groups of column {table.group_col!r}" if group_aware else "tracks"
+        shuffles = f"repeat r shuffled with seed {seed} + r" if repeats > 1 else f"seed {seed}"
+        balance = (
+            " (scikit-learn's StratifiedGroupKFold: class proportions are only as even as the groups allow)"
+            if group_aware
+            else ""
+        )
         description = (
-            f"Stratified {folds}-fold cross-validation over {unit}, {repeats} {plural(repeats, 'repeat', 'repeats')} "
-            f"(seed {seed}{' + repeat' if repeats > 1 else ''}); all segments of a track"
+            f"Stratified {folds}-fold cross-validation over {unit}{balance}, {repeats} "
+            f"{plural(repeats, 'repeat', 'repeats')} ({shuffles}); all segments of a track"
             f"{' and all tracks of a group' if group_aware else ''} lie on one side of every split. "
             f"Scores are per track; {aggregation}. The 95 % interval is a Student-t interval over the "
             f"{folds * repeats} fold scores (it treats folds as independent, so it is optimistic); models are "

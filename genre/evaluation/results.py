@@ -516,7 +516,7 @@ def check_results_dict(data: Mapping[str, Any]) -> None:
     if splits and len(splits) != n_folds:
         _fail("splits", f"{len(splits)} splits for {n_folds} folds per model")
     for i, pair in enumerate(data.get("pairwise", [])):
-        _check_record(pair, f"pairwise[{i}]", required=_PAIR_FIELDS, optional={"verdict": "str"})
+        _check_record(pair, f"pairwise[{i}]", required=_PAIR_FIELDS, optional={"verdict": "str", "only_a": "int?", "only_b": "int?"})
 
 
 def _check_model(model: Mapping[str, Any], where: str, labels: list[str]) -> None:

@@ -96,6 +96,9 @@ class PairwiseTest:
         ``p_holm < alpha``; never true for an untestable pair (NaN p).
     alpha : float
         The family-wise significance level.
+    only_a, only_b : int or None
+        McNemar only: test tracks that only ``a`` (only ``b``) classified correctly, the
+        discordant counts the exact p-value is computed from; ``None`` for the t-test.
     """
 
     model_a: str
@@ -109,6 +112,8 @@ class PairwiseTest:
     p_holm: float
     significant: bool
     alpha: float
+    only_a: int | None = None
+    only_b: int | None = None
 
     @property
     def testable(self) -> bool:
@@ -354,9 +359,9 @@ def pairwise_corrected_ttests(
         One per unordered pair, in the order of ``scores``.
     """
 
-    def ttest(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float]:
+    def ttest(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float, None]:
         t, p, df = corrected_resampled_ttest(a, b, test_train_ratio=test_train_ratio)
-        return t, df, p
+        return t, df, p, None
 
     return _holm_family(scores, ttest, test="nadeau-bengio", metric=metric, alpha=alpha)
 
@@ -375,22 +380,22 @@ def pairwise_mcnemar(
         Per-test-track correctness of each model, tracks in the same order.
     """
 
-    def mcnemar(a: Sequence[bool], b: Sequence[bool]) -> tuple[float, float, float]:
+    def mcnemar(a: Sequence[bool], b: Sequence[bool]) -> tuple[float, float, float, tuple[int, int]]:
         only_a, only_b, p = mcnemar_exact(a, b)
-        return float(only_a - only_b), math.nan, p
+        return float(only_a - only_b), math.nan, p, (int(only_a), int(only_b))
 
     return _holm_family(correct, mcnemar, test="mcnemar", metric=metric, alpha=alpha)
 
 
 def _holm_family(
     values: Mapping[str, Sequence[float]],
-    pair_test: Callable[[Sequence, Sequence], tuple[float, float, float]],
+    pair_test: Callable[[Sequence, Sequence], tuple[float, float, float, "tuple[int, int] | None"]],
     *,
     test: str,
     metric: str,
     alpha: float,
 ) -> list[PairwiseTest]:
-    """Run ``pair_test(a, b) -> (statistic, df, p)`` on every pair of models, Holm-adjusting the p-values.
+    """Run ``pair_test(a, b) -> (statistic, df, p, discordant)`` on every pair of models, Holm-adjusting the p-values.
 
     The difference recorded is the difference of the means of ``values``.
     """
@@ -398,8 +403,8 @@ def _holm_family(
         (a, b, float(np.mean(values[a]) - np.mean(values[b])), *pair_test(values[a], values[b]))
         for a, b in combinations(values, 2)
     ]
-    adjusted = holm([p for *_, p in raw])
+    adjusted = holm([p for *_, p, _ in raw])
     return [
-        PairwiseTest(a, b, metric, test, diff, stat, float(df), p, q, bool(q < alpha), alpha)
-        for (a, b, diff, stat, df, p), q in zip(raw, adjusted)
+        PairwiseTest(a, b, metric, test, diff, stat, float(df), p, q, bool(q < alpha), alpha, *(discordant or (None, None)))
+        for (a, b, diff, stat, df, p, discordant), q in zip(raw, adjusted)
     ]

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from genre.evaluation.results import BenchmarkResults, ModelResult
 
 __all__ = [
-    "Block", "build_document", "plot_names", "pct", "headline_rows", "report_title", "HEADLINE_COLUMNS",
-    "MAX_ANNOTATED_CLASSES", "MAX_PLOT_LABEL", "machine_text",
+    "Block", "build_document", "plot_names", "pct", "headline_header", "headline_rows", "report_title",
+    "HEADLINE_COLUMNS", "MAX_ANNOTATED_CLASSES", "MAX_PLOT_LABEL", "machine_text", "pooled_counts",
 ]
 
 
@@ -40,6 +40,9 @@ class Block:
         Table header.
     image : str
         File name of an image (``accuracy.png``).
+    alt : str
+        Alternative text of an image: what the picture is, for a reader who cannot see it
+        (the caption in ``text`` says how to read it). Empty: the caption is used.
     numeric : list of bool, optional
         Which table columns are right-aligned numbers; ``None``: guessed from the cells
         (:func:`numeric_columns`). Set where a column of names may look numeric (labels
@@ -54,6 +57,7 @@ class Block:
     header: list[str] = field(default_factory=list)
     image: str = ""
     numeric: list[bool] | None = None
+    alt: str = ""
 
 
 #: Confusion matrices with more classes print no counts in their cells (they would not fit).
@@ -127,6 +131,62 @@ def headline_rows(results: "BenchmarkResults") -> list[list[str]]:
     return rows
 
 
+def headline_header(results: "BenchmarkResults") -> list[str]:
+    """Header of the headline table: :data:`HEADLINE_COLUMNS`, without "± std" for a single test set.
+
+    A fixed partition has one accuracy per model, so its rows show no spread; the
+    header must not promise one (the console table says the same as the report).
+    """
+    header = list(HEADLINE_COLUMNS)
+    if results.protocol.get("kind") == "fixed":
+        header[header.index("accuracy ± std")] = "accuracy"
+    return header
+
+
+def pooled_counts(results: "BenchmarkResults", *, tracks: bool = True) -> str:
+    """The predictions the (summed) confusion matrices count, as a noun phrase.
+
+    A reader of a confusion matrix needs to know whether a cell is a count or a share and
+    how often each track was counted: with repeats, every track is tested once per repeat,
+    so the counts add up to ``repeats`` times the tracks.
+
+    Parameters
+    ----------
+    results : BenchmarkResults
+    tracks : bool
+        Say how often each track was counted (the short form, for figure captions, does not).
+
+    Returns
+    -------
+    phrase : str
+        ``the 290 test tracks of the single partition``, ``the test tracks of the 10 folds,
+        summed (each of the 1000 tracks counted once)``, ``the test tracks of the 6 folds of 2
+        repeats, summed (each of the 60 tracks counted 2 times: 120 predictions)``; without
+        the parenthesis for results that did not record their splits. The short form:
+        ``the test tracks of all 10 folds``.
+    """
+    total = int(sum(sum(row) for row in results.models[0].confusion))
+    if results.protocol.get("kind") == "fixed":
+        return f"the {total} test {plural(total, 'track', 'tracks')} of the single partition"
+    n_folds = len(results.models[0].folds)
+    repeats = results.protocol.get("repeats") or 1
+    folds = f"{n_folds} {plural(n_folds, 'fold', 'folds')}" + (f" of {repeats} repeats" if repeats > 1 else "")
+    if not tracks:
+        return f"the test tracks of all {folds}"
+    phrase = f"the test tracks of the {folds}, summed"
+    tested = {track for split in results.splits for track in split.test_tracks}
+    if not tested:  # results of another version, without their splits
+        return phrase
+    if repeats > 1:
+        return f"{phrase} (each of the {len(tested)} tracks counted {repeats} times: {total} predictions)"
+    return f"{phrase} (each of the {len(tested)} tracks counted once)"
+
+
+def _sizes_differ(results: "BenchmarkResults") -> bool:
+    """Whether the splits differ in size (groups), so that one n_test/n_train stands for a mean."""
+    return len({(s.n_train_tracks, s.n_test_tracks) for s in results.splits}) > 1
+
+
 def _significance(results: "BenchmarkResults") -> list[Block]:
     blocks = [Block("h2", "Which differences are significant")]
     if not results.pairwise:
@@ -138,20 +198,31 @@ def _significance(results: "BenchmarkResults") -> list[Block]:
         blocks.append(Block("p", text))
         return blocks
     first = results.pairwise[0]
+    # McNemar's two discordant counts let a reader recompute the exact p; results of older
+    # versions hold only their difference.
+    counted = all(t.only_a is not None and t.only_b is not None for t in results.pairwise)
     if first.test == "mcnemar":
+        shown = (
+            "the table gives the tracks only model A got right and those only model B got right, from which the "
+            "binomial p follows"
+            if counted
+            else "the statistic is the tracks only model A got right minus those only model B got right"
+        )
         method = (
             "Two-sided exact (binomial) McNemar test (McNemar 1947) on the test tracks both models saw (a single "
-            "partition has no folds to compare over); the statistic is the tracks only model A got right minus "
-            "those only model B got right"
+            f"partition has no folds to compare over); {shown}"
         )
-        header = ["model A", "model B", "Δ accuracy (A − B)", "A-only − B-only tracks", "p", "p (Holm)", "verdict"]
+        statistic_name = "tracks only A / only B got right" if counted else "A-only − B-only tracks"
+        header = ["model A", "model B", "Δ accuracy (A − B)", statistic_name, "p", "p (Holm)", "verdict"]
     else:
         ratio = _number(results.protocol.get("test_train_ratio"))
         n_scores = len(results.models[0].folds)
         df = f"{first.df:.0f} {plural(first.df, 'degree', 'degrees')} of freedom" if math.isfinite(first.df) else "– df"
+        # Grouped folds differ in size: the correction then uses the mean ratio, and must say so.
+        mean = " (the mean over the splits, whose sizes differ)" if _sizes_differ(results) else ""
         variance = (
             f"variance of the paired differences multiplied by 1/{n_scores} + n_test/n_train = 1/{n_scores} + "
-            f"{ratio:.3f} instead of the naive 1/{n_scores}, because training sets overlap"
+            f"{ratio:.3f}{mean} instead of the naive 1/{n_scores}, because training sets overlap"
             if math.isfinite(ratio)
             else "variance of the differences inflated by n_test/n_train because training sets overlap"
         )
@@ -176,7 +247,9 @@ def _significance(results: "BenchmarkResults") -> list[Block]:
     )
     rows = []
     for test in results.pairwise:
-        if not math.isfinite(test.statistic):
+        if test.test == "mcnemar" and counted:
+            statistic = f"{test.only_a} / {test.only_b}"
+        elif not math.isfinite(test.statistic):
             statistic = "–"  # untestable pair: t is undefined
         else:
             statistic = _signed(test.statistic, 0 if test.test == "mcnemar" else 2)
@@ -292,7 +365,17 @@ def _splits_sentence(results: "BenchmarkResults") -> str:
             f" ({_span([s.n_train_rows for s in splits])} and {_span([s.n_test_rows for s in splits])} rows)"
         )
     if results.protocol.get("kind") == "fixed":
-        return f"The partition trains on {train} tracks and tests on {test} tracks{rows}."
+        sentence = f"The partition trains on {train} tracks and tests on {test} tracks{rows}"
+        # Tracks in neither list (GTZAN's filtered partition leaves out 70 faulty excerpts) are
+        # not in the scores: the dataset paragraph's counts are the whole table's.
+        total = results.dataset.get("n_tracks_common", results.dataset.get("n_tracks"))
+        used = splits[0].n_train_tracks + splits[0].n_test_tracks
+        if isinstance(total, int) and not isinstance(total, bool) and total > used:
+            unused = total - used
+            sentence += (
+                f"; the other {unused} of the table's {total} tracks are in neither list and were not used"
+            )
+        return sentence + "."
     folds, repeats = results.protocol.get("folds"), results.protocol.get("repeats") or 1
     layout = f" ({folds} folds × {repeats} repeats)" if folds and repeats > 1 else ""
     return f"Each of the {len(splits)} splits{layout} trains on {train} tracks and tests on {test} tracks{rows}."
@@ -327,15 +410,25 @@ def _scores_paragraph(results: "BenchmarkResults", best: "ModelResult") -> str:
         return (
             f"Accuracy, balanced accuracy and macro-F1 are per track, on the {n_test} test tracks of the single "
             f"partition; the 95 % CI is the Wilson score interval (Wilson 1927) of accuracy over those {n_test} "
-            f"tracks. Fit and predict times are wall seconds{timing}."
+            f"tracks. Fit and predict times are wall seconds{timing}.{_contention(jobs)}"
         )
     n = len(best.folds)
+    repeats, folds = protocol.get("repeats") or 1, protocol.get("folds")
+    layout = f" ({folds} folds × {repeats} repeats)" if repeats > 1 and folds else ""
+    independent = "folds and repeats treated as independent" if repeats > 1 else "folds treated as independent"
     return (
-        f"Accuracy, balanced accuracy and macro-F1 are per track, averaged over {n} folds; ± is the sample "
+        f"Accuracy, balanced accuracy and macro-F1 are per track, averaged over {n} folds{layout}; ± is the sample "
         f"standard deviation over the {n} fold accuracies, and the 95 % CI is the Student-t interval of their "
-        f"mean ({n - 1} {plural(n - 1, 'degree', 'degrees')} of freedom, folds treated as independent, clipped to "
-        f"[0, 100]). Fit and predict times are mean wall seconds per fold{timing}."
+        f"mean ({n - 1} {plural(n - 1, 'degree', 'degrees')} of freedom, {independent}, clipped to "
+        f"[0, 100]). Fit and predict times are mean wall seconds per fold{timing}.{_contention(jobs)}"
     )
+
+
+def _contention(jobs: object) -> str:
+    """A sentence on parallel timing: folds fitted side by side share the cores and take longer each."""
+    if isinstance(jobs, int) and not isinstance(jobs, bool) and jobs > 1:
+        return " Fits that ran at the same time shared the cores, so each took longer than it would alone."
+    return ""
 
 
 _REFERENCES = {
@@ -379,10 +472,7 @@ def build_document(results: "BenchmarkResults", *, undrawable: Sequence[str] = (
     blocks.append(Block("p", _dataset_paragraph(results)))
 
     blocks.append(Block("h2", "Results"))
-    header = list(HEADLINE_COLUMNS)
-    if protocol.get("kind") == "fixed":  # one test set: no spread over folds
-        header[header.index("accuracy ± std")] = "accuracy"
-    blocks.append(_table(header, headline_rows(results), names=2))
+    blocks.append(_table(headline_header(results), headline_rows(results), names=2))
     extra = []
     if any("segment_accuracy" in m.summaries for m in results.models):
         extra.append(
@@ -398,21 +488,51 @@ def build_document(results: "BenchmarkResults", *, undrawable: Sequence[str] = (
             + ", ".join(f"{m.name} {pct(m.summaries['vote_accuracy'].mean)} %" for m in results.models)
         )
     blocks.append(Block("p", _scores_paragraph(results, best) + (f" Also: {'; '.join(extra)}." if extra else "")))
-    blocks.append(Block("image", "Accuracy per model with 95 % intervals", image=names["accuracy"]))
+    fixed = protocol.get("kind") == "fixed"
+    pooled, short = pooled_counts(results), pooled_counts(results, tracks=False)
+    figures = iter(range(1, 1000))  # numbered in reading order, the same in both renderings
+    n_classes = len(results.labels)
+    chance = f"dashed line: chance, 1/{n_classes} (a uniform guess)"
+    if fixed:
+        n_test = int(sum(sum(row) for row in best.confusion))
+        caption = (
+            f"Track-level accuracy of each model on the {n_test} test tracks; error bars: 95 % Wilson interval; "
+            f"{chance}."
+        )
+    else:
+        caption = (
+            f"Track-level accuracy of each model, the mean over the {len(best.folds)} fold accuracies; error bars: "
+            f"95 % Student-t interval of that mean; {chance}."
+        )
+    blocks.append(
+        Block("image", f"Figure {next(figures)}. {caption}", image=names["accuracy"],
+              alt="Horizontal bar chart of the accuracy of each model, best first, with error bars")
+    )  # fmt: skip
 
     blocks.extend(_significance(results))
 
     blocks.append(Block("h2", "Per-class F1"))
+    if fixed:
+        macro = "the mean of a column is the headline macro-F1"
+    else:
+        # Pooling the folds first is not averaging per fold: the two macro-F1s differ a little.
+        macro = (
+            "because the folds are pooled first, the mean of a column can differ slightly from the headline "
+            "macro-F1, which is the mean over folds of each fold's macro-F1"
+        )
+    supports = {label: results.models[0].per_class.get(label, {}).get("support") for label in results.labels}
+    counts = results.dataset.get("tracks_per_class") or {}
+    if all(supports[label] == counts.get(label) for label in results.labels):
+        support = "Each class's support (its true tracks in that matrix) is its track count given above"
+    else:  # a partition's test side, or repeats: not the table's class counts, so given here
+        support = "Support (true tracks of each class in that matrix): " + ", ".join(
+            f"{label} {supports[label] if supports[label] is not None else '?'}" for label in results.labels
+        )
     blocks.append(
         Block(
             "p",
-            "Precision, recall and F1 of each class from the confusion matrix "
-            + (
-                "of the test tracks"
-                if protocol.get("kind") == "fixed"
-                else "summed over all folds" + (" and repeats" if (protocol.get("repeats") or 1) > 1 else "")
-            )
-            + "; the table shows F1.",
+            f"Precision, recall and F1 of each class, per track, from the confusion matrix of {pooled}. The table "
+            f"shows F1; precision and recall are in results.json. {support}. {macro[0].upper()}{macro[1:]}.",
         )
     )
     rows = [
@@ -420,12 +540,20 @@ def build_document(results: "BenchmarkResults", *, undrawable: Sequence[str] = (
         for label in results.labels
     ]
     blocks.append(_table(["label"] + [m.name for m in results.models], rows, names=1))
-    blocks.append(Block("image", "Per-class F1 per model", image=names["per_class_f1"]))
+    blocks.append(
+        Block("image", f"Figure {next(figures)}. F1 of each class for each model, from the track-level confusion "
+              f"matrix of {short}: the values of the table above.", image=names["per_class_f1"],
+              alt="Grouped bar chart of the F1 of each class, one bar per model")
+    )  # fmt: skip
 
     blocks.append(Block("h2", "Confusion matrices"))
-    legend = "Rows are true labels, columns predictions; colour is the share of the true class"
+    legend = (
+        f"Rows are true labels, columns predicted labels. A matrix counts the track-level predictions on {pooled}. "
+        "The colour is a cell's share of its row, in % of the true class (row-normalised, so the diagonal is each "
+        "class's recall)"
+    )
     if len(results.labels) <= MAX_ANNOTATED_CLASSES:
-        legend += ", text the count."
+        legend += "; the number in a cell is the count (empty cells are 0)."
     else:
         legend += (
             f". With more than {MAX_ANNOTATED_CLASSES} classes the counts are not printed in the cells; "
@@ -440,17 +568,27 @@ def build_document(results: "BenchmarkResults", *, undrawable: Sequence[str] = (
         )
     blocks.append(Block("p", legend))
     for model in results.models:
-        blocks.append(Block("image", f"Confusion matrix of {model.name}", image=names[f"confusion:{model.name}"]))
+        blocks.append(
+            Block("image", f"Figure {next(figures)}. Confusion matrix of {model.name}: rows are true labels, "
+                  f"columns predicted labels; counts of {short}, colour row-normalised (% of the true "
+                  "class).",
+                  image=names[f"confusion:{model.name}"], alt=f"Heat map of the confusion matrix of {model.name}")
+        )  # fmt: skip
 
-    if protocol.get("kind") != "fixed" and len(best.folds) <= 50:
+    if not fixed and len(best.folds) <= 50:
         blocks.append(Block("h2", "Accuracy per fold"))
-        header = ["model"] + [
-            (f"r{f.repeat + 1}f{f.fold + 1}" if (protocol.get("repeats") or 1) > 1 else f"fold {f.fold + 1}")
-            for f in best.folds
-        ]
+        repeated = (protocol.get("repeats") or 1) > 1
+        blocks.append(
+            Block(
+                "p",
+                "Track-level accuracy (%) of each model on each test fold"
+                + ("; column rRfF is fold F of repeat R (each repeat shuffles the folds anew)." if repeated else "."),
+            )
+        )
+        header = ["model"] + [f"r{f.repeat + 1}f{f.fold + 1}" if repeated else f"fold {f.fold + 1}" for f in best.folds]
         rows = [[m.name] + [pct(f.accuracy) for f in m.folds] for m in results.models]
         blocks.append(_table(header, rows, names=1))
-    elif protocol.get("kind") != "fixed":
+    elif not fixed:
         blocks.append(Block("h2", "Accuracy per fold"))
         blocks.append(Block("p", f"The accuracies of the {len(best.folds)} folds are in results.json."))
 

@@ -84,8 +84,9 @@ def render_html(blocks: Sequence[Block], images: Mapping[str, bytes], *, title: 
             parts.append(_table(block.header, block.rows, block.numeric))
         elif block.kind == "image":
             data = base64.b64encode(images[block.image]).decode("ascii")
+            alt = html.escape(block.alt or block.text)  # quote=True: safe inside the attribute
             parts.append(
-                f'<figure><img alt="{text}" src="data:image/png;base64,{data}"><figcaption>{text}</figcaption></figure>'
+                f'<figure><img alt="{alt}" src="data:image/png;base64,{data}"><figcaption>{text}</figcaption></figure>'
             )
         elif block.kind == "code":
             parts.append(f"<pre><code>{text}</code></pre>")

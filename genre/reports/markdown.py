@@ -86,8 +86,10 @@ def render_markdown(blocks: Sequence[Block]) -> str:
             lines += _table(block.header, block.rows, block.numeric) + [""]
         elif block.kind == "image":
             # Plot file names are plain ASCII (see content.plot_names): a relative link that
-            # still works when the folder is moved.
-            lines += [f"![{text}]({block.image})", ""]
+            # still works when the folder is moved. The alt text is not shown on the page, so
+            # the caption follows as a paragraph of its own (render.py reads the link line alone).
+            alt = escape_inline(block.alt or block.text)
+            lines += [f"![{alt}]({block.image})", "", text, ""]
         elif block.kind == "code":
             lines += ["```", block.text, "```", ""]
         else:  # a block kind added to content.py but not here yet

@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from genre.evaluation.results import BenchmarkResults, ModelResult
 
 __all__ = [
-    "accuracy_png", "confusion_layout", "confusion_png", "confusion_title", "per_class_f1_png", "plot_texts",
-    "undrawable",
+    "accuracy_png", "confusion_layout", "confusion_png", "confusion_title", "model_colours", "per_class_f1_png",
+    "plot_texts", "undrawable",
 ]  # fmt: skip
 
 _DPI = 110
@@ -155,9 +155,20 @@ def _encode(figure) -> bytes:
     return buffer.getvalue()
 
 
+def model_colours(results: "BenchmarkResults") -> dict[str, str]:
+    """Colour of each model, the same in every figure of a report.
+
+    By the model's place in ``results.models`` (the order of the per-class table and
+    plot), not by its rank: the accuracy plot sorts by accuracy, and colours given in its
+    order made one model blue there and orange in the per-class plot.
+    """
+    return {model.name: _PALETTE[i % len(_PALETTE)] for i, model in enumerate(results.models)}
+
+
 def accuracy_png(results: "BenchmarkResults") -> bytes:
     """Track-level accuracy per model, with 95 % interval error bars and the chance level."""
     plt = _pyplot()
+    colour_of = model_colours(results)
     models = sorted(results.models, key=lambda m: -m.accuracy)  # same order as the headline table
     names = plot_texts([m.name for m in models])
     means = np.array([m.accuracy for m in models]) * 100
@@ -169,19 +180,28 @@ def accuracy_png(results: "BenchmarkResults") -> bytes:
     with _style():
         figure, axis = plt.subplots(figsize=(7.0, 0.55 * len(models) + 1.4))
         positions = np.arange(len(models))[::-1]  # first model on top
-        colours = [_PALETTE[i % len(_PALETTE)] for i in range(len(models))]
+        colours = [colour_of[m.name] for m in models]
         axis.barh(positions, means, color=colours, height=0.6, xerr=errors, capsize=4, ecolor="#333333")
         for position, mean, high, ok in zip(positions, means, highs, has_ci):
             axis.text((high if ok else mean) + 1, position, f"{mean:.1f} %", va="center", fontsize=9)
         chance = 100 / max(len(results.labels), 1)
         axis.axvline(chance, color="#888888", linestyle="--", linewidth=1)
-        axis.text(chance, len(models) - 0.45, " chance", color="#666666", fontsize=8, va="bottom")
+        # Which chance: a uniform guess over the classes (the caption says so too).
+        axis.text(chance, len(models) - 0.45, f" chance (1/{len(results.labels)})", color="#666666", fontsize=8,
+                  va="bottom")  # fmt: skip
         axis.set_yticks(positions, names)
         axis.set_xlim(0, 100)
         axis.set_ylim(-0.6, len(models) - 0.1)
-        interval = "Wilson 95 % interval" if results.protocol.get("kind") == "fixed" else "95 % t-interval over folds"
+        if results.protocol.get("kind") == "fixed":
+            interval = "Wilson 95 % interval"
+            n_test = int(sum(sum(row) for row in models[0].confusion))
+            title = f"Accuracy per model on {n_test} test tracks"
+        else:
+            interval = "95 % t-interval over folds"
+            title = f"Accuracy per model, mean over {len(models[0].folds)} folds"
         axis.set_xlabel(f"track-level accuracy (%), error bars: {interval}")
-        axis.set_title("Accuracy per model", fontsize=11)
+        axis.set_ylabel("model")
+        axis.set_title(title, fontsize=11)
         axis.grid(axis="x", alpha=0.3)
         axis.spines[["top", "right"]].set_visible(False)
         return _encode(figure)
@@ -210,8 +230,21 @@ def confusion_layout(n_labels: int) -> dict[str, float]:
     }
 
 
-def confusion_png(model: "ModelResult", labels: list[str]) -> bytes:
-    """Confusion heatmap of one model: colour = share of the true class, text = count."""
+def confusion_png(model: "ModelResult", labels: list[str], *, repeats: int = 1) -> bytes:
+    """Confusion heatmap of one model: colour = share of the true class, text = count.
+
+    Parameters
+    ----------
+    model : ModelResult
+    labels : list of str
+        Class order of ``model.confusion`` (rows: true label, columns: predicted).
+    repeats : int
+        Repeats of the k-fold: each track is counted this many times, which the title says.
+
+    Returns
+    -------
+    png : bytes
+    """
     plt = _pyplot()
     counts = np.asarray(model.confusion, dtype=float)
     totals = counts.sum(axis=1, keepdims=True)
@@ -225,8 +258,8 @@ def confusion_png(model: "ModelResult", labels: list[str]) -> bytes:
         ticks = np.arange(len(labels))
         axis.set_xticks(ticks, texts, rotation=45, ha="right", rotation_mode="anchor", fontsize=layout["tick_font"])
         axis.set_yticks(ticks, texts, fontsize=layout["tick_font"])
-        axis.set_xlabel("predicted")
-        axis.set_ylabel("true")
+        axis.set_xlabel("predicted label")
+        axis.set_ylabel("true label")
         if len(labels) <= MAX_ANNOTATED_CLASSES:
             for i in range(len(labels)):
                 for j in range(len(labels)):
@@ -236,22 +269,36 @@ def confusion_png(model: "ModelResult", labels: list[str]) -> bytes:
                             color="white" if shares[i, j] > 0.55 else "#222222",
                         )  # fmt: skip
         colorbar = figure.colorbar(image, ax=axis, fraction=0.046, pad=0.04)
-        colorbar.set_label("% of the true class")
-        axis.set_title(confusion_title(model), fontsize=10)
+        colorbar.set_label("% of the true class (row-normalised)")
+        axis.set_title(confusion_title(model, repeats=repeats), fontsize=10)
         return _encode(figure)
 
 
-def confusion_title(model: "ModelResult") -> str:
+def confusion_title(model: "ModelResult", *, repeats: int = 1) -> str:
     """Title of a confusion heatmap.
 
     With folds, the headline accuracy is the mean of the fold accuracies, which differs from
     the share of the summed matrix's diagonal when folds differ in size (groups): the
-    title says which one it shows.
+    title says which one it shows. With repeats every track is counted once per repeat,
+    which the title says too (the counts add up to that many times the tracks).
+
+    Parameters
+    ----------
+    model : ModelResult
+    repeats : int
+        Repeats of the k-fold the folds come from.
+
+    Returns
+    -------
+    title : str
     """
     name = plot_texts([model.name])[0]
     accuracy = model.accuracy * 100
     if len(model.folds) > 1:
-        return f"{name}: mean accuracy over {len(model.folds)} folds {accuracy:.1f} % (counts summed over folds)"
+        title = f"{name}: mean accuracy over {len(model.folds)} folds {accuracy:.1f} % (counts summed over folds)"
+        if repeats > 1:
+            title += f"\n{repeats} repeats: each track counted {repeats} times"
+        return title
     return f"{name}: accuracy {accuracy:.1f} %"
 
 
@@ -266,6 +313,7 @@ def per_class_f1_png(results: "BenchmarkResults") -> bytes:
     labels = plot_texts(results.labels)
     models = results.models
     model_names = plot_texts([m.name for m in models])
+    colour_of = model_colours(results)
     width = 0.8 / max(len(models), 1)
     centres = np.arange(len(labels))
     vertical = len(labels) <= _MAX_VERTICAL_CLASSES
@@ -278,7 +326,7 @@ def per_class_f1_png(results: "BenchmarkResults") -> bytes:
         for k, model in enumerate(models):
             values = [model.per_class.get(label, {}).get("f1", math.nan) for label in results.labels]
             offsets = centres - 0.4 + width * (k + 0.5)
-            colour = _PALETTE[k % len(_PALETTE)]
+            colour = colour_of[model.name]
             if vertical:
                 axis.bar(offsets, values, width=width * 0.95, label=model_names[k], color=colour)
             else:
@@ -290,12 +338,14 @@ def per_class_f1_png(results: "BenchmarkResults") -> bytes:
             axis.set_xlim(-0.6, len(labels) - 0.4)
             axis.set_ylim(0, 1.0)
             axis.set_ylabel("F1 (track level)")
+            axis.set_xlabel("class")
             axis.grid(axis="y", alpha=0.3)
         else:
             axis.set_yticks(centres, labels)
             axis.set_ylim(len(labels) - 0.5, -0.5)  # first class on top, as in the table
             axis.set_xlim(0, 1.0)
             axis.set_xlabel("F1 (track level)")
+            axis.set_ylabel("class")
             axis.grid(axis="x", alpha=0.3)
             axis.xaxis.set_ticks_position("both")  # an axis at the top too: the figure is tall
             axis.tick_params(axis="x", labeltop=True)

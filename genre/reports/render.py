@@ -77,8 +77,9 @@ def render_report(results: BenchmarkResults, out_dir: str | os.PathLike) -> Repo
     try:
         names = plot_names(results)
         images = {names["accuracy"]: accuracy_png(results), names["per_class_f1"]: per_class_f1_png(results)}
+        repeats = results.protocol.get("repeats") or 1
         for model in results.models:
-            images[names[f"confusion:{model.name}"]] = confusion_png(model, results.labels)
+            images[names[f"confusion:{model.name}"]] = confusion_png(model, results.labels, repeats=repeats)
         names_drawn = [*results.labels, *(m.name for m in results.models)]
         blocks = build_document(results, undrawable=undrawable(names_drawn))
         markdown = render_markdown(blocks)
