@@ -496,6 +496,9 @@ def _print_predictions(predictions, *, skipped_csv: Optional[Path], unlisted: st
         console.print(f"[yellow]warning[/]: {escape(warning)}", highlight=False)
     skipped = predictions.attrs.get("skipped", [])
     _print_skipped(skipped, listed_in=skipped_csv, unlisted=unlisted)
+    if predictions.empty:  # an empty table's header would read as a result
+        out.print(f"no file could be predicted; {len(skipped)} skipped", highlight=False)
+        return
     below, shown_paths = _shortened_paths([str(path) for path in predictions["path"]])
     if below is not None:
         out.print(f"paths below {escape(below)}", highlight=False)

@@ -46,6 +46,9 @@ from genre.progress import progress_bar, tell
 from genre.text import plural
 
 TABLE_FORMAT = "genre-features/1"
+# Eight significant digits: float32 features lose nothing a model could use, and a row of
+# ~180 numbers stays under 2 kB. Prediction rounds through the same format (as_written).
+VALUE_FORMAT = ".8g"
 
 T = TypeVar("T")
 
@@ -109,7 +112,7 @@ def _format_rows(track: Track, features: ClipFeatures) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     for segment, (start, values) in enumerate(zip(features.starts, features.values)):
         ids = [path, name, segment, f"{start:.3f}", label, group]
-        writer.writerow(ids + [f"{v:.8g}" for v in values])
+        writer.writerow(ids + [format(v, VALUE_FORMAT) for v in values])
     return buffer.getvalue()
 
 
