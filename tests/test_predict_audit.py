@@ -207,3 +207,15 @@ def test_gtzan_clips_predict_as_their_table_rows(gtzan_mini, tmp_path):
     tracks = [f"{p.split('/')[-2]}/{p.split('/')[-1][:-4]}" for p in files]
     np.testing.assert_array_equal(probabilities(from_audio), probabilities(from_table.loc[tracks]))
     shutil.rmtree(audio)
+
+
+def test_one_file_named_relatively_and_absolutely_is_predicted_once(svm_on_tones, monkeypatch):
+    from genre.classifiers.prediction import predict_files
+
+    root, _, model = svm_on_tones
+    monkeypatch.chdir(root / "audio")
+    absolute = root / "audio" / "low" / "low.00001.wav"
+    predictions = predict_files(model, ["low/low.00001.wav", "./low/low.00001.wav", absolute, "low"])
+    assert predictions["path"].tolist()[0] == "low/low.00001.wav"  # as first named
+    assert len(predictions) == len(PITCHES["low"])  # the folder adds only the other three
+    assert predictions.attrs["skipped"] == []

@@ -73,8 +73,9 @@ def _expand_in_order(paths: Iterable[str | os.PathLike]) -> list[tuple[Path | st
     -------
     entries : list of (path, reason)
         ``(Path, None)`` for a file to analyse, ``(str, reason)`` for an input or folder
-        entry that yields none. Each path appears once, at its first place: a folder given
-        twice, or a file given again inside a folder, counts once; and a file given by
+        entry that yields none. Each file appears once, at its first place: a folder given
+        twice, a file given again inside a folder or by another name for the same path
+        (relative and absolute) counts once; and a file given by
         name is analysed even where a folder listing it leaves it out (a hidden file,
         say), so it is never both predicted and reported as skipped.
     """
@@ -114,13 +115,16 @@ def _expand_in_order(paths: Iterable[str | os.PathLike]) -> list[tuple[Path | st
         if not listing.files:
             what = "usable audio files" if listing.rejected else "audio files"
             entries.append((shown, f"the folder holds no {what}"))
-    used = {str(path) for path, reason in entries if reason is None}
+    # One key per file however it was named: "a.wav", "./a.wav" and "/music/a.wav" are one.
+    def key(path: Path | str) -> str:
+        return os.path.abspath(path) if str(path).strip() else str(path)
+
+    used = {key(path) for path, reason in entries if reason is None}
     kept: dict[str, tuple[Path | str, str | None]] = {}
     for path, reason in entries:
-        key = str(path)
-        if key in kept or (reason is not None and key in used):
+        if key(path) in kept or (reason is not None and key(path) in used):
             continue
-        kept[key] = (path, reason)
+        kept[key(path)] = (path, reason)
     return list(kept.values())
 
 
