@@ -270,10 +270,12 @@ def benchmark(
     output: str = _output_option("reports/benchmark", help="Report folder."),
 ) -> None:
     """Cross-validate models on feature tables (or audio), track-level and leakage-free, and write a report."""
-    from_audio = len(features) == 1 and Path(features[0]).is_dir()
+    from genre.benchmark import benchmark as run_benchmark
+    from genre.benchmark import is_audio_source
+
+    from_audio = len(features) == 1 and is_audio_source(features[0])
     kept = "finished fits and the features extracted so far" if from_audio else "finished fits"
     with user_errors(on_interrupt=f"no report was written; {kept} are kept: rerun the same command to resume"):
-        from genre.evaluation import benchmark as run_benchmark
 
         # The settings that decide the numbers are written even at their defaults, which a
         # later version of genre may change.
@@ -406,11 +408,10 @@ def train(
     """Fit one model on every row of a feature table and save it as a safe model file."""
     with user_errors():
         from genre.classifiers.training import train_model
-        from genre.features.executors import resolve_jobs
 
         result = train_model(
             features, model=model, output=output_path(output, what="--output"), label_col=label_col, id_col=id_col,
-            drop=_split_names(drop), random_state=seed, n_jobs=resolve_jobs(jobs),
+            drop=_split_names(drop), random_state=seed, n_jobs=jobs,
         )  # fmt: skip
         details = ", ".join(f"{key} {value}" for key, value in result.details.items())
         out.print(
@@ -440,27 +441,12 @@ def predict(
     with user_errors():
         from rich.markup import escape
 
-        from genre.atomic import check_output_file
-        from genre.classifiers.prediction import predict_files, predict_table, skipped_list_path, write_predictions
-        from genre.errors import ParameterError
+        from genre.classifiers.prediction import check_predictions_output, predict, skipped_list_path, write_predictions
 
         target = None if output is None else output_path(output, what="--output")
         if target is not None:
-            check_output_file(target, inputs=[model, *inputs])
-            if target.suffix.lower() != ".csv":  # never over an audio file inside an input folder
-                raise ParameterError(f"{target}: predictions are written as CSV; give a .csv file name")
-            # The skipped list is written beside the predictions: it must not be an input either.
-            check_output_file(skipped_list_path(target), inputs=[model, *inputs])
-        tables = [path for path in inputs if Path(path).suffix.lower() in (".csv", ".tsv")]
-        if tables and len(inputs) > 1:
-            raise ParameterError(
-                f"{tables[0]}: give one feature CSV on its own, or audio files and folders; not several CSVs "
-                "or a CSV among audio"
-            )
-        if tables:
-            predictions = predict_table(model, tables[0])
-        else:
-            predictions = predict_files(model, inputs, jobs=jobs, progress=True)
+            target = check_predictions_output(target, inputs=[model, *inputs])
+        predictions = predict(model, inputs, jobs=jobs, progress=True)
         written, failure = None, None
         if target is not None:
             try:

@@ -145,7 +145,7 @@ def test_report_of_a_bad_file_exits_2(tmp_path):
 @pytest.mark.parametrize("empty", ["", "  "])
 def test_empty_output_is_refused_not_taken_for_the_current_folder(tmp_path, table_path, monkeypatch, empty):
     from genre.errors import OutputError
-    from genre.evaluation import benchmark
+    from genre.benchmark import benchmark
 
     report = tmp_path / "report"
     assert invoke("benchmark", table_path, "-m", "knn", "-k", "2", "-j", "1", "-o", report).exit_code == 0

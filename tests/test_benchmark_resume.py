@@ -15,8 +15,9 @@ from typer.testing import CliRunner
 import genre.evaluation.cv as cv
 from genre.cli import app
 from genre.errors import OutputError
-from genre.evaluation import benchmark, cross_validate_models
-from genre.evaluation.benchmark import CHECKPOINT_FOLDER
+from genre.benchmark import benchmark
+from genre.evaluation import cross_validate_models
+from genre.benchmark import CHECKPOINT_FOLDER
 from genre.evaluation.checkpoint import CheckpointStore, StoredFit, fit_key, input_digest
 from genre.features.table import load_feature_table
 
@@ -39,12 +40,12 @@ def fits(monkeypatch):
         outputs: list = []
         fail_at: int | None = None
 
-    def counted(*args):
+    def counted(**call):
         if Fits.fail_at is not None and len(Fits.calls) + 1 == Fits.fail_at:
             Fits.fail_at = None
             raise KeyboardInterrupt
-        Fits.calls.append((args[0], args[2]))
-        output = real(*args)
+        Fits.calls.append((call["model"], call["split_index"]))
+        output = real(**call)
         Fits.outputs.append(output)
         return output
 

@@ -190,23 +190,23 @@ def test_dense_is_deterministic_and_early_stops(data):
 
 
 def test_dense_groups_keep_tracks_together(data):
-    from genre.classifiers.dense import _inner_split
+    from genre.classifiers.keras_training import inner_split
 
     X, y = data
     groups = np.repeat(np.arange(30), 3)  # three "segments" per track
-    train, val = _inner_split(np.unique(y, return_inverse=True)[1], groups, fraction=0.15, seed=0)
+    train, val = inner_split(np.unique(y, return_inverse=True)[1], groups, fraction=0.15, seed=0)
     assert not set(groups[train]) & set(groups[val])
 
 
 @pytest.mark.parametrize("segments", [1, 3])
 def test_dense_early_stops_on_as_many_parts_as_a_small_table_allows(segments):
-    from genre.classifiers.dense import _inner_split
+    from genre.classifiers.keras_training import inner_split
 
     # 4 classes of 6 tracks: scikit-learn refuses the 7 parts that validation_fraction=0.15 asks for
     # when every class has fewer rows; 6 parts hold out one track per class.
     codes = np.repeat(np.arange(4), 6 * segments)
     tracks = np.repeat(np.arange(24), segments)
-    train, val = _inner_split(codes, tracks, fraction=0.15, seed=0)
+    train, val = inner_split(codes, tracks, fraction=0.15, seed=0)
     assert val is not None and not set(tracks[train]) & set(tracks[val])
     assert set(codes[train]) == {0, 1, 2, 3}
     if segments == 1:
@@ -214,24 +214,24 @@ def test_dense_early_stops_on_as_many_parts_as_a_small_table_allows(segments):
 
 
 def test_dense_early_stopping_keeps_a_single_track_class_in_training():
-    from genre.classifiers.dense import _inner_split
+    from genre.classifiers.keras_training import inner_split
 
     # Class 2 is one track of three segments (a small cross-validation fold); any part holding
     # it out would train without the class.
     codes = np.array([0] * 5 + [1] * 5 + [2] * 3)
     tracks = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 10])
     for seed in range(10):
-        train, val = _inner_split(codes, tracks, fraction=0.3, seed=seed)
+        train, val = inner_split(codes, tracks, fraction=0.3, seed=seed)
         assert val is not None and set(codes[train]) == {0, 1, 2} and 10 not in tracks[val]
 
 
 def test_dense_trains_without_validation_when_no_split_keeps_every_class(data):
-    from genre.classifiers.dense import _inner_split
+    from genre.classifiers.keras_training import inner_split
 
     X, y = data
     codes = np.unique(y, return_inverse=True)[1]
     # One "track" per class: holding any out empties its class.
-    train, val = _inner_split(codes, codes, fraction=0.15, seed=0)
+    train, val = inner_split(codes, codes, fraction=0.15, seed=0)
     assert val is None and len(train) == len(codes)
     net = small_model("dense").set_params(model__max_epochs=7).fit(X, y, model__groups=codes).named_steps["model"]
     assert "val_loss" not in net.history_ and net.n_epochs_ == net.best_epoch_ == 7

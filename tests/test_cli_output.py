@@ -26,7 +26,7 @@ def test_an_unforeseen_file_error_is_one_line_naming_the_file(monkeypatch, tmp_p
     import importlib
 
     # The module, not the function genre.evaluation exports under the same name.
-    monkeypatch.setattr(importlib.import_module("genre.evaluation.benchmark"), "load_feature_table", refuse)
+    monkeypatch.setattr(importlib.import_module("genre.benchmark"), "load_feature_table", refuse)
     result = runner.invoke(cli.app, ["benchmark", str(tmp_path / "t.csv"), "-o", str(tmp_path / "r")])
     assert result.exit_code == 2
     assert f"error: {tmp_path / 'x [y].csv'}: Permission denied" in result.output

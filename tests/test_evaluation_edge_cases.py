@@ -286,7 +286,10 @@ def test_model_value_error_in_a_fold_is_one_line_naming_model_and_fold():
     X = np.array([[0.0, 1.0], [1.0, np.nan], [0.5, 0.5], [1.0, 0.0]])
     y = np.array(["a", "b", "a", "b"])
     with pytest.raises(DataError, match=r"^model logreg failed on fold 2: Input X contains NaN"):
-        _fit_predict("logreg", {}, 1, 0, 1, X, y, X[:2], ["a", "b"], np.arange(4).astype(str), "fold 2")
+        _fit_predict(
+            model="logreg", params={}, split_index=1, seed=0, n_jobs=1, X_train=X, y_train=y, X_test=X[:2],
+            labels=["a", "b"], groups_train=np.arange(4).astype(str), where="fold 2",
+        )
 
 
 def test_model_parameter_error_in_cross_validation_names_the_fold(gtzan_like):
@@ -333,7 +336,10 @@ def test_programming_errors_in_a_fold_are_not_disguised(monkeypatch):
     monkeypatch.setattr(registry, "make_model", lambda *a, **k: Broken())
     X, y = np.zeros((4, 2)), np.array(["a", "b", "a", "b"])
     with pytest.raises(TypeError, match="a bug"):
-        _fit_predict("logreg", {}, 0, 0, 1, X, y, X, ["a", "b"], np.arange(4).astype(str), "fold 1")
+        _fit_predict(
+            model="logreg", params={}, split_index=0, seed=0, n_jobs=1, X_train=X, y_train=y, X_test=X,
+            labels=["a", "b"], groups_train=np.arange(4).astype(str), where="fold 1",
+        )
 
 
 # -- 5. group column gaps, duplicated file names -------------------------------------------------

@@ -262,7 +262,7 @@ def test_cli_refuses_a_nan_segment_length(audio, tmp_path):
 
 # -- 7. an empty source ------------------------------------------------------------------------------
 def test_an_empty_source_is_refused(tmp_path, monkeypatch):
-    from genre.evaluation.benchmark import extract_inputs
+    from genre.benchmark import extract_inputs
 
     monkeypatch.chdir(tmp_path)  # Path("") is this folder
     with pytest.raises(ParameterError, match="source is empty"):
@@ -273,7 +273,7 @@ def test_an_empty_source_is_refused(tmp_path, monkeypatch):
 
 # -- 8. the benchmark's tables follow the audio folder ----------------------------------------------
 def test_benchmark_extracts_again_when_files_were_added(audio, tmp_path, monkeypatch):
-    from genre.evaluation.benchmark import extract_inputs
+    from genre.benchmark import extract_inputs
 
     folder, lines = tmp_path / "report" / "features", []
     (table,) = extract_inputs(audio, folder, models=["logreg"], jobs=1, echo=lines.append)
@@ -295,7 +295,7 @@ def test_benchmark_extracts_again_when_files_were_added(audio, tmp_path, monkeyp
 
 
 def test_benchmark_discards_an_unfinished_extraction_of_other_files(audio, tmp_path, monkeypatch):
-    from genre.evaluation.benchmark import extract_inputs
+    from genre.benchmark import extract_inputs
 
     folder, lines = tmp_path / "report" / "features", []
     interrupted_run(monkeypatch, audio, folder / "features.csv", 2)

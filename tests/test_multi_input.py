@@ -118,7 +118,7 @@ def test_benchmark_straight_from_audio(tmp_path):
     """An audio folder: handcrafted features are extracted into REPORT/features, then reused."""
     from test_cnn import TINY, write_clips
 
-    from genre.evaluation import benchmark
+    from genre.benchmark import benchmark
 
     write_clips(tmp_path / "audio", per_class=3)
     out = tmp_path / "report"

@@ -219,3 +219,20 @@ def test_one_file_named_relatively_and_absolutely_is_predicted_once(svm_on_tones
     assert predictions["path"].tolist()[0] == "low/low.00001.wav"  # as first named
     assert len(predictions) == len(PITCHES["low"])  # the folder adds only the other three
     assert predictions.attrs["skipped"] == []
+
+
+def test_library_predict_does_what_the_cli_does(svm_on_tones, tmp_path):
+    from genre.classifiers.prediction import check_predictions_output, predict, predict_table
+    from genre.errors import OutputError, ParameterError
+
+    root, features, model = svm_on_tones
+    clip = root / "audio" / "low" / "low.00001.wav"
+    pd.testing.assert_frame_equal(predict(model, [features]), predict_table(model, features))
+    assert predict(model, [clip])["genre"].tolist() == ["low"]
+    with pytest.raises(ParameterError, match="one feature CSV on its own"):
+        predict(model, [features, clip])
+    with pytest.raises(ParameterError, match="give a .csv file name"):
+        check_predictions_output(tmp_path / "p.wav", inputs=[model])
+    with pytest.raises(OutputError, match="also an input"):
+        check_predictions_output(features, inputs=[model, features])
+    assert check_predictions_output(tmp_path / "p.csv", inputs=[model, clip]) == tmp_path / "p.csv"

@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 
 from genre.cli import app
 from genre.errors import DataError
-from genre.evaluation import benchmark, cross_validate_models
+from genre.benchmark import benchmark
+from genre.evaluation import cross_validate_models
 from genre.evaluation.results import BenchmarkResults, describe_environment
 from genre.features.table import load_feature_table
 from genre.reports import load_results, render_report

@@ -5,13 +5,14 @@ needs them is fitted or read.
 """
 
 from genre.classifiers.persistence import LoadedModel, load_model, save_model
-from genre.classifiers.prediction import predict_files, predict_table, write_predictions
+from genre.classifiers.prediction import predict, predict_files, predict_table, write_predictions
 from genre.classifiers.registry import ModelSpec, available_models, get_spec, make_model, register
 from genre.classifiers.training import TrainResult, train_model
 
 __all__ = [
     "train_model",
     "TrainResult",
+    "predict",
     "predict_files",
     "predict_table",
     "write_predictions",

@@ -77,20 +77,26 @@ class _FittedNetworks:
 
     ``cnn``, ``cnn-svm`` and ``cnn-xgboost`` in one benchmark train the very same
     network on the same fold (same rows, labels, parameters and seed). Training is the
-    dominant cost, so a later fit with an identical key takes the finished network
-    instead of repeating the work: the result is what a refit would give, and
-    nothing outside the training rows enters the key.
+    dominant cost, so a later fit with an identical key takes a copy of the finished
+    network instead of repeating the work: the result is what a refit would give, and
+    nothing outside the training rows (and the audio files' identity) enters the key.
+
+    Entries are copies in both directions: what :meth:`put` stores and what :meth:`get`
+    returns share no network, array or dict with any estimator, so changing one
+    estimator's network (training it further, setting its weights) changes no other.
     """
 
     def __init__(self, size: int) -> None:
         self.size = size
         self._items: dict[str, tuple] = {}
 
-    def get(self, key: str):
-        return self._items.get(key)
+    def get(self, key: str) -> tuple | None:
+        """A private copy of the entry ``(network, band mean, band std, history)``, or ``None``."""
+        entry = self._items.get(key)
+        return None if entry is None else _copy_fitted(entry)
 
     def put(self, key: str, value: tuple) -> None:
-        self._items[key] = value
+        self._items[key] = _copy_fitted(value)
         while len(self._items) > self.size:
             self._items.pop(next(iter(self._items)))
 
@@ -98,17 +104,40 @@ class _FittedNetworks:
         self._items.clear()
 
 
+def _copy_fitted(entry: tuple) -> tuple:
+    """An independent copy of ``(network, band mean, band std, history)``."""
+    import copy
+
+    from genre.classifiers.keras_training import copy_network
+
+    network, band_mean, band_std, history = entry
+    return copy_network(network), band_mean.copy(), band_std.copy(), copy.deepcopy(history)
+
+
 _FITTED = _FittedNetworks(8)
 
 
+def _file_identity(path: str) -> str:
+    """Resolved path, size and modification time of an audio file (as the mel cache keys it)."""
+    import os
+
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return f"{path}\0missing"  # the fit then fails in fetch_patches, which names the file
+    return f"{os.path.realpath(path)}\0{stat.st_size}\0{stat.st_mtime_ns}"
+
+
 def _training_key(estimator: "_MelCNNBase", paths, starts, y, groups) -> str:
-    """Hash of the network parameters and the training rows (paths, starts, labels, groups)."""
+    """Hash of the network parameters, the training rows (paths, starts, labels, groups) and
+    the identity of their audio files (a file rewritten since is a different input)."""
     import hashlib
     import json
 
     params = {k: v for k, v in estimator.get_params(deep=False).items() if k != "verbose"}
     digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode())
     digest.update("\0".join(paths).encode())
+    digest.update("\1".join(_file_identity(path) for path in dict.fromkeys(paths)).encode())
     digest.update(np.ascontiguousarray(starts, dtype=np.float64).tobytes())
     digest.update("\0".join(map(str, y)).encode())
     digest.update(b"" if groups is None else "\0".join(map(str, groups)).encode())
@@ -208,9 +237,9 @@ class _MelCNNBase(BaseEstimator):
 
     # -- network ------------------------------------------------------------------------
     def _build_network(self, n_classes: int):
-        from genre.classifiers.dense import _keras
+        from genre.classifiers.keras_training import import_keras
 
-        keras = _keras()
+        keras = import_keras()
         layers = keras.layers
         inputs = keras.Input(shape=(int(self.n_mels), int(self.patch_frames), 1))
         x = inputs
@@ -242,7 +271,7 @@ class _MelCNNBase(BaseEstimator):
         check_classification_targets(y)
         classes, codes = np.unique(y, return_inverse=True)
         if len(classes) < 2:
-            raise ValueError(f"only one class in y ({classes[0]!r}); classification needs at least two")
+            raise ValueError(f"only one class in y ({classes.tolist()[0]!r}); classification needs at least two")
         groups = np.asarray(groups) if groups is not None else tracks
         key = _training_key(self, paths, starts, y, groups)
         fitted = _FITTED.get(key)
@@ -256,10 +285,10 @@ class _MelCNNBase(BaseEstimator):
 
     def _train_new(self, paths, starts, codes, groups, n_classes: int):
         """Train a new network; returns (network, band mean, band std, history)."""
-        from genre.classifiers.dense import _inner_split, _keras, _train
+        from genre.classifiers.keras_training import import_keras, inner_split, train_network
         from genre.features.melpatches import fetch_patches
 
-        keras = _keras()
+        keras = import_keras()
         keras.utils.set_random_seed(int(self.random_state))
 
         patches = fetch_patches(paths, starts, config=self._mel_config())
@@ -269,13 +298,13 @@ class _MelCNNBase(BaseEstimator):
         patches /= band_std[None, :, None]
         patches = patches[..., None]
 
-        train, val = _inner_split(
+        train, val = inner_split(
             codes, groups, fraction=float(self.validation_fraction), seed=int(self.random_state)
         )
         counts = np.bincount(codes[train], minlength=n_classes).astype(np.float64)
         weights = (len(train) / (len(counts) * np.maximum(counts, 1)))[codes].astype(np.float32)
         model = self._build_network(n_classes)
-        history = _train(
+        history = train_network(
             model,
             patches[train],
             codes[train],
@@ -295,9 +324,9 @@ class _MelCNNBase(BaseEstimator):
         check_is_fitted(self, "model_")
         network = self.model_
         if embedding:
-            from genre.classifiers.dense import _keras
+            from genre.classifiers.keras_training import import_keras
 
-            keras = _keras()
+            keras = import_keras()
             network = keras.Model(self.model_.input, self.model_.get_layer("embedding").output)
         patches = self._patches(X)
         width = int(self.dense_units) if embedding else len(self.classes_)
@@ -376,7 +405,7 @@ class MelCNNEmbedding(TransformerMixin, _MelCNNBase):
 
 
 def _register_components() -> None:
-    from genre.classifiers.dense import keras_model_from_bytes, keras_model_to_bytes
+    from genre.classifiers.keras_training import keras_model_from_bytes, keras_model_to_bytes
     from genre.classifiers.persistence import register_component, trust_types
 
     # The trained network is stored as a .keras member (loaded with safe_mode); the rest

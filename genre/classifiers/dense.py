@@ -12,21 +12,24 @@ prediction, never on ``import genre``.
 
 from __future__ import annotations
 
-import logging
 import math
 import numbers
-import os
-import tempfile
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from genre.classifiers.keras_training import (
+    import_keras,
+    inner_split,
+    keras_model_from_bytes,
+    keras_model_to_bytes,
+    train_network,
+)
 from genre.classifiers.persistence import register_component
 from genre.classifiers.preprocessing import gaussianise
-from genre.classifiers.registry import ModelSpec, register
+from genre.classifiers.registry import MAX_SEED, ModelSpec, register
 from genre.errors import ParameterError
 
 __all__ = ["DenseNetClassifier"]
@@ -41,173 +44,14 @@ _NUMBER_PARAMS: dict[str, tuple[bool, float, float, bool, bool]] = {
     "max_epochs": (True, 1, math.inf, True, False),
     "patience": (True, 1, math.inf, True, False),
     "validation_fraction": (False, 0, 1, True, False),
-    "random_state": (True, 0, 2**32 - 1, True, True),  # the range numpy's legacy seeding accepts
+    "random_state": (True, 0, MAX_SEED, True, True),
 }
-
-
-class _NoRetracingNotice(logging.Filter):
-    """Drop TensorFlow's "triggered tf.function retracing" notice.
-
-    Every fit compiles its own training function on purpose (a new network each
-    time); TensorFlow mistakes that for accidental retracing and says so on stderr.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "triggered tf.function retracing" not in record.getMessage()
-
-
-def _keras():
-    """Import Keras quietly with the TensorFlow backend."""
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    import keras
-
-    tf_logger = logging.getLogger("tensorflow")
-    if not any(isinstance(f, _NoRetracingNotice) for f in tf_logger.filters):
-        tf_logger.addFilter(_NoRetracingNotice())
-    return keras
-
-
-def _train(
-    model,
-    X: np.ndarray,
-    y: np.ndarray,
-    weights: np.ndarray,
-    *,
-    validation: tuple[np.ndarray, np.ndarray] | None,
-    learning_rate: float,
-    batch_size: int,
-    max_epochs: int,
-    patience: int,
-    seed: int,
-    verbose: int,
-) -> dict[str, list[float]]:
-    """Adam mini-batch training with early stopping; returns the per-epoch history.
-
-    ``keras.Model.fit`` spends ~200 ms per epoch on set-up (iterators, callbacks)
-    for a table of a thousand rows, 10x the arithmetic. One compiled function per
-    epoch (a graph loop over the batches) keeps a fit to a second or two, which is
-    what makes 10-fold benchmarks with a neural network affordable on a laptop.
-    """
-    keras = _keras()
-    import tensorflow as tf
-
-    optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
-    optimizer.build(model.trainable_variables)
-    loss_fn = keras.losses.SparseCategoricalCrossentropy()
-    X_t, y_t, w_t = tf.constant(X), tf.constant(y, tf.int32), tf.constant(weights)
-    n_rows = len(y)
-    n_batches = -(-n_rows // batch_size)
-
-    @tf.function
-    def run_epoch(order):
-        total = tf.constant(0.0)
-        for b in tf.range(n_batches):
-            idx = order[b * batch_size : (b + 1) * batch_size]
-            xb, yb, wb = tf.gather(X_t, idx), tf.gather(y_t, idx), tf.gather(w_t, idx)
-            with tf.GradientTape() as tape:
-                loss = loss_fn(yb, model(xb, training=True), sample_weight=wb)
-                objective = loss + tf.add_n(model.losses) if model.losses else loss
-            grads = tape.gradient(objective, model.trainable_variables)
-            optimizer.apply_gradients(zip(grads, model.trainable_variables))
-            total += loss * tf.cast(tf.shape(idx)[0], tf.float32)
-        return total / n_rows
-
-    if validation is not None:
-        X_v, y_v = tf.constant(validation[0]), tf.constant(validation[1], tf.int32)
-
-        @tf.function
-        def evaluate():
-            proba = model(X_v, training=False)
-            hits = tf.cast(tf.equal(tf.argmax(proba, axis=1, output_type=tf.int32), y_v), tf.float32)
-            return loss_fn(y_v, proba), tf.reduce_mean(hits)
-
-    # Shuffling from our own generator keeps the batch order a pure function of the seed.
-    rng = np.random.default_rng(seed)
-    history: dict[str, list[float]] = {"loss": []}
-    best_loss, best_weights, waited = np.inf, None, 0
-    for epoch in range(max_epochs):
-        loss = float(run_epoch(tf.constant(rng.permutation(n_rows).astype(np.int32))))
-        history["loss"].append(loss)
-        line = f"epoch {epoch + 1}: loss {loss:.4f}"
-        if validation is not None:
-            val_loss, val_acc = (float(v) for v in evaluate())
-            history.setdefault("val_loss", []).append(val_loss)
-            history.setdefault("val_accuracy", []).append(val_acc)
-            line += f", val_loss {val_loss:.4f}, val_accuracy {val_acc:.3f}"
-            if val_loss < best_loss:
-                best_loss, best_weights, waited = val_loss, model.get_weights(), 0
-            else:
-                waited += 1
-        if verbose:
-            print(line, flush=True)
-        if validation is not None and waited >= patience:
-            break
-    if best_weights is not None:
-        model.set_weights(best_weights)
-    return history
 
 
 def _is_number(value: Any, *, integer: bool) -> bool:
     """Whether ``value`` is a real number (an integer if ``integer``); Python or numpy, never a bool."""
     # bool is an Integral, but batch_size=True is a mistake, not 1.
     return isinstance(value, numbers.Integral if integer else numbers.Real) and not isinstance(value, bool)
-
-
-def _inner_split(
-    codes: np.ndarray, groups: np.ndarray | None, *, fraction: float, seed: int
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Training and early-stopping rows of one fit, stratified by class.
-
-    Parameters
-    ----------
-    codes : ndarray of int
-        Class index of each row (every index from 0 up present).
-    groups : ndarray, optional
-        Group of each row (track, or artist): a group is held out whole.
-    fraction : float
-        Share of the rows (of the groups, with ``groups``) to hold out; ``0`` for none.
-    seed : int
-        Seed of the split.
-
-    Returns
-    -------
-    train : ndarray of int
-        Rows to train on: all of them when no split is feasible.
-    validation : ndarray of int or None
-        Rows to early-stop on; ``None`` when ``fraction`` is 0 or the rows are too few
-        for a split whose training side keeps every class.
-    """
-    import warnings
-
-    from sklearn.model_selection import StratifiedGroupKFold, StratifiedShuffleSplit
-
-    counts = np.bincount(codes)
-    n_classes = len(counts)
-    n_val = int(round(fraction * len(codes)))
-    no_split = np.arange(len(codes)), None
-    if not fraction or n_val < n_classes or len(codes) - n_val < n_classes or counts.min() < 2:
-        return no_split
-    if groups is None:
-        splitter = StratifiedShuffleSplit(1, test_size=n_val, random_state=seed)
-        train, val = next(splitter.split(np.zeros(len(codes)), codes))
-        return train, val
-    # Segments of one track on both sides would make the validation loss optimistic:
-    # hold out one of round(1 / fraction) parts of the groups, stratified by class. A small
-    # table cannot be cut into that many: fewer groups than parts, or (scikit-learn's rule)
-    # every class fewer rows. It is cut into as many parts as it can be instead, holding out
-    # a larger share, rather than losing early stopping altogether.
-    n_splits = int(min(max(2, int(round(1 / fraction))), len(np.unique(groups)), counts.max()))
-    if n_splits < 2:  # a single group: nothing to hold out without emptying the training side
-        return no_split
-    splitter = StratifiedGroupKFold(n_splits, shuffle=True, random_state=seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "least populated class has only ... members"
-        for train, val in splitter.split(np.zeros(len(codes)), codes, groups):
-            # A class whose groups all fell into one part (a class of one track in a small
-            # fold) is missing from that part's training side: take a part that keeps them all.
-            if len(val) and len(np.unique(codes[train])) == n_classes:
-                return train, val
-    return no_split
 
 
 class DenseNetClassifier(ClassifierMixin, BaseEstimator):
@@ -286,7 +130,7 @@ class DenseNetClassifier(ClassifierMixin, BaseEstimator):
 
     # -- fitting ----------------------------------------------------------------------
     def _build_network(self, n_features: int, n_classes: int):
-        keras = _keras()
+        keras = import_keras()
         regulariser = keras.regularizers.L2(self.l2) if self.l2 else None
         layers = [keras.Input(shape=(n_features,))]
         for units in self.hidden_units:
@@ -352,14 +196,14 @@ class DenseNetClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
-            raise ValueError(f"only one class in y ({self.classes_[0]!r}); classification needs at least two")
-        keras = _keras()
+            raise ValueError(f"only one class in y ({self.classes_.tolist()[0]!r}); classification needs at least two")
+        keras = import_keras()
         keras.utils.set_random_seed(int(self.random_state))
 
-        # Without a validation split _train runs all max_epochs: the epoch count the user
+        # Without a validation split train_network runs all max_epochs: the epoch count the user
         # already sets for training without validation (validation_fraction=0), rather than
         # a second, hidden one for tables too small to split.
-        train, val = _inner_split(
+        train, val = inner_split(
             codes,
             None if groups is None else np.asarray(groups),
             fraction=float(self.validation_fraction),
@@ -375,7 +219,7 @@ class DenseNetClassifier(ClassifierMixin, BaseEstimator):
         weights = per_class[codes].astype(np.float32)
 
         model = self._build_network(X.shape[1], len(self.classes_))
-        self.history_ = _train(
+        self.history_ = train_network(
             model,
             X[train],
             codes[train],
@@ -417,23 +261,6 @@ class DenseNetClassifier(ClassifierMixin, BaseEstimator):
         """Most probable class of each row."""
         proba = self.predict_proba(X)  # checks fitted-ness before classes_ is read
         return self.classes_[np.argmax(proba, axis=1)]
-
-
-def keras_model_to_bytes(model) -> bytes:
-    # Keras writes its own zip format (config JSON + HDF5 weights) only to a path.
-    with tempfile.TemporaryDirectory() as tmp:
-        file = Path(tmp) / "network.keras"
-        model.save(file)
-        return file.read_bytes()
-
-
-def keras_model_from_bytes(data: bytes):
-    keras = _keras()
-    with tempfile.TemporaryDirectory() as tmp:
-        file = Path(tmp) / "network.keras"
-        file.write_bytes(data)
-        # safe_mode refuses Lambda layers and other deserialised Python code.
-        return keras.saving.load_model(file, compile=False, safe_mode=True)
 
 
 register_component(

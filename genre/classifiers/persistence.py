@@ -93,6 +93,7 @@ _TRUSTED: set[str] = {
     "sklearn.ensemble._forest.RandomForestClassifier",
     "sklearn.tree._classes.DecisionTreeClassifier",
     "sklearn.tree._tree.Tree",
+    # "ensemble" files written before genre.classifiers.ensemble.SoftVoteClassifier replaced it
     "sklearn.ensemble._voting.VotingClassifier",
     "sklearn.utils._bunch.Bunch",
 }

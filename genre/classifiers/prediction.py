@@ -34,6 +34,8 @@ __all__ = [
     "aggregate_tracks",
     "check_table_compatible",
     "as_written",
+    "predict",
+    "check_predictions_output",
 ]
 
 
@@ -486,6 +488,81 @@ def predict_table(
     result.attrs["warnings"] = warnings
     result.attrs["notes"] = []
     return result
+
+
+def predict(
+    model_path: str | os.PathLike,
+    inputs: Sequence[str | os.PathLike],
+    *,
+    jobs: int = 1,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Predict from audio files and folders, or from one feature table: what ``genre predict`` runs.
+
+    Parameters
+    ----------
+    model_path : path-like
+        Model file written by ``genre train``.
+    inputs : sequence of path-like
+        Audio files and folders (see :func:`predict_files`), or exactly one feature CSV
+        (``.csv``/``.tsv``, see :func:`predict_table`).
+    jobs, progress
+        As for :func:`predict_files`; a table is scored in one step.
+
+    Returns
+    -------
+    predictions : pandas.DataFrame
+        As :func:`predict_files` or :func:`predict_table` return them.
+
+    Raises
+    ------
+    genre.errors.ParameterError
+        A feature CSV given with other inputs, or no input at all.
+    """
+    inputs = list(inputs)
+    tables = [path for path in inputs if Path(path).suffix.lower() in (".csv", ".tsv")]
+    if tables and len(inputs) > 1:
+        raise ParameterError(
+            f"{tables[0]}: give one feature CSV on its own, or audio files and folders; not several CSVs "
+            "or a CSV among audio"
+        )
+    if tables:
+        return predict_table(model_path, tables[0])
+    return predict_files(model_path, inputs, jobs=jobs, progress=progress)
+
+
+def check_predictions_output(
+    path: str | os.PathLike, *, inputs: Iterable[str | os.PathLike] = ()
+) -> Path:
+    """Refuse, before any work, a predictions CSV that :func:`write_predictions` could not write.
+
+    Parameters
+    ----------
+    path : path-like
+        The predictions CSV to be written.
+    inputs : iterable of path-like
+        The model file and the inputs: neither the predictions nor the skipped list beside
+        them (:func:`skipped_list_path`) may overwrite one.
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Raises
+    ------
+    genre.errors.ParameterError
+        ``path`` does not end in ``.csv``.
+    genre.errors.OutputError
+        ``path`` or its skipped list is a folder, an input, or cannot be written.
+    """
+    from genre.atomic import check_output_file
+
+    inputs = list(inputs)
+    target = check_output_file(path, inputs=inputs)
+    if target.suffix.lower() != ".csv":  # never over an audio file inside an input folder
+        raise ParameterError(f"{target}: predictions are written as CSV; give a .csv file name")
+    check_output_file(skipped_list_path(target), inputs=inputs)
+    return target
 
 
 def skipped_list_path(path: str | os.PathLike) -> Path:

@@ -91,8 +91,16 @@ class TunedSVC(ClassifierMixin, BaseEstimator):
 
         X, y = validate_data(self, X, y)
         check_classification_targets(y)
-        self.classes_ = np.unique(y)
+        classes, counts = np.unique(y, return_counts=True)
         grid = self._candidates()
+        # Refused here in words, not by a splitter deep inside the search or the calibration.
+        if len(y) < 2:
+            raise ValueError("the SVM cannot be fitted on 1 sample: every class needs at least two rows")
+        if len(classes) < 2:
+            raise ValueError(f"only one class in y ({classes.tolist()[0]!r}); classification needs at least two")
+        if counts.min() < 2:
+            raise ValueError("every class needs at least two rows to calibrate the SVM's probabilities")
+        self.classes_ = classes
         # No class weights: the sigmoid calibration below, fitted on unweighted rows, would
         # undo them in the probabilities anyway.
         base = dict(random_state=self.random_state)
@@ -112,10 +120,7 @@ class TunedSVC(ClassifierMixin, BaseEstimator):
         # Probabilities by Platt-style sigmoid calibration on out-of-fold decision values
         # (SVC(probability=True) is deprecated in scikit-learn 1.9); ensemble=False keeps
         # one SVC trained on every row, so predict and predict_proba agree.
-        smallest = int(np.unique(y, return_counts=True)[1].min())
-        if smallest < 2:
-            raise ValueError("every class needs at least two rows to calibrate the SVM's probabilities")
-        calibration_cv = StratifiedKFold(min(3, smallest), shuffle=True, random_state=self.random_state)
+        calibration_cv = StratifiedKFold(min(3, int(counts.min())), shuffle=True, random_state=self.random_state)
         if groups is not None and _fewest_groups_per_class(y, np.asarray(groups)) >= 3:
             # Out-of-fold decision values must not come from a track (or artist) seen in training,
             # or the sigmoid learns overconfident probabilities.

@@ -60,22 +60,46 @@ class TrainResult:
 
 
 def group_fit_params(estimator: Any, groups: np.ndarray) -> dict[str, Any]:
-    """Fit keyword arguments passing ``groups`` to a pipeline's final step, if it accepts them.
+    """Fit keyword arguments passing ``groups`` to every part of ``estimator`` that accepts them.
 
     Models that split their training rows internally (the SVM's inner grid search,
-    the dense network's early-stopping set) then keep a track's segments, or an
-    artist's tracks, on one side: ``estimator.fit(X, y, **group_fit_params(estimator, groups))``.
-    Returns ``{}`` for estimators that take no groups.
+    the dense network's early-stopping set, the CNN embedding's early-stopping set
+    in front of another model) then keep a track's segments, or an artist's tracks,
+    on one side: ``estimator.fit(X, y, **group_fit_params(estimator, groups))``.
+    A pipeline's steps are looked at one by one (``step__groups``, nested pipelines
+    too); any other estimator gets ``groups`` when its ``fit`` has such a parameter,
+    as :class:`genre.classifiers.ensemble.SoftVoteClassifier` does (it hands them on
+    to its members).
+
+    Parameters
+    ----------
+    estimator : estimator or Pipeline
+        Unfitted model, as :func:`genre.classifiers.registry.make_model` builds it.
+    groups : array-like of shape (n_samples,)
+        Group of each training row.
+
+    Returns
+    -------
+    dict
+        ``{}`` for estimators that take no groups.
+
+    Notes
+    -----
+    scikit-learn's own searches do not do this: ``GridSearchCV(model, cv=GroupKFold())
+    .fit(X, y, groups=g)`` uses ``g`` for its own splits only. Pass
+    ``**group_fit_params(model, g)`` to that ``fit`` as well; the search hands them on,
+    cut to each training split, to the model.
     """
     steps = getattr(estimator, "steps", None)
     if steps:
-        name, final = steps[-1]
-        prefix = f"{name}__"
-    else:
-        final, prefix = estimator, ""
-    fit = getattr(final, "fit", None)
-    if fit is not None and "groups" in inspect.signature(fit).parameters:
-        return {f"{prefix}groups": groups}
+        return {
+            f"{name}__{key}": value
+            for name, step in steps
+            for key, value in group_fit_params(step, groups).items()
+        }
+    fit = getattr(estimator, "fit", None)
+    if callable(fit) and "groups" in inspect.signature(fit).parameters:
+        return {"groups": groups}
     return {}
 
 
@@ -149,7 +173,7 @@ def train_model(
     random_state : int
         Seed of every random choice of the model.
     n_jobs : int
-        Threads or processes the model may use.
+        Threads or processes the model may use; ``-1`` all cores, ``-2`` all but one, etc.
     params : mapping, optional
         Model parameters overriding the registered defaults.
 
@@ -163,7 +187,7 @@ def train_model(
         The table is unusable (see :func:`genre.features.table.load_feature_table`), or a
         class has a single track.
     genre.errors.ParameterError
-        Unknown model or parameter, or the model refused the table or its parameters
+        Unknown model or parameter, unusable ``n_jobs``, or the model refused the table or its parameters
         (the library's first line of explanation).
     genre.errors.OutputError
         ``output`` cannot be written, or is the feature table itself.
@@ -172,9 +196,13 @@ def train_model(
     from genre.classifiers.fit_errors import model_refusals
     from genre.classifiers.persistence import save_model
     from genre.classifiers.registry import get_spec, make_model
+    from genre.features.executors import resolve_jobs
     from genre.features.extractors import can_rebuild
     from genre.features.table import load_feature_table
 
+    # -1 (all cores) becomes a count here, as in cross-validation, so every model and library
+    # gets a plain number of threads; a bad value is refused before any work.
+    n_jobs = resolve_jobs(n_jobs)
     check_output_file(output, inputs=[features_csv])
     spec = get_spec(model)
     estimator = make_model(model, random_state=random_state, n_jobs=n_jobs, **dict(params or {}))

@@ -4,6 +4,8 @@
 - :mod:`genre.data.manifest`: a CSV ``path,label[,group]``;
 - :mod:`genre.data.synthetic`: the built-in, generated smoke-test corpus;
 - :mod:`genre.data.fma`: the Free Music Archive (``fma:<audio folder>``).
+
+:mod:`genre.data.formats` says which file extensions count as audio.
 """
 
 from __future__ import annotations

@@ -36,9 +36,9 @@ import os
 import re
 from pathlib import Path
 
+from genre.data.formats import is_audio_path
 from genre.data.tracks import Dataset, Track, printable
 from genre.errors import DataError, ParameterError
-from genre.features.audio import is_audio_path
 
 #: Subsets in increasing size; each holds the ones before it. ``full`` holds every track.
 SUBSETS: tuple[str, ...] = ("small", "medium", "large", "full")

@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
+from genre.data.formats import is_audio_path
 from genre.data.tracks import Dataset, Track, check_label_spellings, is_printable, printable, reject_contradictions
 from genre.errors import DataError
-from genre.features.audio import is_audio_path
 
 #: Prefix of the AppleDouble files macOS writes beside real ones on foreign disks (``._song.wav``).
 APPLEDOUBLE_PREFIX = "._"

@@ -54,6 +54,7 @@ class _FoldOutput:
 
 
 def _fit_predict(
+    *,
     model: str,
     params: Mapping[str, Any],
     split_index: int,
@@ -154,7 +155,7 @@ def cross_validate_models(
         :mod:`genre.evaluation.checkpoint`), and reuse the fits an interrupted run with the
         same models, parameters, seed, tables and library versions left there: they keep
         the fit and predict seconds measured then, and ``protocol["resumed_fits"]`` counts
-        them. The folder is left in place; :func:`genre.evaluation.benchmark` removes its
+        them. The folder is left in place; :func:`genre.benchmark.benchmark` removes its
         own after a successful run. ``None``: nothing is kept.
 
     Returns
@@ -406,21 +407,25 @@ def _run_all(
             # The model seed changes with the repeat so repeats also sample model randomness.
             threads = 1 if parallel else workers
             calls = [
-                (name, params, i, seed + s.repeat, threads, _take(X, s.train), y[s.train], _take(X, s.test), labels,
-                 inner_groups[s.train], "the fixed train/test split" if fixed else _split_name(s))
+                dict(
+                    model=name, params=params, split_index=i, seed=seed + s.repeat, n_jobs=threads,
+                    X_train=_take(X, s.train), y_train=y[s.train], X_test=_take(X, s.test), labels=labels,
+                    groups_train=inner_groups[s.train],
+                    where="the fixed train/test split" if fixed else _split_name(s),
+                )
                 for i, s in todo
-            ]
+            ]  # fmt: skip
             bar.update(task, description=f"{name} ({'parallel folds' if parallel else 'sequential'})")
             if parallel:
                 from joblib import Parallel, delayed
 
                 runner = Parallel(n_jobs=min(workers, len(calls)), return_as="generator_unordered")
-                for output in runner(delayed(_fit_predict)(*call) for call in calls):
+                for output in runner(delayed(_fit_predict)(**call) for call in calls):
                     finished(output)
                     bar.advance(task)
             else:
                 for call in calls:
-                    finished(_fit_predict(*call))
+                    finished(_fit_predict(**call))
                     bar.advance(task)
             if progress:
                 resumed = f", {n_resumed} of them resumed" if n_resumed else ""

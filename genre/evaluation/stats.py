@@ -30,6 +30,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
+from genre.errors import ParameterError
 from genre.text import plural
 
 __all__ = [
@@ -244,10 +245,10 @@ def corrected_resampled_ttest(
     a = np.asarray(scores_a, dtype=float)
     b = np.asarray(scores_b, dtype=float)
     if a.shape != b.shape or a.ndim != 1:
-        raise ValueError("paired scores must be 1-D arrays of the same length")
+        raise ParameterError("paired scores must be 1-D arrays of the same length")
     k = int(a.size)
     if k < 2:
-        raise ValueError("the corrected t-test needs at least two folds")
+        raise ParameterError("the corrected t-test needs at least two folds")
     diff = a - b
     mean = float(diff.mean())
     var = float(diff.var(ddof=1))

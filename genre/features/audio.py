@@ -8,15 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from genre.data.formats import is_audio_path
 from genre.errors import AudioError
-
-#: File extensions ``genre`` reads (all decoded by libsndfile through soundfile).
-AUDIO_EXTENSIONS: frozenset[str] = frozenset({".wav", ".au", ".snd", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff"})
-
-
-def is_audio_path(path: str | os.PathLike) -> bool:
-    """True when ``path`` has an extension of a format ``genre`` decodes."""
-    return Path(path).suffix.lower() in AUDIO_EXTENSIONS
 
 
 def load_audio(path: str | os.PathLike, *, sr: int | None = 22050, dtype: str = "float32") -> tuple[np.ndarray, int]:
@@ -25,7 +18,7 @@ def load_audio(path: str | os.PathLike, *, sr: int | None = 22050, dtype: str = 
     Parameters
     ----------
     path : path-like
-        A file in one of :data:`AUDIO_EXTENSIONS`.
+        A file in one of :data:`genre.data.formats.AUDIO_EXTENSIONS`.
     sr : int or None
         Target sample rate in Hz; ``None`` keeps the file's own. The signal is resampled
         (soxr, high quality) only when the rates differ.

@@ -24,20 +24,6 @@ EXTRACTION_FOLDER_KEY = "working_directory"
 #: RMS (full scale = 1) below which a clip counts as silent, for every extractor.
 SILENCE_RMS = 1e-4
 
-#: Per-frame descriptors and their number of coefficients (``None``: depends on the config).
-SPECTRAL_DESCRIPTORS: tuple[str, ...] = (
-    "chroma",
-    "rms",
-    "spectral_centroid",
-    "spectral_bandwidth",
-    "spectral_rolloff",
-    "spectral_contrast",
-    "spectral_flatness",
-    "zero_crossing_rate",
-    "tonnetz",
-    "mfcc",
-)
-
 
 def check_finite_fields(config: Any, *, prefix: str = "") -> None:
     """Refuse a configuration dataclass whose ``int`` or ``float`` fields are not finite numbers.
@@ -140,11 +126,6 @@ class FeatureConfig:
             raise ParameterError(f"statistics={self.statistics}: choose from 'mean' and 'std'")
 
     # -- layout -----------------------------------------------------------------------
-    @property
-    def segment_frames(self) -> int:
-        """STFT frames per segment (0 when summarising whole tracks)."""
-        return int(round(self.segment_seconds * self.sr / self.hop_length))
-
     @property
     def min_samples(self) -> int:
         """Fewest samples a clip needs to give at least one row."""

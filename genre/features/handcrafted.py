@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from genre.errors import AudioError
+from genre.errors import AudioError, ParameterError
 from genre.features.audio import load_audio
 from genre.features.config import FeatureConfig
 from genre.features.descriptors import frame_descriptors, segment_bounds, stft_magnitude, summarise, tempo_bpm
@@ -23,6 +23,19 @@ class ClipFeatures:
 
 def check_usable(y: np.ndarray, *, path: str | os.PathLike, sr: int, min_samples: int, silence_rms: float) -> None:
     """Reject clips that are too short for one segment or digitally silent.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n_samples,)
+        Mono waveform, full scale = 1.
+    path : path-like
+        Names the clip in error messages.
+    sr : int
+        Sample rate of ``y`` in Hz, for the durations in the messages.
+    min_samples : int
+        Fewest samples a usable clip has.
+    silence_rms : float
+        Overall RMS (full scale = 1) below which the clip is silent.
 
     Raises
     ------
@@ -58,6 +71,15 @@ class HandcraftedExtractor:
         """What the JSON sidecar records about this extractor."""
         return {"kind": self.kind, "config": self.config.to_dict()}
 
+    def _check_rate(self, sr: int) -> None:
+        # Segment bounds and every descriptor use config.sr: a waveform at another rate would
+        # give rows at the wrong times and frequencies without any error.
+        if sr != self.config.sr:
+            raise ParameterError(
+                f"sr={sr} Hz: the waveform must be at the configuration's rate config.sr={self.config.sr} Hz "
+                f"(resample it, or use FeatureConfig(sr={sr}))"
+            )
+
     def segments(
         self, *, y: np.ndarray, sr: int, path: str | os.PathLike = "<waveform>"
     ) -> tuple[list[tuple[int, int, int]], np.ndarray]:
@@ -69,10 +91,11 @@ class HandcraftedExtractor:
 
         Parameters
         ----------
-        y : np.ndarray
-            Mono waveform already at ``config.sr``.
+        y : np.ndarray, shape (n_samples,)
+            Mono waveform already at ``config.sr`` Hz.
         sr : int
-            Its sampling rate.
+            Its sample rate in Hz; must equal ``config.sr`` (stated so that a waveform at
+            another rate is refused rather than cut at the wrong times).
         path : path-like
             Names the clip in error messages.
 
@@ -87,20 +110,48 @@ class HandcraftedExtractor:
         ------
         AudioError
             Too short for one segment, or silent.
+        ParameterError
+            ``sr`` differs from ``config.sr``.
         """
         cfg = self.config
+        self._check_rate(sr)
         check_usable(y, path=path, sr=sr, min_samples=cfg.min_samples, silence_rms=cfg.silence_rms)
         bounds = segment_bounds(n_samples=y.size, config=cfg)
-        return bounds, np.array([start / sr for start, _, _ in bounds])
+        return bounds, np.array([start / cfg.sr for start, _, _ in bounds])
 
     def extract_waveform(self, *, y: np.ndarray, sr: int, path: str | os.PathLike = "<waveform>") -> ClipFeatures:
-        """Features of a waveform already at ``config.sr``."""
+        """Features of a waveform already at ``config.sr``.
+
+        Parameters
+        ----------
+        y : np.ndarray, shape (n_samples,)
+            Mono waveform at ``config.sr`` Hz, full scale = 1.
+        sr : int
+            Its sample rate in Hz; must equal ``config.sr`` (this method does not resample:
+            :meth:`extract_file` does, once, while decoding).
+        path : path-like
+            Names the clip in error messages.
+
+        Returns
+        -------
+        ClipFeatures
+            ``starts``: start of each segment in seconds; ``values``: one row per segment,
+            columns in the order of :meth:`feature_columns`.
+
+        Raises
+        ------
+        AudioError
+            Too short for one segment, or silent.
+        ParameterError
+            ``sr`` differs from ``config.sr``.
+        """
         cfg = self.config
+        # segments() also refuses a waveform at another rate than config.sr.
         bounds, starts = self.segments(y=y, sr=sr, path=path)  # first: a refused clip costs no spectrum
         S = stft_magnitude(y=y, n_fft=cfg.n_fft, hop_length=cfg.hop_length)
-        frames, onset_envelope = frame_descriptors(y=y, sr=sr, S=S, config=cfg)
+        frames, onset_envelope = frame_descriptors(y=y, S=S, config=cfg)
         values = summarise(frames, bounds=bounds, config=cfg)
-        tempo = tempo_bpm(onset_envelope=onset_envelope, sr=sr, hop_length=cfg.hop_length)
+        tempo = tempo_bpm(onset_envelope=onset_envelope, sr=cfg.sr, hop_length=cfg.hop_length)
         values = np.hstack([values, np.full((len(bounds), 1), tempo)])
         return ClipFeatures(starts=starts, values=values)
 

@@ -85,11 +85,6 @@ class MelConfig:
                 "or be 0 for sr / 2"
             )
 
-    @property
-    def patch_seconds(self) -> float:
-        """Duration a patch covers, in seconds."""
-        return self.patch_frames * self.hop_length / self.sr
-
 
 def mel_cache_dir() -> Path:
     """Folder of cached spectrograms: ``$GENRE_DATA_HOME/cache/mel``."""

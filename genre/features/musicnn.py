@@ -156,7 +156,7 @@ def tag_names(model: str) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- log-mel front end
 
 
-def log_mel(y: np.ndarray) -> np.ndarray:
+def log_mel(*, y: np.ndarray) -> np.ndarray:
     """musicnn's input representation of a 16 kHz waveform.
 
     Parameters
@@ -517,7 +517,7 @@ class MusicnnEmbedder:
             import soxr
 
             y = soxr.resample(y.astype(np.float32), int(sr), SR, quality="HQ")
-        mel = log_mel(y)
+        mel = log_mel(y=y)
         starts = patch_starts_frames(len(mel), hop_frames=self.hop_frames)
         if len(starts) == 0:
             shortest = (PATCH_FRAMES - 1) * HOP_LENGTH / SR

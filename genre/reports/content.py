@@ -649,7 +649,3 @@ def numeric_columns(rows: Sequence[Sequence[str]]) -> list[bool]:
     width = max(len(r) for r in rows)
     return [all(i < len(r) and _looks_numeric(r[i]) for r in rows) for i in range(width)]
 
-
-def table_text(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Plain-text rendering (tests and logs)."""
-    return "\n".join([" | ".join(header)] + [" | ".join(r) for r in rows])

@@ -1,4 +1,8 @@
-"""One call from feature CSVs (or a folder of audio) to a written benchmark report (``genre benchmark``)."""
+"""One call from feature CSVs (or a folder of audio) to a written benchmark report (``genre benchmark``).
+
+It sits above the packages it joins: it extracts with :mod:`genre.features`, evaluates with
+:mod:`genre.evaluation` and renders with :mod:`genre.reports`, none of which imports it.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,9 @@ from genre.evaluation.inputs import model_input_kind
 from genre.evaluation.results import BenchmarkResults, describe_environment
 from genre.features.table import load_feature_table
 from genre.progress import tell
+from genre.reports import ReportFiles, render_report
 
-__all__ = ["benchmark", "extract_inputs", "CHECKPOINT_FOLDER"]
+__all__ = ["benchmark", "extract_inputs", "is_audio_source", "CHECKPOINT_FOLDER"]
 
 #: Folder under the report folder that keeps the finished fits of a run until its report is written.
 CHECKPOINT_FOLDER = ".unfinished"
@@ -147,7 +152,7 @@ def benchmark(
     model_params: Mapping[str, Mapping[str, Any]] | None = None,
     command: str = "",
     checkpoint_dir: str | os.PathLike | None = None,
-) -> tuple[BenchmarkResults, "Any | None"]:
+) -> tuple[BenchmarkResults, ReportFiles | None]:
     """Load a feature table, cross-validate models on it, and write the report.
 
     Parameters
@@ -208,7 +213,7 @@ def benchmark(
         from genre.atomic import check_output_folder
 
         check_output_folder(output_dir)  # before the work, not after it
-    if len(sources) == 1 and _is_audio_source(sources[0]):
+    if len(sources) == 1 and is_audio_source(sources[0]):
         if output_dir is None:
             raise ParameterError(f"{sources[0]}: benchmarking audio needs an output folder for its features")
         sources = extract_inputs(
@@ -241,8 +246,6 @@ def benchmark(
         results.environment = describe_environment()
     files = None
     if output_dir is not None:
-        from genre.reports import render_report
-
         files = render_report(results, Path(output_dir))
     if checkpoint_dir is not None:
         # Every fit is in the results (and the report) now; kept, they would make a later
@@ -251,7 +254,7 @@ def benchmark(
     return results, files
 
 
-def _is_audio_source(source: str | os.PathLike) -> bool:
+def is_audio_source(source: str | os.PathLike) -> bool:
     """A folder (of label folders of audio) rather than a feature table."""
     return bool(str(source).strip()) and Path(source).is_dir()  # Path("") is the current folder
 
@@ -262,6 +265,6 @@ def _echo(line: str) -> None:
 
 def _python_call(features, models, folds, repeats, seed) -> str:
     return (
-        f"genre.evaluation.benchmark({str(features)!r}, models={list(models)!r}, folds={folds}, "
+        f"genre.benchmark.benchmark({str(features)!r}, models={list(models)!r}, folds={folds}, "
         f"repeats={repeats}, seed={seed})"
     )

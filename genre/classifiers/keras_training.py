@@ -1,0 +1,223 @@
+"""Keras helpers shared by the dense network and the mel-spectrogram CNN.
+
+Importing Keras quietly, the compiled training loop with early stopping, the
+stratified (and group-aware) early-stopping split, copying a trained network, and
+turning a network into bytes and back for model files. TensorFlow is imported only
+when one of these functions runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "import_keras",
+    "train_network",
+    "inner_split",
+    "copy_network",
+    "keras_model_to_bytes",
+    "keras_model_from_bytes",
+]
+
+
+class _NoRetracingNotice(logging.Filter):
+    """Drop TensorFlow's "triggered tf.function retracing" notice.
+
+    Every fit compiles its own training function on purpose (a new network each
+    time); TensorFlow mistakes that for accidental retracing and says so on stderr.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+def import_keras():
+    """Import Keras quietly with the TensorFlow backend."""
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import keras
+
+    tf_logger = logging.getLogger("tensorflow")
+    if not any(isinstance(f, _NoRetracingNotice) for f in tf_logger.filters):
+        tf_logger.addFilter(_NoRetracingNotice())
+    return keras
+
+
+def train_network(
+    model,
+    X: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray,
+    *,
+    validation: tuple[np.ndarray, np.ndarray] | None,
+    learning_rate: float,
+    batch_size: int,
+    max_epochs: int,
+    patience: int,
+    seed: int,
+    verbose: int,
+) -> dict[str, list[float]]:
+    """Adam mini-batch training with early stopping; returns the per-epoch history.
+
+    ``keras.Model.fit`` spends ~200 ms per epoch on set-up (iterators, callbacks)
+    for a table of a thousand rows, 10x the arithmetic. One compiled function per
+    epoch (a graph loop over the batches) keeps a fit to a second or two, which is
+    what makes 10-fold benchmarks with a neural network affordable on a laptop.
+    """
+    keras = import_keras()
+    import tensorflow as tf
+
+    optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
+    optimizer.build(model.trainable_variables)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy()
+    X_t, y_t, w_t = tf.constant(X), tf.constant(y, tf.int32), tf.constant(weights)
+    n_rows = len(y)
+    n_batches = -(-n_rows // batch_size)
+
+    @tf.function
+    def run_epoch(order):
+        total = tf.constant(0.0)
+        for b in tf.range(n_batches):
+            idx = order[b * batch_size : (b + 1) * batch_size]
+            xb, yb, wb = tf.gather(X_t, idx), tf.gather(y_t, idx), tf.gather(w_t, idx)
+            with tf.GradientTape() as tape:
+                loss = loss_fn(yb, model(xb, training=True), sample_weight=wb)
+                objective = loss + tf.add_n(model.losses) if model.losses else loss
+            grads = tape.gradient(objective, model.trainable_variables)
+            optimizer.apply_gradients(zip(grads, model.trainable_variables))
+            total += loss * tf.cast(tf.shape(idx)[0], tf.float32)
+        return total / n_rows
+
+    if validation is not None:
+        X_v, y_v = tf.constant(validation[0]), tf.constant(validation[1], tf.int32)
+
+        @tf.function
+        def evaluate():
+            proba = model(X_v, training=False)
+            hits = tf.cast(tf.equal(tf.argmax(proba, axis=1, output_type=tf.int32), y_v), tf.float32)
+            return loss_fn(y_v, proba), tf.reduce_mean(hits)
+
+    # Shuffling from our own generator keeps the batch order a pure function of the seed.
+    rng = np.random.default_rng(seed)
+    history: dict[str, list[float]] = {"loss": []}
+    best_loss, best_weights, waited = np.inf, None, 0
+    for epoch in range(max_epochs):
+        loss = float(run_epoch(tf.constant(rng.permutation(n_rows).astype(np.int32))))
+        history["loss"].append(loss)
+        line = f"epoch {epoch + 1}: loss {loss:.4f}"
+        if validation is not None:
+            val_loss, val_acc = (float(v) for v in evaluate())
+            history.setdefault("val_loss", []).append(val_loss)
+            history.setdefault("val_accuracy", []).append(val_acc)
+            line += f", val_loss {val_loss:.4f}, val_accuracy {val_acc:.3f}"
+            if val_loss < best_loss:
+                best_loss, best_weights, waited = val_loss, model.get_weights(), 0
+            else:
+                waited += 1
+        if verbose:
+            print(line, flush=True)
+        if validation is not None and waited >= patience:
+            break
+    if best_weights is not None:
+        model.set_weights(best_weights)
+    return history
+
+
+def inner_split(
+    codes: np.ndarray, groups: np.ndarray | None, *, fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Training and early-stopping rows of one fit, stratified by class.
+
+    Parameters
+    ----------
+    codes : ndarray of int
+        Class index of each row (every index from 0 up present).
+    groups : ndarray, optional
+        Group of each row (track, or artist): a group is held out whole.
+    fraction : float
+        Share of the rows (of the groups, with ``groups``) to hold out; ``0`` for none.
+    seed : int
+        Seed of the split.
+
+    Returns
+    -------
+    train : ndarray of int
+        Rows to train on: all of them when no split is feasible.
+    validation : ndarray of int or None
+        Rows to early-stop on; ``None`` when ``fraction`` is 0 or the rows are too few
+        for a split whose training side keeps every class.
+    """
+    import warnings
+
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedShuffleSplit
+
+    counts = np.bincount(codes)
+    n_classes = len(counts)
+    n_val = int(round(fraction * len(codes)))
+    no_split = np.arange(len(codes)), None
+    if not fraction or n_val < n_classes or len(codes) - n_val < n_classes or counts.min() < 2:
+        return no_split
+    if groups is None:
+        splitter = StratifiedShuffleSplit(1, test_size=n_val, random_state=seed)
+        train, val = next(splitter.split(np.zeros(len(codes)), codes))
+        return train, val
+    # Segments of one track on both sides would make the validation loss optimistic:
+    # hold out one of round(1 / fraction) parts of the groups, stratified by class. A small
+    # table cannot be cut into that many: fewer groups than parts, or (scikit-learn's rule)
+    # every class fewer rows. It is cut into as many parts as it can be instead, holding out
+    # a larger share, rather than losing early stopping altogether.
+    n_splits = int(min(max(2, int(round(1 / fraction))), len(np.unique(groups)), counts.max()))
+    if n_splits < 2:  # a single group: nothing to hold out without emptying the training side
+        return no_split
+    splitter = StratifiedGroupKFold(n_splits, shuffle=True, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "least populated class has only ... members"
+        for train, val in splitter.split(np.zeros(len(codes)), codes, groups):
+            # A class whose groups all fell into one part (a class of one track in a small
+            # fold) is missing from that part's training side: take a part that keeps them all.
+            if len(val) and len(np.unique(codes[train])) == n_classes:
+                return train, val
+    return no_split
+
+
+def copy_network(model):
+    """An independent copy of a Keras network: same architecture and weights, no shared variables.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built network.
+
+    Returns
+    -------
+    keras.Model
+        Training or changing the copy leaves ``model`` as it was, and the other way round.
+    """
+    keras = import_keras()
+    twin = keras.models.clone_model(model)
+    # get_weights includes the non-trainable state (batch-norm moving statistics).
+    twin.set_weights(model.get_weights())
+    return twin
+
+
+def keras_model_to_bytes(model) -> bytes:
+    """A Keras network as the bytes of a ``.keras`` file (config JSON and weights)."""
+    # Keras writes its own zip format (config JSON + HDF5 weights) only to a path.
+    with tempfile.TemporaryDirectory() as tmp:
+        file = Path(tmp) / "network.keras"
+        model.save(file)
+        return file.read_bytes()
+
+
+def keras_model_from_bytes(data: bytes):
+    """The network of :func:`keras_model_to_bytes` bytes, loaded in safe mode."""
+    keras = import_keras()
+    with tempfile.TemporaryDirectory() as tmp:
+        file = Path(tmp) / "network.keras"
+        file.write_bytes(data)
+        # safe_mode refuses Lambda layers and other deserialised Python code.
+        return keras.saving.load_model(file, compile=False, safe_mode=True)
