@@ -47,7 +47,7 @@ def test_builtin_models_are_registered():
         spec = get_spec(name)
         assert spec.name == name and spec.description
         assert isinstance(spec.parallel_folds, bool)
-    assert get_spec("dense").parallel_folds is False and get_spec("xgboost").parallel_folds is False
+    assert get_spec("cnn").parallel_folds is False and get_spec("xgboost").parallel_folds is True
 
 
 def test_registry_import_is_light():

@@ -183,7 +183,7 @@ trust_types(SoftVoteClassifier)
 class SoftVoteSpec(ModelSpec):
     name = "ensemble"
     description = "soft vote (mean probability) of svm + xgboost + dense"
-    parallel_folds = False  # contains the multi-threaded XGBoost and Keras members
+    parallel_folds = True  # members run one thread each in a fold's process, as on their own
 
     def build(
         self,

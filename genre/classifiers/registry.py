@@ -58,8 +58,10 @@ class ModelSpec:
         One line shown in listings and reports.
     parallel_folds : bool
         Whether cross-validation may fit several folds of this model in parallel
-        processes. ``False`` for models that already use many threads themselves
-        (Keras, XGBoost), where parallel folds would oversubscribe the cores.
+        processes, each model then given one thread (folds are independent; small
+        models gain little from threads). ``False`` for models whose fit in one
+        process already needs much of the machine (the CNN: its log-mel patches and
+        network), where processes would multiply the memory.
     input : str
         What the model's ``X`` is: ``"features"`` (numeric columns of any feature
         table, the default), or a specific kind such as ``"audio"`` (segment ids
