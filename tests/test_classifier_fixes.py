@@ -359,3 +359,13 @@ def test_cnn_uses_the_shared_keras_helpers_not_the_dense_modules_private_ones():
 
     assert "from genre.classifiers.dense import" not in inspect.getsource(cnn)
     assert dense.train_network is keras_training.train_network and dense.inner_split is keras_training.inner_split
+
+
+@pytest.mark.parametrize("model", ["xgboost", "dense", "svm"])
+def test_a_single_class_is_named_as_written_not_as_a_numpy_repr(model):
+    from genre.classifiers.registry import make_model
+
+    X = np.random.default_rng(0).normal(size=(6, 3))
+    with pytest.raises(ValueError, match=r"only one class in y \('rock'\)") as caught:
+        make_model(model).fit(X, np.array(["rock"] * 6))
+    assert "np.str_" not in str(caught.value)

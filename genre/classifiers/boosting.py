@@ -84,7 +84,7 @@ class XGBoostClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
-            raise ValueError(f"only one class in y ({self.classes_[0]!r}); classification needs at least two")
+            raise ValueError(f"only one class in y ({self.classes_.tolist()[0]!r}); classification needs at least two")
         self.booster_ = XGBClassifier(
             tree_method="hist",
             n_estimators=self.n_estimators,
