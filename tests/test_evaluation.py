@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pandas as pd
@@ -311,3 +312,25 @@ def test_real_gtzan_quick_benchmark(gtzan_features):
         # Published random-split figures for these features are ~65-80 %; chance is 10 %.
         assert 0.55 < model.accuracy < 0.85, (model.name, model.accuracy)
         assert np.sum(model.confusion) == 1000
+
+
+def _tensorflow_threads_after_a_fold(**call):
+    from genre.evaluation.cv import _fit_predict_in_worker
+
+    _fit_predict_in_worker(**call)
+    return os.environ.get("TF_NUM_INTRAOP_THREADS"), os.environ.get("TF_NUM_INTEROP_THREADS")
+
+
+def test_a_parallel_fold_worker_gives_tensorflow_one_thread(monkeypatch):
+    """loky limits BLAS and OpenMP in its workers, not TensorFlow: the fold sets it."""
+    from joblib import Parallel, delayed
+
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
+    monkeypatch.delenv("TF_NUM_INTEROP_THREADS", raising=False)
+    X = np.random.default_rng(0).normal(size=(8, 2))
+    y = np.array(["a", "b"] * 4)
+    call = dict(model="logreg", params={}, split_index=0, seed=0, n_jobs=1, X_train=X, y_train=y, X_test=X,
+                labels=["a", "b"], groups_train=np.arange(8).astype(str), where="fold 1")  # fmt: skip
+    answers = Parallel(n_jobs=2)(delayed(_tensorflow_threads_after_a_fold)(**call) for _ in range(2))
+    assert answers == [("1", "1"), ("1", "1")]
+    assert "TF_NUM_INTRAOP_THREADS" not in os.environ  # the coordinating process keeps its own

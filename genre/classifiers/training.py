@@ -86,9 +86,11 @@ def group_fit_params(estimator: Any, groups: np.ndarray) -> dict[str, Any]:
     Notes
     -----
     scikit-learn's own searches do not do this: ``GridSearchCV(model, cv=GroupKFold())
-    .fit(X, y, groups=g)`` uses ``g`` for its own splits only. Pass
-    ``**group_fit_params(model, g)`` to that ``fit`` as well; the search hands them on,
-    cut to each training split, to the model.
+    .fit(X, y, groups=g)`` uses ``g`` for its own splits only. For a pipeline (every
+    registered model but ``ensemble``), pass ``**group_fit_params(model, g)`` to that
+    ``fit`` as well: the search hands the ``step__groups`` keys on, cut to each training
+    split. A bare estimator's key is plain ``groups``, which the search keeps for its own
+    splitter; wrap it in a one-step :class:`~sklearn.pipeline.Pipeline` to pass it on.
     """
     steps = getattr(estimator, "steps", None)
     if steps:

@@ -53,6 +53,19 @@ class _FoldOutput:
     resumed: bool = False  # read back from an interrupted run's checkpoint, not fitted now
 
 
+def _fit_predict_in_worker(**call: Any) -> _FoldOutput:
+    """:func:`_fit_predict` in a worker process that shares the cores with the other workers.
+
+    loky limits the BLAS and OpenMP pools of its workers to one thread, and XGBoost takes
+    ``n_jobs``; TensorFlow reads neither, so its pools are set here, before it starts in
+    this process (a user's own setting wins).
+    """
+    if call["n_jobs"] == 1:
+        os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+        os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+    return _fit_predict(**call)
+
+
 def _fit_predict(
     *,
     model: str,
@@ -420,7 +433,7 @@ def _run_all(
                 from joblib import Parallel, delayed
 
                 runner = Parallel(n_jobs=min(workers, len(calls)), return_as="generator_unordered")
-                for output in runner(delayed(_fit_predict)(**call) for call in calls):
+                for output in runner(delayed(_fit_predict_in_worker)(**call) for call in calls):
                     finished(output)
                     bar.advance(task)
             else:
