@@ -117,27 +117,19 @@ def _copy_fitted(entry: tuple) -> tuple:
 _FITTED = _FittedNetworks(8)
 
 
-def _file_identity(path: str) -> str:
-    """Resolved path, size and modification time of an audio file (as the mel cache keys it)."""
-    import os
-
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return f"{path}\0missing"  # the fit then fails in fetch_patches, which names the file
-    return f"{os.path.realpath(path)}\0{stat.st_size}\0{stat.st_mtime_ns}"
-
-
 def _training_key(estimator: "_MelCNNBase", paths, starts, y, groups) -> str:
     """Hash of the network parameters, the training rows (paths, starts, labels, groups) and
     the identity of their audio files (a file rewritten since is a different input)."""
     import hashlib
     import json
+    import os
+
+    from genre.features.extract import file_stamp
 
     params = {k: v for k, v in estimator.get_params(deep=False).items() if k != "verbose"}
     digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode())
     digest.update("\0".join(paths).encode())
-    digest.update("\1".join(_file_identity(path) for path in dict.fromkeys(paths)).encode())
+    digest.update(repr([(os.path.realpath(path), file_stamp(path)) for path in dict.fromkeys(paths)]).encode())
     digest.update(np.ascontiguousarray(starts, dtype=np.float64).tobytes())
     digest.update("\0".join(map(str, y)).encode())
     digest.update(b"" if groups is None else "\0".join(map(str, groups)).encode())

@@ -108,13 +108,12 @@ def input_digest(X: "np.ndarray | pd.DataFrame", y: np.ndarray, groups: np.ndarr
 
 def _file_identities(paths: Sequence[str]) -> bytes:
     """Size and modification time of each file (as ``make`` tells a changed file)."""
+    from genre.features.extract import file_stamp
+
     lines = []
     for path in sorted(paths):
-        try:
-            stat = os.stat(path)
-            lines.append(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}")
-        except OSError:
-            lines.append(f"{path}\0missing")
+        size, mtime_ns = file_stamp(path)
+        lines.append(f"{path}\0missing" if size < 0 else f"{path}\0{size}\0{mtime_ns}")
     return "\n".join(lines).encode("utf-8", "surrogatepass")
 
 

@@ -213,8 +213,12 @@ def _cannot_write(path: Path, exc: OSError) -> OutputError:
 _Stamp = tuple[int, int]
 
 
-def _stamp(path: str) -> _Stamp:
-    """The size and modification time (ns) of ``path``, or ``(-1, -1)`` if it cannot be seen."""
+def file_stamp(path: str | os.PathLike) -> _Stamp:
+    """The size and modification time (ns) of ``path``, or ``(-1, -1)`` if it cannot be seen.
+
+    How every cache and resume in genre tells a changed input file (as ``make`` does): the
+    extraction journal here, the benchmark's checkpoints and the CNN's fitted networks.
+    """
     try:
         info = os.stat(path)
     except (OSError, ValueError):  # ValueError: a NUL character in a manifest's path
@@ -598,7 +602,7 @@ def _run(
     fingerprint = _fingerprint(dataset.tracks, description)
     # Taken before any file is read: a file that changes while or after it is extracted then
     # differs from its journaled stamp, and a resumed run extracts it again.
-    stamps = {i: _stamp(t.path) for i, t in enumerate(dataset.tracks)}
+    stamps = {i: file_stamp(t.path) for i, t in enumerate(dataset.tracks)}
     journal = _Journal(output, fingerprint, stamps=stamps, overwrite=overwrite)
     notes = list(journal.notes)
     n_resumed = len(journal.entries)
