@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Any, Iterator, Optional
 
 import typer
 from rich.console import Console
 
 from genre.atomic import output_path
-from genre.errors import GenreError
+from genre.errors import GenreError, ParameterError
 
 app = typer.Typer(
     name="genre",
@@ -130,7 +130,6 @@ def extract(
     """Turn a folder of audio into a feature CSV (one row per segment), resumably."""
     with user_errors(on_interrupt="finished files are kept; rerun the same command to resume"):
         from genre.data import load_dataset
-        from genre.errors import ParameterError
         from genre.features.config import FeatureConfig
         from genre.features.extract import extract_to_csv
 
@@ -238,6 +237,44 @@ def _split_names(values: list[str] | None) -> list[str]:
     return [name.strip() for value in values or [] for name in value.split(",") if name.strip()]
 
 
+def _model_params(values: list[str] | None, *, models: list[str]) -> dict[str, dict[str, Any]]:
+    """``--param svm:C_grid=[1,10] --param ensemble:members=svm,logreg`` -> parameters per model.
+
+    ``MODEL:`` may be left out when one model is run. A value is read as a Python literal
+    (``3``, ``0.5``, ``[1, 10]``, ``True``, ``None``, ``'text'``); anything else is text, and
+    text with commas a list of words (``members=svm,logreg``).
+    """
+    params: dict[str, dict[str, Any]] = {}
+    for text in values or []:
+        target, colon, assignment = text.partition(":") if ":" in text.partition("=")[0] else ("", "", text)
+        key, equals, value = assignment.partition("=")
+        target, key = target.strip(), key.strip()
+        if not equals or not key or (colon and not target):
+            raise ParameterError(f"--param {text!r}: write NAME=VALUE, or MODEL:NAME=VALUE (e.g. svm:C_grid=[1,10])")
+        if not target:
+            if len(models) != 1:
+                raise ParameterError(f"--param {text!r}: say which model it is for, as MODEL:{key}=...")
+            target = models[0]
+        if target not in models:
+            raise ParameterError(f"--param {text!r}: model {target!r} is not being run ({', '.join(models)})")
+        params.setdefault(target, {})[key] = _param_value(value.strip())
+    return params
+
+
+def _param_value(text: str) -> Any:
+    import ast
+
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return [word.strip() for word in text.split(",")] if "," in text else text
+
+
+_PARAM_HELP = (
+    "Model parameter NAME=VALUE (repeatable), VALUE a Python literal or text; a list of words as a,b,c"
+)
+
+
 @app.command()
 def benchmark(
     ctx: typer.Context,
@@ -267,6 +304,9 @@ def benchmark(
     ),
     jobs: int = typer.Option(-1, "--jobs", "-j", help="Parallel folds / model threads (-1: all cores)."),
     seed: int = typer.Option(0, "--seed", help="Seed of splits and models."),
+    param: Optional[list[str]] = typer.Option(
+        None, "--param", "-p", help=_PARAM_HELP + "; MODEL:NAME=VALUE when several models run."
+    ),
     output: str = _output_option("reports/benchmark", help="Report folder."),
 ) -> None:
     """Cross-validate models on feature tables (or audio), track-level and leakage-free, and write a report."""
@@ -281,10 +321,11 @@ def benchmark(
         # later version of genre may change.
         deciding = ("models", "seed") if test_list is not None else ("models", "folds", "repeats", "seed")
         command = _command_line(ctx, always=deciding)
+        names = _split_names([models])
         results, files = run_benchmark(
             list(features),
             output_dir=output_path(output, what="--output"),
-            models=_split_names([models]),
+            models=names,
             folds=folds,
             repeats=repeats,
             group_col=group_col,
@@ -297,6 +338,7 @@ def benchmark(
             jobs=jobs,
             seed=seed,
             progress=True,
+            model_params=_model_params(param, models=names),
             command=command,
         )
         _print_results(results, files)
@@ -318,6 +360,23 @@ def report(
         results = load_results(results_json)
         files = render_report(results, target)
         _print_results(results, files)
+
+
+@app.command()
+def models() -> None:
+    """List the models: name, the input each reads, what it is, and the parameters --param sets."""
+    with user_errors():
+        from rich.table import Table
+
+        from genre.classifiers.registry import available_models, get_spec
+
+        table = Table(box=None, header_style="bold", show_lines=False)
+        for column in ("model", "reads", "description", "parameters (--param NAME=VALUE)"):
+            table.add_column(column, overflow="fold")
+        for name in available_models():
+            spec = get_spec(name)
+            table.add_row(name, spec.input, spec.description, ", ".join(spec.parameters()))
+        out.print(table)
 
 
 def _command_line(ctx: typer.Context, *, always: tuple[str, ...] = ()) -> str:
@@ -404,6 +463,7 @@ def train(
     ),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Threads/processes the model may use (-1: all cores)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the model."),
+    param: Optional[list[str]] = typer.Option(None, "--param", "-p", help=_PARAM_HELP + "."),
 ) -> None:
     """Fit one model on every row of a feature table and save it as a safe model file."""
     with user_errors():
@@ -412,6 +472,7 @@ def train(
         result = train_model(
             features, model=model, output=output_path(output, what="--output"), label_col=label_col, id_col=id_col,
             drop=_split_names(drop), random_state=seed, n_jobs=jobs,
+            params=_model_params(param, models=[model]).get(model, {}),
         )  # fmt: skip
         details = ", ".join(f"{key} {value}" for key, value in result.details.items())
         out.print(

@@ -446,6 +446,9 @@ class _EmbeddingThen(_CNNSpecBase):
         head = make_model(self.head, random_state=random_state, n_jobs=n_jobs)
         return Pipeline([("embed", MelCNNEmbedding(**_cnn_options(random_state, params))), *head.steps])
 
+    def configured_step(self, estimator: Any) -> Any:
+        return estimator.steps[0][1]  # the embedding; the head keeps its registered defaults
+
 
 @register
 class MelCNNSVMSpec(_EmbeddingThen):

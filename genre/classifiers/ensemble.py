@@ -182,7 +182,7 @@ trust_types(SoftVoteClassifier)
 @register
 class SoftVoteSpec(ModelSpec):
     name = "ensemble"
-    description = "soft vote (mean probability) of svm + xgboost + dense"
+    description = "soft vote (mean probability) of its members, by default svm + xgboost + dense"
     parallel_folds = True  # members run one thread each in a fold's process, as on their own
 
     def build(
@@ -194,10 +194,26 @@ class SoftVoteSpec(ModelSpec):
         weights: Sequence[float] | None = None,
         **params: Any,
     ):
-        if params:
-            raise TypeError(f"unexpected parameters {sorted(params)}; set member parameters after building")
+        """The soft vote of ``members``; ``<member>__<parameter>`` goes to that member's build.
+
+        E.g. ``build(members=("svm", "logreg"), svm__C_grid=(1.0, 10.0))``. Any other
+        keyword raises ``TypeError`` (which :func:`~genre.classifiers.registry.make_model`
+        reports as a refused parameter).
+        """
+        if isinstance(members, str) or not all(isinstance(name, str) for name in members):
+            raise TypeError(f"members must be a list of model names, got {members!r}")
+        member_params: dict[str, dict[str, Any]] = {name: {} for name in members}
+        for key, value in params.items():
+            member, _, parameter = key.partition("__")
+            if member not in member_params or not parameter:
+                raise TypeError(f"unexpected parameter {key!r}; the members are {list(members)}")
+            member_params[member][parameter] = value
         # Members are fitted one after another: each may already use n_jobs threads.
         estimators = [
-            (name, get_spec(name).build(random_state=random_state, n_jobs=n_jobs)) for name in members
+            (name, get_spec(name).build(random_state=random_state, n_jobs=n_jobs, **member_params[name]))
+            for name in members
         ]
         return SoftVoteClassifier(estimators, weights=weights)
+
+    def parameters(self) -> list[str]:
+        return ["members", "weights", "<member>__<parameter>"]

@@ -92,6 +92,18 @@ class ModelSpec:
         """
         raise NotImplementedError
 
+    def parameters(self) -> list[str]:
+        """Names :meth:`build` takes besides ``random_state`` and ``n_jobs``, for messages and help.
+
+        The constructor parameters of :meth:`configured_step`; a spec whose ``build`` takes
+        other keywords overrides this.
+        """
+        return sorted(set(self.configured_step(self.build()).get_params(deep=False)) - {"random_state", "n_jobs"})
+
+    def configured_step(self, estimator: Any) -> Any:
+        """The part of a built estimator that ``build``'s keywords configure: by default its last step."""
+        return estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+
     def __repr__(self) -> str:
         return f"<model {self.name!r}: {self.description}>"
 
@@ -240,4 +252,7 @@ def make_model(name: str, *, random_state: int = 0, n_jobs: int = 1, **params: A
         return spec.build(random_state=random_state, n_jobs=n_jobs, **params)
     except TypeError as exc:
         # An unexpected keyword is the user's option, not our bug: say which model refused it.
-        raise ParameterError(f"model {name!r} does not accept these parameters {sorted(params)}: {exc}") from None
+        raise ParameterError(
+            f"model {name!r} does not accept these parameters {sorted(params)} ({exc}); "
+            f"it takes: {', '.join(spec.parameters())}"
+        ) from None

@@ -178,14 +178,15 @@ def cross_validate_models(
     Raises
     ------
     ParameterError
-        Unknown model, no models, bad ``jobs``/``folds``, ``train_lists`` without ``test_list``.
+        Unknown model, no models, a parameter a model does not take, bad ``jobs``/``folds``,
+        ``train_lists`` without ``test_list``.
     genre.errors.OutputError
         ``checkpoint_dir`` cannot be created or written (checked before any work).
     DataError
         From the splitters: too few tracks or groups, list files that match nothing; a
         model's input is missing from the tables (see :func:`genre.evaluation.inputs.plan_inputs`).
     """
-    from genre.classifiers.registry import check_seed, get_spec
+    from genre.classifiers.registry import check_seed, get_spec, make_model
 
     started = time.perf_counter()
     # Before any work: a bad seed would otherwise fail inside every fold.
@@ -198,6 +199,8 @@ def cross_validate_models(
     unknown_params = sorted(set(model_params) - set(models))
     if unknown_params:
         raise ParameterError(f"parameters given for models not being run: {', '.join(unknown_params)}")
+    for name in models:  # a parameter a model refuses fails here, not in every fold
+        make_model(name, random_state=random_state, **model_params.get(name, {}))
     from genre.features.executors import resolve_jobs
 
     workers = resolve_jobs(jobs)
