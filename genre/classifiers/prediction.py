@@ -338,7 +338,7 @@ def predict_files(
     genre.errors.ParameterError
         No paths were given.
     """
-    from genre.features.executors import LocalExecutor, prepare_executor
+    from genre.features.executors import LocalExecutor, TaskFailure, prepare_executor
     from genre.progress import progress_bar, tell
 
     model_path = Path(model_path)
@@ -366,7 +366,9 @@ def predict_files(
     work = f"{model.model_name} on log-mel patches" if reads_audio else f"{extractor.kind} features"
     with progress_bar(enabled=progress) as bar:
         task = bar.add_task(f"analysing ({work}, {executor.description})", total=len(files))
-        for path, frame, reason in executor.map_unordered(_extract_one, [(f, extractor) for f in files]):
+        for result in executor.map_unordered(_extract_one, [(f, extractor) for f in files]):
+            # A file whose worker process died (out of memory, a decoder crash) comes back as a failure.
+            path, frame, reason = (result.item[0], None, result.reason) if isinstance(result, TaskFailure) else result
             if frame is None or frame.empty:
                 skipped[path] = reason or "no feature rows (too short?)"
             else:

@@ -120,7 +120,8 @@ class LocalExecutor:
 
     No process starts for no item, and a single item runs in this process; given items with
     a length, no more processes start than there are items. :meth:`prepare` also keeps them
-    to the number of cores.
+    to the number of cores. A worker that dies costs at most the item it was running (see
+    :meth:`map_unordered`), not the run.
 
     Parameters
     ----------
@@ -142,24 +143,74 @@ class LocalExecutor:
         self._set_jobs(cap_workers(jobs=self._asked, n_items=n_items, notes=notes))
 
     def map_unordered(self, func: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+        """Run ``func(item)`` in worker processes; yield results (or :class:`TaskFailure`) as they finish.
+
+        When a worker dies (killed for memory, a crash in a decoder), the items that were in
+        flight are run again one at a time, so that a death names its item for sure and the
+        items beside it are not blamed; an item whose worker dies again alone is yielded as a
+        :class:`TaskFailure`, and the rest of the items go on in a fresh pool.
+        """
         # No process for no item or a single one: the first two tell, even of a generator.
         head, rest = _head(items, 2)
         if self.jobs == 1 or len(head) <= 1:
             yield from map(func, chain(head, rest))
             return
-        from joblib import Parallel, delayed
+        from joblib.externals.loky.process_executor import TerminatedWorkerError
 
         n_jobs = min(self.jobs, len(items)) if isinstance(items, Sized) else self.jobs
-        # A bounded dispatch window keeps the number of pending results, and so memory,
-        # independent of how many files there are.
-        parallel = Parallel(
-            n_jobs=n_jobs, backend="loky", return_as="generator_unordered", batch_size=1, pre_dispatch="2*n_jobs"
-        )
-        with warnings.catch_warnings():
-            # A batch stopped early (Ctrl-C, a full disk) already says so in one line; joblib's
-            # "N tasks ... have been cancelled" warning would only add noise after it.
-            warnings.filterwarnings("ignore", message=r".*tasks which were still being processed", category=UserWarning)
-            yield from parallel(delayed(func)(item) for item in chain(head, rest))
+        todo = chain(head, rest)
+        while True:
+            in_flight: dict[int, Any] = {}
+            try:
+                yield from _pool_map(func, todo, in_flight=in_flight, n_jobs=n_jobs)
+                return
+            except TerminatedWorkerError:
+                suspects = list(in_flight.values())
+            for item in suspects:
+                try:
+                    yield from _pool_map(func, [item], in_flight={}, n_jobs=n_jobs)
+                except TerminatedWorkerError:
+                    yield TaskFailure(item, WORKER_DIED)
+
+
+#: Why :class:`LocalExecutor` gives up an item (see :meth:`LocalExecutor.map_unordered`).
+WORKER_DIED = (
+    "the worker process died while extracting it, also when tried again alone (out of memory, or a decoder crash?)"
+)
+
+
+def _pool_map(
+    func: Callable[[Any], Any], items: Iterable[Any], *, in_flight: dict[int, Any], n_jobs: int
+) -> Iterator[Any]:
+    """``func`` over ``items`` in joblib's pool of loky processes, results as they finish.
+
+    ``in_flight`` holds the items handed to the pool whose result has not come back yet: after
+    a worker died (``TerminatedWorkerError``), they are the ones to run again.
+    """
+    from joblib import Parallel, delayed
+
+    def tasks() -> Iterator[Any]:
+        for key, item in enumerate(items):
+            in_flight[key] = item
+            yield delayed(_keyed)(func, key, item)
+
+    # A bounded dispatch window keeps the number of pending results, and so memory,
+    # independent of how many files there are.
+    parallel = Parallel(
+        n_jobs=n_jobs, backend="loky", return_as="generator_unordered", batch_size=1, pre_dispatch="2*n_jobs"
+    )
+    with warnings.catch_warnings():
+        # A batch stopped early (Ctrl-C, a full disk) already says so in one line; joblib's
+        # "N tasks ... have been cancelled" warning would only add noise after it.
+        warnings.filterwarnings("ignore", message=r".*tasks which were still being processed", category=UserWarning)
+        for key, result in parallel(tasks()):
+            del in_flight[key]
+            yield result
+
+
+def _keyed(func: Callable[[Any], Any], key: int, item: Any) -> tuple[int, Any]:
+    """Worker side of :func:`_pool_map`: the result with the key of its item."""
+    return key, func(item)
 
 
 #: Dask settings for a local cluster started by :class:`DaskExecutor` (and advice for a remote one).
