@@ -10,7 +10,14 @@ import numpy as np
 from genre.errors import AudioError, ParameterError
 from genre.features.audio import load_audio
 from genre.features.config import FeatureConfig
-from genre.features.descriptors import frame_descriptors, segment_bounds, stft_magnitude, summarise, tempo_bpm
+from genre.features.descriptors import (
+    DEFAULT_BLOCK_FRAMES,
+    check_block_frames,
+    frame_descriptors,
+    segment_bounds,
+    summarise,
+    tempo_bpm,
+)
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,10 @@ def check_usable(y: np.ndarray, *, path: str | os.PathLike, sr: int, min_samples
         raise AudioError(
             f"{path}: too short ({y.size / sr:.2f} s; at least {min_samples / sr:.2f} s needed for one segment)"
         )
-    level = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
+    # Squared in float64 a chunk at a time: one float64 copy of a long recording is twice its size.
+    chunk = 1 << 20
+    energy = sum(float(np.square(y[i : i + chunk], dtype=np.float64).sum()) for i in range(0, y.size, chunk))
+    level = float(np.sqrt(energy / y.size))
     if level < silence_rms:
         raise AudioError(f"{path}: silent (RMS {level:.2e} below {silence_rms:.0e})")
 
@@ -59,10 +69,23 @@ class HandcraftedExtractor:
     ----------
     config : FeatureConfig
         Analysis parameters; stored in the table's sidecar and in trained models.
+    block_frames : int >= 1
+        STFT frames analysed at a time (see
+        :func:`~genre.features.descriptors.frame_descriptors`): bounds the memory a long
+        recording needs; the features do not depend on it, so it is not stored.
+
+    Raises
+    ------
+    genre.errors.ParameterError
+        ``block_frames`` is not a positive integer.
     """
 
     config: FeatureConfig = field(default_factory=FeatureConfig)
     kind: str = "handcrafted"
+    block_frames: int = DEFAULT_BLOCK_FRAMES
+
+    def __post_init__(self) -> None:
+        check_block_frames(self.block_frames)  # before any file is decoded
 
     def feature_columns(self) -> list[str]:
         return self.config.feature_columns()
@@ -148,10 +171,11 @@ class HandcraftedExtractor:
         cfg = self.config
         # segments() also refuses a waveform at another rate than config.sr.
         bounds, starts = self.segments(y=y, sr=sr, path=path)  # first: a refused clip costs no spectrum
-        S = stft_magnitude(y=y, n_fft=cfg.n_fft, hop_length=cfg.hop_length)
-        frames, onset_envelope = frame_descriptors(y=y, S=S, config=cfg)
+        frames, onset_envelope = frame_descriptors(y=y, config=cfg, block_frames=self.block_frames)
         values = summarise(frames, bounds=bounds, config=cfg)
-        tempo = tempo_bpm(onset_envelope=onset_envelope, sr=cfg.sr, hop_length=cfg.hop_length)
+        tempo = tempo_bpm(
+            onset_envelope=onset_envelope, sr=cfg.sr, hop_length=cfg.hop_length, block_frames=self.block_frames
+        )
         values = np.hstack([values, np.full((len(bounds), 1), tempo)])
         return ClipFeatures(starts=starts, values=values)
 
