@@ -168,6 +168,16 @@ def pseudo_artist_groups(tracks, lists) -> np.ndarray:
     return groups
 
 
+def _pseudo_artist_folds(table, rows, lists):
+    """Attempt 3's CV: 5-fold StratifiedGroupKFold over pseudo-artist groups, twice; (fit, held) indices into ``rows``."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    groups = pseudo_artist_groups(table.tracks[rows], lists)
+    y = table.y[rows]
+    for repeat in (0, 1):
+        yield from StratifiedGroupKFold(5, shuffle=True, random_state=repeat).split(rows, y, groups)
+
+
 #: Attempt 4's candidate, scored by the same CV and rule as attempt 3's.
 STACKING = "stacking: logreg on 5-fold OOF probabilities"
 
@@ -195,24 +205,21 @@ def _stacked_proba(table, fit_rows, member_test_proba, classes) -> np.ndarray:
 
 def _pseudo_artist_selection(table, rows, lists, *, stacking: bool = False) -> None:
     """Attempts 3 and 4: candidates scored by pseudo-artist grouped CV on train+valid only."""
-    from sklearn.model_selection import StratifiedGroupKFold
-
-    groups = pseudo_artist_groups(table.tracks[rows], lists)
     y = table.y[rows]
-    print(f"pseudo-artist CV on train+valid: {len(np.unique(groups))} groups, {len(rows)} tracks")
+    n_groups = len(np.unique(pseudo_artist_groups(table.tracks[rows], lists)))
+    print(f"pseudo-artist CV on train+valid: {n_groups} groups, {len(rows)} tracks")
     needed = {(m, s) for spec in PSEUDO_ARTIST_CANDIDATES.values() for m, seeds in spec.items() for s in seeds}
     scores = {name: [] for name in PSEUDO_ARTIST_CANDIDATES}
-    for repeat in (0, 1):
-        for fit, held in StratifiedGroupKFold(5, shuffle=True, random_state=repeat).split(rows, y, groups):
-            proba = {}
-            for member, seed in sorted(needed):
-                proba[member, seed], classes = _fit_proba(member, table, rows[fit], rows[held], seed=seed)
-            for name, spec in PSEUDO_ARTIST_CANDIDATES.items():
-                vote = np.mean([np.mean([proba[m, s] for s in seeds], axis=0) for m, seeds in spec.items()], axis=0)
-                scores[name].append(_accuracy(vote, classes, y[held]))
-            if stacking:
-                stacked = _stacked_proba(table, rows[fit], [proba[m, 0] for m in DEFAULT_ENSEMBLE], classes)
-                scores.setdefault(STACKING, []).append(_accuracy(stacked, classes, y[held]))
+    for fit, held in _pseudo_artist_folds(table, rows, lists):
+        proba = {}
+        for member, seed in sorted(needed):
+            proba[member, seed], classes = _fit_proba(member, table, rows[fit], rows[held], seed=seed)
+        for name, spec in PSEUDO_ARTIST_CANDIDATES.items():
+            vote = np.mean([np.mean([proba[m, s] for s in seeds], axis=0) for m, seeds in spec.items()], axis=0)
+            scores[name].append(_accuracy(vote, classes, y[held]))
+        if stacking:
+            stacked = _stacked_proba(table, rows[fit], [proba[m, 0] for m in DEFAULT_ENSEMBLE], classes)
+            scores.setdefault(STACKING, []).append(_accuracy(stacked, classes, y[held]))
     default = np.array(scores["default svm+xgboost+dense"])
     adopted = []
     for name, folds in scores.items():
@@ -234,22 +241,18 @@ def _tuning_by_list_check(table, rows, lists) -> None:
     no artist, so the SVM's grid search (2 folds) and the dense net's early-stopping set can
     be split by list there exactly as attempt 2 splits them for the test list.
     """
-    from sklearn.model_selection import StratifiedGroupKFold
-
-    groups = pseudo_artist_groups(table.tracks[rows], lists)
     y = table.y[rows]
     by_track, by_list = [], []
-    for repeat in (0, 1):
-        for fit, held in StratifiedGroupKFold(5, shuffle=True, random_state=repeat).split(rows, y, groups):
-            xgb, classes = _fit_proba("xgboost", table, rows[fit], rows[held])
-            inner = {"groups": lists[fit]}
-            default = [_fit_proba(m, table, rows[fit], rows[held])[0] for m in ("svm", "dense")]
-            listed = [
-                _fit_proba("svm", table, rows[fit], rows[held], cv=2, **inner)[0],
-                _fit_proba("dense", table, rows[fit], rows[held], **inner)[0],
-            ]
-            by_track.append(_accuracy(np.mean(default + [xgb], axis=0), classes, y[held]))
-            by_list.append(_accuracy(np.mean(listed + [xgb], axis=0), classes, y[held]))
+    for fit, held in _pseudo_artist_folds(table, rows, lists):
+        xgb, classes = _fit_proba("xgboost", table, rows[fit], rows[held])
+        inner = {"groups": lists[fit]}
+        default = [_fit_proba(m, table, rows[fit], rows[held])[0] for m in ("svm", "dense")]
+        listed = [
+            _fit_proba("svm", table, rows[fit], rows[held], cv=2, **inner)[0],
+            _fit_proba("dense", table, rows[fit], rows[held], **inner)[0],
+        ]
+        by_track.append(_accuracy(np.mean(default + [xgb], axis=0), classes, y[held]))
+        by_list.append(_accuracy(np.mean(listed + [xgb], axis=0), classes, y[held]))
     _print_rule("svm+xgboost+dense tuned by track", np.array(by_track), "by list", np.array(by_list))
 
 
@@ -263,20 +266,16 @@ WIDE_SVM_GRID = {
 
 def _wide_svm_grid_check(table, rows, lists) -> None:
     """Attempt 6: the default ensemble with the svm searching :data:`WIDE_SVM_GRID`, by attempt 3's CV and rule."""
-    from sklearn.model_selection import StratifiedGroupKFold
-
-    groups = pseudo_artist_groups(table.tracks[rows], lists)
     y = table.y[rows]
     default, wide = [], []
-    for repeat in (0, 1):
-        for fit, held in StratifiedGroupKFold(5, shuffle=True, random_state=repeat).split(rows, y, groups):
-            shared = [_fit_proba(m, table, rows[fit], rows[held]) for m in ("xgboost", "dense")]
-            classes = shared[0][1]
-            others = [p for p, _ in shared]
-            narrow = _fit_proba("svm", table, rows[fit], rows[held])[0]
-            searched = _fit_proba("svm", table, rows[fit], rows[held], **WIDE_SVM_GRID)[0]
-            default.append(_accuracy(np.mean(others + [narrow], axis=0), classes, y[held]))
-            wide.append(_accuracy(np.mean(others + [searched], axis=0), classes, y[held]))
+    for fit, held in _pseudo_artist_folds(table, rows, lists):
+        shared = [_fit_proba(m, table, rows[fit], rows[held]) for m in ("xgboost", "dense")]
+        classes = shared[0][1]
+        others = [p for p, _ in shared]
+        narrow = _fit_proba("svm", table, rows[fit], rows[held])[0]
+        searched = _fit_proba("svm", table, rows[fit], rows[held], **WIDE_SVM_GRID)[0]
+        default.append(_accuracy(np.mean(others + [narrow], axis=0), classes, y[held]))
+        wide.append(_accuracy(np.mean(others + [searched], axis=0), classes, y[held]))
     _print_rule("svm+xgboost+dense, svm on the default grid", np.array(default), "wider grid", np.array(wide))
 
 
