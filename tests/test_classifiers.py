@@ -42,7 +42,7 @@ def data():
 
 
 def test_builtin_models_are_registered():
-    assert {"dense", "svm", "xgboost", "logreg", "knn", "random-forest"} <= set(available_models())
+    assert {"dense", "svm", "xgboost", "logreg", "lda", "knn", "random-forest"} <= set(available_models())
     for name in available_models():
         spec = get_spec(name)
         assert spec.name == name and spec.description
@@ -120,7 +120,7 @@ def test_model_is_a_sklearn_classifier(name, data):
     assert not hasattr(twin, "classes_")
 
 
-@pytest.mark.parametrize("name", ["logreg", "knn", "svm", "xgboost"])
+@pytest.mark.parametrize("name", ["logreg", "lda", "knn", "svm", "xgboost"])
 def test_model_cross_validates(name, data):
     X, y = data
     scores = cross_val_score(small_model(name), X, y, cv=StratifiedKFold(3, shuffle=True, random_state=0))

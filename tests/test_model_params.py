@@ -76,7 +76,25 @@ def test_every_listed_parameter_is_accepted(name):
     spec = get_spec(name)
     defaults = spec.configured_step(spec.build()).get_params(deep=False)
     for key in spec.parameters():
-        make_model(name, **{key: defaults[key]})
+        head, _, head_key = key.rpartition("__")  # cnn-svm's svm__C_grid: the head's own default
+        head_spec = get_spec(head) if head else spec
+        default = head_spec.configured_step(head_spec.build()).get_params(deep=False)[head_key] if head else defaults[key]
+        make_model(name, **{key: default})
+
+
+@pytest.mark.parametrize(("name", "head"), [("cnn-svm", "svm"), ("cnn-xgboost", "xgboost")])
+def test_cnn_embedding_heads_take_prefixed_parameters(name, head):
+    head_key = {"svm": "C_grid", "xgboost": "max_depth"}[head]
+    value = {"svm": (1.0, 100.0), "xgboost": 2}[head]
+    model = make_model(name, max_epochs=3, **{f"{head}__{head_key}": value})
+    assert model.steps[0][1].max_epochs == 3  # the CNN embedding
+    assert model.named_steps["model"].get_params()[head_key] == value
+    assert make_model(name).named_steps["model"].get_params()[head_key] != value  # defaults untouched
+    assert f"{head}__{head_key}" in get_spec(name).parameters()
+    with pytest.raises(ParameterError, match=f"model '{name}' does not accept .*{head}__nonsense.*it takes: .*{head}__"):
+        make_model(name, **{f"{head}__nonsense": 1})
+    with pytest.raises(ParameterError, match=f"model '{name}' does not accept"):
+        make_model(name, **{head_key: value})  # unprefixed: the CNN has no such parameter
 
 
 def test_a_refused_parameter_names_the_accepted_ones():

@@ -27,7 +27,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from genre.classifiers.registry import ModelSpec, make_model, register
+from genre.classifiers.registry import ModelSpec, get_spec, register
 from genre.errors import ParameterError
 
 __all__ = ["MelCNNClassifier", "MelCNNEmbedding", "segment_ids"]
@@ -439,15 +439,27 @@ class _EmbeddingThen(_CNNSpecBase):
     head: str = ""
 
     def build(self, *, random_state: int = 0, n_jobs: int = 1, **params: Any):
+        """The embedding, then the head's pipeline.
+
+        ``<head>__<parameter>`` (e.g. ``svm__C_grid``, as for the ensemble's members) goes to
+        the head's build; every other keyword configures the CNN. A keyword neither takes
+        raises ``TypeError``, which :func:`~genre.classifiers.registry.make_model` reports.
+        """
         from sklearn.pipeline import Pipeline
 
+        prefix = f"{self.head}__"
+        head_params = {key.removeprefix(prefix): value for key, value in params.items() if key.startswith(prefix)}
+        cnn_params = {key: value for key, value in params.items() if not key.startswith(prefix)}
         # Reusing the head's own pipeline keeps its scaling and tuning identical to the
-        # model of the same name on feature tables; CNN parameters go to the embedding.
-        head = make_model(self.head, random_state=random_state, n_jobs=n_jobs)
-        return Pipeline([("embed", MelCNNEmbedding(**_cnn_options(random_state, params))), *head.steps])
+        # model of the same name on feature tables.
+        head = get_spec(self.head).build(random_state=random_state, n_jobs=n_jobs, **head_params)
+        return Pipeline([("embed", MelCNNEmbedding(**_cnn_options(random_state, cnn_params))), *head.steps])
 
     def configured_step(self, estimator: Any) -> Any:
-        return estimator.steps[0][1]  # the embedding; the head keeps its registered defaults
+        return estimator.steps[0][1]  # the embedding; the head's parameters are listed with its prefix
+
+    def parameters(self) -> list[str]:
+        return super().parameters() + [f"{self.head}__{name}" for name in get_spec(self.head).parameters()]
 
 
 @register

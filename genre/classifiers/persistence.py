@@ -85,6 +85,7 @@ _TRUSTED: set[str] = {
     "sklearn.calibration._SigmoidCalibration",
     "sklearn.model_selection._split.StratifiedKFold",
     "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.discriminant_analysis.LinearDiscriminantAnalysis",
     "sklearn.neighbors._classification.KNeighborsClassifier",
     "sklearn.neighbors._kd_tree.KDTree",
     "sklearn.neighbors._ball_tree.BallTree",
