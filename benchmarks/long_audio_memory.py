@@ -25,48 +25,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from memory_harness import peak_mib, run_child, write_music
 
 SR = 22050
-CHUNK_SECONDS = 10
-BEAT_SECONDS = 0.5
-#: A chord (three fundamentals, Hz) every 2 s, in turn.
-CHORDS = np.array([[220.0, 277.18, 329.63], [196.0, 246.94, 293.66], [174.61, 220.0, 261.63], [164.81, 207.65, 246.94]])
-
-
-def write_music(path: Path, *, minutes: float) -> None:
-    """A music-like mono WAV of ``minutes``, written a chunk at a time (no whole-length array)."""
-    import soundfile as sf
-
-    n_total = int(minutes * 60 * SR)
-    rng = np.random.default_rng(0)
-    with sf.SoundFile(path, "w", samplerate=SR, channels=1, subtype="PCM_16") as out:
-        for start in range(0, n_total, CHUNK_SECONDS * SR):
-            t = (start + np.arange(min(CHUNK_SECONDS * SR, n_total - start))) / SR
-            chord = CHORDS[(t // 2.0).astype(int) % len(CHORDS)]  # (n, 3)
-            notes = sum(np.sin(2 * np.pi * k * chord * t[:, None]).sum(axis=1) / k for k in (1, 2, 3))
-            beat = t % BEAT_SECONDS
-            kick = np.exp(-30 * beat) * np.sin(2 * np.pi * 55.0 * beat)
-            hat = np.exp(-80 * ((t + BEAT_SECONDS / 2) % BEAT_SECONDS)) * rng.standard_normal(t.size)
-            y = 0.05 * notes + 0.4 * kick + 0.15 * hat + 0.01 * rng.standard_normal(t.size)
-            out.write(np.clip(y, -1, 1).astype(np.float32))
 
 
 def child(path: str, block_frames: int) -> dict:
     """Extract ``path`` once in this (fresh) process, after a warm-up; peak RSS before and after, in MiB."""
-    import resource
 
     from genre.features.handcrafted import HandcraftedExtractor
-
-    def peak_mib() -> float:
-        # ru_maxrss is in KiB on Linux (bytes on macOS).
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)
 
     # Imports, numba compilation and first-call caches, not counted in "seconds".
     HandcraftedExtractor().extract_waveform(y=np.sin(0.1 * np.arange(4 * SR, dtype=np.float32)), sr=SR)
@@ -74,14 +47,6 @@ def child(path: str, block_frames: int) -> dict:
     started = time.perf_counter()
     HandcraftedExtractor(block_frames=block_frames).extract_file(path)
     return {"seconds": time.perf_counter() - started, "peak": peak_mib(), "at_start": at_start}
-
-
-def run_child(path: Path, block_frames: int) -> dict:
-    command = [sys.executable, __file__, "--child", str(path), "--block-frames", str(block_frames)]
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -106,9 +71,9 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for length in minutes:
             wav = Path(tmp) / f"music_{length:g}min.wav"
-            write_music(wav, minutes=length)
+            write_music(wav, minutes=length, sr=SR, channels=1, chunk_seconds=10)
             for name, block_frames in paths.items():
-                result = run_child(wav, block_frames)
+                result = run_child(__file__, "--child", str(wav), "--block-frames", str(block_frames))
                 peaks[length, name] = result["peak"]
                 print(
                     f"{length:>8g} {name:>7} {result['peak']:>9.0f} {result['at_start']:>9.0f} "

@@ -1,20 +1,30 @@
-"""Audio decoding: soundfile at the native rate, mono mix, at most one resampling (soxr)."""
+"""Audio decoding: soundfile at the native rate a block at a time, mono mix, at most one resampling (soxr)."""
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 import struct
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from genre.data.formats import is_audio_path
 from genre.errors import AudioError
 
+if TYPE_CHECKING:  # imported where it decodes: listing a dataset needs no libsndfile
+    import soundfile
+
 #: A header that declares at most this much more audio (s) than the file holds is a writer's
 #: rounding, not a file cut short: the analysis would not notice the difference.
 TRUNCATION_TOLERANCE_S = 0.05
+
+#: Frames decoded at a time: 1.5 s at 44.1 kHz, 512 KiB of stereo float32. Small beside the
+#: mono result of a long recording, and large enough that the per-block overhead (a libsndfile
+#: call, a resampler call) stays negligible.
+DECODE_BLOCK_FRAMES = 2**16
 
 
 def load_audio(path: str | os.PathLike, *, sr: int | None = 22050, dtype: str = "float32") -> tuple[np.ndarray, int]:
@@ -29,6 +39,13 @@ def load_audio(path: str | os.PathLike, *, sr: int | None = 22050, dtype: str = 
         (soxr, high quality) only when the rates differ.
     dtype : str
         Floating-point type of the result.
+
+    Notes
+    -----
+    The file is decoded :data:`DECODE_BLOCK_FRAMES` frames at a time, each block mixed to
+    mono and passed through one streaming resampler: the memory needed is the result and one
+    block, not the whole signal at its native rate and channel count. The samples are those
+    of decoding the whole file, averaging its channels and resampling it in one call.
 
     Returns
     -------
@@ -68,14 +85,21 @@ def load_audio(path: str | os.PathLike, *, sr: int | None = 22050, dtype: str = 
     except OSError as exc:
         raise AudioError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
     try:
-        data, native_sr = sf.read(path, dtype=dtype, always_2d=True)
+        handle = _sequential_reader()(path)
     except Exception as exc:  # libsndfile reports corrupt and non-audio files in many ways
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        if "does not exist or is not a regular file" in reason:
-            # libsndfile's MP3 decoder says this of any file it cannot parse; the file does exist.
-            reason = f"not valid {path.suffix.lstrip('.').upper() or 'audio'} data"
-        raise AudioError(f"{path}: cannot decode audio ({reason})") from None
-    if data.shape[0] == 0:
+        raise _cannot_decode(path, exc) from None
+    with handle:
+        try:
+            # As soundfile.read, which decoded the whole file before: no more than the frames
+            # the header states, from a seek to the first (after which libsndfile's MP3 decoder
+            # gives slightly other samples than straight after opening).
+            frames = handle.frames if sf.SoundFile.seekable(handle) else None
+            if frames is not None:
+                handle.seek(0)
+        except Exception as exc:
+            raise _cannot_decode(path, exc) from None
+        y, n_frames, native_sr, finite = _decode_mono(handle, path, frames=frames, sr=sr, dtype=dtype)
+    if n_frames == 0:
         raise AudioError(f"{path}: the file holds no audio samples")
     declared = _declared_data(path)
     if declared is not None:
@@ -84,21 +108,143 @@ def load_audio(path: str | os.PathLike, *, sr: int | None = 22050, dtype: str = 
         if n_bytes > held > 0:
             # libsndfile quietly decodes what is there; the data is constant-rate, so its bytes
             # scale to seconds.
-            holds = data.shape[0] / native_sr
+            holds = n_frames / native_sr
             promises = holds * n_bytes / held
             if promises - holds > TRUNCATION_TOLERANCE_S:
                 raise AudioError(
                     f"{path}: truncated (the header promises {promises:.2f} s, the file holds {holds:.2f} s)"
                 )
-    y = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
-    if not np.all(np.isfinite(y)):
+    if not finite:
         raise AudioError(f"{path}: the decoded audio holds NaN or infinite samples")
-    if sr is not None and native_sr != sr:
-        import soxr
-
-        y = soxr.resample(y, native_sr, sr, quality="HQ")
+    if sr is not None:
         native_sr = sr
     return np.ascontiguousarray(y, dtype=dtype), int(native_sr)
+
+
+@functools.cache
+def _sequential_reader() -> type[soundfile.SoundFile]:
+    """A :class:`soundfile.SoundFile` that reads straight on, without seeking between reads.
+
+    soundfile seeks back to where a read ended after each one. libsndfile's MP3 decoder
+    restarts on a seek, without the bit reservoir of the frames before it: its samples then
+    differ in the last bits from those of one read, and mpg123 prints errors to stderr. Saying
+    that the file is not seekable stops those seeks (``read`` then neither caps the frames asked
+    for at the file's length: :func:`_decode_mono` does).
+    """
+    import soundfile as sf
+
+    class SequentialReader(sf.SoundFile):
+        def seekable(self) -> bool:
+            return False
+
+    return SequentialReader
+
+
+def _cannot_decode(path: Path, exc: Exception) -> AudioError:
+    """The error for a file libsndfile fails to open or to read (at any point of it)."""
+    reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    if "does not exist or is not a regular file" in reason:
+        # libsndfile's MP3 decoder says this of any file it cannot parse; the file does exist.
+        reason = f"not valid {path.suffix.lstrip('.').upper() or 'audio'} data"
+    return AudioError(f"{path}: cannot decode audio ({reason})")
+
+
+def _decode_mono(
+    handle: soundfile.SoundFile, path: Path, *, frames: int | None, sr: int | None, dtype: str
+) -> tuple[np.ndarray, int, int, bool]:
+    """Read an open file :data:`DECODE_BLOCK_FRAMES` frames at a time, mixed to mono and resampled.
+
+    The result is the same, sample for sample, as decoding the whole file, averaging its
+    channels and resampling it in one call (soxr's stream and one-shot resamplers agree
+    exactly), but only one block of the native-rate, multichannel signal is held at a time,
+    beside the mono result.
+
+    Parameters
+    ----------
+    handle : soundfile.SoundFile
+        The file, open for reading at its start (see :func:`_sequential_reader`).
+    path : Path
+        Its path, for the error messages.
+    frames : int or None
+        Frames to read at most (a short block ends the file sooner); ``None``: to the end.
+    sr : int or None
+        Target sample rate in Hz; ``None`` or the file's own rate: no resampling.
+    dtype : str
+        Type of the decoded samples.
+
+    Returns
+    -------
+    y : np.ndarray, shape (n_samples,)
+        Mono waveform at ``sr``; incomplete once a non-finite sample is met.
+    n_frames : int
+        Frames decoded, at the native rate.
+    native_sr : int
+        The file's sample rate in Hz.
+    finite : bool
+        Whether every decoded sample is finite.
+
+    Raises
+    ------
+    AudioError
+        libsndfile fails on a block (data corrupt partway through the file).
+    """
+    native_sr = handle.samplerate
+    resample = sr is not None and sr != native_sr
+    # soxr gives round(frames * sr / native_sr) samples: allocated once when the count is right
+    # (an MP3 decoder's count may be an estimate).
+    expected = frames or 0
+    if resample:
+        expected = int(expected * sr // native_sr) + 1
+    remaining = frames
+    stream = out = None
+    n_frames = n_out = 0
+    finite = True
+    while remaining is None or remaining > 0:
+        want = DECODE_BLOCK_FRAMES if remaining is None else min(DECODE_BLOCK_FRAMES, remaining)
+        try:
+            block = handle.read(want, dtype=dtype, always_2d=True)
+        except Exception as exc:
+            raise _cannot_decode(path, exc) from None
+        n_frames += block.shape[0]
+        if remaining is not None:
+            remaining -= block.shape[0]
+        if finite and block.shape[0]:
+            mono = block.mean(axis=1) if block.shape[1] > 1 else block[:, 0]
+            # Past a non-finite sample the file will be refused: the rest is only read (not
+            # mixed nor resampled), so that a decoding error further on is still reported first.
+            finite = bool(np.all(np.isfinite(mono)))
+            if finite:
+                if resample and stream is None:
+                    import soxr
+
+                    stream = soxr.ResampleStream(native_sr, sr, 1, dtype=mono.dtype, quality="HQ")
+                part = stream.resample_chunk(mono) if resample else mono
+                out, n_out = _append(out, n_out, part, expected=expected)
+        if block.shape[0] < want:
+            break
+    if stream is not None and finite:  # the resampler's delay: its last samples
+        part = stream.resample_chunk(np.empty(0, dtype=out.dtype), last=True)
+        out, n_out = _append(out, n_out, part, expected=expected)
+    if out is None:
+        return np.empty(0, dtype=dtype), n_frames, native_sr, finite
+    if out.size != n_out:
+        # In place (a view would keep the room of a frame count that was too high); no view of
+        # ``out`` is left to be invalidated.
+        out.resize(n_out, refcheck=False)
+    return out, n_frames, native_sr, finite
+
+
+def _append(out: np.ndarray | None, n_out: int, part: np.ndarray, *, expected: int) -> tuple[np.ndarray, int]:
+    """Copy ``part`` into ``out`` after its first ``n_out`` samples; ``out`` is made (``expected``
+    samples) or grown (a frame count that was an estimate, or unknown) as needed."""
+    if out is None:
+        out = np.empty(max(expected, part.size), dtype=part.dtype)
+    if n_out + part.size > out.size:
+        grown = np.empty(n_out + part.size + max(part.size, out.size // 2), dtype=out.dtype)
+        grown[:n_out] = out[:n_out]
+        out = grown
+    out[n_out : n_out + part.size] = part
+    return out, n_out + part.size
 
 
 def _declared_data(path: Path) -> tuple[int, int] | None:
