@@ -12,6 +12,8 @@ import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from genre.errors import ParameterError
 
 #: Identifier columns that precede the features in every table ``genre extract`` writes.
@@ -48,6 +50,44 @@ def check_finite_fields(config: Any, *, prefix: str = "") -> None:
         value = getattr(config, numeric.name)
         if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
             raise ParameterError(f"{prefix}{numeric.name}={value!r}: must be a finite number")
+
+
+#: Upper edge (Hz) of spectral contrast's lowest band; octave bands follow above it (as librosa).
+CONTRAST_FMIN = 200.0
+
+
+def contrast_band_edges(*, sr: int, n_bands: int, fmin: float = CONTRAST_FMIN) -> np.ndarray:
+    """Band edges of spectral contrast: 0 Hz, then ``fmin`` and ``n_bands`` octaves above it.
+
+    Parameters
+    ----------
+    sr : int
+        Sample rate in Hz.
+    n_bands : int
+        Octave bands above ``fmin``; one more band covers 0 Hz to ``fmin``.
+    fmin : float
+        Upper edge of the lowest band in Hz.
+
+    Returns
+    -------
+    edges : np.ndarray, shape (n_bands + 2,)
+        In Hz, ascending.
+
+    Raises
+    ------
+    genre.errors.ParameterError
+        A band starts at or above the Nyquist frequency ``sr / 2``: the message gives the
+        lowest sample rate those bands allow.
+    """
+    edges = np.zeros(n_bands + 2)
+    edges[1:] = fmin * (2.0 ** np.arange(0, n_bands + 1))
+    if edges[-2] >= 0.5 * sr:
+        raise ParameterError(
+            f"sr={sr}: spectral contrast's {n_bands} octave bands above {fmin:g} Hz start up to {edges[-2]:g} Hz, "
+            f"above the Nyquist frequency {sr / 2:g} Hz; use a sample rate above {2 * edges[-2]:g} Hz "
+            f"(or fewer contrast bands, n_contrast_bands)"
+        )
+    return edges
 
 
 @dataclass(frozen=True)
@@ -100,6 +140,9 @@ class FeatureConfig:
         check_finite_fields(self)
         if self.sr < 4000 or self.sr > 192000:
             raise ParameterError(f"sr={self.sr}: the sample rate must lie between 4000 and 192000 Hz")
+        if isinstance(self.n_contrast_bands, numbers.Integral) and self.n_contrast_bands >= 1:
+            # Checked here, not at the first clip: a run would otherwise decode every file first.
+            contrast_band_edges(sr=self.sr, n_bands=self.n_contrast_bands)
         if self.n_fft < 64 or self.n_fft & (self.n_fft - 1):
             raise ParameterError(f"n_fft={self.n_fft}: must be a power of two >= 64")
         if not 0 < self.hop_length <= self.n_fft:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from genre.errors import ParameterError
-from genre.features.config import FeatureConfig
+from genre.features.config import CONTRAST_FMIN, FeatureConfig, contrast_band_edges
 
 DEFAULT_BLOCK_FRAMES = 2048
 """STFT frames per block (47.6 s at 22050 Hz, 512-sample hops): a 30 s clip is one block,
@@ -289,7 +289,7 @@ def magnitude_blocks(
 
 
 def spectral_contrast_bands(
-    *, S: np.ndarray, freq: np.ndarray, sr: int, n_bands: int = 6, fmin: float = 200.0, quantile: float = 0.02
+    *, S: np.ndarray, freq: np.ndarray, sr: int, n_bands: int = 6, fmin: float = CONTRAST_FMIN, quantile: float = 0.02
 ) -> tuple[np.ndarray, np.ndarray]:
     """Peak and valley of each octave band, before ``librosa.feature.spectral_contrast`` takes dB.
 
@@ -304,12 +304,8 @@ def spectral_contrast_bands(
         Magnitude spectrogram.
     freq : np.ndarray, shape (n_bins,)
         Centre frequency of each bin in Hz.
-    sr : int
-        Sample rate in Hz.
-    n_bands : int
-        Octave bands above ``fmin``; one more band covers 0 Hz to ``fmin``.
-    fmin : float
-        Upper edge of the lowest band in Hz.
+    sr, n_bands, fmin
+        The bands, as :func:`~genre.features.config.contrast_band_edges` places them.
     quantile : float
         Fraction of each band's bins, in (0, 1), averaged for the peak (the largest) and
         the valley (the smallest); at least one bin.
@@ -324,13 +320,7 @@ def spectral_contrast_bands(
     genre.errors.ParameterError
         A band starts above the Nyquist frequency ``sr / 2``.
     """
-    edges = np.zeros(n_bands + 2)
-    edges[1:] = fmin * (2.0 ** np.arange(0, n_bands + 1))
-    if np.any(edges[:-1] >= 0.5 * sr):
-        raise ParameterError(
-            f"n_contrast_bands={n_bands}: the octave bands above {fmin:g} Hz exceed the Nyquist frequency "
-            f"{sr / 2:g} Hz; use fewer bands or a higher sample rate"
-        )
+    edges = contrast_band_edges(sr=sr, n_bands=n_bands, fmin=fmin)
     peak, valley = np.zeros((2, n_bands + 1, S.shape[-1]))
     for k, (f_low, f_high) in enumerate(zip(edges[:-1], edges[1:])):
         band = (freq >= f_low) & (freq <= f_high)
@@ -372,8 +362,9 @@ def estimate_tuning(
     Returns
     -------
     float
-        Tuning deviation in fractions of a bin, in [-0.5, 0.5); 0 (with librosa's warning)
-        if no bin is pitched.
+        Tuning deviation in fractions of a bin, in [-0.5, 0.5); 0 if no bin is pitched (a
+        silent or constant clip), as librosa gives, without its warning, which would name
+        no file.
     """
     import librosa
 
@@ -384,8 +375,9 @@ def estimate_tuning(
         pitches.append(pitch[pitched])
         magnitudes.append(magnitude[pitched])
     pitch, magnitude = np.concatenate(pitches), np.concatenate(magnitudes)
-    threshold = np.median(magnitude) if magnitude.size else 0.0
-    return float(librosa.pitch_tuning(pitch[magnitude >= threshold], bins_per_octave=bins_per_octave))
+    if not pitch.size:
+        return 0.0
+    return float(librosa.pitch_tuning(pitch[magnitude >= np.median(magnitude)], bins_per_octave=bins_per_octave))
 
 
 @functools.lru_cache(maxsize=8)
