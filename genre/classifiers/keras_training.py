@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from genre.tensorflow_quiet import import_tensorflow
+
 __all__ = [
     "import_keras",
     "train_network",
@@ -39,6 +41,7 @@ class _NoRetracingNotice(logging.Filter):
 def import_keras():
     """Import Keras quietly with the TensorFlow backend."""
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import_tensorflow()  # Keras imports it: first, quietly
     import keras
 
     tf_logger = logging.getLogger("tensorflow")
@@ -69,7 +72,7 @@ def train_network(
     what makes 10-fold benchmarks with a neural network affordable on a laptop.
     """
     keras = import_keras()
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
     optimizer.build(model.trainable_variables)

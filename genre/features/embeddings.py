@@ -17,6 +17,7 @@ from genre.errors import ParameterError
 from genre.features.audio import load_audio
 from genre.features.config import SILENCE_RMS
 from genre.features.handcrafted import ClipFeatures, check_usable
+from genre.tensorflow_quiet import import_tensorflow
 
 #: ``--embeddings NAME`` -> pretrained model it uses.
 EMBEDDING_MODELS: dict[str, str] = {
@@ -33,7 +34,7 @@ DEFAULT_LAYERS: tuple[str, ...] = ("taggram", "max_pool", "mean_pool")
 @functools.lru_cache(maxsize=1)
 def _single_threaded_tensorflow() -> None:
     """One TensorFlow thread per process: workers share the cores, and results do not depend on --jobs."""
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     try:
         tf.config.threading.set_intra_op_parallelism_threads(1)

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from genre.errors import AudioError, ModelFileError, ParameterError
+from genre.tensorflow_quiet import import_tensorflow
 
 __all__ = [
     "MODELS",
@@ -194,6 +195,7 @@ def patch_starts_frames(n_frames: int, *, hop_frames: int) -> np.ndarray:
 def _keras():
     """Import Keras quietly; the checkpoint maths below need the TensorFlow backend."""
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import_tensorflow()  # Keras imports it: first, quietly
     import keras
 
     if keras.backend.backend() != "tensorflow":
@@ -385,7 +387,7 @@ def _predictor(model_name: str):
     """Build, load and trace ``model_name`` once per process; returns a function patches -> dict of arrays."""
     folder = checkpoint_dir(model_name)
     keras = _keras()
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     model = _build_musicnn(keras) if _family(model_name) == "musicnn" else _build_vgg(keras)
     _load_checkpoint(keras, model, folder)
