@@ -451,8 +451,10 @@ def predict_table(
     Returns
     -------
     predictions : pandas.DataFrame
-        ``path, genre, probability, prob_<label>...``, one row per track (``path`` holds
-        the track id); ``attrs["skipped"]`` is empty; ``attrs["warnings"]`` lists checks
+        ``path, genre, probability, prob_<label>...``, one row per track. ``path`` is the
+        track's audio path as the table gives it (as ``genre extract`` was given it, so the
+        rows join those of :func:`predict_files` and the table's own), or its track id when
+        the table has no ``path`` column (an external table); ``attrs["skipped"]`` is empty; ``attrs["warnings"]`` lists checks
         that could not be made (a table without its sidecar); ``attrs["notes"]`` is empty.
 
     Raises
@@ -486,10 +488,21 @@ def predict_table(
         )
     proba = _predict_proba(model, X, model_path)
     result = aggregate_tracks(table.tracks.tolist(), proba, model.labels)
+    result["path"] = _audio_paths(table, result["path"])
     result.attrs["skipped"] = []
     result.attrs["warnings"] = warnings
     result.attrs["notes"] = []
     return result
+
+
+def _audio_paths(table: Any, tracks: pd.Series) -> list[str]:
+    """Each track's audio path from the table's ``path`` column; the track id where it has none."""
+    header = pd.read_csv(table.path, nrows=0).columns
+    if "path" not in header:
+        return tracks.tolist()
+    paths = pd.read_csv(table.path, usecols=["path"], dtype={"path": str}, keep_default_na=False, low_memory=False)
+    first = dict(zip(reversed(table.tracks.tolist()), reversed(paths["path"].tolist())))  # a track's first row wins
+    return [first.get(track) or track for track in tracks]
 
 
 def predict(
