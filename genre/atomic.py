@@ -17,6 +17,7 @@ __all__ = [
     "atomic_write_bytes",
     "check_output_file",
     "check_output_folder",
+    "check_output_outside",
     "output_path",
 ]
 
@@ -189,6 +190,51 @@ def check_output_file(path: str | os.PathLike, *, inputs: Iterable[str | os.Path
                 raise OutputError(f"{target}: is also an input of this command; write the output to another file")
     check_output_folder(target.parent)
     return target
+
+
+def check_output_outside(
+    folder: str | os.PathLike, *, inputs: Iterable[str | os.PathLike], what: str = "input folder"
+) -> Path:
+    """Refuse an output folder that is, or lies inside, a folder the same command reads.
+
+    A benchmark of a folder of audio that wrote its report, plots and ``features/`` among
+    the label folders would find them there next time: a ``features`` label, or files
+    counted as skipped. Links are resolved first, so another name for the same folder is
+    caught too. The converse (the input inside the output folder, ``-o data`` for
+    ``data/audio``) is allowed: every output goes to its own file names, and nothing is
+    written into the input.
+
+    Parameters
+    ----------
+    folder : path-like
+        The output folder (it need not exist).
+    inputs : iterable of path-like
+        Folders the command reads (an audio root, its label folders).
+    what : str
+        How the message names the input, e.g. ``"audio folder"``.
+
+    Returns
+    -------
+    folder : pathlib.Path
+
+    Raises
+    ------
+    genre.errors.OutputError
+        ``folder`` is one of ``inputs`` or lies below one.
+    """
+    folder = output_path(folder, what="the output folder name")
+    target = os.path.realpath(folder)
+    for item in inputs:
+        source = os.path.realpath(item)
+        with contextlib.suppress(ValueError):  # different drives (Windows): never inside
+            if os.path.commonpath([target, source]) == source:
+                where = "is" if target == source else "lies inside"
+                raise OutputError(
+                    f"{folder}: the output folder {where} the {what} {item} that this command reads; its "
+                    f"files would be mixed with the input and read as part of it next time: write to a folder "
+                    f"outside {item}"
+                )
+    return folder
 
 
 def _umask() -> int:

@@ -6,6 +6,7 @@ It sits above the packages it joins: it extracts with :mod:`genre.features`, eva
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -103,6 +104,8 @@ def extract_inputs(
     dataset = load_dataset(source)
     folder = Path(folder)
     say = echo or (lambda line: None)
+    for note in dataset.notes:  # e.g. cover art and notes beside the audio, ignored
+        say(note)
     paths = []
     for kind in kinds:
         file_name, factory = TABLE_EXTRACTORS[kind]
@@ -204,7 +207,8 @@ def benchmark(
     Raises
     ------
     genre.errors.OutputError
-        ``output_dir`` cannot be created or written (checked before any work).
+        ``output_dir`` cannot be created or written, or (for a folder of audio) is that
+        folder or lies inside it (checked before any work).
     """
     sources = [features] if isinstance(features, (str, os.PathLike)) else list(features)
     if not sources or any(not str(source).strip() for source in sources):
@@ -216,6 +220,11 @@ def benchmark(
     if len(sources) == 1 and is_audio_source(sources[0]):
         if output_dir is None:
             raise ParameterError(f"{sources[0]}: benchmarking audio needs an output folder for its features")
+        from genre.atomic import check_output_outside
+
+        # Report, plots and features/ among the label folders would be read as part of the
+        # dataset by the next benchmark of it (a 'features' label, skipped files).
+        check_output_outside(output_dir, inputs=_audio_folders(sources[0]), what="audio folder")
         sources = extract_inputs(
             sources[0], Path(output_dir) / "features", models=models, jobs=jobs, progress=progress,
             echo=_echo if progress else None,
@@ -252,6 +261,18 @@ def benchmark(
         # run of the same benchmark read old times back instead of measuring.
         CheckpointStore(checkpoint_dir).remove()
     return results, files
+
+
+def _audio_folders(root: str | os.PathLike) -> list[Path]:
+    """An audio root and its sub-folders (label folders, linked ones too: they may lie elsewhere)."""
+    folders = [Path(root)]
+    with contextlib.suppress(OSError):  # the dataset reader reports a folder it cannot list
+        with os.scandir(root) as entries:
+            for entry in entries:
+                with contextlib.suppress(OSError):
+                    if not entry.name.startswith(".") and entry.is_dir():
+                        folders.append(Path(entry.path))
+    return folders
 
 
 def is_audio_source(source: str | os.PathLike) -> bool:

@@ -74,11 +74,13 @@ def test_label_folder_without_audio_is_reported(tmp_path):
     touch(tmp_path / "rock" / "a.wav")
     (tmp_path / "jazz").mkdir()
     touch(tmp_path / "jazz" / ".DS_Store")
-    touch(tmp_path / "pop" / "cover.jpg")  # reported as a file already: no second line
+    touch(tmp_path / "pop" / "tune.wma")  # reported as a file already: no second line
+    touch(tmp_path / "blues" / "cover.jpg")  # ignored, not audio: the folder is still reported
     dataset = load_folder(tmp_path)
     assert reasons(dataset, tmp_path) == {
+        "blues": "label folder without audio files: no track of 'blues'",
         "jazz": "label folder without audio files: no track of 'jazz'",
-        os.path.join("pop", "cover.jpg"): "unsupported format '.jpg'",
+        os.path.join("pop", "tune.wma"): "unsupported format '.wma'",
     }
 
 

@@ -44,11 +44,12 @@ def corpus(tmp_path, write_wav) -> Path:
     (root / "jazz" / "text.wav").write_text("this is not audio\n")
     write_wav(root / "jazz" / "short.wav", 0.2)
     (root / "jazz" / "empty.wav").write_bytes(b"")
-    (root / "jazz" / "notes.txt").write_text("liner notes\n")
+    (root / "jazz" / "notes.txt").write_text("liner notes\n")  # known not to be audio: ignored, not skipped
+    (root / "jazz" / "tune.wma").write_bytes(b"0&\xb2u")  # audio genre cannot read: skipped
     return root
 
 
-BAD = {"truncated.wav", "zeros.wav", "text.wav", "short.wav", "empty.wav", "notes.txt"}
+BAD = {"truncated.wav", "zeros.wav", "text.wav", "short.wav", "empty.wav", "tune.wma"}
 
 
 def test_table_layout_sidecar_and_skipped_files(corpus, tmp_path):
@@ -66,7 +67,7 @@ def test_table_layout_sidecar_and_skipped_files(corpus, tmp_path):
     skipped = {Path(p).name: reason for p, reason in report.skipped}
     assert set(skipped) == BAD
     assert "too short" in skipped["short.wav"] and "silent" in skipped["zeros.wav"]
-    assert "unsupported format" in skipped["notes.txt"]
+    assert "unsupported format" in skipped["tune.wma"]
     with open(out.with_suffix(".skipped.csv")) as handle:
         assert {Path(r["path"]).name for r in csv.DictReader(handle)} == BAD
 

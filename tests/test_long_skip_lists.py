@@ -1,7 +1,7 @@
 """Long lists of skipped files: the console shows the first few and a count, a CSV lists them all.
 
-A messy library (covers, READMEs, playlists beside the audio) skips thousands of files; their
-lines must not scroll the results away, and `genre predict -o` must keep the full list on disk
+A messy library (thousands of files in a format genre cannot decode) skips thousands of files;
+their lines must not scroll the results away, and `genre predict -o` must keep the full list on disk
 as `genre extract` does.
 """
 
@@ -26,9 +26,13 @@ def invoke(*args):
 
 
 def covers(folder: Path, n: int) -> list[Path]:
-    """``n`` files that every reader rejects by their extension (nothing is decoded: quick)."""
+    """``n`` files that every reader rejects by their extension (nothing is decoded: quick).
+
+    ``.wma``: perhaps audio, but not a format genre reads, so skipped (``.jpg`` covers are
+    ignored, not skipped: see tests/test_input_hygiene.py).
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / f"cover{i:02d}.jpg" for i in range(n)]
+    paths = [folder / f"cover{i:02d}.wma" for i in range(n)]
     for path in paths:
         path.write_bytes(b"")
     return paths
@@ -53,7 +57,7 @@ def test_predict_prints_the_first_skipped_files_and_writes_them_all(model, write
 
     listed = tmp_path / "out" / "p.skipped.csv"
     lines = skipped_lines(result.output)
-    assert lines == [f"skipped {p}: unsupported format '.jpg'" for p in jpgs[: cli.SKIPPED_LISTED_FIRST]]
+    assert lines == [f"skipped {p}: unsupported format '.wma'" for p in jpgs[: cli.SKIPPED_LISTED_FIRST]]
     more = n - cli.SKIPPED_LISTED_FIRST
     assert f"... and {more} more skipped (all listed in {listed})" in result.output.splitlines()
     assert f"skipped files are listed in {listed}" in result.output
@@ -62,7 +66,7 @@ def test_predict_prints_the_first_skipped_files_and_writes_them_all(model, write
     assert pd.read_csv(output)["path"].tolist() == [str(good)]
     table = pd.read_csv(listed, keep_default_na=False)
     assert list(table.columns) == ["path", "reason"]
-    assert table.values.tolist() == [[str(p), "unsupported format '.jpg'"] for p in jpgs]
+    assert table.values.tolist() == [[str(p), "unsupported format '.wma'"] for p in jpgs]
     assert sorted(p.name for p in output.parent.iterdir()) == ["p.csv", "p.skipped.csv"]  # no temporary left
 
 
@@ -84,7 +88,7 @@ def test_up_to_the_threshold_every_skipped_file_is_printed(model, write_wav, tmp
     output = tmp_path / "p.csv"
     result = invoke("predict", model, tmp_path / "music", "-j", "1", "-o", output)
     assert result.exit_code == 0, result.output
-    assert skipped_lines(result.output) == [f"skipped {p}: unsupported format '.jpg'" for p in jpgs]
+    assert skipped_lines(result.output) == [f"skipped {p}: unsupported format '.wma'" for p in jpgs]
     assert "more skipped" not in result.output
     assert f"skipped files are listed in {tmp_path / 'p.skipped.csv'}" in result.output
 
@@ -98,7 +102,7 @@ def test_extract_prints_the_first_skipped_files_and_names_its_list(write_wav, tm
     result = invoke("extract", root, "-o", out, "-j", "1", "--segment-seconds", "1")
     assert result.exit_code == 0, result.output
     assert skipped_lines(result.output) == [
-        f"skipped {p}: unsupported format '.jpg'" for p in jpgs[: cli.SKIPPED_LISTED_FIRST]
+        f"skipped {p}: unsupported format '.wma'" for p in jpgs[: cli.SKIPPED_LISTED_FIRST]
     ]
     listed = tmp_path / "features.skipped.csv"
     assert f"... and {n - cli.SKIPPED_LISTED_FIRST} more skipped (all listed in {listed})" in result.output
@@ -124,14 +128,14 @@ def test_file_names_that_look_like_markup_are_printed_as_they_are(model, write_w
     # A folder ending in "[" puts "[/...]" in a path: a closing tag that rich refuses with an exception.
     root = tmp_path / "music"
     write_wav(root / "Song [" / "Live].wav", 2.0, freq=2200.0, seed=4)
-    odd = [root / "[bold]cover.jpg", root / "Song [" / "i] notes.txt"]
+    odd = [root / "[bold]cover.wma", root / "Song [" / "i] notes.m4a"]
     for path in odd:
         path.write_bytes(b"")
     result = invoke("predict", model, root, "-j", "1")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert f"skipped {odd[0]}: unsupported format '.jpg'" in lines
-    assert f"skipped {odd[1]}: unsupported format '.txt'" in lines
+    assert f"skipped {odd[0]}: unsupported format '.wma'" in lines
+    assert f"skipped {odd[1]}: unsupported format '.m4a'" in lines
     assert "1 predicted, 2 skipped" in result.output  # the table row of ".../Song [/Live].wav" printed too
 
 

@@ -150,7 +150,8 @@ def test_cli_writes_what_the_library_returns(svm_on_tones, write_wav, tmp_path):
     folder = tmp_path / "mixed ünïcode"
     clips = [write_wav(folder / "b song.wav", 3.0, freq=2600.0), write_wav(folder / "a song.flac", 3.0, freq=190.0)]
     short = write_wav(folder / "short.wav", 0.5)
-    (folder / "readme.txt").write_text("x")
+    (folder / "readme.txt").write_text("x")  # not audio: ignored, not skipped
+    (folder / "tune.wma").write_text("x")  # perhaps audio, not a format genre reads: skipped
     output = tmp_path / "out" / "predictions.csv"
 
     result = invoke("predict", model, clips[0], folder, clips[0], "-o", output)
@@ -167,7 +168,7 @@ def test_cli_writes_what_the_library_returns(svm_on_tones, write_wav, tmp_path):
     listed = pd.read_csv(output.with_name("predictions.skipped.csv"), keep_default_na=False)
     assert listed.columns.tolist() == ["path", "reason"]
     assert list(listed.itertuples(index=False, name=None)) == library.attrs["skipped"]
-    assert set(listed["path"]) == {str(folder / "readme.txt"), str(short)}
+    assert set(listed["path"]) == {str(folder / "tune.wma"), str(short)}
     assert "2 predicted, 2 skipped" in result.output
 
 

@@ -130,10 +130,11 @@ def test_predict_skips_an_unreadable_file_and_says_why(model, write_wav, tmp_pat
 
 # -- 2. `genre predict` lists folders as the dataset readers do -------------------------------
 def messy_folder(root: Path) -> Path:
-    """Audio files among a hidden one, a cover, a broken link, a loop and a locked sub-folder."""
+    """Audio files among a hidden one, a cover, an undecodable format, a broken link, a loop and a locked sub-folder."""
     touch(root / "a.wav")
     touch(root / "album" / "b.FLAC")
-    touch(root / "album" / "cover.jpg")
+    touch(root / "album" / "cover.jpg")  # known not to be audio: ignored
+    touch(root / "album" / "c.wma")  # audio genre cannot decode: reported
     touch(root / "album" / ".c.wav")  # hidden audio: reported
     touch(root / "album" / ".DS_Store")  # hidden, not audio: ignored
     touch(root / "album" / "._b.FLAC")  # macOS AppleDouble: ignored
@@ -152,7 +153,7 @@ def test_expand_audio_paths_reports_what_the_folder_walker_rejects(tmp_path, mon
     assert files == [root / "a.wav", root / "album" / "b.FLAC"]
     assert dict(unusable) == {
         str(root / "album" / ".c.wav"): "hidden file (its name starts with '.'): left out",
-        str(root / "album" / "cover.jpg"): "unsupported format '.jpg'",
+        str(root / "album" / "c.wma"): "unsupported format '.wma'",
         str(root / "album" / "e.wav"): f"broken link to {root / 'gone.wav'} (no such file)",
         str(root / "album" / "loop"): f"leads through a link to a folder listed already ({root}); not followed",
         str(root / "locked"): "cannot list the folder (Permission denied); its files are left out",
@@ -182,7 +183,8 @@ def test_predict_folder_problems_are_reported_and_the_batch_goes_on(model, write
 
     root = tmp_path / "music"
     good = write_wav(root / "album" / "song.wav", 2.0, freq=160.0, seed=7)
-    touch(root / "album" / "cover.jpg")
+    touch(root / "album" / "cover.jpg")  # ignored: not a skipped file
+    touch(root / "album" / "tune.wma")
     write_wav(root / "locked" / "hidden-away.wav", 2.0)
     weird = make_non_utf8_name(root / "album")
     (tmp_path / "nothing-usable").mkdir()
@@ -194,11 +196,12 @@ def test_predict_folder_problems_are_reported_and_the_batch_goes_on(model, write
     assert "Traceback" not in result.output
     lines = result.output.splitlines()
     assert f"skipped {root / 'locked'}: cannot list the folder (Permission denied); its files are left out" in lines
-    assert f"skipped {root / 'album' / 'cover.jpg'}: unsupported format '.jpg'" in lines
+    assert f"skipped {root / 'album' / 'tune.wma'}: unsupported format '.wma'" in lines
+    assert "cover.jpg" not in result.output
     shown = str(root / "album" / "caf\\xe9.wav")
     assert f"skipped {shown}: the path is not valid UTF-8 text; rename the file or its folder" in lines
-    assert f"skipped {tmp_path / 'nothing-usable'}: the folder holds no usable audio files" in lines
-    assert "1 predicted, 5 skipped" in result.output
+    assert f"skipped {tmp_path / 'nothing-usable'}: the folder holds no audio files" in lines
+    assert "1 predicted, 4 skipped" in result.output
     assert pd.read_csv(output)["path"].tolist() == [str(good)]
     assert weird.exists()  # left where it was, not renamed
 
@@ -218,7 +221,8 @@ def test_extract_counts_files_and_reports_rejected_folders_apart(write_wav, tmp_
     root = tmp_path / "music"
     write_wav(root / "rock" / "a.wav", 1.5, freq=300.0)
     write_wav(root / "pop" / "b.wav", 1.5, freq=900.0)
-    touch(root / "pop" / "cover.jpg")  # a rejected file: one of the files
+    touch(root / "pop" / "cover.jpg")  # known not to be audio: ignored, not one of the files
+    touch(root / "pop" / "tune.wma")  # a rejected file: one of the files
     (root / "jazz").mkdir()  # a label folder without audio: not a file
     symlink(root / "rock", root / "rock" / "again")  # a loop: not a file either
     out = tmp_path / "features.csv"
@@ -229,7 +233,8 @@ def test_extract_counts_files_and_reports_rejected_folders_apart(write_wav, tmp_
     lines = result.output.splitlines()
     assert f"left out folder {root / 'jazz'}: label folder without audio files: no track of 'jazz'" in lines
     assert any(line.startswith(f"left out folder {root / 'rock' / 'again'}: leads through a link") for line in lines)
-    assert f"skipped {root / 'pop' / 'cover.jpg'}: unsupported format '.jpg'" in lines
+    assert f"skipped {root / 'pop' / 'tune.wma'}: unsupported format '.wma'" in lines
+    assert "cover.jpg" not in result.output
     assert "skipped files and left-out folders are listed in" in summary
 
 

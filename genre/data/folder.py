@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
-from genre.data.formats import is_audio_path
+from genre.data.formats import is_audio_path, is_known_non_audio
 from genre.data.tracks import Dataset, Track, check_label_spellings, is_printable, printable, reject_contradictions
 from genre.errors import DataError
 
@@ -83,11 +83,15 @@ class AudioListing(NamedTuple):
         ``(printable path, reason)`` of everything found that cannot be used, sorted.
     folders : list of pathlib.Path
         The root's non-hidden sub-folders (the label folders of a dataset).
+    ignored : tuple of str
+        Printable paths of files that are certainly not audio (cover art, notes, playlists:
+        :func:`genre.data.formats.is_known_non_audio`), sorted: neither used nor rejected.
     """
 
     files: list[tuple[Path, tuple[str, ...]]]
     rejected: list[tuple[str, str]]
     folders: list[Path]
+    ignored: tuple[str, ...] = ()
 
 
 def list_audio_files(root: str | os.PathLike, *, labelled: bool = False) -> AudioListing:
@@ -96,8 +100,11 @@ def list_audio_files(root: str | os.PathLike, *, labelled: bool = False) -> Audi
     Linked folders are followed unless they lead to a folder listed already (a loop, or a
     second way to the same folder). Hidden files and folders (``.git``, ``.DS_Store``,
     macOS's ``._*``) are ignored, except that a hidden file with an audio extension is
-    rejected. Also rejected: files of other extensions, broken links, paths that are not
-    valid UTF-8 (no CSV or console could show them) and sub-folders that cannot be listed.
+    rejected. Files of well-known non-audio types (``cover.jpg``, ``notes.txt``,
+    ``album.cue``, ``Thumbs.db``) are ignored too, but listed in ``ignored`` so that
+    callers can count them. Rejected: files of other extensions (audio that ``genre``
+    cannot decode, perhaps), broken links, paths that are not valid UTF-8 (no CSV or
+    console could show them) and sub-folders that cannot be listed.
 
     Parameters
     ----------
@@ -120,13 +127,18 @@ def list_audio_files(root: str | os.PathLike, *, labelled: bool = False) -> Audi
     rejected: list[tuple[str, str]] = []
     found, folders = _walk(root, rejected)
     files: list[tuple[Path, tuple[str, ...]]] = []
+    ignored: list[str] = []
     for path, parts, link in sorted(found, key=lambda f: f[1]):
         shown = printable(path)
         if labelled and len(parts) == 1:
             if is_audio_path(path):
                 rejected.append((shown, "audio file outside a label folder (ROOT/<label>/<file>)"))
-            continue  # README, a manifest...
-        if link and not os.path.exists(path):
+            continue  # README, a manifest, features.csv...: not even counted
+        if is_known_non_audio(path):
+            # Cover art, notes, playlists beside the music: expected, not a failure to read
+            # audio; a skipped line each would bury the real ones (and fail --strict).
+            ignored.append(shown)
+        elif link and not os.path.exists(path):
             rejected.append((shown, f"broken link to {printable(os.readlink(path))} (no such file)"))
         elif not is_audio_path(path):
             rejected.append((shown, f"unsupported format {printable(path.suffix) or '(no extension)'!r}"))
@@ -134,7 +146,7 @@ def list_audio_files(root: str | os.PathLike, *, labelled: bool = False) -> Audi
             rejected.append((shown, "the path is not valid UTF-8 text; rename the file or its folder"))
         else:
             files.append((path, parts))
-    return AudioListing(files=files, rejected=sorted(rejected), folders=folders)
+    return AudioListing(files=files, rejected=sorted(rejected), folders=folders, ignored=tuple(sorted(ignored)))
 
 
 def _unique_ids(relative: list[tuple[str, ...]]) -> list[str]:
@@ -165,10 +177,13 @@ def load_folder(root: str | os.PathLike) -> Dataset:
     Linked folders are followed, unless they lead to a folder listed already (a loop, or a
     link to another folder of the tree): each folder is listed once. Hidden files and
     folders (``.git``, ``.DS_Store``, macOS's ``._*``) are ignored, except that a hidden
-    file with an audio extension is reported. ``Dataset.rejected`` says what else was found
-    but cannot be used: files of other extensions, audio directly in ``root``, broken
-    links, names that are not valid UTF-8, folders that cannot be listed, label folders
-    without audio, and files listed under two labels (through a link).
+    file with an audio extension is reported. So are files of well-known non-audio types
+    (cover art, notes, playlists; see :func:`genre.data.formats.is_known_non_audio`):
+    ``Dataset.ignored`` lists them and ``Dataset.notes`` counts them in one line.
+    ``Dataset.rejected`` says what else was found but cannot be used: files of other
+    extensions, audio directly in ``root``, broken links, names that are not valid UTF-8,
+    folders that cannot be listed, label folders without audio, and files listed under two
+    labels (through a link).
 
     Raises
     ------
@@ -182,7 +197,7 @@ def load_folder(root: str | os.PathLike) -> Dataset:
         raise DataError(f"{printable(root)}: {what} (expected a folder of label folders, ROOT/<label>/<file>.wav)")
     if not is_printable(root):
         raise DataError(f"{printable(root)}: the folder's path is not valid UTF-8; rename it")
-    audio, rejected, label_folders = list_audio_files(root, labelled=True)
+    audio, rejected, label_folders, ignored = list_audio_files(root, labelled=True)
     ids = _unique_ids([parts for _, parts in audio])
     tracks = [Track(path=str(path), track=track_id, label=parts[0]) for (path, parts), track_id in zip(audio, ids)]
     tracks = reject_contradictions(tracks, rejected, lambda t: t.track)
@@ -198,5 +213,5 @@ def load_folder(root: str | os.PathLike) -> Dataset:
         raise DataError(f"{root}: no audio files found in label folders (expected ROOT/<label>/<file>.wav){example}")
     check_label_spellings({t.label: str(root / t.label) for t in reversed(tracks)}, str(root))
     tracks.sort(key=lambda t: t.track)
-    return Dataset(tracks=tracks, rejected=rejected, name=f"folder {root}")
+    return Dataset(tracks=tracks, rejected=rejected, name=f"folder {root}", ignored=ignored)
 

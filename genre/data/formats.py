@@ -2,6 +2,13 @@
 
 Kept in :mod:`genre.data` so that listing a dataset never imports the feature code;
 :mod:`genre.features.audio` refuses other extensions with this same test.
+
+Also here: the extensions that are certainly *not* audio (cover art, notes, playlists,
+checksums, the files operating systems leave in folders). A folder walk ignores those,
+counting them once, instead of reporting each as a skipped file: a collection with a
+``cover.jpg`` in every album folder is not a collection with unreadable audio. Any other
+extension (``.wma``, ``.m4a``, no extension) may be audio ``genre`` cannot decode, and is
+still reported, so users learn that their audio was not read.
 """
 
 from __future__ import annotations
@@ -11,6 +18,26 @@ from pathlib import Path
 
 #: File extensions ``genre`` reads (all decoded by libsndfile through soundfile).
 AUDIO_EXTENSIONS: frozenset[str] = frozenset({".wav", ".au", ".snd", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff"})
+
+#: Extensions of files that sit beside music but never hold it (compared in lower case).
+#: Containers that may carry audio (video, archives) are deliberately absent.
+NON_AUDIO_EXTENSIONS: frozenset[str] = frozenset(
+    {
+        # cover art and scans
+        ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".heic", ".ico", ".svg",
+        # notes, booklets, documents
+        ".txt", ".nfo", ".log", ".md", ".rtf", ".pdf", ".doc", ".docx", ".htm", ".html", ".xml",
+        # lyrics, playlists, cue sheets, rip logs
+        ".lrc", ".m3u", ".m3u8", ".pls", ".xspf", ".wpl", ".cue", ".toc", ".accurip",
+        # checksums
+        ".sfv", ".md5", ".sha1", ".sha256", ".ffp", ".st5",
+        # tables and metadata (genre's own outputs among them)
+        ".json", ".csv", ".tsv", ".yaml", ".yml",
+        # left by operating systems and tools: Thumbs.db, desktop.ini, shortcuts, torrents,
+        # and genre extract's own run files beside a table (features.csv.lock)
+        ".db", ".ini", ".lnk", ".url", ".torrent", ".lock", ".journal", ".inflight",
+    }
+)  # fmt: skip
 
 
 def is_audio_path(path: str | os.PathLike) -> bool:
@@ -27,3 +54,21 @@ def is_audio_path(path: str | os.PathLike) -> bool:
         Whether its suffix is one of :data:`AUDIO_EXTENSIONS`.
     """
     return Path(path).suffix.lower() in AUDIO_EXTENSIONS
+
+
+def is_known_non_audio(path: str | os.PathLike) -> bool:
+    """True when ``path``'s extension is one that never holds music (case-insensitive).
+
+    Parameters
+    ----------
+    path : path-like
+        Only its name is looked at; the file need not exist.
+
+    Returns
+    -------
+    bool
+        Whether its suffix is one of :data:`NON_AUDIO_EXTENSIONS` (``cover.JPG``,
+        ``Thumbs.db``, ``album.cue``); ``False`` for audio, for unknown extensions and for
+        names without one.
+    """
+    return Path(path).suffix.lower() in NON_AUDIO_EXTENSIONS

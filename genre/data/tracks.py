@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import IO, Callable, Iterable
 
 from genre.errors import DataError
+from genre.text import plural
 
 
 @dataclass(frozen=True)
@@ -49,17 +50,54 @@ class Dataset:
     listings : tuple of str
         Files the track list was read from (a manifest, FMA's ``tracks.csv``); an output
         must never replace one of them.
+    ignored : tuple of str
+        Files found beside the audio that are certainly not audio (``cover.jpg``,
+        ``notes.txt``, ``Thumbs.db``): neither tracks nor rejected, only counted in
+        :attr:`notes`.
     """
 
     tracks: list[Track]
     rejected: list[tuple[str, str]]
     name: str
     listings: tuple[str, ...] = ()
+    ignored: tuple[str, ...] = ()
 
     @property
     def labels(self) -> list[str]:
         """Sorted set of labels."""
         return sorted({t.label for t in self.tracks if t.label})
+
+    @property
+    def notes(self) -> list[str]:
+        """Lines the user should read once about how the source was listed (ignored files)."""
+        note = ignored_note(self.ignored)
+        return [note] if note else []
+
+
+def ignored_note(paths: Iterable[str | os.PathLike]) -> str | None:
+    """One line counting ignored non-audio files by extension, or ``None`` for none.
+
+    Parameters
+    ----------
+    paths : iterable of path-like
+        The ignored files.
+
+    Returns
+    -------
+    note : str or None
+        E.g. ``"ignored 6 non-audio files (.jpg, .txt)"``; extensions in lower case, the
+        most frequent first.
+    """
+    counts: dict[str, int] = {}
+    for path in paths:
+        suffix = os.path.splitext(os.fspath(path))[1].lower() or "(no extension)"
+        counts[suffix] = counts.get(suffix, 0) + 1
+    if not counts:
+        return None
+    n = sum(counts.values())
+    kinds = sorted(counts, key=lambda s: (-counts[s], s))
+    shown = ", ".join(kinds[:8]) + (", ..." if len(kinds) > 8 else "")
+    return f"ignored {n} non-audio {plural(n, 'file', 'files')} ({shown})"
 
 
 def printable(path: str | os.PathLike) -> str:

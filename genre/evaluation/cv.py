@@ -149,7 +149,8 @@ def cross_validate_models(
         Keep each group of ``table.groups`` on one side of every split (when it has groups).
     train_lists, test_list : path-like, optional
         A fixed partition from list files instead of cross-validation. Without
-        ``train_lists`` every track not in ``test_list`` trains.
+        ``train_lists`` every track not in ``test_list`` trains, and the protocol's
+        ``caveat`` says so (curated partitions leave some tracks out of every list).
     jobs : int
         Worker processes for models whose spec allows parallel folds; threads given to
         the other models (-1: all cores).
@@ -274,8 +275,10 @@ def cross_validate_models(
     )  # fmt: skip
     if plan.sentence():
         protocol["description"] += " " + plan.sentence()
-    if missing_note:
-        protocol["caveat"] = " ".join(filter(None, [missing_note, protocol.get("caveat")]))
+    caveats = [missing_note, protocol.get("caveat")]
+    if fixed and not train_lists:
+        caveats.append(_test_list_only_caveat(table, splits[0], test_list))
+    protocol["caveat"] = " ".join(filter(None, caveats)) or None
     n_resumed = sum(output.resumed for output in outputs.values())
     protocol["resumed_fits"] = n_resumed
     if n_resumed:
@@ -515,6 +518,22 @@ def _check_split_classes(
     )
 
 
+def _test_list_only_caveat(table: FeatureTable, split: Split, test_list: str | os.PathLike | None) -> str:
+    """Why a fixed partition from a test list alone deserves a second look.
+
+    Curated partitions (GTZAN's fault-filtered split) leave some tracks out of every list on
+    purpose: repeated excerpts, mislabelled ones. Without ``--train-list`` those train.
+    """
+    n_tracks, n_rows = len(split.train_tracks), len(split.train)
+    rows = f", {n_rows} {plural(n_rows, 'row', 'rows')}" if n_rows != n_tracks else ""
+    return (
+        f"Only a test list was given ({os.path.basename(os.fspath(test_list))}): the training side is every other "
+        f"row of {table.name} ({n_tracks} {plural(n_tracks, 'track', 'tracks')}{rows}), including any that a "
+        "curated partition leaves out on purpose (GTZAN's fault-filtered split leaves out repeated and "
+        "mislabelled excerpts). For such a partition, give its training list(s) with --train-list."
+    )
+
+
 # -- scoring ------------------------------------------------------------------------------------
 def _track_truth(table: FeatureTable, split: Split) -> np.ndarray:
     """True label of each test track, in ``split.test_tracks`` order."""
@@ -642,7 +661,9 @@ def _describe_dataset(table: FeatureTable) -> dict[str, Any]:
         "label_column": table.label_col,
         "id_column": table.id_col,
         "group_column": table.group_col,
-        "n_groups": int(per_track["group"].nunique()) if table.groups is not None else None,
+        # Groups written in the column; tracks without one (each its own group) are counted apart.
+        "n_groups": table.n_named_groups,
+        "n_tracks_without_group": table.n_ungrouped_tracks if table.groups is not None else None,
         "ignored_columns": list(table.ignored_columns),
         "feature_config": table.config,
         "source": table.meta.get("source"),
@@ -697,6 +718,8 @@ def _describe_protocol(
             "compared with the Nadeau-Bengio corrected resampled t-test on the same folds, Holm-corrected."
         )
     caveat = None
+    if group_aware:
+        caveat = table.group_note()  # tracks without a group: each is a group of its own
     if not fixed and not group_aware:
         caveat = (
             "No groups (artists) were given, so tracks of one artist - in GTZAN even excerpts of the same "

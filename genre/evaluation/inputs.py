@@ -125,7 +125,16 @@ def _pick_table(model: str, kind: str, tables: Sequence[FeatureTable]) -> Featur
         if len(tables) == 1:
             return tables[0]  # one table given: feature models read it, whatever it holds
     given = ", ".join(f"{t.name} ({t.kind})" for t in tables)
-    hint = " (write one with genre.features.embeddings.MusicnnExtractor)" if kind.startswith("musicnn") else ""
+    from genre.features.embeddings import EMBEDDING_MODELS
+
+    hint = ""
+    if kind in EMBEDDING_MODELS:
+        # CLI users first: the command that writes such a table (the Python class second).
+        hint = (
+            f" (write one with 'genre extract AUDIO -o {kind}.csv --embeddings {kind}' and give it too, e.g. "
+            f"'genre benchmark features.csv {kind}.csv'; from Python: "
+            f"genre.features.embeddings.MusicnnExtractor(name={kind!r}))"
+        )
     raise DataError(f"model {model} reads a {kind} table; none of the tables given is one: {given}{hint}")
 
 
@@ -155,6 +164,7 @@ def _subset(table: FeatureTable, rows: np.ndarray, keys: np.ndarray) -> FeatureT
         tracks=keys[rows],
         stems=table.stems[rows],
         groups=None if table.groups is None else table.groups[rows],
+        ungrouped=None if table.ungrouped is None else table.ungrouped[rows],
     )
 
 

@@ -26,6 +26,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from genre.data.tracks import check_label_spellings
 from genre.errors import DataError, ParameterError
 from genre.features.config import EXTRACTION_FOLDER_KEY, ID_COLUMNS
 from genre.text import plural
@@ -116,6 +117,9 @@ class FeatureTable:
         ``length``..., ``--drop``), so reports can say so.
     kind : str
         ``"handcrafted"`` / ``"embedding"`` ... from the sidecar, or ``"external"``.
+    ungrouped : numpy.ndarray or None
+        With ``groups``: ``True`` for each row whose track has no group in ``group_col``
+        (and so is a group of its own); see :meth:`group_note`.
     """
 
     X: pd.DataFrame
@@ -132,6 +136,7 @@ class FeatureTable:
     group_col: str | None = None
     ignored_columns: list[str] = field(default_factory=list)
     kind: str = "external"
+    ungrouped: np.ndarray | None = None
 
     # -- derived views -------------------------------------------------------------------
     @property
@@ -156,6 +161,39 @@ class FeatureTable:
     @property
     def n_tracks(self) -> int:
         return len(pd.unique(self.tracks))
+
+    @property
+    def n_ungrouped_tracks(self) -> int:
+        """Tracks without a group in ``group_col``, each a group of its own (0 without groups)."""
+        if self.groups is None or self.ungrouped is None:
+            return 0
+        return len(pd.unique(self.tracks[np.asarray(self.ungrouped, dtype=bool)]))
+
+    @property
+    def n_named_groups(self) -> int | None:
+        """Distinct groups written in ``group_col`` (tracks without one not counted); ``None`` without groups."""
+        if self.groups is None:
+            return None
+        named = self.groups if self.ungrouped is None else self.groups[~np.asarray(self.ungrouped, dtype=bool)]
+        return len(pd.unique(named))
+
+    def group_note(self) -> str | None:
+        """One sentence on tracks without a group, for group-aware results; ``None`` when every track has one.
+
+        Returns
+        -------
+        note : str or None
+            E.g. ``"3 of 12 tracks have no group in column 'group'; each is its own group
+            ..."``.
+        """
+        n = self.n_ungrouped_tracks
+        if not n:
+            return None
+        return (
+            f"{n} of {self.n_tracks} {plural(self.n_tracks, 'track', 'tracks')} {plural(n, 'has', 'have')} no group "
+            f"in column {self.group_col!r}; each is its own group (its segments stay together, but it may share an "
+            "artist with tracks on the other side of a split): fill in the column for fully group-disjoint folds."
+        )
 
     def track_frame(self) -> pd.DataFrame:
         """One row per track: ``track``, ``label``, ``stem``, ``group``, ``n_rows``, in first-seen order."""
@@ -200,8 +238,9 @@ def load_feature_table(
         rest are one track.
     group_col : str, optional
         Column holding a group (artist, album) kept whole by splits; it must be filled in
-        every row. Default: a non-empty ``group`` or ``artist`` column, if any, where a
-        track without a group becomes a group of its own.
+        some row. Default: a ``group`` or ``artist`` column that is filled in some row, if
+        any. Either way a track without a group becomes a group of its own, and
+        :meth:`FeatureTable.group_note` says how many did.
     drop : sequence of str
         Further columns to leave out of the features.
     labelled : bool
@@ -228,9 +267,10 @@ def load_feature_table(
         where ``can_drop``);
         features hold NaN or infinite values (columns and row count named), or magnitudes
         beyond :data:`MAX_FEATURE_MAGNITUDE` (column, row and track named); there is only
-        one class; a track's rows disagree on their label or group; a ``group_col`` named
-        by the caller is empty in some rows; a file name repeats in an external table
-        without ``segment``/``start`` columns.
+        one class; labels differ only in letter case or Unicode form (``BLUES`` and
+        ``blues``, as folders and manifests refuse them); a track's rows disagree on
+        their label or group; a ``group_col`` named by the caller is empty in every row;
+        a file name repeats in an external table without ``segment``/``start`` columns.
     ParameterError
         A column named by ``label_col``, ``id_col``, ``group_col`` or ``drop`` does not exist.
     """
@@ -328,24 +368,30 @@ def load_feature_table(
 
     tracks, stems = _track_ids(path, frame, id_col=id_col, own=own)
     groups = None
+    ungrouped = None
     if group_col is not None:
         raw = frame[group_col]
         present = raw.notna() & (raw.astype(str).str.strip() != "")
-        if explicit_group and not present.all():
-            # A named group column promises group-disjoint splits; a silent group of one
-            # track per gap would quietly weaken that promise.
-            rows = np.flatnonzero(~present.to_numpy()) + 2
+        if explicit_group and not present.any():
             raise DataError(
-                f"{path}: --group-col {group_col!r} is empty in {len(rows)} of {len(frame)} rows "
-                f"(rows {_list(map(str, rows), limit=5)}); fill in the groups or leave out --group-col"
+                f"{path}: --group-col {group_col!r} is empty in every row; fill in the groups or leave out --group-col"
             )
-        # A track without a group is its own group: still kept whole, never merged with others.
+        # One rule whether the column was named or found: a track without a group is its own
+        # group. Its segments still stay together and it is never merged with other tracks;
+        # and the gap is not hidden: FeatureTable.group_note puts it in the results.
         groups = np.where(present, raw.astype(str).str.strip(), "track:" + pd.Series(tracks)).astype(str)
+        ungrouped = ~present.to_numpy()
 
     _check_consistent(path, tracks, y, "label", label_col)
     if groups is not None:
-        _check_consistent(path, tracks, groups, "group", group_col)
+        # Compared as written: a track whose group is filled in only in some rows shows ''.
+        _check_consistent(path, tracks, np.where(ungrouped, "", groups), "group", group_col)
     if labelled:
+        # The rule folders and manifests follow: 'BLUES' and 'blues' would be two genres.
+        first = pd.Series(y).drop_duplicates()
+        check_label_spellings(
+            {label: f"row {int(i) + 2}" for i, label in first.items() if label}, f"{path}, column {label_col!r}"
+        )
         distinct = sorted(set(y.tolist()))
         if len(distinct) < 2:
             raise DataError(
@@ -370,6 +416,7 @@ def load_feature_table(
         group_col=group_col,
         ignored_columns=ignored,
         kind=kind,
+        ungrouped=ungrouped,
     )
 
 
