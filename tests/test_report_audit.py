@@ -202,7 +202,8 @@ def test_repeated_grouped_cv_states_folds_repeats_and_what_the_interval_assumes(
     text = _markdown(repeated)
     assert "groups of column 'group'" in text
     assert "averaged over 6 folds (3 folds × 2 repeats); ± is the sample standard deviation over the 6 fold" in text
-    assert "(5 degrees of freedom, folds and repeats treated as independent, clipped to [0, 100])" in text
+    assert "with Nadeau and Bengio's correction for overlapping training sets: the variance of the mean is (1/6 + " in text
+    assert "(5 degrees of freedom, clipped to [0, 100])" in text and "treated as independent" not in text
     assert "column rRfF is fold F of repeat R" in text and "| r2f3 |" in text
 
 

@@ -177,7 +177,7 @@ def test_repeated_cv_report_states_splits_interval_test_and_references(tmp_path)
     text = render_report(results, tmp_path / "out").markdown.read_text(encoding="utf-8")
     splits = "Each of the 6 splits (3 folds × 2 repeats) trains on 16 tracks and tests on 8 tracks (32 and 16 rows)"
     assert splits in text
-    assert "the 95 % CI is the Student-t interval of their mean (5 degrees of freedom" in text
+    assert "the 95 % CI is the Student-t interval of their mean with Nadeau and Bengio's correction" in text
     assert "± is the sample standard deviation over the 6 fold accuracies" in text
     assert "Two-sided Nadeau–Bengio corrected resampled t-test (Nadeau & Bengio 2003)" in text
     assert "1/6 + n_test/n_train = 1/6 + 0.500" in text

@@ -598,8 +598,11 @@ def _score_model(
         )
         confusion += confusion_matrix(truth, predicted, labels=labels)
 
+    # Folds share training rows: the interval's variance gets Nadeau and Bengio's correction,
+    # so that repeating the same folds does not make the mean look surer than it is.
+    ratio = None if fixed else float(np.mean([split.test_train_ratio for split in splits]))
     summaries = {
-        metric: summarize([getattr(f, metric) for f in folds], bounds=(0.0, 1.0))
+        metric: summarize([getattr(f, metric) for f in folds], bounds=(0.0, 1.0), test_train_ratio=ratio)
         for metric in METRICS
         if all(getattr(f, metric) is not None for f in folds)
     }
@@ -714,8 +717,9 @@ def _describe_protocol(
             f"{plural(repeats, 'repeat', 'repeats')} ({shuffles}); all segments of a track"
             f"{' and all tracks of a group' if group_aware else ''} lie on one side of every split. "
             f"Scores are per track; {aggregation}. The 95 % interval is a Student-t interval over the "
-            f"{folds * repeats} fold scores (it treats folds as independent, so it is optimistic); models are "
-            "compared with the Nadeau-Bengio corrected resampled t-test on the same folds, Holm-corrected."
+            f"{folds * repeats} fold scores with the Nadeau-Bengio variance correction for overlapping training "
+            "sets; models are compared with the Nadeau-Bengio corrected resampled t-test on the same folds, "
+            "Holm-corrected."
         )
     caveat = None
     if group_aware:
@@ -741,6 +745,8 @@ def _describe_protocol(
         "alpha": alpha,
         "jobs": jobs,
         "pairwise_test": "mcnemar" if fixed else "nadeau-bengio",
+        # How accuracy_ci95 was computed, so a re-rendered report describes it rightly.
+        "ci": "wilson" if fixed else "corrected",
         "description": description,
         "caveat": caveat,
     }

@@ -563,7 +563,7 @@ def _check_protocol(protocol: Mapping[str, Any]) -> None:
     _check_record(
         protocol, "protocol", required={},
         optional={"kind": "str", "folds": "int?", "repeats": "int?", "test_train_ratio": "number",
-                  "alpha": "number", "description": "str", "lists": "list"},
+                  "alpha": "number", "description": "str", "lists": "list", "ci": "str"},
     )  # fmt: skip
     if protocol.get("caveat") is not None and not isinstance(protocol["caveat"], str):
         _fail("protocol.caveat", f"expected a string or null, got {_shown(protocol['caveat'])}")

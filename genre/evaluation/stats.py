@@ -55,8 +55,9 @@ class Summary:
     mean, std : float
         Mean and sample standard deviation (``ddof=1``; 0 for one value).
     ci_low, ci_high : float
-        95 % Student-t interval of the mean, treating folds as independent
-        (NaN with fewer than two folds).
+        95 % Student-t interval of the mean; its variance is corrected for overlapping
+        training sets when :func:`summarize` is given ``test_train_ratio`` (NaN with fewer
+        than two folds).
     n : int
         Number of folds.
     """
@@ -171,7 +172,11 @@ def _t_ppf(q: float, df: float) -> float:
 
 
 def summarize(
-    values: Sequence[float], *, confidence: float = 0.95, bounds: tuple[float, float] | None = None
+    values: Sequence[float],
+    *,
+    confidence: float = 0.95,
+    bounds: tuple[float, float] | None = None,
+    test_train_ratio: float | None = None,
 ) -> Summary:
     """Mean, standard deviation and Student-t confidence interval of fold scores.
 
@@ -183,6 +188,12 @@ def summarize(
         Coverage of the interval.
     bounds : (float, float), optional
         Range of the score (``(0, 1)`` for accuracy); the interval is clipped to it.
+    test_train_ratio : float, optional
+        ``n_test / n_train`` of one fold. Given, the variance of the mean is Nadeau and
+        Bengio's ``(1/k + n_test/n_train) * var`` instead of ``var / k``, the same
+        correction as :func:`corrected_resampled_ttest`: folds (and repeats) share training
+        rows, so ``var / k`` shrinks with every repeat of the same data although the
+        uncertainty does not. ``None``: folds are treated as independent.
 
     Returns
     -------
@@ -196,7 +207,8 @@ def summarize(
     if n < 2:
         return Summary(mean, 0.0, math.nan, math.nan, n)
     std = float(data.std(ddof=1))
-    half = _t_ppf(0.5 + confidence / 2, n - 1) * std / math.sqrt(n)
+    spread = 1.0 / n + (test_train_ratio or 0.0)
+    half = _t_ppf(0.5 + confidence / 2, n - 1) * std * math.sqrt(spread)
     low, high = mean - half, mean + half
     if bounds is not None:
         low, high = max(low, bounds[0]), min(high, bounds[1])

@@ -338,6 +338,9 @@ def _dataset_paragraph(results: "BenchmarkResults") -> str:
     text += f"{len(results.labels)} {labels}."
     if data.get("group_column"):
         groups = f", {data['n_groups']} groups" if data.get("n_groups") is not None else ""
+        if data.get("n_tracks_without_group"):
+            n = data["n_tracks_without_group"]
+            groups += f" and {n} {plural(n, 'track', 'tracks')} without one (each its own group)"
         text += f" Groups: column {data['group_column']!r}{groups}."
     elif "group_column" in data:
         text += " No group (artist) column."
@@ -415,12 +418,24 @@ def _scores_paragraph(results: "BenchmarkResults", best: "ModelResult") -> str:
     n = len(best.folds)
     repeats, folds = protocol.get("repeats") or 1, protocol.get("folds")
     layout = f" ({folds} folds × {repeats} repeats)" if repeats > 1 and folds else ""
-    independent = "folds and repeats treated as independent" if repeats > 1 else "folds treated as independent"
+    degrees = f"{n - 1} {plural(n - 1, 'degree', 'degrees')} of freedom"
+    if protocol.get("ci") == "corrected":
+        # Folds (and repeats) share training rows: the variance of their mean is larger than var / k.
+        ratio = _number(protocol.get("test_train_ratio"))
+        value = f" = 1/{n} + {ratio:.3f}" if math.isfinite(ratio) else ""
+        interval = (
+            f"the Student-t interval of their mean with Nadeau and Bengio's correction for overlapping training "
+            f"sets: the variance of the mean is (1/{n} + n_test/n_train{value}) times that of the fold accuracies, "
+            f"not 1/{n} times, so repeats of the same data do not narrow it as if they were new data ({degrees}, "
+            f"clipped to [0, 100])"
+        )
+    else:  # results written before the correction
+        independent = "folds and repeats treated as independent" if repeats > 1 else "folds treated as independent"
+        interval = f"the Student-t interval of their mean ({degrees}, {independent}, clipped to [0, 100])"
     return (
         f"Accuracy, balanced accuracy and macro-F1 are per track, averaged over {n} folds{layout}; ± is the sample "
-        f"standard deviation over the {n} fold accuracies, and the 95 % CI is the Student-t interval of their "
-        f"mean ({n - 1} {plural(n - 1, 'degree', 'degrees')} of freedom, {independent}, clipped to "
-        f"[0, 100]). Fit and predict times are mean wall seconds per fold{timing}.{_contention(jobs)}"
+        f"standard deviation over the {n} fold accuracies, and the 95 % CI is {interval}. Fit and predict "
+        f"times are mean wall seconds per fold{timing}.{_contention(jobs)}"
     )
 
 
@@ -502,7 +517,9 @@ def build_document(results: "BenchmarkResults", *, undrawable: Sequence[str] = (
     else:
         caption = (
             f"Track-level accuracy of each model, the mean over the {len(best.folds)} fold accuracies; error bars: "
-            f"95 % Student-t interval of that mean; {chance}."
+            f"95 % Student-t interval of that mean"
+            f"{' (Nadeau-Bengio corrected, as in the table)' if results.protocol.get('ci') == 'corrected' else ''}; "
+            f"{chance}."
         )
     blocks.append(
         Block("image", f"Figure {next(figures)}. {caption}", image=names["accuracy"],
@@ -532,11 +549,12 @@ def build_document(results: "BenchmarkResults", *, undrawable: Sequence[str] = (
         Block(
             "p",
             f"Precision, recall and F1 of each class, per track, from the confusion matrix of {pooled}. The table "
-            f"shows F1; precision and recall are in results.json. {support}. {macro[0].upper()}{macro[1:]}.",
+            f"shows F1 in %, like every other score here; precision and recall are in results.json. {support}. "
+            f"{macro[0].upper()}{macro[1:]}.",
         )
     )
     rows = [
-        [label] + [f"{m.per_class.get(label, {}).get('f1', float('nan')):.2f}" for m in results.models]
+        [label] + [pct(m.per_class.get(label, {}).get("f1")) for m in results.models]
         for label in results.labels
     ]
     blocks.append(_table(["label"] + [m.name for m in results.models], rows, names=1))

@@ -197,7 +197,8 @@ def accuracy_png(results: "BenchmarkResults") -> bytes:
             n_test = int(sum(sum(row) for row in models[0].confusion))
             title = f"Accuracy per model on {n_test} test tracks"
         else:
-            interval = "95 % t-interval over folds"
+            corrected = results.protocol.get("ci") == "corrected"
+            interval = "95 % corrected t-interval over folds" if corrected else "95 % t-interval over folds"
             title = f"Accuracy per model, mean over {len(models[0].folds)} folds"
         axis.set_xlabel(f"track-level accuracy (%), error bars: {interval}")
         axis.set_ylabel("model")
@@ -324,7 +325,7 @@ def per_class_f1_png(results: "BenchmarkResults") -> bytes:
             size = (7.5, max(4.0, len(labels) * (0.12 * len(models) + 0.2) + 1.2))
         figure, axis = plt.subplots(figsize=size)
         for k, model in enumerate(models):
-            values = [model.per_class.get(label, {}).get("f1", math.nan) for label in results.labels]
+            values = [100 * model.per_class.get(label, {}).get("f1", math.nan) for label in results.labels]
             offsets = centres - 0.4 + width * (k + 0.5)
             colour = colour_of[model.name]
             if vertical:
@@ -336,15 +337,15 @@ def per_class_f1_png(results: "BenchmarkResults") -> bytes:
             axis.set_xticks(centres, labels, rotation=30 if tilted else 0, ha="right" if tilted else "center",
                             rotation_mode="anchor")  # fmt: skip
             axis.set_xlim(-0.6, len(labels) - 0.4)
-            axis.set_ylim(0, 1.0)
-            axis.set_ylabel("F1 (track level)")
+            axis.set_ylim(0, 100)
+            axis.set_ylabel("F1 (%, track level)")
             axis.set_xlabel("class")
             axis.grid(axis="y", alpha=0.3)
         else:
             axis.set_yticks(centres, labels)
             axis.set_ylim(len(labels) - 0.5, -0.5)  # first class on top, as in the table
-            axis.set_xlim(0, 1.0)
-            axis.set_xlabel("F1 (track level)")
+            axis.set_xlim(0, 100)
+            axis.set_xlabel("F1 (%, track level)")
             axis.set_ylabel("class")
             axis.grid(axis="x", alpha=0.3)
             axis.xaxis.set_ticks_position("both")  # an axis at the top too: the figure is tall
