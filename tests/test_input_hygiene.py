@@ -83,6 +83,7 @@ def test_results_report_and_terminal_say_which_tracks_have_no_group(tmp_path, na
     note = "3 of 16 tracks have no group in column 'group'; each is its own group"
     assert note in flat(result.output) and "group-aware" in result.output
     assert note in flat((out / "report.md").read_text(encoding="utf-8"))
+    assert "8 groups and 3 tracks without one (each its own group)" in flat((out / "report.md").read_text(encoding="utf-8"))
 
     from genre.reports import load_results
 
@@ -294,6 +295,7 @@ def test_predict_ignores_cover_art_in_folders(low_high_model, write_wav, tmp_pat
     assert files == [song] and unusable == []
     result = invoke("predict", low_high_model, tmp_path / "album", "-j", "1")
     assert result.exit_code == 0 and "1 predicted, 0 skipped" in result.output
+    assert "ignored 2 non-audio files" in flat(result.output)
 
 
 def test_benchmark_of_an_audio_folder_mentions_ignored_files(tmp_path, monkeypatch):

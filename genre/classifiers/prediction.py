@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from genre.classifiers.persistence import LoadedModel, load_model
-from genre.data.tracks import write_skipped_csv
+from genre.data.tracks import ignored_note, write_skipped_csv
 from genre.errors import DataError, ModelFileError, ParameterError
 from genre.text import plural
 
@@ -68,8 +68,13 @@ def expand_audio_paths(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], 
     return files, [(str(path), reason) for path, reason in entries if reason is not None]
 
 
-def _expand_in_order(paths: Iterable[str | os.PathLike]) -> list[tuple[Path | str, str | None]]:
+def _expand_in_order(
+    paths: Iterable[str | os.PathLike], *, ignored: list[str] | None = None
+) -> list[tuple[Path | str, str | None]]:
     """What :func:`expand_audio_paths` finds, as one list in the order it was found.
+
+    ``ignored``, given, gets the files below the folders that are certainly not audio
+    (cover art, notes: see :func:`genre.data.folder.list_audio_files`), for one note.
 
     Returns
     -------
@@ -114,6 +119,8 @@ def _expand_in_order(paths: Iterable[str | os.PathLike]) -> list[tuple[Path | st
         # of this folder follows them, before anything of the next input.
         entries.extend((p, None) for p, _ in listing.files)
         entries.extend(listing.rejected)
+        if ignored is not None:
+            ignored.extend(listing.ignored)
         if not listing.files:
             what = "usable audio files" if listing.rejected else "audio files"
             entries.append((shown, f"the folder holds no {what}"))
@@ -344,7 +351,8 @@ def predict_files(
     model_path = Path(model_path)
     model = load_model(model_path)
     extractor = _audio_extractor(model, model_path)
-    entries = _expand_in_order(audio_paths)
+    ignored: list[str] = []
+    entries = _expand_in_order(audio_paths, ignored=ignored)
     files = [str(path) for path, reason in entries if reason is None]
     if not entries:
         raise ParameterError("no audio files given")
@@ -353,7 +361,7 @@ def predict_files(
     scored: dict[str, np.ndarray] = {}
     skipped: dict[str, str] = {}
     executor = LocalExecutor(jobs=jobs)
-    notes: list[str] = []
+    notes: list[str] = [note] if (note := ignored_note(ignored)) else []
     # Sized as extraction sizes it: no more worker processes than files, or than cores.
     prepare_executor(executor, n_items=len(files), notes=notes)
     if progress:
