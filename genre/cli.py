@@ -17,8 +17,38 @@ from rich.console import Console
 from genre.atomic import output_path
 from genre.errors import GenreError, ParameterError
 
+
+def _flags_without_type(command: Any, ctx: Any) -> None:
+    """Show flags in ``--help`` as ``--strict``, not ``--strict <bool>``.
+
+    Typer's rich help prints every option's type, a flag's too, as if it took a value
+    (``--strict true`` is an error). A metavar replaces the type there; an empty one shows
+    nothing. Flags never print a metavar anywhere else (usage, errors).
+    """
+    for param in command.get_params(ctx):  # the --help option included
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+
+
+class _Command(typer.core.TyperCommand):
+    """A command whose help shows flags without a value type (:func:`_flags_without_type`)."""
+
+    def format_help(self, ctx, formatter) -> None:
+        _flags_without_type(self, ctx)
+        super().format_help(ctx, formatter)
+
+
+class _Group(typer.core.TyperGroup):
+    """The ``genre`` group, its help showing flags without a value type (:func:`_flags_without_type`)."""
+
+    def format_help(self, ctx, formatter) -> None:
+        _flags_without_type(self, ctx)
+        super().format_help(ctx, formatter)
+
+
 app = typer.Typer(
     name="genre",
+    cls=_Group,
     help="Music genre classification from audio: extract features, train, predict, benchmark.",
     no_args_is_help=True,
     add_completion=False,
@@ -92,7 +122,7 @@ def _as_path(name: object) -> str | bytes:
     return name if isinstance(name, (str, bytes)) else str(name)  # an OSError may carry a descriptor
 
 
-@app.command()
+@app.command(cls=_Command)
 def extract(
     source: str = typer.Argument(
         "synthetic",
@@ -119,7 +149,7 @@ def extract(
         help="Write pretrained-CNN embeddings per ~3 s patch instead of handcrafted features: "
         "musicnn, musicnn-mtt, vgg or vgg-mtt.",
     ),
-    strict: bool = typer.Option(False, "--strict", help="Exit non-zero if any file was skipped."),
+    strict: bool = typer.Option(False, "--strict", help="Exit non-zero if any file was skipped (ignored non-audio files such as cover.jpg do not count)."),
     overwrite: bool = typer.Option(
         False,
         "--overwrite",
@@ -240,42 +270,66 @@ def _split_names(values: list[str] | None) -> list[str]:
 def _model_params(values: list[str] | None, *, models: list[str]) -> dict[str, dict[str, Any]]:
     """``--param svm:C_grid=[1,10] --param ensemble:members=svm,logreg`` -> parameters per model.
 
-    ``MODEL:`` may be left out when one model is run. A value is read as a Python literal
-    (``3``, ``0.5``, ``[1, 10]``, ``True``, ``None``, ``'text'``); anything else is text, and
-    text with commas a list of words (``members=svm,logreg``).
+    ``MODEL:`` may be left out when one model is run. Each value is read by :func:`_param_value`.
     """
     params: dict[str, dict[str, Any]] = {}
     for text in values or []:
         target, colon, assignment = text.partition(":") if ":" in text.partition("=")[0] else ("", "", text)
         key, equals, value = assignment.partition("=")
-        target, key = target.strip(), key.strip()
+        target, key, value = target.strip(), key.strip(), value.strip()
         if not equals or not key or (colon and not target):
             raise ParameterError(f"--param {text!r}: write NAME=VALUE, or MODEL:NAME=VALUE (e.g. svm:C_grid=[1,10])")
+        if not value:
+            raise ParameterError(f"--param {text!r}: give {key} a value after '=' (e.g. {key}=3, {key}=[1,10])")
         if not target:
             if len(models) != 1:
                 raise ParameterError(f"--param {text!r}: say which model it is for, as MODEL:{key}=...")
             target = models[0]
         if target not in models:
             raise ParameterError(f"--param {text!r}: model {target!r} is not being run ({', '.join(models)})")
-        params.setdefault(target, {})[key] = _param_value(value.strip())
+        params.setdefault(target, {})[key] = _param_value(value)
     return params
 
 
 def _param_value(text: str) -> Any:
+    """A ``--param`` value: a Python literal, else a list of items, else text.
+
+    ``3``, ``0.5``, ``[1, 10]``, ``(128, 64)``, ``None``, ``'text'`` are literals. Text with
+    commas (``svm,logreg``), or in brackets (``[linear]``, ``[0.01, scale]``), is a list whose
+    items are read the same way (a literal, else a word); a trailing comma and empty items are
+    dropped, so ``linear,`` and ``[linear]`` are one-item lists. Anything else is text.
+    """
+    value = _literal(text, otherwise=_NOT_A_LITERAL)
+    if value is not _NOT_A_LITERAL:
+        return value
+    bracketed = text.startswith("[") and text.endswith("]")
+    if bracketed or "," in text:
+        return [_literal(item, otherwise=item) for item in _split_names([text[1:-1] if bracketed else text])]
+    return text
+
+
+_NOT_A_LITERAL = object()
+
+
+def _literal(text: str, *, otherwise: Any) -> Any:
+    """``ast.literal_eval(text)``, or ``otherwise`` when ``text`` is not a Python literal."""
     import ast
 
     try:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return [word.strip() for word in text.split(",")] if "," in text else text
+        return otherwise
 
 
+# "\\[": rich markup would take "[linear]" for a style tag and drop it.
 _PARAM_HELP = (
-    "Model parameter NAME=VALUE (repeatable), VALUE a Python literal or text; a list of words as a,b,c"
+    "Model parameter NAME=VALUE (repeatable). VALUE is a Python literal (3, 0.05, [1, 10], None) or text; "
+    "text with commas or in brackets is a list of literals or words: svm,logreg, \\[0.01, scale], "
+    "\\[linear] (one item); a single value for a list parameter is a list of one (C_grid=10)"
 )
 
 
-@app.command()
+@app.command(cls=_Command)
 def benchmark(
     ctx: typer.Context,
     # str, not Path: Typer would turn an empty argument into Path("."), the current folder.
@@ -344,7 +398,7 @@ def benchmark(
         _print_results(results, files)
 
 
-@app.command()
+@app.command(cls=_Command)
 def report(
     results_json: Path = typer.Argument(..., help="results.json written by 'genre benchmark'."),
     output: Optional[str] = _output_option(None, help="Report folder (default: beside results.json)."),
@@ -362,7 +416,7 @@ def report(
         _print_results(results, files)
 
 
-@app.command()
+@app.command(cls=_Command)
 def models() -> None:
     """List the models: name, the input each reads, what it is, and the parameters --param sets."""
     with user_errors():
@@ -399,6 +453,7 @@ def _command_line(ctx: typer.Context, *, always: tuple[str, ...] = ()) -> str:
 
 def _print_results(results, files) -> None:
     from rich import box
+    from rich.markup import escape
     from rich.table import Table
 
     from genre.reports.content import headline_header, headline_rows, numeric_columns
@@ -412,25 +467,36 @@ def _print_results(results, files) -> None:
         + (", group-aware" if protocol.get("group_aware") else ", not group-aware")
     )  # fmt: skip
     title = f"{setting}, track-level"
-    inputs = {row[1] for row in rows}
+    index = columns.index("input")
+    inputs = list(dict.fromkeys(row[index] for row in rows))
+    legend: dict[str, str] = {}
+    # Escaped: the title and cells are rich markup, and a file may be named "tempo [bpm].csv".
     if len(inputs) == 1:  # one shared input: say it once instead of in every row
-        title = f"{inputs.pop()}: {title}"
-        index = columns.index("input")
+        title = f"{escape(inputs[0])}: {title}"
         columns.pop(index)
         rows = [row[:index] + row[index + 1 :] for row in rows]
+    else:
+        # A description such as "features.csv (handcrafted, 331 features)" in every row would
+        # wrap into fragments at 80 columns: a short label there, the descriptions once below.
+        legend = _input_labels(inputs)
+        rows = [row[:index] + [escape(legend[row[index]])] + row[index + 1 :] for row in rows]
     # Fewer, shorter columns and no "%" so the table fits an 80-column terminal (the report has them all).
     keep = [i for i, c in enumerate(columns) if c not in ("balanced acc", "predict s")]
     short = {"accuracy ± std": "accuracy ± sd", "95 % CI": "95% CI", "macro-F1": "macro F1"}
     title += " (scores in %)"
     columns = [short.get(columns[i], columns[i]) for i in keep]
     rows = [[row[i].replace(" %", "") for i in keep] for row in rows]
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    # Two spaces between columns, not three: with an input column the widest rows
+    # (musicnn-logreg, [100.0, 100.0]) still fit 80 columns.
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
     for column, numeric in zip(columns, numeric_columns(rows)):
-        # Numbers and model names never wrap; only a long input description may.
-        table.add_column(column, justify="right" if numeric else "left", no_wrap=column != "input")
+        table.add_column(column, justify="right" if numeric else "left", no_wrap=True)
     for row in rows:
         table.add_row(*row)
     out.print(table)
+    for description, label in legend.items():
+        if label != description:
+            out.print(f"input {escape(label)}: {escape(description)}", highlight=False)
     if results.protocol.get("caveat"):
         out.print(f"[yellow]caveat:[/] {results.protocol['caveat']}", highlight=False)
     for test in results.pairwise:
@@ -450,8 +516,36 @@ def _print_results(results, files) -> None:
     out.print(f"report: {files.html}  {files.markdown}  {files.json}", highlight=False)
 
 
+#: Longest input label in the terminal's results table (see :func:`_input_labels`).
+MAX_INPUT_LABEL = 12
+
+
+def _input_labels(descriptions: list[str]) -> dict[str, str]:
+    """A short, distinct label for each input description of a results table.
+
+    ``"features.csv (handcrafted, 331 features)"`` is labelled by its kind
+    (``handcrafted``) when the kinds tell the inputs apart, else by its file name when
+    those are short and distinct, else by its number (``1``, ``2``, ...). A missing
+    input (``"–"``, results of an older version) keeps its dash.
+    """
+    import re
+
+    named = [d for d in descriptions if d != "–"]
+    candidates = (
+        # The kind: first item of the closing "(kind, what)"; a file name may hold brackets too.
+        [m.group(1) if (m := re.search(r"\(([^,()]+)(?:,[^()]*)?\)$", d)) else "" for d in named],
+        [re.sub(r" \([^()]*\)$", "", d) for d in named],  # the file name
+    )
+    for labels in candidates:
+        if all(0 < len(label) <= MAX_INPUT_LABEL for label in labels) and len(set(labels)) == len(labels):
+            break
+    else:
+        labels = [str(i) for i in range(1, len(named) + 1)]
+    return {**dict(zip(named, labels)), **({"–": "–"} if "–" in descriptions else {})}
+
+
 # -- train / predict ---------------------------------------------------------------------------
-@app.command()
+@app.command(cls=_Command)
 def train(
     features: Path = typer.Argument(..., help="Feature CSV: 'genre extract' output or an external table."),
     model: str = typer.Option("dense", "--model", "-m", help="Model name (dense, svm, xgboost, ensemble, ...)."),
@@ -489,7 +583,7 @@ def train(
             )
 
 
-@app.command()
+@app.command(cls=_Command)
 def predict(
     model: Path = typer.Argument(..., help="Model file written by 'genre train'."),
     inputs: list[str] = typer.Argument(..., help="Audio files or folders of audio (or one feature CSV)."),

@@ -115,7 +115,7 @@ def test_ensemble_members_and_their_parameters():
     [
         ({"xgboost__n_estimators": 5}, "the members are \\['svm', 'logreg'\\]"),
         ({"svm__C": 3}, "does not accept"),
-        ({"members": "svm"}, "list of model names"),
+        ({"members": 3}, "list of model names"),  # one name is a list of one (tests/test_param_values.py)
     ],
 )
 def test_ensemble_refuses_parameters_of_no_member(params, message):

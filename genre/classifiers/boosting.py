@@ -14,9 +14,22 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from genre.classifiers.persistence import register_component
-from genre.classifiers.registry import ModelSpec, register
+from genre.classifiers.registry import ModelSpec, check_number, register
 
 __all__ = ["XGBoostClassifier"]
+
+#: Accepted values of the numeric parameters, ``name: (integer, low, low excluded)``: the
+#: lower bounds where XGBoost's own let a model learn nothing (0 rounds, a learning rate or
+#: row sample of 0). Upper bounds (a fraction above 1) XGBoost refuses itself, in one line.
+_LOWER_BOUNDS: dict[str, tuple[bool, float, bool]] = {
+    "n_estimators": (True, 1, False),
+    "learning_rate": (False, 0, True),
+    "max_depth": (True, 0, False),
+    "subsample": (False, 0, True),
+    "colsample_bytree": (False, 0, True),
+    "min_child_weight": (False, 0, False),
+    "reg_lambda": (False, 0, False),
+}
 
 
 class XGBoostClassifier(ClassifierMixin, BaseEstimator):
@@ -25,23 +38,29 @@ class XGBoostClassifier(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     n_estimators : int
-        Boosting rounds.
+        Boosting rounds, at least 1.
     learning_rate : float
-        Shrinkage per round.
+        Shrinkage per round, > 0.
     max_depth : int
-        Depth of each tree.
+        Depth of each tree, >= 0 (0: no limit).
     subsample : float
-        Fraction of rows sampled per tree.
+        Fraction of rows sampled per tree, in (0, 1].
     colsample_bytree : float
-        Fraction of features sampled per tree.
+        Fraction of features sampled per tree, in (0, 1].
     min_child_weight : float
-        Minimum hessian sum in a leaf.
+        Minimum hessian sum in a leaf, >= 0.
     reg_lambda : float
-        L2 penalty on leaf weights.
+        L2 penalty on leaf weights, >= 0.
     random_state : int
         Seed of the row and column sampling.
     n_jobs : int
         Threads XGBoost uses.
+
+    Notes
+    -----
+    The parameters are checked in :meth:`fit`: XGBoost itself accepts ``n_estimators=0``,
+    ``learning_rate=0`` or ``subsample=0`` and trains a model that predicts the class
+    frequencies for every row.
 
     Attributes
     ----------
@@ -75,9 +94,21 @@ class XGBoostClassifier(ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     def fit(self, X, y) -> "XGBoostClassifier":
-        """Fit the boosted trees on ``X`` and (any hashable) labels ``y``."""
+        """Fit the boosted trees on ``X`` and (any hashable) labels ``y``.
+
+        Raises
+        ------
+        genre.errors.ParameterError
+            A parameter that is not a number, or below the range given in the class docstring.
+        ValueError
+            A single class in ``y``; from XGBoost, a fraction above 1.
+        """
         from sklearn.utils.multiclass import check_classification_targets
         from sklearn.utils.validation import validate_data
+
+        # Before XGBoost is imported: a --param mistake is refused in a moment.
+        for name, (integer, low, low_open) in _LOWER_BOUNDS.items():
+            check_number(getattr(self, name), name=name, owner="XGBoost", integer=integer, low=low, low_open=low_open)
         from xgboost import XGBClassifier
 
         X, y = validate_data(self, X, y, dtype=np.float32)

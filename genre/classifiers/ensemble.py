@@ -39,9 +39,10 @@ class SoftVoteClassifier(ClassifierMixin, BaseEstimator):
     estimators : list of (str, estimator)
         Named members, each a classifier with ``predict_proba``. Their parameters are
         reachable as ``<name>__<parameter>`` (``set_params(svm__model__C_grid=(1.0,))``).
-    weights : sequence of float, optional
+    weights : float or sequence of float, optional
         Weight of each member's probabilities, in the order of ``estimators``;
-        ``None`` weighs them equally.
+        ``None`` weighs them equally. A single number stands for a list of one
+        (for an ensemble of one member).
 
     Attributes
     ----------
@@ -104,7 +105,12 @@ class SoftVoteClassifier(ClassifierMixin, BaseEstimator):
     def _member_weights(self, n_members: int) -> np.ndarray | None:
         if self.weights is None:
             return None
-        weights = list(self.weights)
+        # One number is a list of one, as --param weights=1 gives it.
+        weights = [self.weights] if isinstance(self.weights, numbers.Real) else self.weights
+        try:
+            weights = list(weights)
+        except TypeError:  # not a sequence: refused below in words
+            weights = []
         ok = len(weights) == n_members and all(
             isinstance(w, numbers.Real) and not isinstance(w, bool) and np.isfinite(w) and w >= 0 for w in weights
         )
@@ -190,18 +196,31 @@ class SoftVoteSpec(ModelSpec):
         *,
         random_state: int = 0,
         n_jobs: int = 1,
-        members: Sequence[str] = DEFAULT_MEMBERS,
-        weights: Sequence[float] | None = None,
+        members: str | Sequence[str] = DEFAULT_MEMBERS,
+        weights: float | Sequence[float] | None = None,
         **params: Any,
     ):
         """The soft vote of ``members``; ``<member>__<parameter>`` goes to that member's build.
 
-        E.g. ``build(members=("svm", "logreg"), svm__C_grid=(1.0, 10.0))``. Any other
+        E.g. ``build(members=("svm", "logreg"), svm__C_grid=(1.0, 10.0))``; one name is a
+        list of one (``members="svm"``, as ``--param members=svm`` gives it). Any other
         keyword raises ``TypeError`` (which :func:`~genre.classifiers.registry.make_model`
         reports as a refused parameter).
+
+        Raises
+        ------
+        genre.errors.ParameterError
+            ``members`` is empty or not model names, or names an unknown model.
         """
-        if isinstance(members, str) or not all(isinstance(name, str) for name in members):
-            raise TypeError(f"members must be a list of model names, got {members!r}")
+        given = members
+        try:
+            members = [members] if isinstance(members, str) else list(members)
+        except TypeError:  # a number, None: refused just below
+            members = []
+        if not members or not all(isinstance(name, str) and name for name in members):
+            raise ParameterError(
+                f"ensemble: members must be a model name or a list of model names (e.g. svm,logreg), got {given!r}"
+            )
         member_params: dict[str, dict[str, Any]] = {name: {} for name in members}
         for key, value in params.items():
             member, _, parameter = key.partition("__")

@@ -5,7 +5,8 @@ scikit-learn and XGBoost refuse with a ``ValueError``, TensorFlow with an
 TensorFlow op names). ``genre train`` (:func:`genre.classifiers.training.train_model`)
 and cross-validation (:mod:`genre.evaluation.cv`) fit models on the user's tables
 and turn those refusals into one :class:`~genre.errors.GenreError` line through
-:func:`model_refusals`.
+:func:`model_refusals`, and a ``TypeError`` too when the user gave the model parameters
+(a ``--param`` value of the wrong type).
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from __future__ import annotations
 import re
 import sys
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator, Mapping
 
-from genre.errors import GenreError
+from genre.errors import GenreError, ParameterError
 
 __all__ = ["library_errors", "refusal_reason", "model_refusals"]
 
@@ -62,12 +63,16 @@ def refusal_reason(exc: Exception) -> str:
 
 
 @contextmanager
-def model_refusals(error: type[GenreError], context: str) -> Iterator[None]:
+def model_refusals(
+    error: type[GenreError], context: str, *, params: Mapping[str, Any] | None = None
+) -> Iterator[None]:
     """Re-raise a library's refusal inside the block as ``error("{context}: {reason}")``.
 
     :class:`~genre.errors.GenreError` passes unchanged (its message already speaks to
-    the user), and so does any other exception: a ``TypeError`` or ``KeyError`` from a
-    fit is a bug to be seen with its traceback, not the user's data.
+    the user). A ``TypeError`` is taken for a refusal of the user's ``params`` when
+    there are any (``--param C_grid=abc`` reaching code that expects numbers) and
+    raised as a :class:`~genre.errors.ParameterError` that names them; without params
+    it is a bug, and it passes with its traceback like any other exception.
 
     Parameters
     ----------
@@ -75,11 +80,16 @@ def model_refusals(error: type[GenreError], context: str) -> Iterator[None]:
         The :class:`~genre.errors.GenreError` subclass to raise.
     context : str
         What was being done, e.g. ``"model dense failed on fold 3"``.
+    params : mapping, optional
+        The parameters the user gave the model (``--param``); empty or ``None`` when
+        it runs with its defaults.
 
     Raises
     ------
     error
         The block raised a ``ValueError`` or a :func:`library_errors` type.
+    genre.errors.ParameterError
+        The block raised a ``TypeError`` and ``params`` is not empty.
     """
     try:
         yield
@@ -89,3 +99,15 @@ def model_refusals(error: type[GenreError], context: str) -> Iterator[None]:
         # from None: the library's own traceback is what this replaces; it stays on
         # the exception's __context__ for whoever debugs.
         raise error(f"{context}: {refusal_reason(exc)}") from None
+    except TypeError as exc:
+        if not params:
+            raise
+        given = ", ".join(f"{key}={_short_repr(value)}" for key, value in params.items())
+        raise ParameterError(
+            f"{context}: {refusal_reason(exc)} (check the types of the parameters given: {given})"
+        ) from None
+
+
+def _short_repr(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -24,11 +24,22 @@ first lookup, and they import TensorFlow or XGBoost only inside ``fit``.
 from __future__ import annotations
 
 import importlib
+import math
+import numbers
 from typing import Any, ClassVar
 
 from genre.errors import ParameterError
 
-__all__ = ["ModelSpec", "register", "make_model", "available_models", "get_spec", "check_seed", "MAX_SEED"]
+__all__ = [
+    "ModelSpec",
+    "register",
+    "make_model",
+    "available_models",
+    "get_spec",
+    "check_seed",
+    "check_number",
+    "MAX_SEED",
+]
 
 #: Modules whose import registers the built-in models (each must import cheaply).
 _BUILTIN_MODULES: tuple[str, ...] = (
@@ -220,6 +231,63 @@ def check_seed(seed: Any, *, n_derived: int = 1) -> int:
         also = f" ({n_derived} repeats use seed to seed + {n_derived - 1})" if n_derived > 1 else ""
         raise ParameterError(f"--seed {seed}: must lie between 0 and {top}{also}")
     return int(seed)
+
+
+def check_number(
+    value: Any,
+    *,
+    name: str,
+    owner: str,
+    integer: bool = False,
+    low: float = -math.inf,
+    high: float = math.inf,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> None:
+    """Refuse a numeric model parameter that is not a number in its interval.
+
+    For estimators' ``fit`` methods, which validate their parameters there (the
+    scikit-learn convention), so that ``--param n_estimators=0`` is refused in words
+    instead of training a useless model.
+
+    Parameters
+    ----------
+    value : object
+        The parameter's value. A bool is never a number (``n_estimators=True`` is a
+        slip, not 1), nor is NaN or an infinity.
+    name : str
+        The parameter as the user sets it (``--param NAME=VALUE``).
+    owner : str
+        The model refusing it, first word of the message (``"SVM"``, ``"XGBoost"``).
+    integer : bool
+        Accept whole numbers only (Python or numpy integers; ``3.0`` is refused).
+    low, high : float
+        Bounds of the accepted interval.
+    low_open, high_open : bool
+        Whether ``low`` / ``high`` themselves are refused.
+
+    Raises
+    ------
+    genre.errors.ParameterError
+        ``value`` is not such a number; the message names ``owner``, ``name`` and the interval.
+    """
+    kind = numbers.Integral if integer else numbers.Real
+    ok = isinstance(value, kind) and not isinstance(value, bool)
+    # Integers are finite (and math.isfinite overflows on huge ones); comparisons with NaN are false.
+    ok = ok and (isinstance(value, numbers.Integral) or math.isfinite(value))
+    ok = ok and (low < value if low_open else low <= value) and (value < high if high_open else value <= high)
+    if ok:
+        return
+    what = "an integer" if integer else "a number"
+    if math.isinf(low) and math.isinf(high):
+        bounds = ""
+    elif math.isinf(high):
+        bounds = f" {'>' if low_open else '>='} {low:g}"
+    elif math.isinf(low):
+        bounds = f" {'<' if high_open else '<='} {high:g}"
+    else:
+        bounds = f" in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    raise ParameterError(f"{owner}: {name} must be {what}{bounds}, got {value!r}")
 
 
 def make_model(name: str, *, random_state: int = 0, n_jobs: int = 1, **params: Any):

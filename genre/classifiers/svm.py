@@ -7,6 +7,7 @@ accuracy is not inflated by choosing hyper-parameters on the test rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Sequence
 
 import numpy as np
@@ -15,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from genre.classifiers.persistence import trust_types
 from genre.classifiers.preprocessing import gaussianise
-from genre.classifiers.registry import ModelSpec, register
+from genre.classifiers.registry import ModelSpec, check_number, register
 from genre.errors import ParameterError
 
 __all__ = ["TunedSVC"]
@@ -26,22 +27,29 @@ class TunedSVC(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    kernels : sequence of {"rbf", "linear"}
+    kernels : {"rbf", "linear"} or sequence of them
         Candidate kernels. ``gamma_grid`` applies to ``"rbf"`` only.
-    C_grid : sequence of float
-        Candidate values of the penalty ``C``. One value disables the search.
-    gamma_grid : sequence of float or str
-        Candidate kernel widths (``"scale"`` = 1 / (n_features * X.var())).
+    C_grid : float or sequence of float
+        Candidate values of the penalty ``C``, each > 0. One value disables the search.
+    gamma_grid : float, str or sequence of them
+        Candidate kernel widths, each > 0, ``"scale"`` (1 / (n_features * X.var())) or ``"auto"``
+        (1 / n_features).
     cv : int
-        Inner stratified folds used to score each candidate.
+        Inner stratified folds used to score each candidate, at least 2.
     max_tune_rows : int
         The search runs on at most this many randomly chosen rows (whole groups when
         ``groups`` are given) so that segment-level tables stay fast; the final model
-        uses every row.
+        uses every row. At least 1.
     random_state : int
         Seed of the inner folds, the row sample and the calibration folds.
     n_jobs : int
         Processes for the inner search.
+
+    Notes
+    -----
+    A single value stands for a one-candidate grid (``C_grid=10``, ``kernels="linear"``), as
+    ``--param C_grid=10`` gives it. The grids and numbers are checked in :meth:`fit`, which
+    raises :class:`~genre.errors.ParameterError` naming the parameter.
 
     Attributes
     ----------
@@ -56,9 +64,9 @@ class TunedSVC(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        kernels: Sequence[str] = ("rbf",),
-        C_grid: Sequence[float] = (3.0, 10.0, 30.0),
-        gamma_grid: Sequence[float | str] = ("scale",),
+        kernels: str | Sequence[str] = ("rbf",),
+        C_grid: float | Sequence[float] = (3.0, 10.0, 30.0),
+        gamma_grid: float | str | Sequence[float | str] = ("scale",),
         cv: int = 3,
         max_tune_rows: int = 3000,
         random_state: int = 0,
@@ -82,6 +90,18 @@ class TunedSVC(ClassifierMixin, BaseEstimator):
         groups : array-like of shape (n_samples,), optional
             Track (or artist) of each row. Given, the inner folds keep a group's rows
             together, so segments of one track never score each other.
+
+        Returns
+        -------
+        self : TunedSVC
+
+        Raises
+        ------
+        genre.errors.ParameterError
+            An empty grid, an unknown kernel, a ``C`` or ``gamma`` that is not a positive
+            number, ``cv`` < 2 or ``max_tune_rows`` < 1.
+        ValueError
+            Fewer than two rows in a class, or a single class.
         """
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.model_selection import GridSearchCV, ParameterGrid, StratifiedGroupKFold, StratifiedKFold
@@ -89,10 +109,13 @@ class TunedSVC(ClassifierMixin, BaseEstimator):
         from sklearn.utils.multiclass import check_classification_targets
         from sklearn.utils.validation import validate_data
 
+        # Parameters first: a user's --param mistake is named before anything about the data.
+        grid = self._candidates()
+        check_number(self.cv, name="cv", owner="SVM", integer=True, low=2)
+        check_number(self.max_tune_rows, name="max_tune_rows", owner="SVM", integer=True, low=1)
         X, y = validate_data(self, X, y)
         check_classification_targets(y)
         classes, counts = np.unique(y, return_counts=True)
-        grid = self._candidates()
         # Refused here in words, not by a splitter deep inside the search or the calibration.
         if len(y) < 2:
             raise ValueError("the SVM cannot be fitted on 1 sample: every class needs at least two rows")
@@ -132,15 +155,33 @@ class TunedSVC(ClassifierMixin, BaseEstimator):
         return self
 
     def _candidates(self) -> list[dict]:
-        """The search space as a list of grids, one per kernel (gamma only where it applies)."""
-        unknown = sorted(set(self.kernels) - {"rbf", "linear"})
-        if unknown or not self.kernels:
-            raise ParameterError(f"TunedSVC kernels must be 'rbf' and/or 'linear', got {list(self.kernels)}")
+        """The search space as a list of grids, one per kernel (gamma only where it applies).
+
+        Raises
+        ------
+        genre.errors.ParameterError
+            An empty grid, an unknown kernel, a ``C`` or ``gamma`` that is not a positive number.
+        """
+        kernels = _grid(self.kernels, name="kernels")
+        if not all(isinstance(kernel, str) and kernel in ("rbf", "linear") for kernel in kernels):
+            raise ParameterError(f"SVM: kernels must be 'rbf' and/or 'linear', got {kernels!r}")
+        C_grid = _grid(self.C_grid, name="C_grid")
+        for C in C_grid:
+            check_number(C, name="every C_grid value", owner="SVM", low=0, low_open=True)
+        gamma_grid = _grid(self.gamma_grid, name="gamma_grid")
+        for gamma in gamma_grid:
+            if isinstance(gamma, str):
+                if gamma not in ("scale", "auto"):
+                    raise ParameterError(
+                        f"SVM: every gamma_grid value must be a number > 0, 'scale' or 'auto', got {gamma!r}"
+                    )
+            else:
+                check_number(gamma, name="every gamma_grid value", owner="SVM", low=0, low_open=True)
         grids = []
-        for kernel in dict.fromkeys(self.kernels):
-            grid = {"kernel": [kernel], "C": list(self.C_grid)}
+        for kernel in dict.fromkeys(kernels):
+            grid = {"kernel": [kernel], "C": C_grid}
             if kernel == "rbf":
-                grid["gamma"] = list(self.gamma_grid)
+                grid["gamma"] = gamma_grid
             grids.append(grid)
         return grids
 
@@ -188,6 +229,25 @@ class SVMSpec(ModelSpec):
         options = {"random_state": random_state, "n_jobs": n_jobs}
         options.update(params)
         return Pipeline([("scale", gaussianise(random_state=random_state)), ("model", TunedSVC(**options))])
+
+
+def _grid(value: Any, *, name: str) -> list:
+    """The candidates of a grid parameter; a single value (a str too) is a grid of one.
+
+    Raises
+    ------
+    genre.errors.ParameterError
+        The grid is empty.
+    """
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return [value.item()]
+    # A str is iterable, but kernels="linear" means ("linear",), not its letters.
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        return [value]
+    values = list(value)
+    if not values:
+        raise ParameterError(f"SVM: {name} is empty; give at least one candidate")
+    return values
 
 
 def _fewest_groups_per_class(y: np.ndarray, groups: np.ndarray) -> int:

@@ -223,9 +223,10 @@ def train_model(
 
     started = time.perf_counter()
     # The libraries' refusals (scikit-learn's too few rows per class for an inner CV, XGBoost's
-    # out-of-bounds parameter, TensorFlow's network too large for memory) come from the
-    # table or the params: one line, not the library's traceback.
-    with model_refusals(ParameterError, f"cannot fit model {model!r} on {table.path}"):
+    # out-of-bounds parameter, TensorFlow's network too large for memory, a TypeError from a
+    # --param value of the wrong type) come from the table or the params: one line, not the
+    # library's traceback.
+    with model_refusals(ParameterError, f"cannot fit model {model!r} on {table.path}", params=params):
         estimator.fit(X, table.y, **group_fit_params(estimator, groups))
     seconds = time.perf_counter() - started
 

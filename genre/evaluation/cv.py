@@ -100,7 +100,7 @@ def _fit_predict(
     started = time.perf_counter()
     # scikit-learn reports data problems (too few classes or rows, values it cannot use)
     # as ValueError, TensorFlow its own way: say which model and split, in one line.
-    with model_refusals(DataError, f"model {model} failed on {where or f'split {split_index + 1}'}"):
+    with model_refusals(DataError, f"model {model} failed on {where or f'split {split_index + 1}'}", params=params):
         # Models that split their training rows again (inner grid search, early stopping) get the
         # groups, so one track's segments or one artist's tracks stay on one side there too.
         estimator.fit(X_train, y_train, **group_fit_params(estimator, groups_train))
