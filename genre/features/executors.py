@@ -166,17 +166,68 @@ class LocalExecutor:
                 return
             except TerminatedWorkerError:
                 suspects = list(in_flight.values())
-            for item in suspects:
-                try:
-                    yield from _pool_map(func, [item], in_flight={}, n_jobs=n_jobs)
-                except TerminatedWorkerError:
-                    yield TaskFailure(item, WORKER_DIED)
+            # As many workers as before: the pool is reused as it is, not resized for one item.
+            yield from map_alone(func, suspects, reason=WORKER_DIED, n_jobs=n_jobs)
 
 
 #: Why :class:`LocalExecutor` gives up an item (see :meth:`LocalExecutor.map_unordered`).
 WORKER_DIED = (
     "the worker process died while extracting it, also when tried again alone (out of memory, or a decoder crash?)"
 )
+
+
+def map_alone(
+    func: Callable[[Any], Any], items: Iterable[Any], *, reason: str = WORKER_DIED, n_jobs: int = 1
+) -> Iterator[Any]:
+    """Run ``func(item)`` in a worker process, one item at a time; yield each result, or a failure.
+
+    Nothing else runs in the workers beside the item, so a worker that dies (killed for
+    memory, a crash in a decoder) names its item for sure: it is yielded as
+    ``TaskFailure(item, reason)`` and the next item gets a fresh process. This process
+    survives either way, which is why an item suspected of killing the process that ran it
+    is tried here. Workers are reused from one item to the next, so a process start (about
+    2 s, imports included) is paid once, and once more after each death.
+
+    Parameters
+    ----------
+    func : callable
+        Picklable, as are the items (loky pickles them with cloudpickle).
+    items : iterable
+        Run in order; results come in the same order.
+    reason : str
+        One line for the skipped-files list, for an item whose worker died.
+    n_jobs : int
+        Size of the pool to run in (one item at a time all the same): the size of a pool
+        already running, so that joblib reuses it rather than starting another; 1 starts
+        a worker of its own, stopped when the items are done.
+    """
+    from joblib.externals.loky.process_executor import TerminatedWorkerError
+
+    if n_jobs > 1:
+        for item in items:
+            try:
+                yield from _pool_map(func, [item], in_flight={}, n_jobs=n_jobs)
+            except TerminatedWorkerError:
+                yield TaskFailure(item, reason)
+        return
+    from joblib.externals.loky import ProcessPoolExecutor
+
+    # Not joblib, which runs n_jobs=1 in this very process, nor loky's shared reusable
+    # executor: joblib takes that one for its own, and fails on one it did not make.
+    pool: Any = None
+    try:
+        for item in items:
+            pool = pool or ProcessPoolExecutor(max_workers=1)
+            try:
+                result = pool.submit(func, item).result()
+            except TerminatedWorkerError:
+                result = TaskFailure(item, reason)
+                pool.shutdown(wait=False)  # broken: the next item gets a fresh process
+                pool = None
+            yield result
+    finally:
+        if pool is not None:  # done, or stopped (Ctrl-C): no worker is left analysing for nobody
+            pool.shutdown(kill_workers=True)
 
 
 def _pool_map(

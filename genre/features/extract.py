@@ -14,6 +14,15 @@ never a corrupt table. The journal also records each audio file's size and modif
 time as the run found them, and a rerun extracts again the files whose size or time has
 changed since, as ``make`` and ``rsync`` tell a changed file: rows of the old sound are
 never kept. ``<output>.lock`` keeps a second run off the same output.
+
+A file can also kill the process analysing it (a decoder crash, the kernel's OOM killer):
+in a worker process that costs the file alone (see :class:`LocalExecutor`), but with
+``--jobs 1`` the file is analysed in this process, and a rerun would try it again in-process
+and die again, forever. So ``<output>.inflight`` notes each file as its analysis starts, and
+the journal as it ends; a run that ends in Python (done, Ctrl-C, a full disk) clears its
+notes. Files noted but not journaled are left only by a process that died, and a rerun
+tries each of them alone in a process of its own before anything else (see
+:data:`DIED_AGAIN`): a file that kills that process too is skipped, and journaled as such.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ import tempfile
 import time
 import zlib
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any, Callable, NamedTuple, Protocol, TypeVar
 
@@ -40,7 +50,7 @@ from genre.data import Dataset, Track, load_dataset
 from genre.data.tracks import printable, write_skipped_csv
 from genre.errors import AudioError, OutputError, ParameterError
 from genre.features.config import EXTRACTION_FOLDER_KEY, ID_COLUMNS, FeatureConfig
-from genre.features.executors import Executor, LocalExecutor, TaskFailure, prepare_executor, resolve_jobs
+from genre.features.executors import Executor, LocalExecutor, TaskFailure, map_alone, prepare_executor, resolve_jobs
 from genre.features.handcrafted import ClipFeatures, HandcraftedExtractor
 from genre.progress import progress_bar, tell
 from genre.text import plural
@@ -226,6 +236,67 @@ def file_stamp(path: str | os.PathLike) -> _Stamp:
     return (info.st_size, info.st_mtime_ns)
 
 
+#: Why a file is skipped when the process analysing it died in an earlier run (which stopped
+#: there) and again in a process of its own. Journaled like any skip, so a run resuming this
+#: one does not try it again; a fresh run (``--overwrite``) does, in-process with ``--jobs 1``.
+DIED_AGAIN = (
+    "the process extracting it died, in an earlier run and again when tried alone "
+    "(out of memory, or a decoder crash?)"
+)
+
+
+@dataclass(frozen=True)
+class _NoteStarted:
+    """``func(task)``, with the task's file noted in ``<output>.inflight`` first (see :class:`_Journal`).
+
+    Runs wherever ``func`` runs, this process or a worker, so a file that kills its process
+    has been noted by then. The note is appended in one ``write`` (``O_APPEND``: whole lines
+    from several processes) and not fsynced: a process that dies leaves what it wrote to the
+    kernel, and only a machine that stops (power loss) loses it, which is no file's fault. It
+    costs an open, a write and a close (3 us), against milliseconds for the two fsyncs of a
+    file's journal entry and 0.1 s or more for its analysis.
+    The file is never created here: a worker still running after its run ended cleanly (and
+    removed the file) notes nothing.
+    """
+
+    func: Callable[[Any], Any]
+    path: str
+    token: str  # this run's: notes of another run's late workers are not this run's
+
+    def __call__(self, task: tuple[int, Track, Extractor]) -> Any:
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        except OSError:  # best effort: without the note the file is only not guarded
+            pass
+        else:
+            try:
+                os.write(fd, f"{self.token} {task[0]}\n".encode())
+            except OSError:  # a full disk: the journal's next write says so
+                pass
+            finally:
+                os.close(fd)
+        return self.func(task)
+
+
+def _read_started(path: Path) -> set[int]:
+    """The files noted in the ``<output>.inflight`` file at ``path`` by the run that wrote it last.
+
+    Its first line is that run's token; each further line is ``TOKEN INDEX``. Lines of other
+    tokens (a late worker of an earlier run) and a last line cut short are ignored.
+    """
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            token, *lines = handle.read().split("\n")
+    except OSError:
+        return set()
+    started = set()
+    for line in lines[:-1]:  # the last piece is "" or a line cut short (by a power loss)
+        noted_by, _, index = line.partition(" ")
+        if noted_by == token and index.isdigit():
+            started.add(int(index))
+    return started
+
+
 class _Entry(NamedTuple):
     """One journal line: where a file's block lies in the partial file, and its outcome."""
 
@@ -315,18 +386,30 @@ class _Journal:
     checked against the partial file, and every journaled file against ``stamps``; blocks
     missing or damaged, and files changed since, are dropped so that those files are
     extracted again (``notes`` says so).
+
+    ``suspects`` are the files whose analysis that run started but never journaled, noted
+    in ``<output>.inflight``: its process died while analysing them. They are noted again
+    under this run's token at once (a run that dies before trying them leaves them
+    suspects still), and :meth:`close` keeps those not journaled by then and drops the
+    notes of this run (see :meth:`note_started`).
     """
 
     def __init__(self, output: Path, fingerprint: str, *, stamps: dict[int, _Stamp], overwrite: bool) -> None:
         self.partial_path = output.with_name(output.name + ".partial")
         self.journal_path = output.with_name(output.name + ".journal")
+        self.inflight_path = output.with_name(output.name + ".inflight")
         self.entries: dict[int, _Entry] = {}
+        self.suspects: list[int] = []
         self.notes: list[str] = []
         try:
             if overwrite and not self._same_run(fingerprint):
                 self.discard()
             if self.journal_path.exists():
                 self._load(fingerprint)
+                # Before the checks below: a file journaled is one whose analysis ended,
+                # whatever became of its block since.
+                started = _read_started(self.inflight_path)
+                self.suspects = sorted(i for i in started if i in stamps and i not in self.entries)
                 self._verify()
                 self._forget_changed(stamps)
             else:
@@ -339,10 +422,24 @@ class _Journal:
             end = max((e.offset + e.length for e in self.entries.values()), default=0)
             with open(self.partial_path, "ab") as handle:
                 handle.truncate(end)  # drop a block whose journal line never made it to disk
+            self._token = self._write_started(self.suspects)
             self._partial = open(self.partial_path, "ab")
             self._journal = open(self.journal_path, "a", encoding="utf-8")
         except OSError as exc:
             raise _cannot_write(Path(exc.filename or self.partial_path), exc) from None
+
+    def _write_started(self, indices: list[int]) -> str:
+        """Replace ``<output>.inflight`` with ``indices`` under a new token; return the token.
+
+        Atomic: a kill leaves the previous notes or these, never a mix.
+        """
+        token = os.urandom(4).hex()
+        atomic_write_text(self.inflight_path, token + "\n" + "".join(f"{token} {i}\n" for i in indices))
+        return token
+
+    def note_started(self, func: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        """``func`` for the executor, noting each task's file in ``<output>.inflight`` as it starts."""
+        return _NoteStarted(func, str(self.inflight_path), self._token)
 
     @staticmethod
     def _line(index: int, entry: _Entry) -> dict[str, Any]:
@@ -454,6 +551,11 @@ class _Journal:
         self.entries[block.index] = entry
 
     def close(self) -> None:
+        """End of the run in Python (done, Ctrl-C, an error): only the earlier run's suspects stay noted.
+
+        The files of this run that were being analysed did not kill the process, since this
+        runs; suspects of the earlier run not tried yet (Ctrl-C first) are still suspects.
+        """
         # After a failed write, closing retries the unwritten buffer and fails again; what was
         # fsynced is safe, and the error that matters has already been raised.
         for handle in (self._partial, self._journal):
@@ -461,10 +563,20 @@ class _Journal:
                 handle.close()
             except OSError:
                 pass
+        left = [i for i in self.suspects if i not in self.entries]
+        try:
+            if left:
+                # A new token: a worker still finishing after this cannot note files under it.
+                self._write_started(left)
+            else:
+                self.inflight_path.unlink(missing_ok=True)
+        except (OSError, OutputError):  # a full disk: extra suspects cost a process start each, no more
+            pass
 
     def discard(self) -> None:
         self.partial_path.unlink(missing_ok=True)
         self.journal_path.unlink(missing_ok=True)
+        self.inflight_path.unlink(missing_ok=True)
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -606,17 +718,30 @@ def _run(
     journal = _Journal(output, fingerprint, stamps=stamps, overwrite=overwrite)
     notes = list(journal.notes)
     n_resumed = len(journal.entries)
-    todo = [(i, t, extractor) for i, t in enumerate(dataset.tracks) if i not in journal.entries]
+    suspects = set(journal.suspects)
+    alone = [(i, dataset.tracks[i], extractor) for i in journal.suspects]
+    todo = [(i, t, extractor) for i, t in enumerate(dataset.tracks) if i not in journal.entries and i not in suspects]
     executor = executor if executor is not None else LocalExecutor(jobs=jobs)
     if todo:  # nothing left (every file journaled): no executor is sized, nor noted about, for nothing
         prepare_executor(executor, n_items=len(todo), notes=notes)
+    if alone:
+        n = len(alone)
+        notes.append(
+            f"{n} {plural(n, 'file was', 'files were')} being extracted when an earlier run died (killed, or "
+            f"crashed by {plural(n, 'it', 'one of them')}?); trying {plural(n, 'it', 'each')} alone in a "
+            "process of its own first"
+        )
+    # A Dask worker runs elsewhere and dies without taking this process along: nothing to note.
+    work = journal.note_started(_extract_block) if isinstance(executor, LocalExecutor) else _extract_block
     if progress:
         tell(notes)
     try:
         with progress_bar(enabled=progress) as bar:
-            where = executor.description if todo else "all from an earlier run"
+            where = executor.description if todo else "in a separate process" if alone else "all from an earlier run"
             task = bar.add_task(f"extracting ({where})", total=len(dataset.tracks), completed=n_resumed)
-            for block in executor.map_unordered(_extract_block, todo):
+            # Suspects first, each in a child process: one that dies again costs the file, not the run.
+            results = chain(map_alone(_extract_block, alone, reason=DIED_AGAIN), executor.map_unordered(work, todo))
+            for block in results:
                 if isinstance(block, TaskFailure):  # e.g. a file that crashed every worker it ran on
                     block = _Block(block.item[0], "", 0, block.reason)
                 journal.record(block, stamp=stamps[block.index])
