@@ -7,6 +7,7 @@ It sits above the packages it joins: it extracts with :mod:`genre.features`, eva
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -106,6 +107,8 @@ def extract_inputs(
     say = echo or (lambda line: None)
     for note in dataset.notes:  # e.g. cover art and notes beside the audio, ignored
         say(note)
+    # Said once here, whatever is extracted below: the extractions need not say it again.
+    dataset = dataclasses.replace(dataset, ignored=())
     paths = []
     for kind in kinds:
         file_name, factory = TABLE_EXTRACTORS[kind]

@@ -282,6 +282,7 @@ def test_strict_extraction_is_not_failed_by_cover_art(tmp_path, write_wav):
     result = invoke("extract", root, "-o", out, "-j", "1", "--segment-seconds", "1", "--strict")
     assert result.exit_code == 0, result.output
     assert "6 of 6 files extracted" in flat(result.output) and "skipped " not in result.output
+    assert "ignored 6 non-audio files (.jpg, .txt)" in flat(result.output)
     assert pd.read_csv(out.with_name("features.skipped.csv")).empty
 
 
@@ -314,6 +315,16 @@ def test_benchmark_of_an_audio_folder_mentions_ignored_files(tmp_path, monkeypat
     with pytest.raises(KeyboardInterrupt):
         extract_inputs(tmp_path / "audio", tmp_path / "out", models=["logreg"], echo=lines.append)
     assert lines == ["ignored 1 non-audio file (.png)"]
+
+
+def test_benchmark_from_audio_says_the_ignored_files_once(tmp_path, write_wav):
+    for label, freq in (("low", 300.0), ("high", 2000.0)):
+        for i in range(3):
+            write_wav(tmp_path / "audio" / label / f"{label}.{i}.wav", 3.5, freq=freq + 40 * i, seed=i)
+    touch(tmp_path / "audio" / "low" / "cover.png")
+    result = invoke("benchmark", tmp_path / "audio", "-m", "logreg", "-k", "3", "-j", "1", "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert flat(result.output).count("ignored 1 non-audio file (.png)") == 1
 
 
 # -- 5. a test list without training lists --------------------------------------------------------

@@ -716,7 +716,7 @@ def _run(
     # differs from its journaled stamp, and a resumed run extracts it again.
     stamps = {i: file_stamp(t.path) for i, t in enumerate(dataset.tracks)}
     journal = _Journal(output, fingerprint, stamps=stamps, overwrite=overwrite)
-    notes = list(journal.notes)
+    notes = [*dataset.notes, *journal.notes]  # ignored non-audio files first
     n_resumed = len(journal.entries)
     suspects = set(journal.suspects)
     alone = [(i, dataset.tracks[i], extractor) for i in journal.suspects]
