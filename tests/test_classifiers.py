@@ -252,9 +252,10 @@ def test_dense_trains_without_validation_when_no_split_keeps_every_class(data):
         ("l2", -1e-4, "l2 must be a number"),
         ("learning_rate", 0, r"learning_rate must be a number in \(0, inf\)"),
         ("validation_fraction", 1.0, "validation_fraction must be a number"),
-        ("hidden_units", 64, "hidden_units must be a sequence of positive integers"),
-        ("hidden_units", (32, 0), "hidden_units must be a sequence of positive integers"),
-        ("hidden_units", "64", "hidden_units must be a sequence of positive integers"),
+        ("hidden_units", 0, "hidden_units must be positive integers, one per layer"),  # 64 is one layer of 64
+        ("hidden_units", (32, 0), "hidden_units must be positive integers, one per layer"),
+        ("hidden_units", "64", "hidden_units must be positive integers, one per layer"),
+        ("hidden_units", (), "hidden_units is empty"),
         ("class_weight", "even", "class_weight must be 'balanced', a dict or None"),
     ],
 )

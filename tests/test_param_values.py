@@ -94,6 +94,28 @@ def test_a_single_value_reaches_every_model_with_an_svm():
     make_model("ensemble", members="svm", svm__C_grid=10).fit(*two_classes())
 
 
+@pytest.mark.parametrize(("value", "expected"), [(7, [7]), ("rbf", ["rbf"]), (np.array(3.0), [3.0]), ((1, 2), [1, 2])])
+def test_as_values_reads_one_value_as_a_list_of_one(value, expected):
+    from genre.classifiers.registry import as_values
+
+    assert as_values(value, name="x", owner="M") == expected
+    with pytest.raises(ParameterError, match="^M: x is empty; give at least one value"):
+        as_values([], name="x", owner="M")
+
+
+def test_dense_and_cnn_take_one_number_as_one_layer():
+    from genre.classifiers.cnn import MelCNNClassifier
+
+    X, y = np.random.default_rng(0).random((60, 4)), np.repeat(["a", "b", "c"], 20)
+    dense = make_model("dense", hidden_units=16, max_epochs=2).fit(X, y)
+    widths = [layer.units for layer in dense.named_steps["model"].model_.layers if hasattr(layer, "units")]
+    assert widths == [16, 3]  # one hidden layer, then the softmax
+    with pytest.raises(ParameterError, match="hidden_units is empty"):
+        make_model("dense", hidden_units=[]).fit(X, y)
+    network = MelCNNClassifier(filters=8, n_mels=32, patch_frames=16)._build_network(n_classes=3)
+    assert [layer.filters for layer in network.layers if hasattr(layer, "filters")] == [8]
+
+
 def test_train_with_a_single_value_for_a_list_parameter(table, tmp_path):
     for args in (["-m", "svm", "-p", "C_grid=10"], ["-m", "svm", "-p", "gamma_grid=0.1"],
                  ["-m", "ensemble", "-p", "members=svm,logreg", "-p", "svm__C_grid=10"]):  # fmt: skip

@@ -27,7 +27,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from genre.classifiers.registry import ModelSpec, get_spec, register
+from genre.classifiers.registry import ModelSpec, as_values, get_spec, register
 from genre.errors import ParameterError
 
 __all__ = ["MelCNNClassifier", "MelCNNEmbedding", "segment_ids"]
@@ -141,8 +141,9 @@ class _MelCNNBase(BaseEstimator):
 
     Parameters
     ----------
-    filters : sequence of int
-        Filters of each 3x3 convolution block (batch norm, ReLU, max pooling).
+    filters : sequence of int, or int
+        Filters of each 3x3 convolution block (batch norm, ReLU, max pooling); one
+        number is one block.
     dense_units : int
         Width of the penultimate (embedding) layer.
     dropout : float
@@ -235,13 +236,14 @@ class _MelCNNBase(BaseEstimator):
         layers = keras.layers
         inputs = keras.Input(shape=(int(self.n_mels), int(self.patch_frames), 1))
         x = inputs
-        for i, width in enumerate(self.filters):
+        filters = as_values(self.filters, name="filters", owner="CNN")  # filters=8: one block of 8
+        for i, width in enumerate(filters):
             x = layers.Conv2D(int(width), 3, padding="same", use_bias=False)(x)
             # Momentum 0.9, not Keras' 0.99: a fold trains for only a few hundred steps, and
             # slower moving averages leave inference statistics far from the training ones.
             x = layers.BatchNormalization(momentum=0.9)(x)
             x = layers.Activation("relu")(x)
-            if i < len(self.filters) - 1:
+            if i < len(filters) - 1:
                 # The first pooling halves frequency twice as fast: 128 bands carry more
                 # redundancy than 130 frames, and it quarters the cost of every later block.
                 x = layers.MaxPooling2D((4, 2) if i == 0 else (2, 2))(x)

@@ -29,7 +29,7 @@ from genre.classifiers.keras_training import (
 )
 from genre.classifiers.persistence import register_component
 from genre.classifiers.preprocessing import gaussianise
-from genre.classifiers.registry import MAX_SEED, ModelSpec, register
+from genre.classifiers.registry import MAX_SEED, ModelSpec, as_values, register
 from genre.errors import ParameterError
 
 __all__ = ["DenseNetClassifier"]
@@ -59,8 +59,8 @@ class DenseNetClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    hidden_units : sequence of int
-        Width of each hidden ReLU layer.
+    hidden_units : sequence of int, or int
+        Width of each hidden ReLU layer; one number is one layer.
     dropout : float
         Dropout rate after each hidden layer.
     l2 : float
@@ -133,7 +133,7 @@ class DenseNetClassifier(ClassifierMixin, BaseEstimator):
         keras = import_keras()
         regulariser = keras.regularizers.L2(self.l2) if self.l2 else None
         layers = [keras.Input(shape=(n_features,))]
-        for units in self.hidden_units:
+        for units in as_values(self.hidden_units, name="hidden_units", owner="dense network"):
             layers.append(keras.layers.Dense(int(units), activation="relu", kernel_regularizer=regulariser))
             if self.dropout:
                 layers.append(keras.layers.Dropout(self.dropout))
@@ -158,13 +158,11 @@ class DenseNetClassifier(ClassifierMixin, BaseEstimator):
                 kind = "an integer" if integer else "a number"
                 raise ParameterError(f"dense network: {name} must be {kind} in {interval}, got {value!r}")
         units = self.hidden_units
-        if not (
-            isinstance(units, (Sequence, np.ndarray))
-            and not isinstance(units, str)
-            and all(_is_number(u, integer=True) and u >= 1 for u in units)
+        if isinstance(units, str) or not all(
+            _is_number(u, integer=True) and u >= 1 for u in as_values(units, name="hidden_units", owner="dense network")
         ):
             raise ParameterError(
-                f"dense network: hidden_units must be a sequence of positive integers such as (256, 128), "
+                f"dense network: hidden_units must be positive integers, one per layer, such as (256, 128) or 64, "
                 f"got {units!r}"
             )
         if not (self.class_weight in ("balanced", None) or isinstance(self.class_weight, dict)):

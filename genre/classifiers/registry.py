@@ -26,6 +26,7 @@ from __future__ import annotations
 import importlib
 import math
 import numbers
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from genre.errors import ParameterError
@@ -38,6 +39,7 @@ __all__ = [
     "get_spec",
     "check_seed",
     "check_number",
+    "as_values",
     "MAX_SEED",
 ]
 
@@ -231,6 +233,40 @@ def check_seed(seed: Any, *, n_derived: int = 1) -> int:
         also = f" ({n_derived} repeats use seed to seed + {n_derived - 1})" if n_derived > 1 else ""
         raise ParameterError(f"--seed {seed}: must lie between 0 and {top}{also}")
     return int(seed)
+
+
+def as_values(value: Any, *, name: str, owner: str) -> list:
+    """The values of a list parameter; a single value (a str too) is a list of one.
+
+    ``--param C_grid=10`` and ``--param kernels=linear`` give one value where the model
+    takes a list: that is the list of that value, never the letters of a word.
+
+    Parameters
+    ----------
+    value : object
+        The parameter's value: a sequence, a 0-d array or a single value.
+    name : str
+        The parameter as the user sets it (``--param NAME=VALUE``).
+    owner : str
+        The model, first word of the message (``"SVM"``).
+
+    Returns
+    -------
+    values : list
+
+    Raises
+    ------
+    genre.errors.ParameterError
+        The list is empty.
+    """
+    if getattr(value, "ndim", None) == 0:  # a 0-d numpy array
+        return [value.item()]
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        return [value]
+    values = list(value)
+    if not values:
+        raise ParameterError(f"{owner}: {name} is empty; give at least one value")
+    return values
 
 
 def check_number(

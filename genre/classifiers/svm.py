@@ -7,7 +7,6 @@ accuracy is not inflated by choosing hyper-parameters on the test rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, Sequence
 
 import numpy as np
@@ -16,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from genre.classifiers.persistence import trust_types
 from genre.classifiers.preprocessing import gaussianise
-from genre.classifiers.registry import ModelSpec, check_number, register
+from genre.classifiers.registry import ModelSpec, as_values, check_number, register
 from genre.errors import ParameterError
 
 __all__ = ["TunedSVC"]
@@ -162,13 +161,13 @@ class TunedSVC(ClassifierMixin, BaseEstimator):
         genre.errors.ParameterError
             An empty grid, an unknown kernel, a ``C`` or ``gamma`` that is not a positive number.
         """
-        kernels = _grid(self.kernels, name="kernels")
+        kernels = as_values(self.kernels, name="kernels", owner="SVM")
         if not all(isinstance(kernel, str) and kernel in ("rbf", "linear") for kernel in kernels):
             raise ParameterError(f"SVM: kernels must be 'rbf' and/or 'linear', got {kernels!r}")
-        C_grid = _grid(self.C_grid, name="C_grid")
+        C_grid = as_values(self.C_grid, name="C_grid", owner="SVM")
         for C in C_grid:
             check_number(C, name="every C_grid value", owner="SVM", low=0, low_open=True)
-        gamma_grid = _grid(self.gamma_grid, name="gamma_grid")
+        gamma_grid = as_values(self.gamma_grid, name="gamma_grid", owner="SVM")
         for gamma in gamma_grid:
             if isinstance(gamma, str):
                 if gamma not in ("scale", "auto"):
@@ -229,25 +228,6 @@ class SVMSpec(ModelSpec):
         options = {"random_state": random_state, "n_jobs": n_jobs}
         options.update(params)
         return Pipeline([("scale", gaussianise(random_state=random_state)), ("model", TunedSVC(**options))])
-
-
-def _grid(value: Any, *, name: str) -> list:
-    """The candidates of a grid parameter; a single value (a str too) is a grid of one.
-
-    Raises
-    ------
-    genre.errors.ParameterError
-        The grid is empty.
-    """
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        return [value.item()]
-    # A str is iterable, but kernels="linear" means ("linear",), not its letters.
-    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        return [value]
-    values = list(value)
-    if not values:
-        raise ParameterError(f"SVM: {name} is empty; give at least one candidate")
-    return values
 
 
 def _fewest_groups_per_class(y: np.ndarray, groups: np.ndarray) -> int:
