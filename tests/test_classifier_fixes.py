@@ -330,7 +330,7 @@ def test_dense_seed_bound_is_the_registry_constant():
     from genre.classifiers.dense import _NUMBER_PARAMS, DenseNetClassifier
     from genre.classifiers.registry import MAX_SEED
 
-    assert _NUMBER_PARAMS["random_state"][2] is MAX_SEED  # one definition, not a copy of 2**32 - 1
+    assert _NUMBER_PARAMS["random_state"]["high"] is MAX_SEED  # one definition, not a copy of 2**32 - 1
     X, y, _ = segment_data(tracks_per_class=2, segments=2)
     with pytest.raises(ParameterError, match="random_state"):
         DenseNetClassifier(random_state=MAX_SEED + 1, max_epochs=1).fit(X, y)

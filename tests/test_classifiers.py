@@ -240,8 +240,8 @@ def test_dense_trains_without_validation_when_no_split_keeps_every_class(data):
 @pytest.mark.parametrize(
     "name, value, expected",
     [
-        ("batch_size", 0, r"batch_size must be an integer in \[1, inf\), got 0$"),
-        ("batch_size", -3, r"batch_size must be an integer in \[1, inf\), got -3$"),
+        ("batch_size", 0, r"batch_size must be an integer >= 1, got 0$"),
+        ("batch_size", -3, r"batch_size must be an integer >= 1, got -3$"),
         ("batch_size", 2.5, "batch_size must be an integer"),
         ("batch_size", True, "batch_size must be an integer"),
         ("max_epochs", 0, "max_epochs must be an integer"),
@@ -250,7 +250,7 @@ def test_dense_trains_without_validation_when_no_split_keeps_every_class(data):
         ("dropout", 1.0, r"dropout must be a number in \[0, 1\), got 1\.0$"),
         ("dropout", float("nan"), "dropout must be a number"),
         ("l2", -1e-4, "l2 must be a number"),
-        ("learning_rate", 0, r"learning_rate must be a number in \(0, inf\)"),
+        ("learning_rate", 0, r"learning_rate must be a number > 0, got 0$"),
         ("validation_fraction", 1.0, "validation_fraction must be a number"),
         ("hidden_units", 0, "hidden_units must be positive integers, one per layer"),  # 64 is one layer of 64
         ("hidden_units", (32, 0), "hidden_units must be positive integers, one per layer"),

@@ -12,7 +12,6 @@ prediction, never on ``import genre``.
 
 from __future__ import annotations
 
-import math
 import numbers
 from typing import Any, Sequence
 
@@ -29,29 +28,24 @@ from genre.classifiers.keras_training import (
 )
 from genre.classifiers.persistence import register_component
 from genre.classifiers.preprocessing import gaussianise
-from genre.classifiers.registry import MAX_SEED, ModelSpec, as_values, register
+from genre.classifiers.registry import MAX_SEED, ModelSpec, as_values, check_number, register
 from genre.errors import ParameterError
 
 __all__ = ["DenseNetClassifier"]
 
 #: Numeric hyper-parameters of :class:`DenseNetClassifier` and the values they accept:
 #: ``name: (integer, low, high, low included, high included)``.
-_NUMBER_PARAMS: dict[str, tuple[bool, float, float, bool, bool]] = {
-    "dropout": (False, 0, 1, True, False),
-    "l2": (False, 0, math.inf, True, False),
-    "learning_rate": (False, 0, math.inf, False, False),
-    "batch_size": (True, 1, math.inf, True, False),
-    "max_epochs": (True, 1, math.inf, True, False),
-    "patience": (True, 1, math.inf, True, False),
-    "validation_fraction": (False, 0, 1, True, False),
-    "random_state": (True, 0, MAX_SEED, True, True),
+#: Numeric hyper-parameters: keyword arguments of :func:`~genre.classifiers.registry.check_number`.
+_NUMBER_PARAMS: dict[str, dict[str, Any]] = {
+    "dropout": {"low": 0, "high": 1, "high_open": True},
+    "l2": {"low": 0},
+    "learning_rate": {"low": 0, "low_open": True},
+    "batch_size": {"integer": True, "low": 1},
+    "max_epochs": {"integer": True, "low": 1},
+    "patience": {"integer": True, "low": 1},
+    "validation_fraction": {"low": 0, "high": 1, "high_open": True},
+    "random_state": {"integer": True, "low": 0, "high": MAX_SEED},
 }
-
-
-def _is_number(value: Any, *, integer: bool) -> bool:
-    """Whether ``value`` is a real number (an integer if ``integer``); Python or numpy, never a bool."""
-    # bool is an Integral, but batch_size=True is a mistake, not 1.
-    return isinstance(value, numbers.Integral if integer else numbers.Real) and not isinstance(value, bool)
 
 
 class DenseNetClassifier(ClassifierMixin, BaseEstimator):
@@ -148,18 +142,12 @@ class DenseNetClassifier(ClassifierMixin, BaseEstimator):
         genre.errors.ParameterError
             A parameter out of range or of the wrong type; the message names it.
         """
-        for name, (integer, low, high, low_in, high_in) in _NUMBER_PARAMS.items():
-            value = getattr(self, name)
-            ok = _is_number(value, integer=integer)
-            # Comparisons with NaN are false: it is refused too.
-            ok = ok and (low <= value if low_in else low < value) and (value <= high if high_in else value < high)
-            if not ok:
-                interval = f"{'[' if low_in else '('}{low}, {high}{']' if high_in else ')'}"
-                kind = "an integer" if integer else "a number"
-                raise ParameterError(f"dense network: {name} must be {kind} in {interval}, got {value!r}")
+        for name, bounds in _NUMBER_PARAMS.items():
+            check_number(getattr(self, name), name=name, owner="dense network", **bounds)
         units = self.hidden_units
         if isinstance(units, str) or not all(
-            _is_number(u, integer=True) and u >= 1 for u in as_values(units, name="hidden_units", owner="dense network")
+            isinstance(u, numbers.Integral) and not isinstance(u, bool) and u >= 1
+            for u in as_values(units, name="hidden_units", owner="dense network")
         ):
             raise ParameterError(
                 f"dense network: hidden_units must be positive integers, one per layer, such as (256, 128) or 64, "
