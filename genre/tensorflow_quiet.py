@@ -1,4 +1,4 @@
-"""Import TensorFlow without the log lines it prints before its logging is set up.
+"""Import TensorFlow (and Keras on it) without the log lines it prints before its logging is set up.
 
 TensorFlow 2.21 logs through Abseil before anything calls ``absl::InitializeLog()``; until
 then Abseil writes every message to stderr, whatever ``TF_CPP_MIN_LOG_LEVEL`` says, after a
@@ -17,7 +17,7 @@ import tempfile
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-__all__ = ["import_tensorflow"]
+__all__ = ["import_tensorflow", "import_keras_on_tensorflow"]
 
 #: Abseil's warning, and its INFO lines ("I0000 00:00:1796306519.668340    8422 port.cc:153] ...").
 _ABSL_NOISE = re.compile(
@@ -38,6 +38,22 @@ def import_tensorflow() -> Any:
         with _stderr_without_absl_noise():
             return importlib.import_module("tensorflow")
     return sys.modules["tensorflow"]
+
+
+def import_keras_on_tensorflow() -> Any:
+    """The ``keras`` module with the TensorFlow backend (unless ``KERAS_BACKEND`` says otherwise), imported quietly.
+
+    Keras imports TensorFlow when it loads, so TensorFlow is imported first, through
+    :func:`import_tensorflow`.
+
+    Returns
+    -------
+    module
+        ``keras``.
+    """
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import_tensorflow()
+    return importlib.import_module("keras")
 
 
 @contextmanager

@@ -9,13 +9,12 @@ when one of these functions runs.
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from genre.tensorflow_quiet import import_tensorflow
+from genre.tensorflow_quiet import import_keras_on_tensorflow, import_tensorflow
 
 __all__ = [
     "import_keras",
@@ -39,11 +38,8 @@ class _NoRetracingNotice(logging.Filter):
 
 
 def import_keras():
-    """Import Keras quietly with the TensorFlow backend."""
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    import_tensorflow()  # Keras imports it: first, quietly
-    import keras
-
+    """Import Keras quietly with the TensorFlow backend, without TensorFlow's retracing notices."""
+    keras = import_keras_on_tensorflow()
     tf_logger = logging.getLogger("tensorflow")
     if not any(isinstance(f, _NoRetracingNotice) for f in tf_logger.filters):
         tf_logger.addFilter(_NoRetracingNotice())

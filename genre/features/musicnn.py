@@ -25,13 +25,12 @@ from __future__ import annotations
 import ast
 import functools
 import importlib.util
-import os
 from pathlib import Path
 
 import numpy as np
 
 from genre.errors import AudioError, ModelFileError, ParameterError
-from genre.tensorflow_quiet import import_tensorflow
+from genre.tensorflow_quiet import import_keras_on_tensorflow, import_tensorflow
 
 __all__ = [
     "MODELS",
@@ -194,10 +193,7 @@ def patch_starts_frames(n_frames: int, *, hop_frames: int) -> np.ndarray:
 
 def _keras():
     """Import Keras quietly; the checkpoint maths below need the TensorFlow backend."""
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    import_tensorflow()  # Keras imports it: first, quietly
-    import keras
-
+    keras = import_keras_on_tensorflow()
     if keras.backend.backend() != "tensorflow":
         raise ParameterError(f"musicnn embeddings need the TensorFlow Keras backend, not {keras.backend.backend()!r} "
                              "(unset KERAS_BACKEND)")
