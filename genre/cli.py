@@ -141,8 +141,12 @@ def extract(
     fma_subset: Optional[str] = typer.Option(
         None, "--fma-subset", help="FMA subset: small, medium, large or full (default: from FOLDER's name)."
     ),
-    segment_seconds: float = typer.Option(3.0, "--segment-seconds", help="Segment length in s; 0: one row per track."),
-    sr: int = typer.Option(22050, "--sr", help="Analysis sample rate in Hz."),
+    segment_seconds: Optional[float] = typer.Option(
+        None, "--segment-seconds", show_default=False, help="Segment length in s; 0: one row per track (default 3)."
+    ),
+    sr: Optional[int] = typer.Option(
+        None, "--sr", show_default=False, help="Analysis sample rate in Hz (default 22050)."
+    ),
     embeddings: Optional[str] = typer.Option(
         None,
         "--embeddings",
@@ -160,22 +164,17 @@ def extract(
     """Turn a folder of audio into a feature CSV (one row per segment), resumably."""
     with user_errors(on_interrupt="finished files are kept; rerun the same command to resume"):
         from genre.data import load_dataset
-        from genre.features.config import FeatureConfig
-        from genre.features.extract import extract_to_csv
+        from genre.features.extract import choose_extractor, extract_to_csv
 
         target = output_path(output, what="--output")
-        config = FeatureConfig(sr=sr, segment_seconds=segment_seconds)
+        # Before the dataset is listed: a bad setting is refused at once, even for a large folder.
+        extractor = choose_extractor(sr=sr, segment_seconds=segment_seconds, embeddings=embeddings)
         if dask and scheduler:
             raise ParameterError("--dask starts a local cluster, --scheduler uses a running one: give one of them")
         fma = {k: v for k, v in {"metadata": fma_metadata, "subset": fma_subset}.items() if v is not None}
         if fma and not source.startswith("fma:"):
             raise ParameterError("--fma-metadata and --fma-subset apply only to an fma:FOLDER source")
         dataset = load_dataset(source, **fma)
-        extractor = None
-        if embeddings:
-            from genre.features.embeddings import MusicnnExtractor
-
-            extractor = MusicnnExtractor(name=embeddings)
         executor = None
         if dask or scheduler:
             from genre.features.executors import DaskExecutor
@@ -185,7 +184,6 @@ def extract(
             report = extract_to_csv(
                 dataset,
                 target,
-                config=config,
                 extractor=extractor,
                 jobs=jobs,
                 executor=executor,

@@ -28,6 +28,7 @@ tries each of them alone in a process of its own before anything else (see
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -620,10 +621,56 @@ def table_is_current(output: str | os.PathLike, *, dataset: Dataset, extractor: 
     return isinstance(meta, dict) and meta.get("fingerprint") == fingerprint and newest <= written
 
 
+def choose_extractor(
+    *,
+    sr: int | None = None,
+    segment_seconds: float | None = None,
+    embeddings: str | None = None,
+    config: FeatureConfig | None = None,
+    extractor: Extractor | None = None,
+) -> Extractor:
+    """The extractor that :func:`extract_to_csv`'s settings ask for.
+
+    Handcrafted features by default, from ``config`` with ``sr`` and ``segment_seconds``
+    put in place of its own; the ``embeddings`` model's extractor; or ``extractor`` itself.
+
+    Raises
+    ------
+    ParameterError
+        Settings of two kinds of extractor are mixed (``embeddings`` with ``sr``, for one:
+        the embedding models fix their own rate and patch length), or a value is invalid.
+    """
+    handcrafted = {
+        name: value
+        for name, value in (("sr", sr), ("segment_seconds", segment_seconds), ("config", config))
+        if value is not None
+    }
+    if extractor is not None and (embeddings is not None or handcrafted):
+        given = ", ".join(["embeddings"] * (embeddings is not None) + list(handcrafted))
+        raise ParameterError(f"an extractor was given, and also {given}: give the extractor alone")
+    if extractor is not None:
+        return extractor
+    if embeddings is not None:
+        if handcrafted:
+            options = ", ".join("--" + name.replace("_", "-") for name in handcrafted)
+            raise ParameterError(
+                f"--embeddings {embeddings} uses its model's own sample rate and ~3 s patches: "
+                f"leave out {options} (handcrafted features only)"
+            )
+        from genre.features.embeddings import MusicnnExtractor
+
+        return MusicnnExtractor(name=embeddings)
+    overrides = {name: value for name, value in (("sr", sr), ("segment_seconds", segment_seconds)) if value is not None}
+    return HandcraftedExtractor(dataclasses.replace(config or FeatureConfig(), **overrides))
+
+
 def extract_to_csv(
     source: str | os.PathLike | Dataset | None,
     output: str | os.PathLike,
     *,
+    sr: int | None = None,
+    segment_seconds: float | None = None,
+    embeddings: str | None = None,
     config: FeatureConfig | None = None,
     extractor: Extractor | None = None,
     jobs: int = -1,
@@ -633,16 +680,27 @@ def extract_to_csv(
 ) -> ExtractReport:
     """Extract features of every track of ``source`` into the CSV ``output``.
 
+    The Python form of ``genre extract``: ``sr``, ``segment_seconds`` and ``embeddings`` are
+    its ``--sr``, ``--segment-seconds`` and ``--embeddings``.
+
     Parameters
     ----------
     source : path-like, Dataset, "synthetic" or None
         What :func:`genre.data.load_dataset` accepts, or a :class:`Dataset`.
     output : path-like
         The CSV to write. Its sidecar ``.json`` and ``.skipped.csv`` go beside it.
+    sr : int, optional
+        Analysis sample rate of the handcrafted features in Hz (default 22050, or ``config``'s).
+    segment_seconds : float, optional
+        Segment length in s of the handcrafted features; ``0``: one row per track
+        (default 3.0, or ``config``'s).
+    embeddings : str, optional
+        Write pretrained-CNN embeddings instead of handcrafted features: a key of
+        :data:`genre.features.embeddings.EMBEDDING_MODELS` (``"musicnn"``...).
     config : FeatureConfig, optional
-        Handcrafted-feature parameters (ignored when ``extractor`` is given).
+        All handcrafted-feature parameters; ``sr`` and ``segment_seconds`` override its own.
     extractor : Extractor, optional
-        Another extractor (e.g. embeddings); default: handcrafted features.
+        Any other extractor; give it instead of ``embeddings`` and the handcrafted settings.
     jobs : int
         Local worker processes (-1 = all cores); ignored when ``executor`` is given. No more
         processes start than there are files to extract or cores.
@@ -678,6 +736,9 @@ def extract_to_csv(
         raise ParameterError(f"{output}: the output must be a .csv file")
     if executor is None:
         resolve_jobs(jobs)  # a bad --jobs is refused before any work
+    extractor = choose_extractor(
+        sr=sr, segment_seconds=segment_seconds, embeddings=embeddings, config=config, extractor=extractor
+    )
     dataset = source if isinstance(source, Dataset) else load_dataset(source)
     # Before the work, not after it: a folder that cannot be written, or a manifest given as
     # the output, fails now.
@@ -686,7 +747,6 @@ def extract_to_csv(
         output.parent.mkdir(parents=True, exist_ok=True)  # the lock and run files live beside the output
     except OSError as exc:
         raise _cannot_write(output.parent, exc) from None
-    extractor = extractor or HandcraftedExtractor(config or FeatureConfig())
     with _OutputLock(output):
         # Checked under the lock: a run that just finished may have written it.
         if output.exists() and not overwrite:
@@ -835,7 +895,8 @@ def extract(
 ) -> pd.DataFrame:
     """Like :func:`extract_to_csv`, but return the table as a DataFrame.
 
-    Without ``output`` the CSV is written to a temporary folder and removed. The skipped
+    Takes the same keywords: ``extract("music/", sr=16000, segment_seconds=0)``,
+    ``extract("music/", embeddings="musicnn")``. Without ``output`` the CSV is written to a temporary folder and removed. The skipped
     files are in ``frame.attrs["skipped"]`` as ``(path, reason)`` pairs.
     """
     with tempfile.TemporaryDirectory() as tmp:
