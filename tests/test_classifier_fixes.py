@@ -369,3 +369,23 @@ def test_a_single_class_is_named_as_written_not_as_a_numpy_repr(model):
     with pytest.raises(ValueError, match=r"only one class in y \('rock'\)") as caught:
         make_model(model).fit(X, np.array(["rock"] * 6))
     assert "np.str_" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "param", "value", "message"),
+    [
+        ("cnn", "batch_size", 0, "CNN: batch_size must be an integer >= 1, got 0"),
+        ("cnn", "filters", (8, 0), "CNN: every filters value must be an integer >= 1, got 0"),
+        ("cnn", "dropout", 1.0, r"CNN: dropout must be a number in \[0, 1\), got 1.0"),
+        ("cnn", "dense_units", True, "CNN: dense_units must be an integer >= 1, got True"),
+        ("cnn-svm", "patch_frames", 0, "CNN: patch_frames must be an integer >= 1, got 0"),
+    ],
+)
+def test_cnn_refuses_bad_numbers_before_reading_audio(name, param, value, message):
+    # The rows name no real file: the refusal must come before any audio is read.
+    rows = pd.DataFrame({"path": ["nowhere.wav"] * 2, "start": [0.0, 0.0], "track": ["a", "b"]})
+    from genre.classifiers.registry import make_model
+
+    model = make_model(name, **{param: value})
+    with pytest.raises(ParameterError, match=f"^{message}"):
+        model.fit(rows, ["x", "y"])

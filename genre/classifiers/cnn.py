@@ -27,7 +27,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from genre.classifiers.registry import ModelSpec, as_values, get_spec, register
+from genre.classifiers.keras_training import TRAINING_PARAM_BOUNDS
+from genre.classifiers.registry import ModelSpec, as_values, check_number, get_spec, register
 from genre.errors import ParameterError
 
 __all__ = ["MelCNNClassifier", "MelCNNEmbedding", "segment_ids"]
@@ -255,9 +256,20 @@ class _MelCNNBase(BaseEstimator):
         outputs = layers.Dense(n_classes, activation="softmax")(x)
         return keras.Model(inputs, outputs)
 
+    def _check_params(self) -> None:
+        """Refuse a network or training parameter out of range, naming it, before any audio is read."""
+        for name, bounds in TRAINING_PARAM_BOUNDS.items():
+            check_number(getattr(self, name), name=name, owner="CNN", **bounds)
+        check_number(self.dense_units, name="dense_units", owner="CNN", integer=True, low=1)
+        for width in as_values(self.filters, name="filters", owner="CNN"):
+            check_number(width, name="every filters value", owner="CNN", integer=True, low=1)
+        for name in ("sr", "n_fft", "hop_length", "n_mels", "patch_frames"):
+            check_number(getattr(self, name), name=name, owner="CNN", integer=True, low=1)
+
     def _fit_network(self, X, y, groups=None) -> None:
         from sklearn.utils.multiclass import check_classification_targets
 
+        self._check_params()
         paths, starts, tracks = segment_ids(X)
         y = np.asarray(y)
         if len(y) != len(paths):

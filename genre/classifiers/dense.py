@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from genre.classifiers.keras_training import (
+    TRAINING_PARAM_BOUNDS,
     import_keras,
     inner_split,
     keras_model_from_bytes,
@@ -28,24 +29,13 @@ from genre.classifiers.keras_training import (
 )
 from genre.classifiers.persistence import register_component
 from genre.classifiers.preprocessing import gaussianise
-from genre.classifiers.registry import MAX_SEED, ModelSpec, as_values, check_number, register
+from genre.classifiers.registry import ModelSpec, as_values, check_number, register
 from genre.errors import ParameterError
 
 __all__ = ["DenseNetClassifier"]
 
-#: Numeric hyper-parameters of :class:`DenseNetClassifier` and the values they accept:
-#: ``name: (integer, low, high, low included, high included)``.
 #: Numeric hyper-parameters: keyword arguments of :func:`~genre.classifiers.registry.check_number`.
-_NUMBER_PARAMS: dict[str, dict[str, Any]] = {
-    "dropout": {"low": 0, "high": 1, "high_open": True},
-    "l2": {"low": 0},
-    "learning_rate": {"low": 0, "low_open": True},
-    "batch_size": {"integer": True, "low": 1},
-    "max_epochs": {"integer": True, "low": 1},
-    "patience": {"integer": True, "low": 1},
-    "validation_fraction": {"low": 0, "high": 1, "high_open": True},
-    "random_state": {"integer": True, "low": 0, "high": MAX_SEED},
-}
+_NUMBER_PARAMS: dict[str, dict[str, Any]] = {**TRAINING_PARAM_BOUNDS, "l2": {"low": 0}}
 
 
 class DenseNetClassifier(ClassifierMixin, BaseEstimator):

@@ -14,9 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
+from genre.classifiers.registry import MAX_SEED
 from genre.tensorflow_quiet import import_keras_on_tensorflow, import_tensorflow
 
 __all__ = [
+    "TRAINING_PARAM_BOUNDS",
     "import_keras",
     "train_network",
     "inner_split",
@@ -24,6 +26,20 @@ __all__ = [
     "keras_model_to_bytes",
     "keras_model_from_bytes",
 ]
+
+
+#: The training hyper-parameters the dense network and the CNN share, and the values they
+#: accept: keyword arguments of :func:`genre.classifiers.registry.check_number`. Checked in
+#: ``fit``, because out of range they fail deep inside TensorFlow, or not at all.
+TRAINING_PARAM_BOUNDS: dict[str, dict] = {
+    "dropout": {"low": 0, "high": 1, "high_open": True},
+    "learning_rate": {"low": 0, "low_open": True},
+    "batch_size": {"integer": True, "low": 1},
+    "max_epochs": {"integer": True, "low": 1},
+    "patience": {"integer": True, "low": 1},
+    "validation_fraction": {"low": 0, "high": 1, "high_open": True},
+    "random_state": {"integer": True, "low": 0, "high": MAX_SEED},
+}
 
 
 class _NoRetracingNotice(logging.Filter):
