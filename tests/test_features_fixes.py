@@ -116,3 +116,17 @@ def test_musicnn_log_mel_takes_the_waveform_by_keyword():
     assert mel.shape == (1 + y.size // HOP_LENGTH, N_MELS) and mel.dtype == np.float32
     with pytest.raises(TypeError):
         log_mel(y)
+
+
+@pytest.mark.parametrize(
+    ("waveform", "message"),
+    [
+        (np.zeros((2, 22050 * 4), dtype=np.float32), r"1-D mono waveform, got shape \(2, 88200\)"),
+        (np.zeros((22050 * 4, 2), dtype=np.float32), r"1-D mono waveform, got shape \(88200, 2\)"),
+        ([0.1] * 22050 * 4, "numpy array .*got list"),
+        (np.zeros(22050 * 4, dtype=np.int16), "floating-point samples .*int16"),
+    ],
+)
+def test_extract_waveform_refuses_what_is_not_a_mono_float_waveform(waveform, message):
+    with pytest.raises(ParameterError, match=message):
+        HandcraftedExtractor().extract_waveform(y=waveform, sr=22050)

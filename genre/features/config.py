@@ -109,9 +109,11 @@ class FeatureConfig:
     n_chroma : int
         Number of chroma bins.
     n_contrast_bands : int
-        Spectral-contrast sub-bands (the table gets one more column: the valley).
+        Spectral-contrast octave bands above 200 Hz; the table gets one more column, for the
+        band from 0 to 200 Hz (see :func:`contrast_band_edges`). Each column is a band's
+        peak-minus-valley difference in dB.
     rolloff_percent : float
-        Roll-off fraction of spectral energy.
+        Roll-off fraction of each frame's spectral magnitude (librosa's ``roll_percent``).
     segment_seconds : float
         Segment length in seconds; ``0`` summarises each whole track as one row.
     min_seconds : float
@@ -120,6 +122,9 @@ class FeatureConfig:
         A clip whose overall RMS is below this (full scale = 1) is rejected as silent.
     deltas : bool
         Also summarise the first-order delta of every descriptor.
+    statistics : tuple of str
+        Summaries of each descriptor over a segment's frames, in column order: ``"mean"``
+        and / or ``"std"`` (population standard deviation, ddof 0).
     """
 
     sr: int = 22050

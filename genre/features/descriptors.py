@@ -3,7 +3,11 @@
 Each librosa feature function here receives the precomputed magnitude or power
 spectrogram (``S=``), so the STFT is shared by every descriptor; it is computed in
 blocks of frames, so a long recording does not need its whole spectrogram in memory.
-Values equal librosa's own ``librosa.feature.*(y=...)`` calls with the same parameters.
+Values equal librosa's own ``librosa.feature.*(y=...)`` calls with the same parameters, with
+one exception: tonnetz is projected from the STFT chroma (``librosa.feature.tonnetz(chroma=
+chroma_stft(...))``), where ``tonnetz(y=...)`` would compute a constant-Q transform of its own
+for its chroma; that transform alone takes about as long as all the descriptors here together
+(0.35 s against 0.33-0.47 s on a 17.8 s GTZAN clip), so it would about double the analysis time.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -59,6 +60,22 @@ def check_usable(y: np.ndarray, *, path: str | os.PathLike, sr: int, min_samples
     level = float(np.sqrt(energy / y.size))
     if level < silence_rms:
         raise AudioError(f"{path}: silent (RMS {level:.2e} below {silence_rms:.0e})")
+
+
+def _check_mono_waveform(y: Any) -> None:
+    """Refuse what is not a mono floating-point waveform, before it fails deep in the STFT.
+
+    A stereo array from ``librosa.load(..., mono=False)`` or ``soundfile.read`` is an easy slip,
+    and would otherwise end in a matrix-shape or division error that names neither.
+    """
+    if not isinstance(y, np.ndarray):
+        raise ParameterError(f"y must be a numpy array (a mono waveform), got {type(y).__name__}")
+    if y.ndim != 1:
+        raise ParameterError(
+            f"y must be a 1-D mono waveform, got shape {y.shape}; mix the channels first (e.g. librosa.to_mono)"
+        )
+    if not np.issubdtype(y.dtype, np.floating):
+        raise ParameterError(f"y must hold floating-point samples (full scale = 1), got dtype {y.dtype}")
 
 
 @dataclass(frozen=True)
@@ -134,10 +151,11 @@ class HandcraftedExtractor:
         AudioError
             Too short for one segment, or silent.
         ParameterError
-            ``sr`` differs from ``config.sr``.
+            ``sr`` differs from ``config.sr``, or ``y`` is not a 1-D floating-point array.
         """
         cfg = self.config
         self._check_rate(sr)
+        _check_mono_waveform(y)
         check_usable(y, path=path, sr=sr, min_samples=cfg.min_samples, silence_rms=cfg.silence_rms)
         bounds = segment_bounds(n_samples=y.size, config=cfg)
         return bounds, np.array([start / cfg.sr for start, _, _ in bounds])
