@@ -8,6 +8,8 @@ heavy libraries (TensorFlow, XGBoost) are imported only by the commands that nee
 from __future__ import annotations
 
 import contextlib
+import signal
+import threading
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
@@ -88,8 +90,11 @@ def _root(
 def user_errors(*, on_interrupt: str = "nothing was written") -> Iterator[None]:
     """Turn a :class:`GenreError` into one red line on stderr and exit status 2.
 
-    ``on_interrupt`` says what Ctrl-C leaves behind; it differs between commands.
+    ``on_interrupt`` says what Ctrl-C leaves behind; it differs between commands. A SIGTERM
+    (``kill``, a batch scheduler's time limit) is handled like Ctrl-C, so locks are released,
+    worker processes stopped and finished work kept, and the command says so.
     """
+    previous = _terminate_as_interrupt()
     try:
         yield
     except GenreError as exc:
@@ -98,9 +103,10 @@ def user_errors(*, on_interrupt: str = "nothing was written") -> Iterator[None]:
         # Escaped: a column such as "tempo [bpm]" must not be read as rich markup.
         console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
         raise typer.Exit(code=2) from None
-    except KeyboardInterrupt:
-        console.print(f"[yellow]interrupted[/]: {on_interrupt}", highlight=False)
-        raise typer.Exit(code=130) from None
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, _Terminated)
+        console.print(f"[yellow]{'terminated' if terminated else 'interrupted'}[/]: {on_interrupt}", highlight=False)
+        raise typer.Exit(code=128 + signal.SIGTERM if terminated else 130) from None
     except OSError as exc:
         if exc.filename is None:
             raise  # not about a file the user named: a bug, shown as one
@@ -116,6 +122,28 @@ def user_errors(*, on_interrupt: str = "nothing was written") -> Iterator[None]:
             highlight=False,
         )
         raise typer.Exit(code=2) from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C's KeyboardInterrupt would be, so the same clean-up runs."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise _Terminated()
+
+
+def _terminate_as_interrupt():
+    """Make SIGTERM raise :class:`_Terminated`; returns the handler to restore (``None``: unchanged).
+
+    Only the main thread may set handlers (a command run from a test's worker thread keeps
+    the default).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)
 
 
 def _as_path(name: object) -> str | bytes:

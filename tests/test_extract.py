@@ -233,6 +233,33 @@ def test_kill_9_mid_run_then_resume_gives_the_uninterrupted_csv(tmp_path, write_
     assert not journal.exists()
 
 
+def test_sigterm_is_handled_like_ctrl_c(tmp_path, write_wav):
+    """kill (SIGTERM, a scheduler's time limit): one line, the lock released, and the rerun resumes."""
+    root = tmp_path / "many"
+    for i in range(24):
+        write_wav(root / ("a" if i % 2 else "b") / f"clip{i:02d}.wav", 3.2, freq=200 + 37 * i, seed=i)
+    out = tmp_path / "termed.csv"
+    journal = out.with_name("termed.csv.journal")
+    command = [sys.executable, "-m", "genre.cli", "extract", str(root), "-o", str(out), "--jobs", "2"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if journal.exists() and journal.read_text().count("\n") >= 4:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run finished before it could be terminated; use more files"
+    proc.terminate()
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, output
+    assert "terminated: finished files are kept" in output and "Traceback" not in output
+    assert not out.with_name("termed.csv.lock").exists() and not out.exists()
+    resumed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "from an earlier run)" in " ".join(resumed.stdout.split())
+    assert "(0 from an earlier run)" not in " ".join(resumed.stdout.split())
+
+
 def test_cli_reports_skips_and_exit_codes(corpus, tmp_path):
     runner = CliRunner()
     out = tmp_path / "cli.csv"
