@@ -206,23 +206,33 @@ def test_resume_refuses_a_journal_of_other_settings(corpus, tmp_path, monkeypatc
     assert out.exists()
 
 
-def test_kill_9_mid_run_then_resume_gives_the_uninterrupted_csv(tmp_path, write_wav):
+def _extraction_under_way(tmp_path, write_wav, *, name: str, jobs: int, files_done: int):
+    """A CLI extraction of 24 clips in a child process, once ``files_done`` files are journaled.
+
+    Returns (process, command, env, audio folder, output CSV); stdout and stderr are piped together.
+    """
     root = tmp_path / "many"
     for i in range(24):
         write_wav(root / ("a" if i % 2 else "b") / f"clip{i:02d}.wav", 3.2, freq=200 + 37 * i, seed=i)
-    out = tmp_path / "killed.csv"
-    journal = out.with_name("killed.csv.journal")
-    command = [sys.executable, "-m", "genre.cli", "extract", str(root), "-o", str(out), "--jobs", "1"]
+    out = tmp_path / f"{name}.csv"
+    journal = out.with_name(f"{name}.csv.journal")
+    command = [sys.executable, "-m", "genre.cli", "extract", str(root), "-o", str(out), "--jobs", str(jobs)]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        if journal.exists() and journal.read_text().count("\n") >= 6:  # header + at least 5 files
+        if journal.exists() and journal.read_text().count("\n") >= files_done + 1:  # a header line, then one per file
             break
         time.sleep(0.05)
-    assert proc.poll() is None, "the run finished before it could be killed; use more files"
+    assert proc.poll() is None, "the run finished before it could be stopped; use more files"
+    return proc, command, env, root, out
+
+
+def test_kill_9_mid_run_then_resume_gives_the_uninterrupted_csv(tmp_path, write_wav):
+    proc, command, env, root, out = _extraction_under_way(tmp_path, write_wav, name="killed", jobs=1, files_done=5)
+    journal = out.with_name("killed.csv.journal")
     os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    proc.communicate()
     assert not out.exists()
     done_before = journal.read_text().count("\n") - 1
     resumed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
@@ -235,20 +245,7 @@ def test_kill_9_mid_run_then_resume_gives_the_uninterrupted_csv(tmp_path, write_
 
 def test_sigterm_is_handled_like_ctrl_c(tmp_path, write_wav):
     """kill (SIGTERM, a scheduler's time limit): one line, the lock released, and the rerun resumes."""
-    root = tmp_path / "many"
-    for i in range(24):
-        write_wav(root / ("a" if i % 2 else "b") / f"clip{i:02d}.wav", 3.2, freq=200 + 37 * i, seed=i)
-    out = tmp_path / "termed.csv"
-    journal = out.with_name("termed.csv.journal")
-    command = [sys.executable, "-m", "genre.cli", "extract", str(root), "-o", str(out), "--jobs", "2"]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if journal.exists() and journal.read_text().count("\n") >= 4:
-            break
-        time.sleep(0.05)
-    assert proc.poll() is None, "the run finished before it could be terminated; use more files"
+    proc, command, env, _, out = _extraction_under_way(tmp_path, write_wav, name="termed", jobs=2, files_done=3)
     proc.terminate()
     output, _ = proc.communicate(timeout=60)
     assert proc.returncode == 128 + signal.SIGTERM, output
