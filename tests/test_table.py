@@ -267,3 +267,32 @@ def test_relative_audio_paths_fall_back_on_the_tables_folder_and_say_where_they_
     with pytest.raises(DataError, match="none of the 4 audio files") as error:
         audio_segment_ids(load_feature_table(project / "tables" / "features.csv"), model="cnn")
     assert f"looked for in the current folder and in {project / 'tables'}" in str(error.value)
+
+
+def test_labels_and_groups_named_like_missing_values_are_kept(tmp_path):
+    """A genre folder or artist called NA, None or null is a name, not a gap (pandas would read a gap)."""
+    rng = np.random.default_rng(0)
+    rows = [
+        {"filename": f"{label}.{i:05d}.wav", "f1": rng.normal(), "f2": rng.normal(), "label": label,
+         "artist": ("NA", "None")[i % 2]}
+        for label in ("NA", "None", "null", "blues")
+        for i in range(4)
+    ]  # fmt: skip
+    path = tmp_path / "na.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    table = load_feature_table(path)
+    assert sorted(set(table.y)) == ["NA", "None", "blues", "null"]
+    assert sorted(set(table.groups)) == ["NA", "None"] and not table.ungrouped.any()
+    assert table.tracks[0] == "NA.00000"
+
+
+def test_numeric_labels_with_a_gap_are_not_turned_into_floats(tmp_path):
+    path = tmp_path / "numeric.csv"
+    frame = pd.DataFrame({"filename": [f"t{i}.wav" for i in range(6)], "f1": np.arange(6.0), "label": [0, 1] * 3})
+    frame.to_csv(path, index=False)
+    assert sorted(set(load_feature_table(path).y)) == ["0", "1"]
+    frame["label"] = frame["label"].astype(object)
+    frame.loc[4, "label"] = ""
+    frame.to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"label column 'label' is empty in 1 of 6 rows \(first at row 6\)"):
+        load_feature_table(path)

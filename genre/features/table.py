@@ -286,6 +286,8 @@ def load_feature_table(
     missing_drop = [c for c in drop if c not in frame.columns]
     if missing_drop:
         raise ParameterError(f"{path}: --drop {_list(missing_drop)}: no such column; columns are {_list(columns)}")
+    named = {label_col, id_col, group_col, *ID_COLUMNS, *LABEL_CANDIDATES, *ID_CANDIDATES, *GROUP_CANDIDATES}
+    frame = _with_exact_text(path, frame, [c for c in columns if c in named or c.lower() in named])
 
     label_col = label_col or _find_column(columns, LABEL_CANDIDATES)
     if label_col is None and labelled:
@@ -427,12 +429,16 @@ def _list(names: Iterable[str], limit: int = 12) -> str:
     return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
 
 
+def _separator(path: Path) -> str:
+    return "\t" if path.suffix.lower() == ".tsv" else ","
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise DataError(f"{path}: no such feature table")
     if path.is_dir():
         raise DataError(f"{path}: is a folder, expected a feature CSV")
-    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    sep = _separator(path)
     try:
         frame = pd.read_csv(path, sep=sep, low_memory=False)
         # pandas renames a repeated column `a` to `a.1`: read the header as written to see it.
@@ -450,6 +456,27 @@ def _read_csv(path: Path) -> pd.DataFrame:
     duplicated = sorted({c for c in written if c and written.count(c) > 1})
     if duplicated:
         raise DataError(f"{path}: column names written more than once: {_list(duplicated)} (give each column its own name)")
+    return frame
+
+
+def _with_exact_text(path: Path, frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """``frame`` with ``columns`` (labels, ids, groups) read again as the text written.
+
+    pandas reads ``NA``, ``None``, ``null``, ``nan`` and the like as missing values: a genre
+    folder or an artist of that name would become an empty label, or no group at all, and
+    a label ``1`` in a column with a gap would become ``1.0``. Only a blank cell is missing here.
+    Columns that pandas read as numbers with no gap are left as they are.
+    """
+    redo = [c for c in columns if frame[c].dtype == object or frame[c].isna().any()]
+    if not redo:
+        return frame
+    positions = [list(frame.columns).index(c) for c in redo]
+    exact = pd.read_csv(
+        path, sep=_separator(path), usecols=positions, dtype=str, keep_default_na=False, na_values=[""], low_memory=False
+    )
+    frame = frame.copy()
+    for column, position in zip(redo, positions):
+        frame[column] = exact.iloc[:, sorted(positions).index(position)].to_numpy()
     return frame
 
 
@@ -675,7 +702,14 @@ def audio_segment_ids(table: FeatureTable, *, model: str) -> pd.DataFrame:
             f"model {model} needs audio paths; table {table.path} has none "
             "(it needs the columns path and start, as tables written by 'genre extract' have)"
         )
-    ids = pd.read_csv(table.path, usecols=["path", "start"], dtype={"path": str}, low_memory=False)
+    ids = pd.read_csv(
+        table.path,
+        usecols=["path", "start"],
+        dtype={"path": str},
+        keep_default_na=False,  # a file named NA.wav is a path, not a gap
+        na_values={"start": [""]},
+        low_memory=False,
+    )
     if len(ids) != table.n_rows:
         raise DataError(f"{table.path}: {len(ids)} id rows for {table.n_rows} feature rows")
     folders = _audio_folders(table)
