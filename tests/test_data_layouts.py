@@ -115,11 +115,13 @@ def test_a_file_linked_under_another_label_is_a_contradiction(tmp_path):
     touch(tmp_path / "rock" / "b.wav")
     touch(tmp_path / "jazz" / "c.wav")
     symlink(tmp_path / "rock" / "a.wav", tmp_path / "jazz" / "a.wav")
-    symlink(tmp_path / "rock" / "b.wav", tmp_path / "rock" / "b-again.wav")  # same label: kept, as a manifest may
+    symlink(tmp_path / "rock" / "b.wav", tmp_path / "rock" / "b-again.wav")  # same label: one copy is kept
     dataset = load_folder(tmp_path)
-    assert tracks_of(dataset) == {"jazz/c": "jazz", "rock/b": "rock", "rock/b-again": "rock"}
+    assert tracks_of(dataset) == {"jazz/c": "jazz", "rock/b": "rock"}
     got = reasons(dataset, tmp_path)
-    assert set(got) == {os.path.join("jazz", "a.wav"), os.path.join("rock", "a.wav")}
+    assert set(got) == {os.path.join("jazz", "a.wav"), os.path.join("rock", "a.wav"), os.path.join("rock", "b-again.wav")}
+    # The file itself is kept rather than the link listed before it.
+    assert got[os.path.join("rock", "b-again.wav")] == "rock/b-again: the same audio file as rock/b, which is kept"
     assert got[os.path.join("rock", "a.wav")] == (
         "labelled 'rock' (rock/a), but the same audio file is also labelled 'jazz' (jazz/a): contradictory labels, left out"
     )
@@ -267,14 +269,15 @@ def test_windows_paths(tmp_path, audio):
     assert Path(track.path) == tmp_path / "audio" / "a.wav" and track.track == "audio/a"
 
 
-def test_repeated_rows_with_the_same_label_stay_and_with_another_are_rejected(tmp_path, audio):
+def test_a_repeated_row_is_kept_once_and_one_with_another_label_rejected(tmp_path, audio):
     manifest = write(
         tmp_path / "list.csv",
         "path,label\naudio/a.wav,rock\naudio/a.wav,rock\naudio/b.wav,rock\n./audio/b.wav,jazz\naudio/c.wav,jazz\n",
     )
     dataset = load_manifest(manifest)
-    assert [(t.track, t.label) for t in dataset.tracks] == [("audio/a", "rock"), ("audio/a#2", "rock"), ("audio/c", "jazz")]
+    assert [(t.track, t.label) for t in dataset.tracks] == [("audio/a", "rock"), ("audio/c", "jazz")]
     assert dataset.rejected == [
+        (str(tmp_path / "audio" / "a.wav"), "line 3: the same audio file as line 2, which is kept"),
         (str(tmp_path / "audio" / "b.wav"), "labelled 'rock' (line 4), but the same audio file is also labelled "
          "'jazz' (line 5): contradictory labels, left out"),
         (str(tmp_path / "audio" / "b.wav"), "labelled 'jazz' (line 5), but the same audio file is also labelled "

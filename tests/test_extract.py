@@ -159,8 +159,9 @@ def test_manifest_with_groups_and_repeated_files(tmp_path, write_wav):
     manifest = tmp_path / "list.csv"
     manifest.write_text("path,label,group\naudio/a.wav,x,artist1\naudio/b.wav,y,artist2\naudio/a.wav,x,artist1\n")
     frame = extract(manifest, jobs=1)
-    assert list(frame["track"]) == ["audio/a", "audio/b", "audio/a#2"]
-    assert list(frame["group"]) == ["artist1", "artist2", "artist1"]
+    assert list(frame["track"]) == ["audio/a", "audio/b"]  # a repeated file counts once
+    assert list(frame["group"]) == ["artist1", "artist2"]
+    assert frame.attrs["skipped"] == [(str(tmp_path / "audio" / "a.wav"), "line 4: the same audio file as line 2, which is kept")]
     bad = tmp_path / "bad.csv"
     bad.write_text("file,genre\na.wav,x\n")
     with pytest.raises(DataError, match="lacks column"):

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from genre.data.formats import is_audio_path, is_known_non_audio
-from genre.data.tracks import Dataset, Track, check_label_spellings, is_printable, printable, reject_contradictions
+from genre.data.tracks import Dataset, Track, check_label_spellings, is_printable, printable, reject_repeated_files
 from genre.errors import DataError
 
 #: Prefix of the AppleDouble files macOS writes beside real ones on foreign disks (``._song.wav``).
@@ -200,7 +200,7 @@ def load_folder(root: str | os.PathLike) -> Dataset:
     audio, rejected, label_folders, ignored = list_audio_files(root, labelled=True)
     ids = _unique_ids([parts for _, parts in audio])
     tracks = [Track(path=str(path), track=track_id, label=parts[0]) for (path, parts), track_id in zip(audio, ids)]
-    tracks = reject_contradictions(tracks, rejected, lambda t: t.track)
+    tracks = reject_repeated_files(tracks, rejected, lambda t: t.track)
     labelled = {t.label for t in tracks}
     reported = [path for path, _ in rejected]
     for folder in label_folders:

@@ -13,7 +13,7 @@ import io
 import os
 from pathlib import Path
 
-from genre.data.tracks import Dataset, Track, check_label_spellings, is_printable, printable, reject_contradictions
+from genre.data.tracks import Dataset, Track, check_label_spellings, is_printable, printable, reject_repeated_files
 from genre.errors import DataError
 
 REQUIRED_COLUMNS = ("path", "label")
@@ -74,13 +74,15 @@ def load_manifest(manifest: str | os.PathLike) -> Dataset:
 
     Relative paths are resolved against the folder of the manifest, not the current
     folder; Windows paths with ``\\`` are read with ``/`` where only that file exists.
-    Track ids are the path as written (without extension); repeated paths get ``#2``,
-    ``#3``... suffixes so every row stays a distinct track. Blank rows are skipped.
+    Track ids are the path as written (without extension); paths that differ only in their
+    extension (``a.wav``, ``a.mp3``) get ``#2``, ``#3``... suffixes so every file stays a
+    distinct track. Blank rows are skipped.
 
     Rows that cannot be used go to ``Dataset.rejected`` with their line number, and the
     other rows are read: a row with more cells than the header (an unquoted comma in a
-    path), an empty path, an empty label when other rows have one, a file listed again with
-    another label (every row of it). A manifest without any label is read as unlabelled.
+    path), an empty path, an empty label when other rows have one, a file listed again (its
+    first row is kept), a file listed again with another label (every row of it). A manifest
+    without any label is read as unlabelled.
 
     Raises
     ------
@@ -160,7 +162,7 @@ def load_manifest(manifest: str | os.PathLike) -> Dataset:
             reason = f"line {lines[track.track]} of {manifest.name}: no label (other rows have one)"
             rejected.append((track.path, reason))
         tracks = [t for t in tracks if t.label]
-    tracks = reject_contradictions(tracks, rejected, lambda t: f"line {lines[t.track]}")
+    tracks = reject_repeated_files(tracks, rejected, lambda t: f"line {lines[t.track]}")
     if not tracks:
         if rejected:
             raise DataError(f"{manifest}: no usable row in the manifest; e.g. {rejected[0][0]}: {rejected[0][1]}")

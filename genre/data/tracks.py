@@ -182,16 +182,17 @@ def check_label_spellings(where: dict[str, str], source: str) -> None:
     )
 
 
-def reject_contradictions(
+def reject_repeated_files(
     tracks: list[Track], rejected: list[tuple[str, str]], describe: Callable[[Track], str]
 ) -> list[Track]:
-    """Leave out every track whose audio file is also listed with another label.
+    """Keep each audio file once: leave out its repeats, and every copy of a file with two labels.
 
-    One sound with two labels is a contradiction no model can learn, and its copies would
-    fall on both sides of a split. The same file may be listed twice with the same label
-    (as a manifest may repeat a row). Files are the same when ``os.stat`` says so (links
-    included); files that cannot be found are compared by path (where the file system
-    gives no inode numbers, by real path).
+    One sound with two labels is a contradiction no model can learn. One sound listed twice
+    with the same label (a manifest row pasted twice, a link beside its target) would count
+    twice, and its copies could fall on both sides of a split; one is kept: the file itself
+    rather than a link to it, else the first listing.
+    Files are the same when ``os.stat`` says so (links included); files that cannot be
+    found are compared by path (where the file system gives no inode numbers, by real path).
 
     Parameters
     ----------
@@ -227,4 +228,12 @@ def reject_contradictions(
                     )
                 )
                 bad.add(id(track))
+            continue
+        # The file itself rather than a link to it, where both are listed; else the first listing.
+        kept = next((t for t in group if not os.path.islink(t.path)), group[0])
+        for track in (t for t in group if t is not kept):
+            rejected.append(
+                (printable(track.path), f"{describe(track)}: the same audio file as {describe(kept)}, which is kept")
+            )
+            bad.add(id(track))
     return [t for t in tracks if id(t) not in bad]
