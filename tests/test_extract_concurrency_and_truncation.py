@@ -114,6 +114,14 @@ def test_a_sized_file_cut_short_is_refused_with_both_durations(tmp_path, ext, fm
     assert len(load_audio(cut(whole, 0.999, f"nearly.{ext}"))[0]) > 0.99 * 3.0 * SR
 
 
+def test_an_mp3_cut_short_is_refused_by_its_xing_header(tmp_path):
+    # The Xing header gives the whole stream's length; the decoder stops early. (A FLAC cut
+    # short is refused by its decoder, which loses sync.)
+    whole = write(tmp_path / "whole.mp3", fmt="MP3", subtype=None, channels=1)
+    with pytest.raises(AudioError, match=r"short\.mp3: truncated \(the header promises 3\.\d\d s, the file holds 1\.\d\d s\)"):
+        load_audio(cut(whole, 0.4, "short.mp3"))
+
+
 def test_a_wav_with_chunks_around_its_data_or_of_unknown_size_is_not_cut(tmp_path):
     data = bytearray(write(tmp_path / "a.wav", fmt="WAV", subtype="PCM_16", channels=1).read_bytes())
     with_tail = data + b"LIST" + struct.pack("<I", 5) + b"INFOx\0"  # odd size: padded to even

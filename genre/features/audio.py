@@ -101,6 +101,13 @@ def load_audio(path: str | os.PathLike, *, sr: int | None = 22050, dtype: str = 
         y, n_frames, native_sr, finite = _decode_mono(handle, path, frames=frames, sr=sr, dtype=dtype)
     if n_frames == 0:
         raise AudioError(f"{path}: the file holds no audio samples")
+    if frames is not None and (frames - n_frames) / native_sr > TRUNCATION_TOLERANCE_S:
+        # The decoder stopped before the length its header gives: an MP3 whose Xing header
+        # counts the whole stream, a FLAC whose STREAMINFO does, cut short by a download.
+        raise AudioError(
+            f"{path}: truncated (the header promises {frames / native_sr:.2f} s, the file holds "
+            f"{n_frames / native_sr:.2f} s)"
+        )
     declared = _declared_data(path)
     if declared is not None:
         start, n_bytes = declared
