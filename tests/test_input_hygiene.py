@@ -398,3 +398,21 @@ def test_missing_musicnn_table_hint_reaches_the_benchmark_command(tmp_path):
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "--embeddings musicnn" in flat(result.output)
 
+
+
+def test_macos_clutter_is_ignored_and_opus_and_w64_are_read(tmp_path):
+    import soundfile as sf
+    from conftest import tone
+
+    from genre.data import load_folder
+    from genre.features.audio import load_audio
+
+    touch(tmp_path / "rock" / "Icon\r")  # a custom folder icon
+    touch(tmp_path / "__MACOSX" / "rock" / "._a.wav")  # left by macOS's zip
+    (tmp_path / "jazz").mkdir()
+    sf.write(tmp_path / "rock" / "a.opus", tone(2.0, sr=48000), 48000, format="OGG", subtype="OPUS")
+    sf.write(tmp_path / "jazz" / "b.w64", tone(2.0), 22050, format="W64")
+    dataset = load_folder(tmp_path)
+    assert sorted(Path(t.path).name for t in dataset.tracks) == ["a.opus", "b.w64"]
+    assert dataset.rejected == [] and {t.label for t in dataset.tracks} == {"rock", "jazz"}
+    assert load_audio(tmp_path / "rock" / "a.opus")[0].size > 22050

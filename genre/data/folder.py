@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
-from genre.data.formats import is_audio_path, is_known_non_audio
+from genre.data.formats import NON_AUDIO_FOLDERS, is_audio_path, is_known_non_audio
 from genre.data.tracks import Dataset, Track, check_label_spellings, is_printable, printable, reject_repeated_files
 from genre.errors import DataError
 
@@ -62,6 +62,8 @@ def _walk(root: Path, rejected: list[tuple[str, str]]) -> tuple[list[tuple[Path,
                 # .git, .DS_Store, macOS's ._song.wav beside song.wav: not audio of the dataset.
                 if is_audio_path(entry.name) and not entry.name.startswith(APPLEDOUBLE_PREFIX) and not _is_dir(entry):
                     rejected.append((printable(path), "hidden file (its name starts with '.'): left out"))
+                continue
+            if entry.name in NON_AUDIO_FOLDERS and _is_dir(entry):
                 continue
             if _is_dir(entry):
                 if not parts:

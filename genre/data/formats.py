@@ -17,7 +17,9 @@ import os
 from pathlib import Path
 
 #: File extensions ``genre`` reads (all decoded by libsndfile through soundfile).
-AUDIO_EXTENSIONS: frozenset[str] = frozenset({".wav", ".au", ".snd", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff"})
+AUDIO_EXTENSIONS: frozenset[str] = frozenset(
+    {".wav", ".w64", ".au", ".snd", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff"}
+)
 
 #: Extensions of files that sit beside music but never hold it (compared in lower case).
 #: Containers that may carry audio (video, archives) are deliberately absent.
@@ -38,6 +40,14 @@ NON_AUDIO_EXTENSIONS: frozenset[str] = frozenset(
         ".db", ".ini", ".lnk", ".url", ".torrent", ".lock", ".journal", ".inflight",
     }
 )  # fmt: skip
+
+#: Whole names of files that operating systems leave in music folders, without an extension
+#: of :data:`NON_AUDIO_EXTENSIONS` to tell them by: macOS's custom-folder icon ``Icon\r``.
+NON_AUDIO_NAMES: frozenset[str] = frozenset({"Icon\r"})
+
+#: Folders that only ever hold copies of metadata, never a dataset's audio: the resource-fork
+#: folder macOS's zip writes (``__MACOSX/``, full of ``._song.wav``). Skipped like hidden folders.
+NON_AUDIO_FOLDERS: frozenset[str] = frozenset({"__MACOSX"})
 
 
 def is_audio_path(path: str | os.PathLike) -> bool:
@@ -68,7 +78,8 @@ def is_known_non_audio(path: str | os.PathLike) -> bool:
     -------
     bool
         Whether its suffix is one of :data:`NON_AUDIO_EXTENSIONS` (``cover.JPG``,
-        ``Thumbs.db``, ``album.cue``); ``False`` for audio, for unknown extensions and for
-        names without one.
+        ``Thumbs.db``, ``album.cue``) or its name one of :data:`NON_AUDIO_NAMES`; ``False``
+        for audio, for unknown extensions and for other names without one.
     """
-    return Path(path).suffix.lower() in NON_AUDIO_EXTENSIONS
+    path = Path(path)
+    return path.suffix.lower() in NON_AUDIO_EXTENSIONS or path.name in NON_AUDIO_NAMES
