@@ -166,6 +166,14 @@ def test_foreign_meta_is_refused(saved):
         load_model(path)
 
 
+@pytest.mark.parametrize("key", ["labels", "feature_columns", "components"])
+def test_meta_field_of_the_wrong_type_is_refused(saved, key):
+    path, meta = saved
+    _rewrite(path, meta__json={**meta, key: 5})
+    with pytest.raises(ModelFileError, match=f"corrupt model file .*{key}' is not a list"):
+        load_model(path)
+
+
 def test_corrupt_estimator_member_is_refused(saved):
     path, _ = saved
     _rewrite(path, estimator__skops=b"garbage" * 10)
@@ -204,7 +212,8 @@ def test_untrusted_type_is_refused_before_anything_is_built(saved):
         load_model(path)
 
 
-def test_function_reference_is_refused(data, tmp_path):
+def _function_pipeline(data):
+    """A fitted pipeline whose first step names a function: a type no allow-list contains."""
     import operator
 
     from sklearn.linear_model import LogisticRegression
@@ -212,11 +221,72 @@ def test_function_reference_is_refused(data, tmp_path):
     from sklearn.preprocessing import FunctionTransformer
 
     X, y = data
+    return make_pipeline(FunctionTransformer(operator.pos), LogisticRegression()).fit(X, y)
+
+
+def test_function_reference_is_refused(data, saved):
+    import skops.io
+
     # A pipeline step may name any function; only an explicit allow-list may be loaded.
-    model = make_pipeline(FunctionTransformer(operator.pos), LogisticRegression()).fit(X, y)
-    path = _save(tmp_path / "function.genre", model)
+    path, _ = saved
+    _rewrite(path, estimator__skops=skops.io.dumps(_function_pipeline(data)))
     with pytest.raises(ModelFileError, match="does not trust: .*pos"):
         load_model(path)
+
+
+def test_untrusted_type_is_refused_at_save_time(data, tmp_path):
+    # save_model checks the loader's allow-list: no file is written that load_model would refuse.
+    path = tmp_path / "function.genre"
+    with pytest.raises(ModelFileError, match=r"function\.genre: not saved.*does not trust: _?operator\.pos$"):
+        _save(path, _function_pipeline(data))
+    assert list(tmp_path.iterdir()) == []
+
+
+def manhattan_by_hand(a, b):
+    return np.abs(a - b).sum()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"metric": "manhattan"},
+        {"metric": "chebyshev"},
+        {"p": 1},
+        {"p": 3, "algorithm": "ball_tree"},
+        {"metric": "manhattan", "algorithm": "ball_tree"},
+    ],
+    ids=lambda params: "-".join(f"{k}={v}" for k, v in params.items()),
+)
+def test_knn_with_any_builtin_metric_round_trips(params, data, tmp_path):
+    import skops.io
+
+    # A tree search keeps its DistanceMetric (ManhattanDistance64 ...) in the model graph.
+    X, y = data
+    model = make_model("knn", **params).fit(X, y)
+    path = _save(tmp_path / "knn.genre", model, model_name="knn")
+    with zipfile.ZipFile(path) as archive:
+        named = skops.io.get_untrusted_types(data=archive.read("estimator.skops"))
+    assert any(name.startswith("sklearn.metrics._dist_metrics.") for name in named), named  # a tree search
+    loaded = load_model(path)
+    np.testing.assert_array_equal(loaded.estimator.predict_proba(X), model.predict_proba(X))
+
+
+def test_every_builtin_distance_metric_is_trusted_but_not_python_functions():
+    from genre.classifiers.persistence import _distance_metric_types
+
+    trusted = _distance_metric_types()
+    for bits in ("64", "32"):
+        for metric in ("Euclidean", "Manhattan", "Chebyshev", "Minkowski", "Mahalanobis", "Haversine"):
+            assert f"sklearn.metrics._dist_metrics.{metric}Distance{bits}" in trusted
+    assert not [name for name in trusted if "PyFunc" in name]
+
+
+def test_knn_with_a_python_metric_is_refused_at_save_time(data, tmp_path):
+    X, y = data
+    model = make_model("knn", metric=manhattan_by_hand, algorithm="ball_tree").fit(X, y)
+    with pytest.raises(ModelFileError, match="not saved.*does not trust: .*PyFuncDistance64, .*manhattan_by_hand"):
+        _save(tmp_path / "knn.genre", model, model_name="knn")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_os_function_is_refused(saved):
@@ -260,3 +330,58 @@ def test_unwritable_destination_is_an_output_error(data, tmp_path):
     blocker.write_text("a file, not a folder")
     with pytest.raises(OutputError, match="cannot write"):
         _save(blocker / "model.genre", make_model("logreg").fit(X, y))
+
+
+# -- damaged files ----------------------------------------------------------------------------
+def test_every_flipped_byte_is_a_model_file_error(saved, tmp_path):
+    # Header, deflate stream, CRC, central directory: wherever the damage, one ModelFileError
+    # naming the file, never a zlib, zipfile or OS error.
+    path, _ = saved
+    good = path.read_bytes()
+    damaged = tmp_path / "damaged.genre"
+    refused = 0
+    for offset in range(0, len(good), 3):
+        data = bytearray(good)
+        data[offset] ^= 0xFF
+        damaged.write_bytes(bytes(data))
+        try:
+            load_model(damaged)
+        except ModelFileError as exc:
+            assert str(exc).startswith(f"{damaged}: "), exc
+            refused += 1
+    assert refused > len(good) // 3 // 2  # most flips are noticed (timestamps and the like are not)
+
+
+def test_cli_reports_a_damaged_model_in_one_line(saved, data, tmp_path):
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from genre.cli import app
+
+    path, _ = saved
+    damaged = bytearray(path.read_bytes())
+    damaged[100] ^= 0xFF  # inside meta.json's deflate stream
+    path.write_bytes(bytes(damaged))
+    table = tmp_path / "table.csv"
+    pd.DataFrame(data[0], columns=COLUMNS).assign(path=[f"t{i}" for i in range(len(data[0]))]).to_csv(table)
+    result = CliRunner().invoke(app, ["predict", str(path), str(table)], catch_exceptions=False)
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {path}: corrupt model file ("), result.output
+
+
+def test_unreadable_file_says_so(saved, monkeypatch):
+    import errno
+
+    from genre.classifiers import persistence
+
+    path, _ = saved
+
+    def denied(file, *args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(file))
+
+    # Tests run as root on some machines, where chmod cannot take the permission away.
+    monkeypatch.setattr(persistence, "open", denied, raising=False)
+    with pytest.raises(ModelFileError, match=r"model\.genre: cannot read the model file \(Permission denied\)"):
+        load_model(path)

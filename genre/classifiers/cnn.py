@@ -291,11 +291,8 @@ class _MelCNNBase(BaseEstimator):
 
     def _train_new(self, paths, starts, codes, groups, n_classes: int):
         """Train a new network; returns (network, band mean, band std, history)."""
-        from genre.classifiers.keras_training import import_keras, inner_split, train_network
+        from genre.classifiers.keras_training import inner_split, seeded, train_network
         from genre.features.melpatches import fetch_patches
-
-        keras = import_keras()
-        keras.utils.set_random_seed(int(self.random_state))
 
         patches = fetch_patches(paths, starts, config=self._mel_config())
         band_mean = patches.mean(axis=(0, 2)).astype(np.float32)
@@ -309,20 +306,22 @@ class _MelCNNBase(BaseEstimator):
         )
         counts = np.bincount(codes[train], minlength=n_classes).astype(np.float64)
         weights = (len(train) / (len(counts) * np.maximum(counts, 1)))[codes].astype(np.float32)
-        model = self._build_network(n_classes)
-        history = train_network(
-            model,
-            patches[train],
-            codes[train],
-            weights[train],
-            validation=None if val is None else (patches[val], codes[val]),
-            learning_rate=float(self.learning_rate),
-            batch_size=int(self.batch_size),
-            max_epochs=int(self.max_epochs),
-            patience=int(self.patience),
-            seed=int(self.random_state),
-            verbose=int(self.verbose),
-        )
+        # As in the dense net: the network draws from the generators Keras seeds, restored after.
+        with seeded(self.random_state):
+            model = self._build_network(n_classes)
+            history = train_network(
+                model,
+                patches[train],
+                codes[train],
+                weights[train],
+                validation=None if val is None else (patches[val], codes[val]),
+                learning_rate=float(self.learning_rate),
+                batch_size=int(self.batch_size),
+                max_epochs=int(self.max_epochs),
+                patience=int(self.patience),
+                seed=int(self.random_state),
+                verbose=int(self.verbose),
+            )
         return model, band_mean, band_std, history
 
     def _forward(self, X, *, embedding: bool) -> np.ndarray:

@@ -25,6 +25,7 @@ from genre.classifiers.keras_training import (
     inner_split,
     keras_model_from_bytes,
     keras_model_to_bytes,
+    seeded,
     train_network,
 )
 from genre.classifiers.persistence import register_component
@@ -173,9 +174,6 @@ class DenseNetClassifier(ClassifierMixin, BaseEstimator):
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(f"only one class in y ({self.classes_.tolist()[0]!r}); classification needs at least two")
-        keras = import_keras()
-        keras.utils.set_random_seed(int(self.random_state))
-
         # Without a validation split train_network runs all max_epochs: the epoch count the user
         # already sets for training without validation (validation_fraction=0), rather than
         # a second, hidden one for tables too small to split.
@@ -194,20 +192,23 @@ class DenseNetClassifier(ClassifierMixin, BaseEstimator):
             per_class = np.ones(len(self.classes_))
         weights = per_class[codes].astype(np.float32)
 
-        model = self._build_network(X.shape[1], len(self.classes_))
-        self.history_ = train_network(
-            model,
-            X[train],
-            codes[train],
-            weights[train],
-            validation=None if val is None else (X[val], codes[val]),
-            learning_rate=self.learning_rate,
-            batch_size=int(self.batch_size),
-            max_epochs=int(self.max_epochs),
-            patience=int(self.patience),
-            seed=int(self.random_state),
-            verbose=self.verbose,
-        )
+        # Initial weights and dropout draw from the generators Keras seeds; the split and the
+        # batch order have their own, so only the network needs the seeded block.
+        with seeded(self.random_state):
+            model = self._build_network(X.shape[1], len(self.classes_))
+            self.history_ = train_network(
+                model,
+                X[train],
+                codes[train],
+                weights[train],
+                validation=None if val is None else (X[val], codes[val]),
+                learning_rate=self.learning_rate,
+                batch_size=int(self.batch_size),
+                max_epochs=int(self.max_epochs),
+                patience=int(self.patience),
+                seed=int(self.random_state),
+                verbose=self.verbose,
+            )
         self.model_ = model
         self.n_epochs_ = len(self.history_["loss"])
         if self.history_.get("val_loss"):

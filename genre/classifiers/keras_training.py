@@ -1,16 +1,20 @@
 """Keras helpers shared by the dense network and the mel-spectrogram CNN.
 
-Importing Keras quietly, the compiled training loop with early stopping, the
-stratified (and group-aware) early-stopping split, copying a trained network, and
-turning a network into bytes and back for model files. TensorFlow is imported only
-when one of these functions runs.
+Importing Keras quietly, seeding one training run without touching the caller's
+random state, the compiled training loop with early stopping, the stratified (and
+group-aware) early-stopping split, copying a trained network, and turning a network
+into bytes and back for model files. TensorFlow is imported only when one of these
+functions runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import random
 import tempfile
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -20,6 +24,7 @@ from genre.tensorflow_quiet import import_keras_on_tensorflow, import_tensorflow
 __all__ = [
     "TRAINING_PARAM_BOUNDS",
     "import_keras",
+    "seeded",
     "train_network",
     "inner_split",
     "copy_network",
@@ -60,6 +65,50 @@ def import_keras():
     if not any(isinstance(f, _NoRetracingNotice) for f in tf_logger.filters):
         tf_logger.addFilter(_NoRetracingNotice())
     return keras
+
+
+@contextlib.contextmanager
+def _caller_random_state() -> Iterator[None]:
+    """Put Python's ``random`` and NumPy's global generator back as they were when the block ends.
+
+    Also when the block raises. Keras draws the default seeds of new layers from Python's
+    ``random`` (building, cloning, loading a network), which is none of the caller's business.
+    """
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    try:
+        yield
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
+
+
+@contextlib.contextmanager
+def seeded(random_state: int) -> Iterator[None]:
+    """Seed Keras for the training run inside the block, leaving the caller's generators as they were.
+
+    ``keras.utils.set_random_seed`` reseeds Python's ``random``, NumPy's global generator
+    and TensorFlow, which initial weights and dropout draw from. A scikit-learn ``fit``
+    must not change the caller's random state, so the states of ``random`` and
+    ``np.random`` are saved before seeding and put back when the block ends, also when
+    it raises. Training inside the block sees exactly the seeded sequences, so results
+    are a function of ``random_state`` alone.
+
+    Parameters
+    ----------
+    random_state : int
+        Seed of the run.
+
+    Notes
+    -----
+    TensorFlow's global seed (and Keras's own record of the seed) cannot be read back,
+    so they stay set to ``random_state`` afterwards. Callers draw from ``random`` and
+    ``np.random``, which are restored; code that relies on TensorFlow's global seed
+    sets it itself.
+    """
+    keras = import_keras()
+    with _caller_random_state():
+        keras.utils.set_random_seed(int(random_state))
+        yield
 
 
 def train_network(
@@ -213,7 +262,8 @@ def copy_network(model):
         Training or changing the copy leaves ``model`` as it was, and the other way round.
     """
     keras = import_keras()
-    twin = keras.models.clone_model(model)
+    with _caller_random_state():  # the clone's layers draw new default seeds
+        twin = keras.models.clone_model(model)
     # get_weights includes the non-trainable state (batch-norm moving statistics).
     twin.set_weights(model.get_weights())
     return twin
@@ -235,4 +285,5 @@ def keras_model_from_bytes(data: bytes):
         file = Path(tmp) / "network.keras"
         file.write_bytes(data)
         # safe_mode refuses Lambda layers and other deserialised Python code.
-        return keras.saving.load_model(file, compile=False, safe_mode=True)
+        with _caller_random_state():  # the loaded layers draw new default seeds
+            return keras.saving.load_model(file, compile=False, safe_mode=True)

@@ -8,7 +8,8 @@ A model file is one zip archive::
     components/1.ubj     Keras models (.keras, loaded with safe_mode=True), XGBoost (UBJSON)
 
 Loading checks every type named in ``estimator.skops`` against an explicit
-allow-list before anything is built, so a crafted file cannot run code. Parts
+allow-list before anything is built, so a crafted file cannot run code; saving
+checks the same list, so no file is written that could not be loaded. Parts
 that are not scikit-learn objects are moved out of the graph by *component
 handlers*: an estimator class registers, once, which attribute holds such a part
 and how to turn it into bytes and back (see :func:`register_component`). This
@@ -18,10 +19,14 @@ module never tests model names or types in ``if`` chains.
 from __future__ import annotations
 
 import datetime as _dt
+import errno
+import functools
 import json
 import os
+import struct
 import sys
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -89,8 +94,7 @@ _TRUSTED: set[str] = {
     "sklearn.neighbors._classification.KNeighborsClassifier",
     "sklearn.neighbors._kd_tree.KDTree",
     "sklearn.neighbors._ball_tree.BallTree",
-    "sklearn.metrics._dist_metrics.EuclideanDistance64",
-    "sklearn.metrics._dist_metrics.MinkowskiDistance64",
+    # scikit-learn's distance metrics (a kNN tree's metric_) are added by _trusted_types()
     "sklearn.ensemble._forest.RandomForestClassifier",
     "sklearn.tree._classes.DecisionTreeClassifier",
     "sklearn.tree._tree.Tree",
@@ -98,6 +102,54 @@ _TRUSTED: set[str] = {
     "sklearn.ensemble._voting.VotingClassifier",
     "sklearn.utils._bunch.Bunch",
 }
+
+
+#: Failures of the zip layer on a damaged archive: bad headers or CRC (BadZipFile), a broken
+#: deflate stream (zlib.error), sizes past the end (EOFError), nonsense version, method or flag
+#: bits (NotImplementedError, RuntimeError for "encrypted"), undecodable names (ValueError),
+#: short records (struct.error), seeks to negative offsets (OSError EINVAL).
+_ARCHIVE_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+    ValueError,
+    struct.error,
+    OSError,
+)
+
+
+@functools.cache
+def _distance_metric_types() -> frozenset[str]:
+    """scikit-learn's built-in distance metrics, 64- and 32-bit: a name and plain parameters.
+
+    Enumerated from the module rather than listed, so every metric a kNN tree may hold
+    (``manhattan``, ``chebyshev``, ``p=3`` ...) is covered in every scikit-learn version.
+    ``PyFuncDistance*`` wraps an arbitrary Python function and stays untrusted.
+    """
+    from sklearn.metrics import _dist_metrics
+
+    return frozenset(
+        f"{cls.__module__}.{cls.__qualname__}"
+        for cls in vars(_dist_metrics).values()
+        if isinstance(cls, type)
+        and issubclass(cls, _dist_metrics.DistanceMetric)
+        and not cls.__name__.startswith("PyFunc")
+    )
+
+
+def _trusted_types() -> set[str]:
+    """Every type a model file may name: :data:`_TRUSTED` and what our model modules register."""
+    from genre.classifiers.registry import available_models
+
+    available_models()  # imports the built-in model modules, which register their types
+    return _TRUSTED | _distance_metric_types()
+
+
+def _refused_types(named: list[str]) -> list[str]:
+    """Those of the types a skops payload ``named`` that are outside the allow-list, sorted."""
+    return sorted(set(named) - _trusted_types())
 
 
 @dataclass(frozen=True)
@@ -254,7 +306,9 @@ def save_model(
     Raises
     ------
     genre.errors.ModelFileError
-        If the estimator holds something that cannot be stored safely.
+        If the estimator holds something that cannot be stored safely, or a type
+        :func:`load_model` would refuse (a function in a pipeline step, a callable
+        metric); nothing is written then.
     genre.errors.OutputError
         If ``path`` cannot be written.
     """
@@ -281,6 +335,13 @@ def save_model(
     finally:
         for owner, attribute, value in reversed(detached):
             setattr(owner, attribute, value)
+    # A file naming a type load_model refuses could never be used: refuse it now, before writing.
+    refused = _refused_types(skops.io.get_untrusted_types(data=skeleton))
+    if refused:
+        raise ModelFileError(
+            f"{path}: not saved, as it could not be loaded again: this {type(estimator).__name__} holds types "
+            f"genre does not trust: {', '.join(refused)}"
+        )
 
     meta = {
         "format": FORMAT,
@@ -304,10 +365,13 @@ def save_model(
 
 
 def _read_meta(path: Path, archive: zipfile.ZipFile) -> dict:
+    """``meta.json`` of ``archive``, checked; errors of the zip layer are left to the caller."""
     try:
-        meta = json.loads(archive.read(_META).decode("utf-8"))
+        data = archive.read(_META)
     except KeyError:
         raise ModelFileError(f"{path}: not a genre model file (the archive has no {_META})") from None
+    try:
+        meta = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelFileError(f"{path}: corrupt model file ({_META} is not valid JSON: {exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
@@ -323,7 +387,54 @@ def _read_meta(path: Path, archive: zipfile.ZipFile) -> dict:
     for key in ("model_name", "feature_columns", "labels"):
         if key not in meta:
             raise ModelFileError(f"{path}: corrupt model file ({_META} lacks {key!r})")
+    # Lists are iterated below: a number there would escape as a TypeError.
+    for key in ("feature_columns", "labels", "components"):
+        if not isinstance(meta.get(key, []), list):
+            raise ModelFileError(f"{path}: corrupt model file ({_META}: {key!r} is not a list)")
     return meta
+
+
+def _read_archive(path: Path) -> tuple[dict, bytes, dict[str, bytes]]:
+    """The checked ``meta.json``, the ``estimator.skops`` bytes and the component members of ``path``.
+
+    Raises
+    ------
+    genre.errors.ModelFileError
+        The file cannot be opened (the message says why: permission denied ...), is not
+        a zip archive, or is damaged anywhere in the zip layer: every such failure is
+        reported as a corrupt model file rather than escaping as a zlib or zipfile error.
+    """
+    try:
+        handle = open(path, "rb")
+    except OSError as exc:
+        raise ModelFileError(f"{path}: cannot read the model file ({exc.strerror or exc})") from None
+    with handle:
+        try:
+            archive = zipfile.ZipFile(handle)
+        except _ARCHIVE_ERRORS as exc:
+            handle.seek(0)
+            if not zipfile.is_zipfile(handle):
+                raise ModelFileError(f"{path}: not a genre model file (not a zip archive)") from None
+            raise _archive_error(path, exc) from None
+        try:
+            with archive:
+                meta = _read_meta(path, archive)
+                skeleton = archive.read(_ESTIMATOR)
+                members = {name: archive.read(name) for name in meta.get("components", [])}
+        except KeyError as exc:
+            raise ModelFileError(f"{path}: corrupt model file (missing member {exc})") from None
+        except _ARCHIVE_ERRORS as exc:
+            raise _archive_error(path, exc) from None
+    return meta, skeleton, members
+
+
+def _archive_error(path: Path, exc: Exception) -> ModelFileError:
+    """The error to raise for ``exc`` from the zip layer: corruption, unless the disk failed."""
+    # An archive with nonsense offsets makes zipfile seek before the start (EINVAL); another
+    # errno (EIO ...) is the disk or the file system, not the file's contents.
+    if isinstance(exc, OSError) and exc.errno not in (None, errno.EINVAL):
+        return ModelFileError(f"{path}: cannot read the model file ({exc.strerror or exc})")
+    return ModelFileError(f"{path}: corrupt model file ({str(exc) or type(exc).__name__})")
 
 
 def load_model(path: str | os.PathLike) -> LoadedModel:
@@ -341,8 +452,9 @@ def load_model(path: str | os.PathLike) -> LoadedModel:
     Raises
     ------
     genre.errors.ModelFileError
-        If the file is missing, not a zip, not ours, from a newer format, corrupt,
-        or names any type outside the allow-list.
+        If the file is missing, unreadable, not a zip, not ours, from a newer format,
+        corrupt (damaged anywhere: a flipped byte is reported as such, never as a
+        zlib or zipfile error), or names any type outside the allow-list.
     """
     import skops.io
 
@@ -354,31 +466,19 @@ def load_model(path: str | os.PathLike) -> LoadedModel:
         raise ModelFileError(f"{path}: is a folder, not a model file")
     if not path.is_file():
         raise ModelFileError(f"{path}: no such model file")
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise ModelFileError(f"{path}: not a genre model file (not a zip archive: {exc})") from None
-    with archive:
-        meta = _read_meta(path, archive)
-        try:
-            skeleton = archive.read(_ESTIMATOR)
-            members = {name: archive.read(name) for name in meta.get("components", [])}
-        except KeyError as exc:
-            raise ModelFileError(f"{path}: corrupt model file (missing member {exc})") from None
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-            raise ModelFileError(f"{path}: corrupt model file ({exc})") from None
+    meta, skeleton, members = _read_archive(path)
 
     try:
-        untrusted = skops.io.get_untrusted_types(data=skeleton)
+        named = skops.io.get_untrusted_types(data=skeleton)
     except Exception as exc:
         raise ModelFileError(f"{path}: corrupt model file ({_ESTIMATOR} unreadable: {exc})") from None
-    refused = sorted(set(untrusted) - _TRUSTED)
+    refused = _refused_types(named)
     if refused:
         raise ModelFileError(
             f"{path}: refused to load: the model file contains types genre does not trust: {', '.join(refused)}"
         )
     try:
-        estimator = skops.io.loads(skeleton, trusted=list(untrusted))
+        estimator = skops.io.loads(skeleton, trusted=named)
     except Exception as exc:
         raise ModelFileError(f"{path}: corrupt model file ({_ESTIMATOR}: {exc})") from None
 
