@@ -371,9 +371,9 @@ def predict_files(
     # the "extractor" then only supplies the segment starts of the training table
     # (_SegmentStarts for handcrafted tables: no descriptors are computed).
     reads_audio = _reads_audio(model)
-    work = f"{model.model_name} on log-mel patches" if reads_audio else f"{extractor.kind} features"
     with progress_bar(enabled=progress) as bar:
-        task = bar.add_task(f"analysing ({work}, {executor.description})", total=len(files))
+        # Short, as extraction's: a longer one squeezes the count and the ETA out of 80 columns.
+        task = bar.add_task(f"predicting ({executor.description})", total=len(files))
         for result in executor.map_unordered(_extract_one, [(f, extractor) for f in files]):
             # A file whose worker process died (out of memory, a decoder crash) comes back as a failure.
             path, frame, reason = (result.item[0], None, result.reason) if isinstance(result, TaskFailure) else result
