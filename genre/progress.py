@@ -3,6 +3,7 @@ elapsed time, ETA) and one style of side remark (notes and warnings), both on st
 
 from __future__ import annotations
 
+import functools
 from typing import Iterable
 
 
@@ -19,19 +20,28 @@ def tell(lines: Iterable[str], *, kind: str | None = "note") -> None:
         console.print(f"[yellow]{kind}:[/] {escape(line)}" if kind else escape(line), highlight=False)
 
 
-def progress_bar(*, enabled: bool = True):
-    """A rich progress bar on stderr; a silent no-op when ``enabled`` is false."""
+#: Seconds between the plain progress lines written where stderr is not a terminal.
+LOG_EVERY_S = 30.0
+
+
+def progress_bar(*, enabled: bool = True, log_every: float = LOG_EVERY_S):
+    """A rich progress bar on stderr; a silent no-op when ``enabled`` is false.
+
+    Where stderr is not a terminal (a batch job's log file, ``2> log``) rich draws no bar
+    until the end; a plain line with the count, the elapsed time and the ETA is written
+    instead at most every ``log_every`` seconds as the work advances, so a log shows
+    progress while the job runs.
+    """
     from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
-        Progress,
         TextColumn,
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
 
-    return Progress(
+    return _logging_progress_class()(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -41,4 +51,48 @@ def progress_bar(*, enabled: bool = True):
         console=Console(stderr=True),
         disable=not enabled,
         transient=False,
+        log_every=log_every,
     )
+
+
+def _clock(seconds: float | None) -> str:
+    """``0:01:05`` for 65.4 s; ``-:--:--`` when unknown (as rich's columns show it)."""
+    if seconds is None:
+        return "-:--:--"
+    whole = int(seconds)
+    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+@functools.cache
+def _logging_progress_class():
+    """:class:`rich.progress.Progress` that also writes plain lines where stderr is no terminal.
+
+    Built on first use, so importing this module does not import rich.
+    """
+    import time
+
+    from rich.progress import Progress
+
+    class LoggingProgress(Progress):
+        def __init__(self, *columns, log_every: float, **kwargs) -> None:
+            super().__init__(*columns, **kwargs)
+            self._log_every = log_every
+            self._logged_at = time.monotonic()
+
+        def advance(self, task_id, advance: float = 1) -> None:
+            super().advance(task_id, advance)
+            if self.disable or self.console.is_terminal:
+                return
+            now = time.monotonic()
+            if now - self._logged_at < self._log_every:
+                return
+            self._logged_at = now
+            task = self._tasks[task_id]
+            self.console.print(
+                f"{task.description}: {task.completed:g}/{task.total:g}, {_clock(task.elapsed)}, "
+                f"ETA {_clock(task.time_remaining)}",
+                highlight=False,
+                markup=False,
+            )
+
+    return LoggingProgress

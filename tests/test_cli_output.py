@@ -108,3 +108,18 @@ def test_every_command_and_option_the_readme_gives_exists():
         assert command in options, f"README: genre {command}: no such command"
         for option in re.findall(r"(?<!\S)(--[a-z][a-z-]*)", rest):
             assert option in options[command], f"README: genre {command} {option}: no such option"
+
+
+def test_progress_writes_plain_lines_where_stderr_is_not_a_terminal(capsys):
+    from genre.progress import progress_bar
+
+    with progress_bar(log_every=0) as bar:  # pytest's captured stderr is no terminal
+        task = bar.add_task("extracting (2 local processes)", total=3)
+        for _ in range(3):
+            bar.advance(task)
+    lines = capsys.readouterr().err.splitlines()
+    for done, line in enumerate(lines[:3], start=1):
+        assert line.startswith(f"extracting (2 local processes): {done}/3, 0:00:00, ETA "), line
+    with progress_bar(enabled=False) as bar:
+        bar.advance(bar.add_task("silent", total=1))
+    assert capsys.readouterr().err == ""
