@@ -50,12 +50,26 @@ class TunedSVC(ClassifierMixin, BaseEstimator):
     ``--param C_grid=10`` gives it. The grids and numbers are checked in :meth:`fit`, which
     raises :class:`~genre.errors.ParameterError` naming the parameter.
 
+    Small tables: the inner search uses ``min(cv, fewest tracks of a class)`` folds (groups
+    instead of tracks when ``groups`` are given), and the calibration ``min(3, ...)``. When a
+    class has a single track or group, 2 folds are impossible: the search is skipped for the
+    middle of the grid, and the probabilities are a softmax of the SVC's decision values,
+    not calibrated. ``tuning_folds_`` and ``calibration_folds_`` say what happened.
+
     Attributes
     ----------
     best_params_ : dict
-        The chosen ``kernel``, ``C`` and (RBF) ``gamma``.
-    model_ : sklearn.calibration.CalibratedClassifierCV
-        The final SVC refitted on all rows, with sigmoid-calibrated probabilities.
+        The chosen ``kernel``, ``C`` and (RBF) ``gamma``. Without a search: the first
+        kernel with the middle value of each of its grids.
+    tuning_folds_ : int
+        Folds of the inner search; 0 when none ran (a one-candidate grid, or a class with
+        a single track or group in the tuning rows).
+    calibration_folds_ : int
+        Folds whose out-of-fold decision values calibrated the probabilities; 0 when they
+        are not calibrated (a class with a single track or group).
+    model_ : sklearn.calibration.CalibratedClassifierCV or sklearn.svm.SVC
+        The final SVC refitted on all rows, wrapped with its sigmoid calibration when
+        ``calibration_folds_`` > 0.
     classes_ : ndarray
         Class labels.
     """
@@ -100,11 +114,12 @@ class TunedSVC(ClassifierMixin, BaseEstimator):
             An empty grid, an unknown kernel, a ``C`` or ``gamma`` that is not a positive
             number, ``cv`` < 2 or ``max_tune_rows`` < 1.
         ValueError
-            Fewer than two rows in a class, or a single class.
+            A single row, or a single class.
         """
         from sklearn.calibration import CalibratedClassifierCV
-        from sklearn.model_selection import GridSearchCV, ParameterGrid, StratifiedGroupKFold, StratifiedKFold
+        from sklearn.model_selection import GridSearchCV, ParameterGrid
         from sklearn.svm import SVC
+        from sklearn.utils import check_consistent_length
         from sklearn.utils.multiclass import check_classification_targets
         from sklearn.utils.validation import validate_data
 
@@ -114,44 +129,64 @@ class TunedSVC(ClassifierMixin, BaseEstimator):
         check_number(self.max_tune_rows, name="max_tune_rows", owner="SVM", integer=True, low=1)
         X, y = validate_data(self, X, y)
         check_classification_targets(y)
-        classes, counts = np.unique(y, return_counts=True)
+        if groups is not None:
+            groups = np.asarray(groups)
+            check_consistent_length(y, groups)
+        classes = np.unique(y)
         # Refused here in words, not by a splitter deep inside the search or the calibration.
         if len(y) < 2:
-            raise ValueError("the SVM cannot be fitted on 1 sample: every class needs at least two rows")
+            raise ValueError("the SVM cannot be fitted on 1 sample")
         if len(classes) < 2:
             raise ValueError(f"only one class in y ({classes.tolist()[0]!r}); classification needs at least two")
-        if counts.min() < 2:
-            raise ValueError("every class needs at least two rows to calibrate the SVM's probabilities")
         self.classes_ = classes
         # No class weights: the sigmoid calibration below, fitted on unweighted rows, would
         # undo them in the probabilities anyway.
         base = dict(random_state=self.random_state)
+        self.tuning_folds_ = 0
         if len(ParameterGrid(grid)) > 1:
             Xt, yt, gt = self._tuning_rows(X, y, groups)
-            if gt is not None:
-                splitter = StratifiedGroupKFold(self.cv, shuffle=True, random_state=self.random_state)
-            else:
-                splitter = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
-            # Candidates are ranked by accuracy of the raw SVC: calibrating each one would
-            # triple the cost and does not change the ranking.
-            search = GridSearchCV(SVC(**base), grid, cv=splitter, n_jobs=self.n_jobs, refit=False)
-            search.fit(Xt, yt, groups=gt)
-            self.best_params_ = dict(search.best_params_)
-        else:
-            self.best_params_ = next(iter(ParameterGrid(grid)))
+            # Fewer folds rather than scikit-learn's refusal on a small table (its message names
+            # an n_splits the user never set); a single fold is no search at all.
+            folds = min(self.cv, _fewest_per_class(yt, gt))
+            if folds >= 2:
+                # Candidates are ranked by accuracy of the raw SVC: calibrating each one would
+                # triple the cost and does not change the ranking.
+                splitter = self._splitter(folds, grouped=gt is not None)
+                search = GridSearchCV(SVC(**base), grid, cv=splitter, n_jobs=self.n_jobs, refit=False)
+                search.fit(Xt, yt, groups=gt)
+                self.best_params_ = dict(search.best_params_)
+                self.tuning_folds_ = folds
+        if not self.tuning_folds_:
+            # A class with one track (or group) cannot be split for scoring. Fitting the middle of
+            # the grid, recorded by tuning_folds_ = 0, is more use than a refusal: a benchmark fold
+            # or an artist-grouped split of a tiny table still gets a model, like the other models.
+            self.best_params_ = {key: values[len(values) // 2] for key, values in grid[0].items()}
+        svc = SVC(**base, **self.best_params_)
         # Probabilities by Platt-style sigmoid calibration on out-of-fold decision values
         # (SVC(probability=True) is deprecated in scikit-learn 1.9); ensemble=False keeps
-        # one SVC trained on every row, so predict and predict_proba agree.
-        calibration_cv = StratifiedKFold(min(3, int(counts.min())), shuffle=True, random_state=self.random_state)
-        if groups is not None and _fewest_groups_per_class(y, np.asarray(groups)) >= 3:
-            # Out-of-fold decision values must not come from a track (or artist) seen in training,
-            # or the sigmoid learns overconfident probabilities.
-            grouped = StratifiedGroupKFold(3, shuffle=True, random_state=self.random_state)
-            calibration_cv = list(grouped.split(X, y, np.asarray(groups)))
-        svc = SVC(**base, **self.best_params_)
-        self.model_ = CalibratedClassifierCV(svc, method="sigmoid", cv=calibration_cv, ensemble=False)
+        # one SVC trained on every row, so predict and predict_proba agree. With groups the
+        # folds keep a track's segments (an artist's tracks) together: decision values of a
+        # track seen in training would teach the sigmoid overconfident probabilities.
+        folds = min(3, _fewest_per_class(y, groups))
+        if folds >= 2:
+            calibration_cv = list(self._splitter(folds, grouped=groups is not None).split(X, y, groups))
+            self.model_ = CalibratedClassifierCV(svc, method="sigmoid", cv=calibration_cv, ensemble=False)
+            self.calibration_folds_ = folds
+        else:
+            # No out-of-fold decision values without leaking a track into its own calibration
+            # (a sigmoid fitted on training rows is overconfident), so predict_proba falls back
+            # to a softmax of the decision values: uncalibrated, recorded by calibration_folds_ = 0.
+            self.model_ = svc
+            self.calibration_folds_ = 0
         self.model_.fit(X, y)
         return self
+
+    def _splitter(self, folds: int, *, grouped: bool):
+        """Stratified folds of the inner search and the calibration, keeping groups whole when given."""
+        from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+        kind = StratifiedGroupKFold if grouped else StratifiedKFold
+        return kind(folds, shuffle=True, random_state=self.random_state)
 
     def _candidates(self) -> list[dict]:
         """The search space as a list of grids, one per kernel (gamma only where it applies).
@@ -201,16 +236,23 @@ class TunedSVC(ClassifierMixin, BaseEstimator):
         return X[keep], y[keep], groups
 
     def predict(self, X):
-        check_is_fitted(self, "model_")
-        from sklearn.utils.validation import validate_data
-
-        return self.model_.predict(validate_data(self, X, reset=False))
+        proba = self.predict_proba(X)  # first: raises NotFittedError before classes_ is looked up
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def predict_proba(self, X):
         check_is_fitted(self, "model_")
         from sklearn.utils.validation import validate_data
 
-        return self.model_.predict_proba(validate_data(self, X, reset=False))
+        X = validate_data(self, X, reset=False)
+        # Model files saved before calibration_folds_ existed always hold a calibrated model_.
+        if getattr(self, "calibration_folds_", 1):
+            return self.model_.predict_proba(X)
+        from scipy.special import softmax
+
+        scores = self.model_.decision_function(X)
+        if scores.ndim == 1:  # two classes: one value, positive for classes_[1]
+            scores = np.column_stack([np.zeros_like(scores), scores])
+        return softmax(scores, axis=1)
 
 
 trust_types(TunedSVC)
@@ -230,6 +272,8 @@ class SVMSpec(ModelSpec):
         return Pipeline([("scale", gaussianise(random_state=random_state)), ("model", TunedSVC(**options))])
 
 
-def _fewest_groups_per_class(y: np.ndarray, groups: np.ndarray) -> int:
-    """Smallest number of distinct groups any class has."""
+def _fewest_per_class(y: np.ndarray, groups: np.ndarray | None) -> int:
+    """Smallest number of rows (distinct groups, when given) any class has."""
+    if groups is None:
+        return int(np.unique(y, return_counts=True)[1].min())
     return min(len(np.unique(groups[y == label])) for label in np.unique(y))
