@@ -44,6 +44,24 @@ def tone_feature_table(root: Path, pitches: dict[str, tuple[float, ...]], *, sec
     return features
 
 
+def interrupt_extraction_after(monkeypatch, n_files: int) -> None:
+    """Make the extraction engine raise KeyboardInterrupt (a simulated Ctrl-C) once ``n_files`` are done.
+
+    ``monkeypatch.undo()`` puts the engine back.
+    """
+    import genre.features.extract as engine
+
+    real, done = engine._extract_block, []
+
+    def interrupted(task):
+        if len(done) == n_files:
+            raise KeyboardInterrupt
+        done.append(task[0])
+        return real(task)
+
+    monkeypatch.setattr(engine, "_extract_block", interrupted)
+
+
 #: Two pitch classes a linear model tells apart from 1 s segments.
 LOW_HIGH_PITCHES = {"low": (150.0, 200.0, 250.0), "high": (2000.0, 2400.0, 2800.0)}
 

@@ -23,7 +23,7 @@ from genre.errors import AudioError, DataError, ParameterError
 from genre.features.audio import load_audio
 from genre.features.config import ID_COLUMNS, FeatureConfig
 from genre.features.extract import extract, extract_clip, extract_to_csv
-from tests.conftest import REPO, tone
+from tests.conftest import REPO, interrupt_extraction_after
 
 
 @pytest.fixture
@@ -170,23 +170,12 @@ def test_manifest_with_groups_and_repeated_files(tmp_path, write_wav):
 
 def test_a_resumed_run_skips_finished_files(corpus, tmp_path, monkeypatch):
     """Simulate Ctrl-C after three files, then resume: only the rest is extracted."""
-    import genre.features.extract as engine
-
     out = tmp_path / "f.csv"
-    real = engine._extract_block
-    calls = []
-
-    def interrupted(task):
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        calls.append(task[0])
-        return real(task)
-
-    monkeypatch.setattr(engine, "_extract_block", interrupted)
+    interrupt_extraction_after(monkeypatch, 3)
     with pytest.raises(KeyboardInterrupt):
         extract_to_csv(corpus, out, jobs=1)
     assert not out.exists() and out.with_name("f.csv.journal").exists()
-    monkeypatch.setattr(engine, "_extract_block", real)
+    monkeypatch.undo()
     report = extract_to_csv(corpus, out, jobs=1)
     assert report.n_resumed == 3
     extract_to_csv(corpus, tmp_path / "whole.csv", jobs=1)

@@ -21,7 +21,7 @@ from genre.errors import OutputError, ParameterError
 from genre.features.config import FeatureConfig
 from genre.features.executors import LocalExecutor, resolve_jobs
 from genre.features.extract import StaleJournalError, extract_to_csv
-from tests.conftest import tone, write_tone_folder
+from tests.conftest import interrupt_extraction_after, tone, write_tone_folder
 
 runner = CliRunner()
 PITCHES = {"a": (220.0, 330.0, 440.0), "b": (250.0, 350.0, 450.0)}
@@ -40,21 +40,8 @@ def reference(audio, tmp_path) -> bytes:
     return (tmp_path / "reference.csv").read_bytes()
 
 
-def interrupt_after(monkeypatch, n_files: int) -> None:
-    """Make the next extraction stop (as on Ctrl-C) after ``n_files`` files."""
-    real, calls = engine._extract_block, []
-
-    def interrupted(task):
-        if len(calls) == n_files:
-            raise KeyboardInterrupt
-        calls.append(task[0])
-        return real(task)
-
-    monkeypatch.setattr(engine, "_extract_block", interrupted)
-
-
 def interrupted_run(monkeypatch, audio: Path, out: Path, n_files: int) -> None:
-    interrupt_after(monkeypatch, n_files)
+    interrupt_extraction_after(monkeypatch, n_files)
     with pytest.raises(KeyboardInterrupt):
         extract_to_csv(audio, out, jobs=1)
     monkeypatch.undo()
