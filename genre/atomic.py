@@ -18,7 +18,9 @@ __all__ = [
     "check_output_file",
     "check_output_folder",
     "check_output_outside",
+    "check_replaceable",
     "output_path",
+    "starts_with",
 ]
 
 
@@ -190,6 +192,68 @@ def check_output_file(path: str | os.PathLike, *, inputs: Iterable[str | os.Path
                 raise OutputError(f"{target}: is also an input of this command; write the output to another file")
     check_output_folder(target.parent)
     return target
+
+
+def check_replaceable(
+    path: str | os.PathLike,
+    *,
+    ours: Callable[[Path], bool],
+    what: str,
+    kind: Callable[[Path], str | None] | None = None,
+) -> Path:
+    """Refuse to replace an existing file that is not an earlier output of the same kind.
+
+    A command's output name is easily mistyped into the name of something else
+    (``-o features.csv`` for predictions): an earlier output of the command is replaced,
+    anything else is kept and the command refused before any work.
+
+    Parameters
+    ----------
+    path : path-like
+        The file the command will write.
+    ours : callable
+        ``ours(path)``: whether the existing file is such an output; it should read little
+        (see :func:`starts_with`) and return ``False`` on a file it cannot read.
+    what : str
+        What the outputs are, for the message: ``"a genre model file"``.
+    kind : callable, optional
+        ``kind(path)``: what the existing file is instead, when that can be told
+        (``"a feature table"``), else ``None``.
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Raises
+    ------
+    genre.errors.OutputError
+        ``path`` exists and is not ``what``.
+    """
+    path = Path(path)
+    if not path.exists() or ours(path):
+        return path
+    other = kind(path) if kind is not None else None
+    found = f"is {other}, not {what}" if other else f"is not {what}"
+    raise OutputError(f"{path}: exists and {found}; choose another name or remove it")
+
+
+def starts_with(path: str | os.PathLike, prefix: bytes) -> bool:
+    """Whether the file ``path`` begins with ``prefix`` (``False`` when it cannot be read).
+
+    Parameters
+    ----------
+    path : path-like
+    prefix : bytes
+
+    Returns
+    -------
+    bool
+    """
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(prefix)) == prefix
+    except OSError:
+        return False
 
 
 def check_output_outside(

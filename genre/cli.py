@@ -297,8 +297,10 @@ def _model_params(values: list[str] | None, *, models: list[str]) -> dict[str, d
     """``--param svm:C_grid=[1,10] --param ensemble:members=svm,logreg`` -> parameters per model.
 
     ``MODEL:`` may be left out when one model is run. Each value is read by :func:`_param_value`.
+    A parameter given twice for one model is refused: the last would win unnoticed.
     """
     params: dict[str, dict[str, Any]] = {}
+    written: dict[tuple[str, str], str] = {}  # (model, name) -> the --param that set it
     for text in values or []:
         target, colon, assignment = text.partition(":") if ":" in text.partition("=")[0] else ("", "", text)
         key, equals, value = assignment.partition("=")
@@ -313,6 +315,12 @@ def _model_params(values: list[str] | None, *, models: list[str]) -> dict[str, d
             target = models[0]
         if target not in models:
             raise ParameterError(f"--param {text!r}: model {target!r} is not being run ({', '.join(models)})")
+        if (target, key) in written:
+            raise ParameterError(
+                f"--param {text!r}: {key} of {target} is already set by --param {written[target, key]!r}; "
+                "give each parameter once"
+            )
+        written[target, key] = text
         params.setdefault(target, {})[key] = _param_value(value)
     return params
 
@@ -392,6 +400,7 @@ def benchmark(
     """Cross-validate models on feature tables (or audio), track-level and leakage-free, and write a report."""
     from genre.benchmark import benchmark as run_benchmark
     from genre.benchmark import is_audio_source
+    from genre.features.table import check_distinct_tables
 
     from_audio = len(features) == 1 and is_audio_source(features[0])
     kept = "finished fits and the features extracted so far" if from_audio else "finished fits"
@@ -401,6 +410,9 @@ def benchmark(
         # later version of genre may change.
         deciding = ("models", "seed") if test_list is not None else ("models", "folds", "repeats", "seed")
         command = _command_line(ctx, always=deciding)
+        if no_groups and group_col is not None:
+            raise ParameterError("--group-col names the groups that --no-groups ignores: give one of them")
+        check_distinct_tables(features)
         names = _split_names([models])
         results, files = run_benchmark(
             list(features),

@@ -34,10 +34,12 @@ def test_repeats_count_against_the_largest_seed(tmp_path):
 
 def test_label_column_cannot_also_be_the_groups_or_ids(tmp_path):
     path = write_gtzan_table(tmp_path / "t.csv", tracks_per_class=4)
-    with pytest.raises(ParameterError, match="--label-col and --group-col are both 'label'"):
+    with pytest.raises(ParameterError, match=r"the label column found \('label'\) and --group-col are the same column"):
         load_feature_table(path, group_col="label")
-    with pytest.raises(ParameterError, match="--label-col and --id-col are both 'label'"):
+    with pytest.raises(ParameterError, match=r"the label column found \('label'\) and --id-col are the same column"):
         load_feature_table(path, id_col="label")
+    with pytest.raises(ParameterError, match="--label-col and --id-col are both 'label'"):
+        load_feature_table(path, label_col="label", id_col="label")
 
 
 def test_a_single_track_class_is_not_told_to_use_fewer_folds(tmp_path):

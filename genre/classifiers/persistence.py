@@ -35,6 +35,7 @@ from genre.atomic import atomic_open
 from genre.errors import ModelFileError
 
 __all__ = [
+    "is_model_file",
     "FORMAT",
     "FORMAT_VERSION",
     "LoadedModel",
@@ -392,6 +393,28 @@ def _read_meta(path: Path, archive: zipfile.ZipFile) -> dict:
         if not isinstance(meta.get(key, []), list):
             raise ModelFileError(f"{path}: corrupt model file ({_META}: {key!r} is not a list)")
     return meta
+
+
+def is_model_file(path: str | os.PathLike) -> bool:
+    """Whether ``path`` looks like a model file of ``genre train``: a zip archive holding ``meta.json``.
+
+    Only the archive's directory is read, not the model: enough to tell an earlier model
+    from another file, not to prove the model loads.
+
+    Parameters
+    ----------
+    path : path-like
+
+    Returns
+    -------
+    bool
+        ``False`` for anything else, and for a file that cannot be read.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return _META in archive.namelist()
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError, struct.error, NotImplementedError, RuntimeError):
+        return False  # not a zip, or a damaged one: not known to be ours
 
 
 def _read_archive(path: Path) -> tuple[dict, bytes, dict[str, bytes]]:

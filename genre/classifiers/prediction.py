@@ -505,10 +505,12 @@ def predict_table(
 
 def _audio_paths(table: Any, tracks: pd.Series) -> list[str]:
     """Each track's audio path from the table's ``path`` column; the track id where it has none."""
-    header = pd.read_csv(table.path, nrows=0).columns
+    header = pd.read_csv(table.path, sep=table.separator, nrows=0).columns
     if "path" not in header:
         return tracks.tolist()
-    paths = pd.read_csv(table.path, usecols=["path"], dtype={"path": str}, keep_default_na=False, low_memory=False)
+    paths = pd.read_csv(
+        table.path, sep=table.separator, usecols=["path"], dtype={"path": str}, keep_default_na=False, low_memory=False
+    )
     first = dict(zip(reversed(table.tracks.tolist()), reversed(paths["path"].tolist())))  # a track's first row wins
     return [first.get(track) or track for track in tracks]
 
@@ -576,16 +578,52 @@ def check_predictions_output(
     genre.errors.ParameterError
         ``path`` does not end in ``.csv``.
     genre.errors.OutputError
-        ``path`` or its skipped list is a folder, an input, or cannot be written.
+        ``path`` or its skipped list is a folder, an input, or cannot be written; or
+        exists and is something else than earlier predictions (a feature table, say) or
+        their skipped list: only those are replaced.
     """
-    from genre.atomic import check_output_file
+    from genre.atomic import check_output_file, check_replaceable, starts_with
 
     inputs = list(inputs)
     target = check_output_file(path, inputs=inputs)
     if target.suffix.lower() != ".csv":  # never over an audio file inside an input folder
         raise ParameterError(f"{target}: predictions are written as CSV; give a .csv file name")
-    check_output_file(skipped_list_path(target), inputs=inputs)
+    skipped = check_output_file(skipped_list_path(target), inputs=inputs)
+    check_replaceable(
+        target,
+        ours=lambda existing: starts_with(existing, _PREDICTIONS_HEADER),
+        what="predictions written by 'genre predict'",
+        kind=_feature_table_kind,
+    )
+    check_replaceable(
+        skipped, ours=lambda existing: starts_with(existing, _SKIPPED_HEADER), what="a skipped-files list (path,reason)"
+    )
     return target
+
+
+#: How the CSV :func:`write_predictions` writes begins (see :func:`aggregate_tracks`), and
+#: its skipped list (see :func:`genre.data.tracks.write_skipped_csv`): what may be replaced.
+_PREDICTIONS_HEADER = b"path,genre,probability"
+_SKIPPED_HEADER = b"path,reason"
+
+
+def _feature_table_kind(path: Path) -> str | None:
+    """``"a feature table"`` when ``path`` is one of ``genre extract`` (its columns, or its sidecar), else ``None``."""
+    import json
+
+    from genre.atomic import starts_with
+    from genre.features.config import ID_COLUMNS
+    from genre.features.extract import side_paths
+    from genre.features.table import OWN_FORMAT_PREFIX
+
+    if starts_with(path, ",".join(ID_COLUMNS).encode()):
+        return "a feature table"
+    try:
+        meta = json.loads(side_paths(path)[0].read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None  # no sidecar, or not one of ours: nothing more is known
+    described = isinstance(meta, dict) and str(meta.get("format", "")).startswith(OWN_FORMAT_PREFIX)
+    return "a feature table" if described else None
 
 
 def skipped_list_path(path: str | os.PathLike) -> Path:

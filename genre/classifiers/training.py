@@ -13,7 +13,7 @@ import numpy as np
 
 from genre.errors import DataError, ParameterError
 
-__all__ = ["TrainResult", "train_model", "group_fit_params"]
+__all__ = ["TrainResult", "train_model", "group_fit_params", "check_model_output"]
 
 
 @dataclass
@@ -105,6 +105,34 @@ def group_fit_params(estimator: Any, groups: np.ndarray) -> dict[str, Any]:
     return {}
 
 
+def check_model_output(path: str | os.PathLike, *, inputs: Sequence[str | os.PathLike] = ()) -> Path:
+    """Refuse, before any training, a model file name that :func:`train_model` must not write.
+
+    Parameters
+    ----------
+    path : path-like
+        The model file to write.
+    inputs : sequence of path-like
+        The files training reads (the feature table).
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Raises
+    ------
+    genre.errors.OutputError
+        ``path`` is empty, a folder, an input or cannot be written (see
+        :func:`genre.atomic.check_output_file`), or is an existing file other than a genre
+        model file (an earlier model is replaced).
+    """
+    from genre.atomic import check_output_file, check_replaceable
+    from genre.classifiers.persistence import is_model_file
+
+    target = check_output_file(path, inputs=inputs)
+    return check_replaceable(target, ours=is_model_file, what="a genre model file")
+
+
 def _model_inputs(spec: Any, table: Any) -> tuple[Any, list[str], str]:
     """The training matrix of ``spec``'s model, the columns it consists of, and a description.
 
@@ -192,9 +220,9 @@ def train_model(
         Unknown model or parameter, unusable ``n_jobs``, or the model refused the table or its parameters
         (the library's first line of explanation).
     genre.errors.OutputError
-        ``output`` cannot be written, or is the feature table itself.
+        ``output`` cannot be written, is the feature table itself, or is an existing file
+        other than a genre model file (see :func:`check_model_output`).
     """
-    from genre.atomic import check_output_file
     from genre.classifiers.fit_errors import model_refusals
     from genre.classifiers.persistence import save_model
     from genre.classifiers.registry import get_spec, make_model
@@ -205,7 +233,7 @@ def train_model(
     # -1 (all cores) becomes a count here, as in cross-validation, so every model and library
     # gets a plain number of threads; a bad value is refused before any work.
     n_jobs = resolve_jobs(n_jobs)
-    check_output_file(output, inputs=[features_csv])
+    check_model_output(output, inputs=[features_csv])
     spec = get_spec(model)
     estimator = make_model(model, random_state=random_state, n_jobs=n_jobs, **dict(params or {}))
     table = load_feature_table(features_csv, label_col=label_col, id_col=id_col, drop=tuple(drop))

@@ -16,6 +16,7 @@ Whatever the source, :func:`load_feature_table` returns a :class:`FeatureTable` 
 from __future__ import annotations
 
 
+import csv
 import json
 import os
 import re
@@ -26,12 +27,13 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from genre.data.manifest import DELIMITERS
 from genre.data.tracks import check_label_spellings
 from genre.errors import DataError, ParameterError
 from genre.features.config import EXTRACTION_FOLDER_KEY, ID_COLUMNS
 from genre.text import plural
 
-__all__ = ["FeatureTable", "load_feature_table", "file_stem"]
+__all__ = ["FeatureTable", "load_feature_table", "file_stem", "names_a_role", "check_distinct_tables"]
 
 #: Column names taken for the label, in order of preference (compared case-insensitively).
 LABEL_CANDIDATES: tuple[str, ...] = ("label", "genre", "class", "target", "category", "y")
@@ -52,6 +54,18 @@ NON_FEATURE_COLUMNS: tuple[str, ...] = (
     "sr",
     "sample_rate",
 )
+#: Further names of columns that identify or group tracks (album, ``artist_id``, ``song_id``...).
+#: Numbers in such a column say which track or artist a row belongs to, not how it sounds;
+#: as a feature they leak: tracks of one artist share the value, so a model learns the
+#: artist (see :func:`names_a_role`).
+ROLE_LIKE_COLUMNS: tuple[str, ...] = ("album",)
+#: Name patterns of such columns: ``artist...``, ``album...``, and ``..._id`` / ``... id``.
+_ROLE_LIKE_PATTERN = re.compile(r"^(?:artist|album)|[_\s.-]id$")
+#: A column that is not a declared feature and holds text in more than this share of its
+#: filled cells is a text column (titles, names; a title "1979" among them makes it no
+#: feature) and is left out; with a smaller share it is a feature column with bad cells,
+#: refused (see :func:`load_feature_table`).
+MAX_TEXT_SHARE_OF_A_FEATURE = 0.5
 #: Extensions stripped from ids to get a file stem (audio, plus feature / array files).
 _STRIP_EXTENSIONS = frozenset(
     {".wav", ".au", ".snd", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".m4a", ".opus", ".npy", ".npz"}
@@ -60,6 +74,32 @@ _STRIP_EXTENSIONS = frozenset(
 _SEGMENT_SUFFIX = re.compile(r"^(?P<base>.+)\.(?P<segment>0|[1-9]\d{0,3})$")
 #: Sidecar ``format`` of tables written by ``genre extract``.
 OWN_FORMAT_PREFIX = "genre-features/"
+
+
+def names_a_role(column: str) -> bool:
+    """Whether a column's name marks it as a label, an id or a grouping, never a feature.
+
+    True (compared case-insensitively, without surrounding blanks) for the names taken for
+    labels, ids and groups (:data:`LABEL_CANDIDATES`, :data:`ID_CANDIDATES`,
+    :data:`GROUP_CANDIDATES`), :data:`ROLE_LIKE_COLUMNS`, names starting with ``artist`` or
+    ``album``, and names ending in ``_id``, `` id``, ``-id`` or ``.id``. Whichever column
+    holds the labels, ids and groups, the others with such names are left out too: a numeric
+    ``artist_id`` beside the ``artist`` group, or a ``class`` column beside ``--label-col
+    genre``, would let a model recognise the artist or read the answer.
+
+    Parameters
+    ----------
+    column : str
+        A column name, e.g. ``artist_id``.
+
+    Returns
+    -------
+    bool
+    """
+    name = column.strip().lower()
+    if name in (*LABEL_CANDIDATES, *ID_CANDIDATES, *GROUP_CANDIDATES, *ROLE_LIKE_COLUMNS):
+        return True
+    return _ROLE_LIKE_PATTERN.search(name) is not None
 
 
 def file_stem(name: str) -> str:
@@ -114,12 +154,15 @@ class FeatureTable:
         Columns the labels, track ids and groups were taken from.
     ignored_columns : list of str
         Columns that were neither features nor IDs and were left out (text columns,
-        ``length``..., ``--drop``), so reports can say so.
+        ``length``..., columns named as ids or groupings such as ``artist_id``, ``--drop``),
+        so reports can say so.
     kind : str
         ``"handcrafted"`` / ``"embedding"`` ... from the sidecar, or ``"external"``.
     ungrouped : numpy.ndarray or None
         With ``groups``: ``True`` for each row whose track has no group in ``group_col``
         (and so is a group of its own); see :meth:`group_note`.
+    separator : str
+        The cell separator of the CSV (``,``, ``;`` or a tab), for reading more columns of it.
     """
 
     X: pd.DataFrame
@@ -137,6 +180,7 @@ class FeatureTable:
     ignored_columns: list[str] = field(default_factory=list)
     kind: str = "external"
     ungrouped: np.ndarray | None = None
+    separator: str = ","
 
     # -- derived views -------------------------------------------------------------------
     @property
@@ -227,8 +271,9 @@ def load_feature_table(
     Parameters
     ----------
     path : path-like
-        The CSV file. A sidecar ``<name>.json`` beside it, if present, supplies the
-        feature configuration and the column roles.
+        The CSV file, its cells separated by commas, semicolons or tabs (whichever splits
+        the header line into the most columns). A sidecar ``<name>.json`` beside it, if
+        present, supplies the feature configuration and the column roles.
     label_col : str, optional
         Column holding the genre; default: detected (``label``, ``genre``, ``class``...).
     id_col : str, optional
@@ -242,14 +287,14 @@ def load_feature_table(
         any. Either way a track without a group becomes a group of its own, and
         :meth:`FeatureTable.group_note` says how many did.
     drop : sequence of str
-        Further columns to leave out of the features.
+        Further columns to leave out of the features; not the label, id or group column.
     labelled : bool
         Require labels (training, evaluation). With ``False`` the label column is
         optional and class checks are skipped (prediction).
     features : sequence of str, optional
-        Read only these columns as features (prediction: the model's); any other is left
-        out unchecked, as with ``drop``. Absent ones are no error here: the caller compares
-        (see :func:`genre.classifiers.prediction.check_table_compatible`).
+        Read only these columns as features (prediction: the model's), whatever their names;
+        any other is left out unchecked, as with ``drop``. Absent ones are no error here: the
+        caller compares (see :func:`genre.classifiers.prediction.check_table_compatible`).
     can_drop : bool
         The caller can leave columns out (``--drop`` of ``genre train`` and ``genre
         benchmark``): messages about unusable feature values suggest it. With ``False``
@@ -263,8 +308,8 @@ def load_feature_table(
     ------
     DataError
         The file is missing, unreadable or empty; there is no label column (the message
-        lists the columns); a feature column holds text (named, with a hint to ``--drop``
-        where ``can_drop``);
+        lists the columns); a feature column holds text in some cells (named, with a hint
+        to ``--drop`` where ``can_drop``);
         features hold NaN or infinite values (columns and row count named), or magnitudes
         beyond :data:`MAX_FEATURE_MAGNITUDE` (column, row and track named); there is only
         one class; labels differ only in letter case or Unicode form (``BLUES`` and
@@ -272,10 +317,26 @@ def load_feature_table(
         their label or group; a ``group_col`` named by the caller is empty in every row;
         a file name repeats in an external table without ``segment``/``start`` columns.
     ParameterError
-        A column named by ``label_col``, ``id_col``, ``group_col`` or ``drop`` does not exist.
+        A column named by ``label_col``, ``id_col``, ``group_col`` or ``drop`` does not exist;
+        the label column is also the id or group column; ``drop`` names the label, id or
+        group column (the message says whether it was named or found).
+
+    Notes
+    -----
+    The features of a table of ``genre extract`` are the columns its sidecar declares; with
+    ``features``, those columns. Otherwise every column is a feature except
+
+    * the label, id and group columns, and ``drop``;
+    * columns that describe the file (:data:`NON_FEATURE_COLUMNS`, pandas' ``Unnamed: 0``
+      index) or whose names mark an id or a grouping (:func:`names_a_role`: ``artist_id``,
+      ``album``, ``song_id``...), even when they hold numbers;
+    * text columns: text in more than :data:`MAX_TEXT_SHARE_OF_A_FEATURE` of the filled
+      cells. A column mostly of numbers with some text is a corrupt feature and refused.
+
+    Those left out are listed in :attr:`FeatureTable.ignored_columns`, which reports show.
     """
     path = Path(path)
-    frame = _read_csv(path)
+    frame, separator = _read_csv(path)
     meta = _read_sidecar(path)
     own = str(meta.get("format", "")).startswith(OWN_FORMAT_PREFIX) or set(ID_COLUMNS) <= set(frame.columns)
     columns = list(frame.columns)
@@ -287,8 +348,10 @@ def load_feature_table(
     if missing_drop:
         raise ParameterError(f"{path}: --drop {_list(missing_drop)}: no such column; columns are {_list(columns)}")
     named = {label_col, id_col, group_col, *ID_COLUMNS, *LABEL_CANDIDATES, *ID_CANDIDATES, *GROUP_CANDIDATES}
-    frame = _with_exact_text(path, frame, [c for c in columns if c in named or c.lower() in named])
+    frame = _with_exact_text(path, frame, [c for c in columns if c in named or c.lower() in named], sep=separator)
 
+    # Which roles the caller named (an option) and which were found, for messages.
+    given = {"label": label_col is not None, "id": id_col is not None, "group": group_col is not None}
     label_col = label_col or _find_column(columns, LABEL_CANDIDATES)
     if label_col is None and labelled:
         raise DataError(
@@ -296,22 +359,23 @@ def load_feature_table(
             f"{_list(columns)}. Name it with --label-col"
         )
     id_col = id_col or _find_column(columns, ID_CANDIDATES)
-    explicit_group = group_col is not None
+    explicit_group = given["group"]
     if group_col is None:
         group_col = _find_column(columns, GROUP_CANDIDATES)
         if group_col is not None and not _has_values(frame[group_col]):
             group_col = None  # an all-empty group column means "groups unknown"
 
-    # Labels that are also the ids or the groups leave nothing to learn or to split by.
-    for option, column in (("--id-col", id_col), ("--group-col", group_col)):
-        if label_col is not None and column == label_col:
-            raise ParameterError(f"{path}: --label-col and {option} are both {column!r}; give each role its own column")
+    found = {"label": label_col, "id": id_col, "group": group_col}
+    _check_roles(path, found, given, drop=drop)
 
     # -- which columns are features -----------------------------------------------------
     roles = {c for c in (label_col, id_col, group_col) if c is not None}
     if own:
         roles |= set(ID_COLUMNS) & set(columns)
     declared = meta.get("feature_columns") if own else None
+    # Columns the sidecar or the caller (a model's columns) names are features whatever their
+    # names and contents; the others are judged by name and contents.
+    vouched = bool(declared) or features is not None
     if declared:
         absent = [c for c in declared if c not in frame.columns]
         if absent:
@@ -328,25 +392,30 @@ def load_feature_table(
     mixed: list[str] = []
     for column in candidates:
         values = frame[column]
-        if not declared and (column.lower() in NON_FEATURE_COLUMNS or column.lower().startswith("unnamed:")):
-            ignored.append(column)  # file length, pandas index...: describes the file, not its sound
+        if not vouched and (
+            column.lower() in NON_FEATURE_COLUMNS or column.lower().startswith("unnamed:") or names_a_role(column)
+        ):
+            ignored.append(column)  # file length, pandas index, artist_id...: about the file, not its sound
             continue
         if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
             kept.append(column)
             continue
-        numeric = pd.to_numeric(values, errors="coerce")
-        if declared or numeric.notna().any():
+        filled, text = _text_cells(values)
+        if not text.any():  # numbers pandas left as text (a blank cell among them)
+            kept.append(column)
+            continue
+        if vouched or text.sum() <= MAX_TEXT_SHARE_OF_A_FEATURE * filled.sum():
             mixed.append(column)  # mostly numbers with some text: a corrupt feature, not a name column
         else:
-            ignored.append(column)  # a text column (title, artist...) is not a feature
+            ignored.append(column)  # a text column (title, artist...) is not a feature, a "1979" in it or not
     if mixed:
         column = mixed[0]
-        bad = frame[column][pd.to_numeric(frame[column], errors="coerce").isna() & frame[column].notna()]
-        example = str(bad.iloc[0]) if len(bad) else "?"
+        filled, text = _text_cells(frame[column])
+        bad = frame[column][text]
         raise DataError(
             f"{path}: feature {plural(len(mixed), 'column', 'columns')} {_list(mixed)} {plural(len(mixed), 'holds', 'hold')} "
-            f"non-numeric values (e.g. {example!r} in {column!r}, row {bad.index[0] + 2 if len(bad) else '?'}); "
-            f"{_remedy([column], can_drop=can_drop, named=True)}"
+            f"non-numeric values (in {int(text.sum())} of {int(filled.sum())} filled rows of {column!r}, e.g. "
+            f"{str(bad.iloc[0])!r} at row {bad.index[0] + 2}); {_remedy([column], can_drop=can_drop, named=True)}"
         )
     if not kept and features is None:
         raise DataError(f"{path}: no numeric feature columns; columns are {_list(columns)}")
@@ -419,7 +488,34 @@ def load_feature_table(
         ignored_columns=ignored,
         kind=kind,
         ungrouped=ungrouped,
+        separator=separator,
     )
+
+
+def check_distinct_tables(paths: Sequence[str | os.PathLike]) -> None:
+    """Refuse a feature table given twice, under one name or two (links are resolved).
+
+    Read twice, one table would only repeat itself: every model reads the first copy, and
+    the second is reported as read by no model.
+
+    Parameters
+    ----------
+    paths : sequence of path-like
+        The feature tables of one command, in the order given.
+
+    Raises
+    ------
+    ParameterError
+        Two of ``paths`` name the same file.
+    """
+    seen: dict[str, str | os.PathLike] = {}
+    for path in paths:
+        resolved = os.path.realpath(path)
+        if resolved in seen:
+            first = seen[resolved]
+            also = "" if str(first) == str(path) else f" (first as {first})"
+            raise ParameterError(f"{path}: the same feature table is given twice{also}; give each table once")
+        seen[resolved] = path
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -430,16 +526,27 @@ def _list(names: Iterable[str], limit: int = 12) -> str:
 
 
 def _separator(path: Path) -> str:
-    return "\t" if path.suffix.lower() == ".tsv" else ","
+    """The cell separator of a table: of the manifests' :data:`~genre.data.manifest.DELIMITERS`
+    (comma, tab, semicolon), the one that splits the header line into the most columns.
+
+    Spreadsheets in locales with decimal commas save CSV with semicolons; unlike a manifest,
+    a feature table has no column that must be present, so the header's split decides. A
+    tie (a one-column header) goes to the comma.
+    """
+    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+        header = handle.readline()
+    counts = {sep: len(next(csv.reader([header], delimiter=sep), [])) for sep in DELIMITERS}
+    return max(DELIMITERS, key=lambda sep: (counts[sep], sep == ","))
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path) -> tuple[pd.DataFrame, str]:
+    """The table as pandas reads it, and its cell separator (see :func:`_separator`)."""
     if not path.exists():
         raise DataError(f"{path}: no such feature table")
     if path.is_dir():
         raise DataError(f"{path}: is a folder, expected a feature CSV")
-    sep = _separator(path)
     try:
+        sep = _separator(path)
         frame = pd.read_csv(path, sep=sep, low_memory=False)
         # pandas renames a repeated column `a` to `a.1`: read the header as written to see it.
         header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False)
@@ -456,10 +563,10 @@ def _read_csv(path: Path) -> pd.DataFrame:
     duplicated = sorted({c for c in written if c and written.count(c) > 1})
     if duplicated:
         raise DataError(f"{path}: column names written more than once: {_list(duplicated)} (give each column its own name)")
-    return frame
+    return frame, sep
 
 
-def _with_exact_text(path: Path, frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+def _with_exact_text(path: Path, frame: pd.DataFrame, columns: Sequence[str], *, sep: str) -> pd.DataFrame:
     """``frame`` with ``columns`` (labels, ids, groups) read again as the text written.
 
     pandas reads ``NA``, ``None``, ``null``, ``nan`` and the like as missing values: a genre
@@ -472,7 +579,7 @@ def _with_exact_text(path: Path, frame: pd.DataFrame, columns: Sequence[str]) ->
         return frame
     positions = [list(frame.columns).index(c) for c in redo]
     exact = pd.read_csv(
-        path, sep=_separator(path), usecols=positions, dtype=str, keep_default_na=False, na_values=[""], low_memory=False
+        path, sep=sep, usecols=positions, dtype=str, keep_default_na=False, na_values=[""], low_memory=False
     )
     frame = frame.copy()
     for column, position in zip(redo, positions):
@@ -503,6 +610,69 @@ def _find_column(columns: Sequence[str], candidates: Sequence[str]) -> str | Non
 
 def _has_values(series: pd.Series) -> bool:
     return bool((series.notna() & (series.astype(str).str.strip() != "")).any())
+
+
+def _text_cells(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Which cells of a column are filled in, and which of those are not numbers."""
+    filled = values.notna() & (values.astype(str).str.strip() != "")
+    return filled, filled & pd.to_numeric(values, errors="coerce").isna()
+
+
+#: How each role's remedy reads when --drop names its column.
+_DROP_REMEDY = {
+    "label": "name the label column with --label-col",
+    "id": "name the id column with --id-col",
+    "group": "to split without groups, give 'genre benchmark' --no-groups",
+}
+
+
+def _check_roles(
+    path: Path, columns: dict[str, str | None], given: dict[str, bool], *, drop: Sequence[str]
+) -> None:
+    """Refuse one column in two roles: the labels as ids or groups, or a role's column in ``drop``.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The table, for messages.
+    columns : dict
+        ``"label"``, ``"id"``, ``"group"`` -> the column holding it, or ``None``.
+    given : dict
+        The same keys -> whether the caller named the column (``--label-col``...) rather
+        than it being found: messages name the option only when it was given.
+    drop : sequence of str
+        Columns the caller leaves out of the features (``--drop``).
+
+    Raises
+    ------
+    ParameterError
+        The label column is also the id or group column (nothing to learn or to split by),
+        or ``drop`` names one of the columns: it is no feature, and would be used anyway.
+    """
+
+    def role(what: str) -> str:
+        return f"--{what}-col" if given[what] else f"the {what} column found ({columns[what]!r})"
+
+    label = columns["label"]
+    for what in ("id", "group"):
+        if label is None or columns[what] != label:
+            continue
+        if given["label"] and given[what]:
+            raise ParameterError(f"{path}: --label-col and --{what}-col are both {label!r}; give each role its own column")
+        other = what if given["label"] else "label"
+        raise ParameterError(
+            f"{path}: {role('label')} and {role(what)} are the same column; give each role its own column "
+            f"(name the {other} column with --{other}-col)"
+        )
+    for what, column in columns.items():
+        if column is None or column not in drop:
+            continue
+        if given[what]:
+            raise ParameterError(f"{path}: --drop and --{what}-col both name {column!r}; give one of them")
+        raise ParameterError(
+            f"{path}: --drop {column}: it is the {what} column found, not a feature; --drop leaves out "
+            f"feature columns only ({_DROP_REMEDY[what]})"
+        )
 
 
 def _remedy(columns: Sequence[str], *, can_drop: bool, named: bool = False) -> str:
@@ -694,7 +864,7 @@ def audio_segment_ids(table: FeatureTable, *, model: str) -> pd.DataFrame:
         The table has no such columns, or some of its audio files cannot be read.
     """
     try:
-        header = pd.read_csv(table.path, nrows=0).columns
+        header = pd.read_csv(table.path, sep=table.separator, nrows=0).columns
     except Exception:  # already read once by load_feature_table; an odd failure means no ids
         header = []
     if not {"path", "start"} <= set(header):
@@ -704,6 +874,7 @@ def audio_segment_ids(table: FeatureTable, *, model: str) -> pd.DataFrame:
         )
     ids = pd.read_csv(
         table.path,
+        sep=table.separator,
         usecols=["path", "start"],
         dtype={"path": str},
         keep_default_na=False,  # a file named NA.wav is a path, not a gap
