@@ -163,10 +163,10 @@ def _model_inputs(spec: Any, table: Any) -> tuple[Any, list[str], str]:
 
 
 def _details(estimator: Any) -> dict[str, Any]:
-    """Fitted facts of the final step worth printing (tuned parameters, epochs)."""
+    """Fitted facts of the final step worth printing (tuned parameters and the folds that chose them, epochs)."""
     final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
     facts = {}
-    for attribute in ("best_params_", "best_epoch_", "n_epochs_"):
+    for attribute in ("best_params_", "tuning_folds_", "calibration_folds_", "best_epoch_", "n_epochs_"):
         value = getattr(final, attribute, None)
         if value is not None:
             facts[attribute.rstrip("_")] = value if isinstance(value, dict) else int(value)
