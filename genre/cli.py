@@ -152,10 +152,11 @@ def _as_path(name: object) -> str | bytes:
 
 @app.command(cls=_Command)
 def extract(
-    source: str = typer.Argument(
-        "synthetic",
+    source: Optional[str] = typer.Argument(
+        None,
+        show_default=False,
         help="Folder of label folders, a manifest CSV (path,label[,group]), fma:FOLDER (Free Music Archive audio), "
-        "or 'synthetic'.",
+        "or 'synthetic' (the default: the built-in demo corpus).",
     ),
     output: str = _output_option("reports/features.csv", help="Feature CSV to write."),
     jobs: int = typer.Option(-1, "--jobs", "-j", help="Parallel worker processes (-1: all cores)."),
@@ -200,7 +201,7 @@ def extract(
         if dask and scheduler:
             raise ParameterError("--dask starts a local cluster, --scheduler uses a running one: give one of them")
         fma = {k: v for k, v in {"metadata": fma_metadata, "subset": fma_subset}.items() if v is not None}
-        if fma and not source.startswith("fma:"):
+        if fma and not (source or "").startswith("fma:"):
             raise ParameterError("--fma-metadata and --fma-subset apply only to an fma:FOLDER source")
         dataset = load_dataset(source, **fma)
         executor = None

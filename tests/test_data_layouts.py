@@ -304,3 +304,15 @@ def test_manifest_problems_that_stop_the_run(tmp_path, audio, text, message):
 def test_fma_scheme_without_a_folder(tmp_path):
     with pytest.raises(ParameterError, match="no folder after 'fma:'"):
         load_dataset("fma:")
+
+
+def test_a_folder_named_synthetic_here_is_not_shadowed_by_the_demo_corpus(tmp_path, monkeypatch):
+    from genre.data import load_dataset
+    from genre.errors import ParameterError
+
+    touch(tmp_path / "synthetic" / "rock" / "a.wav")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ParameterError, match=r"names both the built-in demo corpus and \./synthetic"):
+        load_dataset("synthetic")
+    assert [t.label for t in load_dataset("./synthetic").tracks] == ["rock"]
+    assert [t.label for t in load_dataset(Path("synthetic")).tracks] == ["rock"]

@@ -68,7 +68,14 @@ def load_dataset(source: str | os.PathLike | None = None, **options: Any) -> Dat
         raise ParameterError(
             f"{', '.join(options)}: options only apply to a {' / '.join(s + ':' for s in SCHEMES)} source, not {source}"
         )
-    if source is None or str(source) == SYNTHETIC:
+    if isinstance(source, str) and source == SYNTHETIC and Path(SYNTHETIC).exists():
+        # The user's own ./synthetic must not be silently replaced by the demo corpus, nor the
+        # other way round.
+        raise ParameterError(
+            f"'{SYNTHETIC}' names both the built-in demo corpus and ./{SYNTHETIC} here: write ./{SYNTHETIC} "
+            "for your folder, or give no source for the built-in corpus"
+        )
+    if source is None or (isinstance(source, str) and source == SYNTHETIC):
         from genre.data.synthetic import ensure_synthetic_corpus
 
         return load_manifest(ensure_synthetic_corpus())
