@@ -632,15 +632,26 @@ def predict(
     jobs: int = typer.Option(1, "--jobs", "-j", help="Parallel feature-extraction processes (-1: all cores)."),
 ) -> None:
     """Predict the genre of audio files (one answer per file: mean of its segments' probabilities)."""
-    with user_errors():
+    with user_errors(on_interrupt="the finished files' predictions, if any, are above (and in --output); rerun for all"):
         from rich.markup import escape
 
-        from genre.classifiers.prediction import check_predictions_output, predict, skipped_list_path, write_predictions
+        from genre.classifiers.prediction import (
+            PredictionInterrupted,
+            check_predictions_output,
+            predict,
+            skipped_list_path,
+            write_predictions,
+        )
 
         target = None if output is None else output_path(output, what="--output")
         if target is not None:
             target = check_predictions_output(target, inputs=[model, *inputs])
-        predictions = predict(model, inputs, jobs=jobs, progress=True)
+        interrupted = None
+        try:
+            predictions = predict(model, inputs, jobs=jobs, progress=True)
+        except PredictionInterrupted as stop:
+            # Printed and written like a whole run's, the files not reached listed as skipped.
+            predictions, interrupted = stop.partial, stop.interrupt
         written, failure = None, None
         if target is not None:
             try:
@@ -658,6 +669,8 @@ def predict(
             out.print(f"predictions -> {escape(str(written))}", highlight=False)
             if predictions.attrs.get("skipped"):
                 out.print(f"skipped files are listed in {escape(str(skipped_list_path(written)))}", highlight=False)
+        if interrupted is not None:
+            raise interrupted
         if predictions.empty:
             raise typer.Exit(code=1)
 

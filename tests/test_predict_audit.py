@@ -236,3 +236,29 @@ def test_library_predict_does_what_the_cli_does(svm_on_tones, tmp_path):
     with pytest.raises(OutputError, match="also an input"):
         check_predictions_output(features, inputs=[model, features])
     assert check_predictions_output(tmp_path / "p.csv", inputs=[model, clip]) == tmp_path / "p.csv"
+
+
+def test_an_interrupted_run_keeps_the_finished_predictions(low_high_model, write_wav, tmp_path, monkeypatch):
+    """Ctrl-C after two of four files: both predicted and written, the other two listed as not analysed."""
+    import genre.classifiers.prediction as prediction
+
+    files = [write_wav(tmp_path / f"t{i}.wav", 3.0, freq=200.0 + 2000.0 * (i % 2), seed=i) for i in range(4)]
+    real, done = prediction._extract_one, []
+
+    def interrupted(item):
+        if len(done) == 2:
+            raise KeyboardInterrupt
+        done.append(item)
+        return real(item)
+
+    monkeypatch.setattr(prediction, "_extract_one", interrupted)
+    with pytest.raises(prediction.PredictionInterrupted) as stop:
+        prediction.predict_files(low_high_model, files)
+    assert list(stop.value.partial["path"]) == [str(f) for f in files[:2]]
+    assert stop.value.partial.attrs["skipped"] == [(str(f), prediction.NOT_ANALYSED) for f in files[2:]]
+    output = tmp_path / "p.csv"
+    done.clear()
+    result = invoke("predict", low_high_model, *files, "-o", output)
+    assert result.exit_code == 130, result.output
+    assert "interrupted: the finished files' predictions" in result.output and "Traceback" not in result.output
+    assert len(pd.read_csv(output)) == 2 and len(pd.read_csv(output.with_name("p.skipped.csv"))) == 2

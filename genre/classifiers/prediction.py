@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from genre.features.handcrafted import ClipFeatures
 
 __all__ = [
+    "PredictionInterrupted",
+    "NOT_ANALYSED",
     "predict_files",
     "predict_table",
     "write_predictions",
@@ -299,6 +301,31 @@ def _extract_one(task: tuple[str, Any]) -> tuple[str, pd.DataFrame | None, str]:
     return path, frame, reason
 
 
+#: The skip reason of a file that an interruption (Ctrl-C, SIGTERM) left unanalysed.
+NOT_ANALYSED = "not analysed: the run was interrupted first"
+
+
+class PredictionInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) during :func:`predict_files`, carrying the predictions finished before it.
+
+    A ``KeyboardInterrupt``, so code that does not look for it is interrupted as ever;
+    ``genre predict`` catches it to print and write the finished files' predictions.
+
+    Attributes
+    ----------
+    partial : pandas.DataFrame
+        What :func:`predict_files` would have returned for the files finished; each file it
+        did not reach is in ``partial.attrs["skipped"]`` with the reason :data:`NOT_ANALYSED`.
+    interrupt : KeyboardInterrupt
+        The interruption itself (a SIGTERM's differs from Ctrl-C's), to raise again.
+    """
+
+    def __init__(self, partial: pd.DataFrame, interrupt: KeyboardInterrupt) -> None:
+        super().__init__("interrupted")
+        self.partial = partial
+        self.interrupt = interrupt
+
+
 def predict_files(
     model_path: str | os.PathLike,
     audio_paths: Iterable[str | os.PathLike],
@@ -344,6 +371,9 @@ def predict_files(
         The model file is unusable, or the model cannot compute its inputs from audio.
     genre.errors.ParameterError
         No paths were given.
+    PredictionInterrupted
+        Ctrl-C or SIGTERM while the files were analysed; it carries the predictions of the
+        files finished before it.
     """
     from genre.features.executors import LocalExecutor, TaskFailure, prepare_executor
     from genre.progress import progress_bar, tell
@@ -371,19 +401,26 @@ def predict_files(
     # the "extractor" then only supplies the segment starts of the training table
     # (_SegmentStarts for handcrafted tables: no descriptors are computed).
     reads_audio = _reads_audio(model)
+    interrupt = None
     with progress_bar(enabled=progress) as bar:
         # Short, as extraction's: a longer one squeezes the count and the ETA out of 80 columns.
         task = bar.add_task(f"predicting ({executor.description})", total=len(files))
-        for result in executor.map_unordered(_extract_one, [(f, extractor) for f in files]):
-            # A file whose worker process died (out of memory, a decoder crash) comes back as a failure.
-            path, frame, reason = (result.item[0], None, result.reason) if isinstance(result, TaskFailure) else result
-            if frame is None or frame.empty:
-                skipped[path] = reason or "no feature rows (too short?)"
-            else:
-                frames[path] = frame
-                if reads_audio:
-                    scored[path] = _predict_proba(model, frame[model.feature_columns], model_path)
-            bar.advance(task)
+        try:
+            for result in executor.map_unordered(_extract_one, [(f, extractor) for f in files]):
+                # A file whose worker process died (out of memory, a decoder crash) comes back as a failure.
+                path, frame, reason = (result.item[0], None, result.reason) if isinstance(result, TaskFailure) else result
+                if frame is None or frame.empty:
+                    skipped[path] = reason or "no feature rows (too short?)"
+                else:
+                    frames[path] = frame
+                    if reads_audio:
+                        scored[path] = _predict_proba(model, frame[model.feature_columns], model_path)
+                bar.advance(task)
+        except KeyboardInterrupt as exc:
+            # The files finished so far are not thrown away: they are scored below and handed
+            # on with the interruption; the others are listed as not analysed.
+            interrupt = exc
+            skipped.update({f: NOT_ANALYSED for f in files if f not in frames and f not in skipped})
 
     kept = [f for f in files if f in frames]
     paths = [p for f in kept for p in frames[f]["path"]]
@@ -404,6 +441,8 @@ def predict_files(
     ]
     result.attrs["warnings"] = []
     result.attrs["notes"] = notes
+    if interrupt is not None:
+        raise PredictionInterrupted(result, interrupt) from interrupt
     return result
 
 
