@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from genre.errors import ParameterError
 from genre.evaluation.checkpoint import CheckpointStore
-from genre.evaluation.cv import DEFAULT_MODELS, cross_validate_models
+from genre.evaluation.cv import DEFAULT_FOLDS, DEFAULT_MODELS, DEFAULT_REPEATS, cross_validate_models
 from genre.evaluation.inputs import model_input_kind
 from genre.evaluation.results import BenchmarkResults, describe_environment
 from genre.features.table import load_feature_table
@@ -143,8 +143,8 @@ def benchmark(
     *,
     output_dir: str | os.PathLike | None = None,
     models: Sequence[str] = DEFAULT_MODELS,
-    folds: int = 5,
-    repeats: int = 1,
+    folds: int | None = None,
+    repeats: int | None = None,
     group_col: str | None = None,
     use_groups: bool = True,
     train_lists: Sequence[str | os.PathLike] = (),
@@ -173,18 +173,21 @@ def benchmark(
         writes nothing.
     models : sequence of str
         Registry names; default ``dense, svm, xgboost``.
-    folds, repeats : int
-        Repeated stratified k-fold over tracks (or groups).
+    folds, repeats : int, optional
+        Repeated stratified k-fold over tracks (or groups); default 5 folds, 1 repeat. Not
+        with ``test_list``, whose single split has neither (other values are refused).
     group_col : str, optional
         Column of groups (artists) kept whole; default a non-empty ``group``/``artist`` column.
     use_groups : bool
-        ``False`` ignores groups even when the table has them.
+        ``False`` ignores groups even when the table has them (list files are then taken as
+        they are; otherwise lists that put a group on both sides are refused).
     train_lists, test_list : path-like
         A fixed partition from list files instead of cross-validation.
     label_col, id_col, drop
         Column roles, see :func:`genre.features.table.load_feature_table`.
     jobs : int
-        Parallel folds / model threads (-1: all cores).
+        Parallel folds / model threads (-1: all cores); never more than the cores, and the
+        results record the most fits that ran at once.
     seed : int
         Seed of splits and models.
     progress : bool
@@ -209,6 +212,9 @@ def benchmark(
 
     Raises
     ------
+    ParameterError
+        ``folds`` or ``repeats`` other than the defaults with ``test_list``; see also
+        :func:`genre.evaluation.cv.cross_validate_models`.
     genre.errors.OutputError
         ``output_dir`` cannot be created or written, or (for a folder of audio) is that
         folder or lies inside it (checked before any work).
@@ -250,7 +256,9 @@ def benchmark(
         random_state=seed,
         progress=progress,
         model_params=model_params,
-        command=command or _python_call(sources, models, folds, repeats, seed),
+        command=command or _python_call(
+            sources, models, folds=folds, repeats=repeats, seed=seed, train_lists=train_lists, test_list=test_list
+        ),
         checkpoint_dir=checkpoint_dir,
     )
     if not results.environment:
@@ -287,8 +295,15 @@ def _echo(line: str) -> None:
     tell([line], kind=None)
 
 
-def _python_call(features, models, folds, repeats, seed) -> str:
-    return (
-        f"genre.benchmark.benchmark({str(features)!r}, models={list(models)!r}, folds={folds}, "
-        f"repeats={repeats}, seed={seed})"
-    )
+def _python_call(features, models, *, folds, repeats, seed, train_lists, test_list) -> str:
+    """The call as a user could retype it: the settings that decided the numbers, and only those."""
+    if test_list is not None:
+        lists = f"train_lists={[str(p) for p in train_lists]!r}, " if train_lists else ""
+        protocol = f"{lists}test_list={str(test_list)!r}"
+    else:
+        folds = DEFAULT_FOLDS if folds is None else folds
+        repeats = DEFAULT_REPEATS if repeats is None else repeats
+        protocol = f"folds={folds}, repeats={repeats}"
+    names = [str(path) for path in features]
+    shown = names[0] if len(names) == 1 else names
+    return f"genre.benchmark.benchmark({shown!r}, models={list(models)!r}, {protocol}, seed={seed})"

@@ -1,7 +1,8 @@
 """Finished fits of a cross-validation, kept on disk so that an interrupted benchmark resumes.
 
 Each (model, split) fit is one small file, ``<key>.npz``, written atomically as soon as the
-fit finishes: its test-row class probabilities and its measured fit and predict seconds. The
+fit finishes: its test-row class probabilities, its measured fit and predict seconds and the
+warnings it raised. The
 key is a SHA-256 over everything the fit's result depends on (:func:`fit_key`), so a file is
 only ever reused for the very same fit; anything else (other parameters, seed, table, labels,
 library versions) simply has another key and is fitted afresh. A file that cannot be read or
@@ -46,11 +47,16 @@ class StoredFit:
         the benchmark's label order.
     fit_seconds, predict_seconds : float
         Wall seconds the fit and the prediction took when they were measured.
+    warnings : tuple of (str, str)
+        ``(category, first line of the message)`` of each distinct warning the fit raised
+        (``("ConvergenceWarning", "lbfgs failed to converge ...")``), so that a resumed
+        fit's report notes them as a fresh one's does.
     """
 
     proba: np.ndarray
     fit_seconds: float
     predict_seconds: float
+    warnings: tuple[tuple[str, str], ...] = ()
 
 
 def _sha256(*parts: "bytes | np.ndarray") -> str:
@@ -221,6 +227,8 @@ class CheckpointStore:
                 stored_key = str(data["key"])
                 proba = np.asarray(data["proba"])
                 seconds = np.asarray(data["seconds"])
+                # Files of earlier versions have no warnings: they count as none.
+                raised = np.asarray(data["warnings"]) if "warnings" in data.files else np.empty((0, 2), dtype=str)
         except Exception:
             return None
         if (
@@ -231,9 +239,15 @@ class CheckpointStore:
             or seconds.shape != (2,)
             or not np.issubdtype(seconds.dtype, np.floating)
             or not (np.isfinite(seconds).all() and (seconds >= 0).all())
+            or raised.dtype.kind != "U"
+            or raised.ndim != 2
+            or raised.shape[1] != 2
         ):
             return None
-        return StoredFit(proba=proba, fit_seconds=float(seconds[0]), predict_seconds=float(seconds[1]))
+        return StoredFit(
+            proba=proba, fit_seconds=float(seconds[0]), predict_seconds=float(seconds[1]),
+            warnings=tuple((str(category), str(message)) for category, message in raised),
+        )  # fmt: skip
 
     def save(self, key: str, fit: StoredFit) -> None:
         """Store a finished fit under ``key``, atomically (a reader sees all of it or nothing).
@@ -251,6 +265,7 @@ class CheckpointStore:
                     key=np.array(key),
                     proba=np.asarray(fit.proba, dtype=np.float64),
                     seconds=np.array([fit.fit_seconds, fit.predict_seconds], dtype=np.float64),
+                    warnings=np.array(fit.warnings, dtype=str).reshape(-1, 2),
                 )
         except OutputError as exc:
             self._writable = False

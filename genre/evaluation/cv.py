@@ -12,8 +12,10 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import platform
+import re
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -30,10 +32,16 @@ from genre.features.table import FeatureTable
 from genre.progress import tell
 from genre.text import plural
 
-__all__ = ["cross_validate_models", "DEFAULT_MODELS"]
+__all__ = ["cross_validate_models", "DEFAULT_MODELS", "DEFAULT_FOLDS", "DEFAULT_REPEATS"]
 
 #: Models benchmarked when none are named.
 DEFAULT_MODELS: tuple[str, ...] = ("dense", "svm", "xgboost")
+#: Cross-validation folds and repeats when none are given.
+DEFAULT_FOLDS = 5
+DEFAULT_REPEATS = 1
+#: Warnings of a fit that are left out of the report: Python's own default filters hide
+#: them too (library internals, not the user's concern).
+_UNREPORTED_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)
 #: Packages whose versions are recorded in the results.
 _VERSIONED = (
     "numpy", "pandas", "scikit-learn", "scipy", "joblib",
@@ -51,6 +59,9 @@ class _FoldOutput:
     fit_seconds: float
     predict_seconds: float
     resumed: bool = False  # read back from an interrupted run's checkpoint, not fitted now
+    # (category, first line) of each distinct warning the fit raised: printed by a worker
+    # process they would scroll the results away, so they travel back and go in the report.
+    warnings: tuple[tuple[str, str], ...] = ()
 
 
 def _fit_predict_in_worker(**call: Any) -> _FoldOutput:
@@ -83,7 +94,8 @@ def _fit_predict(
     """Fit a fresh model on one split's training rows and predict its test rows.
 
     Module-level so joblib can send it to worker processes. ``where`` names the split
-    (``"fold 3"``) in error messages.
+    (``"fold 3"``) in error messages. Warnings the model raises (scikit-learn's
+    ``ConvergenceWarning``...) are not printed: they are returned in ``warnings``.
 
     Raises
     ------
@@ -100,27 +112,38 @@ def _fit_predict(
     started = time.perf_counter()
     # scikit-learn reports data problems (too few classes or rows, values it cannot use)
     # as ValueError, TensorFlow its own way: say which model and split, in one line.
-    with model_refusals(DataError, f"model {model} failed on {where or f'split {split_index + 1}'}", params=params):
+    with (
+        warnings.catch_warnings(record=True) as caught,
+        model_refusals(DataError, f"model {model} failed on {where or f'split {split_index + 1}'}", params=params),
+    ):
+        warnings.simplefilter("always")  # every fit's warnings are counted, not only a module's first
         # Models that split their training rows again (inner grid search, early stopping) get the
         # groups, so one track's segments or one artist's tracks stay on one side there too.
         estimator.fit(X_train, y_train, **group_fit_params(estimator, groups_train))
         fitted = time.perf_counter()
         raw = np.asarray(estimator.predict_proba(X_test), dtype=float)
     predicted = time.perf_counter()
+    raised = tuple(
+        dict.fromkeys(
+            (w.category.__name__, str(w.message).strip().split("\n", 1)[0])
+            for w in caught
+            if not issubclass(w.category, _UNREPORTED_WARNINGS)
+        )
+    )
     # A training side may lack a class (fixed partitions): its probability is 0.
     proba = np.zeros((len(X_test), len(labels)))
     position = {label: i for i, label in enumerate(labels)}
     for column, cls in enumerate(getattr(estimator, "classes_", labels)):
         proba[:, position[str(cls)]] = raw[:, column]
-    return _FoldOutput(model, split_index, proba, fitted - started, predicted - fitted)
+    return _FoldOutput(model, split_index, proba, fitted - started, predicted - fitted, warnings=raised)
 
 
 def cross_validate_models(
     table: FeatureTable | Sequence[FeatureTable],
     models: Sequence[str] = DEFAULT_MODELS,
     *,
-    folds: int = 5,
-    repeats: int = 1,
+    folds: int | None = None,
+    repeats: int | None = None,
     groups: bool = True,
     train_lists: Sequence[str | os.PathLike] | None = None,
     test_list: str | os.PathLike | None = None,
@@ -143,17 +166,22 @@ def cross_validate_models(
         and the folds are built once over the tracks present in all of them.
     models : sequence of str
         Registry names (see ``genre.classifiers.registry.available_models``).
-    folds, repeats : int
-        k-fold cross-validation repeated ``repeats`` times (ignored with list files).
+    folds, repeats : int, optional
+        k-fold cross-validation repeated ``repeats`` times; default :data:`DEFAULT_FOLDS`
+        and :data:`DEFAULT_REPEATS`. A fixed partition (``test_list``) has neither: other
+        values are refused there.
     groups : bool
-        Keep each group of ``table.groups`` on one side of every split (when it has groups).
+        Keep each group of ``table.groups`` on one side of every split (when it has groups);
+        with list files, refuse lists that put a group's tracks on both sides.
     train_lists, test_list : path-like, optional
         A fixed partition from list files instead of cross-validation. Without
         ``train_lists`` every track not in ``test_list`` trains, and the protocol's
         ``caveat`` says so (curated partitions leave some tracks out of every list).
     jobs : int
         Worker processes for models whose spec allows parallel folds; threads given to
-        the other models (-1: all cores).
+        the other models (-1: all cores). No more processes or threads run than the machine
+        has cores, nor more processes than a model has fits; ``protocol["jobs"]`` records
+        the most fits that ran at once.
     random_state : int
         Seed of the splits (``+ repeat``) and of the models.
     progress : bool
@@ -180,18 +208,21 @@ def cross_validate_models(
     ------
     ParameterError
         Unknown model, no models, a parameter a model does not take, bad ``jobs``/``folds``,
-        ``train_lists`` without ``test_list``.
+        ``train_lists`` without ``test_list``, ``folds`` or ``repeats`` with ``test_list``.
     genre.errors.OutputError
         ``checkpoint_dir`` cannot be created or written (checked before any work).
     DataError
-        From the splitters: too few tracks or groups, list files that match nothing; a
-        model's input is missing from the tables (see :func:`genre.evaluation.inputs.plan_inputs`).
+        From the splitters: too few tracks or groups, list files that match nothing or put
+        a group on both sides; a model's input is missing from the tables (see
+        :func:`genre.evaluation.inputs.plan_inputs`).
     """
     from genre.classifiers.registry import check_seed, get_spec, make_model
 
     started = time.perf_counter()
+    fixed = test_list is not None
+    folds, repeats = _cv_settings(folds, repeats, fixed=fixed)
     # Before any work: a bad seed would otherwise fail inside every fold.
-    check_seed(random_state, n_derived=1 if test_list is not None else repeats)
+    check_seed(random_state, n_derived=repeats)
     models = list(dict.fromkeys(m.strip() for m in models if m and m.strip()))
     if not models:
         raise ParameterError("--models: name at least one model")
@@ -224,23 +255,25 @@ def cross_validate_models(
         tell(notes)
 
     list_matches: list[ListMatch] = []
-    if test_list is not None:
-        split, list_matches = list_split(table, train_lists=list(train_lists or ()), test_list=test_list)
+    if fixed:
+        split, list_matches = list_split(
+            table, train_lists=list(train_lists or ()), test_list=test_list, use_groups=groups
+        )
         splits = [split]
     else:
         splits = cv_splits(table, folds=folds, repeats=repeats, use_groups=groups, random_state=random_state)
     labels = table.labels
-    missing_note = _check_split_classes(table, splits, train_lists=train_lists, test_list=test_list)
-    if missing_note and progress:
-        tell([missing_note], kind="warning")
+    class_notes = _check_split_classes(table, splits, train_lists=train_lists, test_list=test_list)
+    list_note = _ambiguous_lines_note(list_matches)
+    if progress:
+        tell([note for note in [*class_notes, list_note] if note], kind="warning")
     # One set of track-level splits; each input gets them as its own row indices.
     model_splits = {name: [remap_split(s, plan.inputs[name].table) for s in splits] for name in models}
-    outputs = _run_all(
+    outputs, concurrent = _run_all(
         models, specs, model_params, plan, model_splits, labels, workers=workers, seed=random_state,
-        progress=progress, fixed=test_list is not None, store=store,
+        progress=progress, fixed=fixed, store=store,
     )  # fmt: skip
 
-    fixed = test_list is not None
     results = [
         _score_model(
             name,
@@ -271,14 +304,18 @@ def cross_validate_models(
         result.input = plan.inputs[result.name].description
     protocol = _describe_protocol(
         table, folds=folds, repeats=repeats, groups=groups, seed=random_state, ratio=ratio,
-        matches=list_matches, fixed=fixed, alpha=alpha, jobs=workers,
+        matches=list_matches, fixed=fixed, alpha=alpha, jobs=concurrent,
     )  # fmt: skip
     if plan.sentence():
         protocol["description"] += " " + plan.sentence()
-    caveats = [missing_note, protocol.get("caveat")]
+    caveats = [*class_notes, list_note, protocol.get("caveat")]
     if fixed and not train_lists:
         caveats.append(_test_list_only_caveat(table, splits[0], test_list))
-    protocol["caveat"] = " ".join(filter(None, caveats)) or None
+    caveats += [
+        _warnings_note(name, specs[name], model_params.get(name, {}), [outputs[(name, i)] for i in range(len(splits))])
+        for name in models
+    ]
+    protocol["caveat"] = " ".join(_sentence(c) for c in caveats if c) or None
     n_resumed = sum(output.resumed for output in outputs.values())
     protocol["resumed_fits"] = n_resumed
     if n_resumed:
@@ -333,8 +370,6 @@ def _warner(progress: bool):
     """Where a failed checkpoint write is reported: the terminal's warnings, or Python's."""
     if progress:
         return lambda line: tell([line], kind="warning")
-    import warnings
-
     return lambda line: warnings.warn(line, RuntimeWarning, stacklevel=2)
 
 
@@ -378,17 +413,32 @@ def _run_all(
     progress: bool,
     fixed: bool = False,
     store: CheckpointStore | None = None,
-) -> dict[tuple[str, int], _FoldOutput]:
+) -> tuple[dict[tuple[str, int], _FoldOutput], int]:
     """Fit every model on every split of its input; folds run in parallel where the model allows it.
 
     With a checkpoint ``store``, fits an interrupted run finished are read back instead of
     fitted (marked ``resumed``), and every new fit is stored the moment it arrives, so a
     kill keeps all finished ones, in whatever order parallel folds finish.
+
+    Returns
+    -------
+    outputs : dict
+        ``(model, split index) -> _FoldOutput``.
+    concurrent : int
+        The most fits that ran at once: ``workers`` capped by the cores and by the fits
+        of a model whose folds run in parallel (1 when every fit ran alone).
     """
     outputs: dict[tuple[str, int], _FoldOutput] = {}
+    from genre.features.executors import cap_workers
     from genre.progress import progress_bar
 
     n_splits = len(next(iter(model_splits.values())))
+    sizing: list[str] = []
+    cap_workers(jobs=workers, n_items=n_splits, notes=sizing)  # says so when workers exceed the cores
+    if progress:
+        tell(sizing)
+    cores = os.cpu_count() or 1
+    concurrent = 1
     keys: dict[tuple[str, int], str] = {}
     if store is not None:
         keys = _fit_keys(models, model_params, plan, model_splits, labels, seed=seed)
@@ -397,8 +447,9 @@ def _run_all(
             stored = store.load(key, n_rows=len(test), n_labels=len(labels))
             if stored is not None:
                 outputs[(name, i)] = _FoldOutput(
-                    name, i, stored.proba, stored.fit_seconds, stored.predict_seconds, resumed=True
-                )
+                    name, i, stored.proba, stored.fit_seconds, stored.predict_seconds, resumed=True,
+                    warnings=stored.warnings,
+                )  # fmt: skip
         if outputs and progress:
             done = f"{len(outputs)} of {len(keys)} {plural(len(keys), 'fit', 'fits')}"
             tell([f"{done} were finished by an interrupted run (their measured times are kept)"], kind="resuming")
@@ -408,7 +459,7 @@ def _run_all(
         if store is not None:
             store.save(
                 keys[(output.model, output.split_index)],
-                StoredFit(output.proba, output.fit_seconds, output.predict_seconds),
+                StoredFit(output.proba, output.fit_seconds, output.predict_seconds, output.warnings),
             )
 
     with progress_bar(enabled=progress) as bar:
@@ -422,9 +473,13 @@ def _run_all(
             todo = [(i, s) for i, s in enumerate(splits) if (name, i) not in outputs]
             n_resumed = len(splits) - len(todo)
             bar.advance(task, n_resumed)
-            parallel = bool(getattr(specs[name], "parallel_folds", False)) and workers > 1 and len(todo) > 1
+            parallel_folds = bool(getattr(specs[name], "parallel_folds", False))
+            processes = cap_workers(jobs=workers, n_items=len(todo), notes=[]) if parallel_folds else 1
+            parallel = processes > 1
+            concurrent = max(concurrent, processes)
+            # More threads than cores only wait on each other.
+            threads = 1 if parallel else min(workers, cores)
             # The model seed changes with the repeat so repeats also sample model randomness.
-            threads = 1 if parallel else workers
             calls = [
                 dict(
                     model=name, params=params, split_index=i, seed=seed + s.repeat, n_jobs=threads,
@@ -438,7 +493,7 @@ def _run_all(
             if parallel:
                 from joblib import Parallel, delayed
 
-                runner = Parallel(n_jobs=min(workers, len(calls)), return_as="generator_unordered")
+                runner = Parallel(n_jobs=processes, return_as="generator_unordered")
                 for output in runner(delayed(_fit_predict_in_worker)(**call) for call in calls):
                     finished(output)
                     bar.advance(task)
@@ -455,7 +510,7 @@ def _run_all(
                     highlight=False,
                 )
         bar.update(task, description="benchmark done")
-    return outputs
+    return outputs, concurrent
 
 
 def _split_name(split: Split) -> str:
@@ -469,15 +524,16 @@ def _check_split_classes(
     *,
     train_lists: Sequence[str | os.PathLike] | None,
     test_list: str | os.PathLike | None,
-) -> str | None:
+) -> list[str]:
     """Refuse a split whose training side has fewer than two classes; describe test classes
-    that a training side lacks.
+    that a training side lacks, and classes a test side lacks.
 
     Returns
     -------
-    note : str or None
-        A one-line warning when some test tracks belong to a class their training side
-        lacks (they can never be predicted correctly), else ``None``.
+    notes : list of str
+        One-line warnings: some test tracks belong to a class their training side lacks
+        (they can never be predicted correctly); a class has no test tracks in a split
+        (macro averages of that split leave it out, see :func:`_score_model`).
 
     Raises
     ------
@@ -487,6 +543,8 @@ def _check_split_classes(
     fixed = test_list is not None
     missing: dict[str, int] = {}
     where_missing: list[str] = []
+    untested: dict[str, None] = {}  # classes without test tracks, in label order
+    where_untested: list[str] = []
     for split in splits:
         train_classes = sorted(set(table.y[split.train].tolist()))
         if len(train_classes) < 2:
@@ -508,14 +566,59 @@ def _check_split_classes(
             missing[str(label)] = missing.get(str(label), 0) + int(count)
         if len(lacking):
             where_missing.append("the fixed split" if fixed else _split_name(split))
-    if not missing:
+        tested = set(test_labels)
+        absent = [label for label in table.labels if label not in tested]
+        untested.update(dict.fromkeys(absent))
+        if absent:
+            where_untested.append(_split_name(split))
+    notes = []
+    if missing:
+        listing = ", ".join(f"{label!r} ({n} test {plural(n, 'track', 'tracks')})" for label, n in missing.items())
+        notes.append(
+            f"the training side lacks {plural(len(missing), 'class', 'classes')} {listing}{_where(where_missing, fixed)}: "
+            "those test tracks cannot be predicted correctly and count as errors"
+        )
+    if untested:
+        n = len(untested)
+        classes = f"{plural(n, 'class', 'classes')} {', '.join(map(repr, untested))}"
+        if fixed:
+            scores = f"average over the classes it has, and {plural(n, 'its', 'their')} per-class scores are n/a"
+        else:
+            scores = (
+                f"there average over the classes it has, and {plural(n, 'its', 'their')} per-class scores come from "
+                "the other folds"
+            )
+        notes.append(
+            f"the test side has no tracks of {classes}{_where(where_untested, fixed)}: macro-F1 and balanced "
+            f"accuracy {scores}"
+        )
+    return notes
+
+
+def _where(splits: list[str], fixed: bool) -> str:
+    """`` in fold 1, fold 3, ...`` (the first three): where something was found; nothing for a fixed split."""
+    return "" if fixed else f" in {', '.join(splits[:3])}{', ...' if len(splits) > 3 else ''}"
+
+
+def _ambiguous_lines_note(matches: Sequence[ListMatch]) -> str | None:
+    """A warning about list lines that could name several tracks, which were left out."""
+    ambiguous = [m for m in matches if m.n_ambiguous]
+    if not ambiguous:
         return None
-    listing = ", ".join(f"{label!r} ({n} test {plural(n, 'track', 'tracks')})" for label, n in missing.items())
-    where = "" if fixed else f" in {', '.join(where_missing[:3])}{', ...' if len(where_missing) > 3 else ''}"
-    return (
-        f"the training side lacks {plural(len(missing), 'class', 'classes')} {listing}{where}: those test tracks "
-        "cannot be predicted correctly and count as errors"
+    parts = ", ".join(
+        f"{m.n_ambiguous} of {m.n_lines} lines of {m.role} list {os.path.basename(m.path)} (e.g. {m.ambiguous[0]!r})"
+        for m in ambiguous
     )
+    return (
+        f"{parts} name a file name that several tracks share, in folders that do not say which: they were left "
+        "out of the partition; write them with the folders of the table's track ids"
+    )
+
+
+def _sentence(text: str) -> str:
+    """``text`` as a sentence of a paragraph: a capital first letter, a full stop at the end."""
+    text = text.strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
 
 
 def _test_list_only_caveat(table: FeatureTable, split: Split, test_list: str | os.PathLike | None) -> str:
@@ -577,6 +680,10 @@ def _score_model(
     segmented = table.n_rows > table.n_tracks
     for split, output in zip(splits, outputs):
         truth = _track_truth(table, split)
+        # Macro averages over the classes this split tests: a class without test tracks has no
+        # F1 to average (scikit-learn would count it as 0 and understate every model alike).
+        present = set(truth)
+        tested = [label for label in labels if label in present]
         by_mean, by_vote = _aggregate(table, split, output.proba, len(labels))
         predicted = label_array[by_mean]
         segment_accuracy = (
@@ -588,7 +695,7 @@ def _score_model(
                 fold=split.fold,
                 accuracy=float(accuracy_score(truth, predicted)),
                 balanced_accuracy=float(_balanced_accuracy(balanced_accuracy_score, truth, predicted)),
-                macro_f1=float(f1_score(truth, predicted, labels=labels, average="macro", zero_division=0)),
+                macro_f1=float(f1_score(truth, predicted, labels=tested, average="macro", zero_division=0)),
                 vote_accuracy=float(accuracy_score(truth, label_array[by_vote])),
                 segment_accuracy=segment_accuracy,
                 fit_seconds=output.fit_seconds,
@@ -625,23 +732,30 @@ def _score_model(
 
 
 def _balanced_accuracy(function, truth: np.ndarray, predicted: np.ndarray) -> float:
-    import warnings
-
     # sklearn warns when a predicted class is absent from the truth of a small fold; the score is still right.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         return function(truth, predicted)
 
 
-def _per_class(confusion: np.ndarray, labels: list[str]) -> dict[str, dict[str, float]]:
-    """Precision, recall and F1 per class from a (summed) confusion matrix."""
-    result = {}
+def _per_class(confusion: np.ndarray, labels: list[str]) -> dict[str, dict[str, float | None]]:
+    """Precision, recall and F1 per class from a (summed) confusion matrix.
+
+    A class without true tracks (a fixed partition's test side may lack one) has no recall
+    or F1: they are ``None`` (n/a), and so is its precision unless something was predicted
+    as that class (then it is 0: every such prediction was wrong).
+    """
+    result: dict[str, dict[str, float | None]] = {}
     for i, label in enumerate(labels):
         tp = float(confusion[i, i])
         predicted = float(confusion[:, i].sum())
         actual = float(confusion[i, :].sum())
+        if not actual:
+            precision = 0.0 if predicted else None
+            result[label] = {"precision": precision, "recall": None, "f1": None, "support": 0}
+            continue
         precision = tp / predicted if predicted else 0.0
-        recall = tp / actual if actual else 0.0
+        recall = tp / actual
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         result[label] = {"precision": precision, "recall": recall, "f1": f1, "support": int(actual)}
     return result
@@ -686,7 +800,8 @@ def _describe_protocol(
     alpha: float,
     jobs: int,
 ) -> dict[str, Any]:
-    group_aware = bool(groups and table.groups is not None and not fixed)
+    # A fixed partition's lists were checked to keep every group on one side (see list_split).
+    group_aware = bool(groups and table.groups is not None)
     aggregation = (
         "each track gets one prediction per split that tests it: the argmax of its segments' mean class probability "
         "(the segments' majority vote is reported too)"
@@ -695,7 +810,9 @@ def _describe_protocol(
     )
     if fixed:
         parts = ", ".join(
-            f"{m.role} list {os.path.basename(m.path)} ({m.n_matched} of {m.n_lines} lines matched)" for m in matches
+            f"{m.role} list {os.path.basename(m.path)} ({m.n_matched} of {m.n_lines} lines matched"
+            + (f", {m.n_ambiguous} ambiguous)" if m.n_ambiguous else ")")
+            for m in matches
         )
         description = (
             f"Fixed train/test partition from list files: {parts}. All segments of a track lie on one side. "
@@ -704,6 +821,8 @@ def _describe_protocol(
         )
         if not any(m.role == "train" for m in matches):
             description += " Every track not in the test list was used for training."
+        if group_aware:
+            description += f" No group of column {table.group_col!r} has tracks on both sides (checked)."
     else:
         unit = f"groups of column {table.group_col!r}" if group_aware else "tracks"
         shuffles = f"repeat r shuffled with seed {seed} + r" if repeats > 1 else f"seed {seed}"
@@ -724,13 +843,23 @@ def _describe_protocol(
     caveat = None
     if group_aware:
         caveat = table.group_note()  # tracks without a group: each is a group of its own
+    elif fixed and table.groups is not None:
+        caveat = (
+            f"The groups of column {table.group_col!r} were ignored (--no-groups): the lists were used as they are, "
+            "and one artist's tracks may lie on both sides of the partition."
+        )
     if not fixed and not group_aware:
         caveat = (
-            "No groups (artists) were given, so tracks of one artist - in GTZAN even excerpts of the same "
-            "recording - fall on both sides of the splits, and accuracy is inflated: on GTZAN, models that score "
-            "about 75 % in random 10-fold cross-validation score about 50 % on the artist-disjoint, fault-filtered "
-            "partition. Use --group-col, or an artist-disjoint partition (--train-list/--test-list), "
-            "for an honest estimate."
+            "No groups (artists) were given, so tracks of one artist, or excerpts of one recording, may fall on "
+            "both sides of the splits; where tracks share artists, accuracy is inflated. "
+        )
+        if _looks_like_gtzan(table):
+            caveat += (
+                "This table looks like GTZAN, where they do: there, models that score about 75 % in random 10-fold "
+                "cross-validation score about 50 % on the artist-disjoint, fault-filtered partition. "
+            )
+        caveat += (
+            "Use --group-col, or an artist-disjoint partition (--train-list/--test-list), for an honest estimate."
         )
     return {
         "kind": "fixed" if fixed else "cv",
@@ -750,6 +879,94 @@ def _describe_protocol(
         "description": description,
         "caveat": caveat,
     }
+
+
+#: GTZAN's ten genres, and its file names (``blues.00012``, ``blues.00012.3`` for a segment).
+_GTZAN_GENRES = ("blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock")
+_GTZAN_NAME = re.compile(rf"(?:{'|'.join(_GTZAN_GENRES)})\.\d{{5}}(?:\.\d+)?")
+
+
+def _looks_like_gtzan(table: FeatureTable) -> bool:
+    """Whether a table is GTZAN (or drawn from it): its ten genres, or mostly its file names."""
+    if set(table.labels) == set(_GTZAN_GENRES):
+        return True
+    stems = pd.unique(table.stems.astype(str))
+    return bool(len(stems)) and np.mean([bool(_GTZAN_NAME.fullmatch(stem)) for stem in stems]) >= 0.5
+
+
+def _cv_settings(folds: int | None, repeats: int | None, *, fixed: bool) -> tuple[int, int]:
+    """Folds and repeats of a cross-validation (defaults for ``None``); refused for a fixed partition.
+
+    Raises
+    ------
+    ParameterError
+        ``folds`` or ``repeats`` with a fixed partition, which has one split: they would be
+        ignored, yet recorded as if they had been used.
+    """
+    if not fixed:
+        return (DEFAULT_FOLDS if folds is None else folds), (DEFAULT_REPEATS if repeats is None else repeats)
+    # The CLI passes the defaults when the options are not given, so only other values can be
+    # told from them and refused (see genre.benchmark.benchmark).
+    given = [
+        f"--{name} {value}"
+        for name, value, default in (("folds", folds, DEFAULT_FOLDS), ("repeats", repeats, DEFAULT_REPEATS))
+        if value is not None and value != default
+    ]
+    if given:
+        raise ParameterError(
+            f"{' and '.join(given)}: a fixed partition (--test-list) is a single train/test split, without folds "
+            "or repeats; leave them out, or leave out --test-list to cross-validate"
+        )
+    return 1, 1
+
+
+def _warnings_note(name: str, spec: Any, params: Mapping[str, Any], outputs: Sequence[_FoldOutput]) -> str | None:
+    """One caveat on the warnings a model's fits raised: non-convergence first, then the others.
+
+    Parameters
+    ----------
+    name : str
+        The model.
+    spec : ModelSpec
+        Its registry entry (its settings name the solver and iteration limit).
+    params : mapping
+        Its parameter overrides.
+    outputs : sequence of _FoldOutput
+        Its fits.
+
+    Returns
+    -------
+    note : str or None
+        E.g. ``model logreg did not converge in 10 of 10 fits (lbfgs, max_iter=0), so its
+        scores may understate it; raise max_iter``; ``None`` when no fit warned.
+    """
+    from genre.classifiers.registry import make_model
+
+    total = len(outputs)
+    fits = f"{total} {plural(total, 'fit', 'fits')}"
+    counts: dict[tuple[str, str], int] = {}
+    for output in outputs:
+        for warning in output.warnings:
+            counts[warning] = counts.get(warning, 0) + 1
+    unconverged = sum(any(c == "ConvergenceWarning" for c, _ in output.warnings) for output in outputs)
+    others = {w: n for w, n in counts.items() if w[0] != "ConvergenceWarning"}
+    parts = []
+    if unconverged:
+        settings = spec.configured_step(make_model(name, **dict(params))).get_params(deep=False)
+        shown = [str(settings["solver"])] if isinstance(settings.get("solver"), str) else []
+        shown += [f"max_iter={settings['max_iter']}"] if "max_iter" in settings else []
+        first = next(m for output in outputs for c, m in output.warnings if c == "ConvergenceWarning")
+        parts.append(
+            f"did not converge in {unconverged} of {fits} ({', '.join(shown) or first.rstrip(':')}), so its "
+            "scores may understate it" + ("; raise max_iter" if "max_iter" in settings else "")
+        )
+    for (category, message), n in list(others.items())[:2]:
+        text = message if len(message) <= 160 else message[:157] + "..."
+        parts.append(f"warned in {n} of {fits}: {category}: {text}")
+    if len(others) > 2:
+        parts.append(f"raised {len(others) - 2} other warnings")
+    # "model logreg did not converge ...; it warned in ...": the name once, lower-case as registered.
+    return f"model {name} " + "; it ".join(parts) if parts else None
 
 
 def _versions() -> dict[str, str]:

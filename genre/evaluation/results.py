@@ -94,7 +94,8 @@ class ModelResult:
         Track-level confusion matrix summed over all folds and repeats (rows: true
         label, columns: predicted, in ``BenchmarkResults.labels`` order).
     per_class : dict
-        ``label -> {precision, recall, f1, support}`` from the summed confusion matrix.
+        ``label -> {precision, recall, f1, support}`` from the summed confusion matrix;
+        recall and F1 are ``None`` (n/a) for a class without test tracks.
     summaries : dict of str to Summary
         Mean, std and 95 % t-interval over folds for each metric in :data:`METRICS`.
     accuracy_ci95 : (float, float)
@@ -204,7 +205,8 @@ class BenchmarkResults:
         segments per track, group column and count, ignored columns.
     protocol : dict
         ``kind`` (``"cv"`` or ``"fixed"``), folds, repeats, seed, group awareness, list
-        files and their match counts, mean test/train ratio, ``description`` (a sentence).
+        files and their match counts, mean test/train ratio, ``jobs`` (the most fits that
+        ran at once), ``description`` (a sentence) and ``caveat`` (sentences, or ``None``).
     labels : list of str
         Class order of the confusion matrices.
     models : list of ModelResult
@@ -537,9 +539,10 @@ def _check_model(model: Mapping[str, Any], where: str, labels: list[str]) -> Non
     if missing:
         _fail(f"{where}.per_class", f"no entry for {plural(len(missing), 'label', 'labels')} {', '.join(missing[:5])}")
     for label in labels:
+        # null: n/a, for a class without test tracks
         _check_record(
             per_class[label], f"{where}.per_class[{label!r}]",
-            required={"precision": "number!", "recall": "number!", "f1": "number!", "support": "int"},
+            required={"precision": "number", "recall": "number", "f1": "number", "support": "int"},
         )  # fmt: skip
     folds = model["folds"]
     if not folds:
@@ -571,7 +574,7 @@ def _check_protocol(protocol: Mapping[str, Any]) -> None:
         _check_record(
             item, f"protocol.lists[{i}]",
             required={"role": "str", "path": "str", "n_lines": "int", "n_matched": "int", "n_unmatched": "int"},
-            optional={"unmatched": "str-list"},
+            optional={"unmatched": "str-list", "n_ambiguous": "int", "ambiguous": "str-list"},
         )  # fmt: skip
 
 

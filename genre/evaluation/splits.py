@@ -75,6 +75,11 @@ class ListMatch:
         The first few lines that matched nothing (all of them are counted in ``n_unmatched``).
     n_unmatched : int
         Lines that matched no track.
+    n_ambiguous : int
+        Lines whose file name several tracks share, none of them (or more than one) in the
+        line's folder: they match no track, as the line cannot say which one it means.
+    ambiguous : list of str
+        The first few ambiguous lines.
     """
 
     path: str
@@ -83,6 +88,8 @@ class ListMatch:
     n_matched: int
     n_unmatched: int
     unmatched: list[str] = field(default_factory=list)
+    n_ambiguous: int = 0
+    ambiguous: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -92,6 +99,8 @@ class ListMatch:
             "n_matched": self.n_matched,
             "n_unmatched": self.n_unmatched,
             "unmatched": list(self.unmatched),
+            "n_ambiguous": self.n_ambiguous,
+            "ambiguous": list(self.ambiguous),
         }
 
 
@@ -213,11 +222,14 @@ def list_split(
     *,
     train_lists: Sequence[str | os.PathLike] = (),
     test_list: str | os.PathLike,
+    use_groups: bool = True,
 ) -> tuple[Split, list[ListMatch]]:
     """A fixed train/test partition given by list files.
 
     Each line names one file (``blues/blues.00012.wav``, ``blues.00012`` ...); it is
     matched to the table's tracks by file stem, and by the longer id where stems repeat.
+    A line whose file name several tracks share, and whose folder does not tell which of
+    them it means, matches none of them (it is counted as ambiguous).
 
     Parameters
     ----------
@@ -227,18 +239,21 @@ def list_split(
         in the test list trains.
     test_list : path-like
         File listing the test tracks.
+    use_groups : bool
+        When the table has groups (artists), refuse a partition that puts tracks of one
+        group on both sides. ``False`` takes the lists as they are.
 
     Returns
     -------
     split : Split
     matches : list of ListMatch
-        One per list file, with counts of matched and unmatched lines.
+        One per list file, with counts of matched, unmatched and ambiguous lines.
 
     Raises
     ------
     DataError
         A list file is missing or matches no track of the table; a track is listed both
-        for training and for testing.
+        for training and for testing; a group has tracks on both sides.
     """
     per_track = table.track_frame()
     index = _StemIndex(per_track["track"].to_numpy(), per_track["stem"].to_numpy())
@@ -248,22 +263,33 @@ def list_split(
         lines = read_list_file(path)
         chosen: set[int] = set()
         unmatched: list[str] = []
+        ambiguous: list[str] = []
         for line in lines:
             found = index.lookup(line)
-            if found:
+            if len(found) == 1:
                 chosen.update(found)
+            elif found:
+                # Taking every candidate would test (or train) on tracks the line never named.
+                ambiguous.append(line)
             else:
                 unmatched.append(line)
         if not chosen:
             example = per_track["stem"].iloc[0]
             if not lines:
                 raise DataError(f"{path}: the {role} list file is empty")
+            if ambiguous:
+                raise DataError(
+                    f"{path}: none of its {len(lines)} lines matches one track of {table.path.name}: "
+                    f"{_ambiguity(index, ambiguous)}"
+                )
             raise DataError(
                 f"{path}: none of its {len(lines)} lines matches a track of {table.path.name} "
                 f"(lines look like {lines[0]!r}, the table's file stems like {example!r})"
             )
-        n_unmatched = len(unmatched)
-        matches.append(ListMatch(str(path), role, len(lines), len(lines) - n_unmatched, n_unmatched, unmatched[:10]))
+        n_matched = len(lines) - len(unmatched) - len(ambiguous)
+        matches.append(
+            ListMatch(str(path), role, len(lines), n_matched, len(unmatched), unmatched[:10], len(ambiguous), ambiguous[:10])
+        )
         return chosen
 
     test = select(test_list, "test")
@@ -282,12 +308,56 @@ def list_split(
         )
     if not train:
         raise DataError(f"{test_list}: every track of {table.path.name} is in the test list; nothing left to train on")
+    if use_groups and table.groups is not None:
+        _check_groups_apart(table, per_track, sorted(train), sorted(test), test_list=test_list, lists=bool(train_lists))
     row_track = _row_track_index(table, per_track)
     split = _expand(0, 0, row_track, per_track["track"].to_numpy(), np.array(sorted(train)), np.array(sorted(test)))
     return split, matches
 
 
 # -- helpers ----------------------------------------------------------------------------------
+def _check_groups_apart(
+    table: FeatureTable,
+    per_track: pd.DataFrame,
+    train: list[int],
+    test: list[int],
+    *,
+    test_list: str | os.PathLike,
+    lists: bool,
+) -> None:
+    """Refuse a partition that puts tracks of one group (artist) on both sides.
+
+    Tracks without a group are each a group of their own, so they never conflict.
+    """
+    groups = per_track["group"]
+    on_train, on_test = groups.iloc[train], groups.iloc[test]
+    shared = pd.unique(on_test[on_test.isin(set(on_train))])
+    if not len(shared):
+        return
+    n_train, n_test = on_train.value_counts(), on_test.value_counts()
+    examples = ", ".join(f"{g!r} ({n_train[g]} training, {n_test[g]} test)" for g in shared[:3])
+    n = len(shared)
+    sides = "the training lists and the test list" if lists else "the test list and the tracks not in it (which train)"
+    raise DataError(
+        f"{test_list}: {n} {plural(n, 'group', 'groups')} of column {table.group_col!r} "
+        f"{plural(n, 'has', 'have')} tracks on both sides of the partition, in {sides} "
+        f"(e.g. {examples}{', ...' if n > 3 else ''}); one artist's tracks must stay on one side: fix the lists, "
+        "or pass --no-groups (and no --group-col) to use them as they are"
+    )
+
+
+def _ambiguity(index: "_StemIndex", lines: list[str]) -> str:
+    """Why ambiguous lines match nothing, with the tracks the first one could mean."""
+    candidates = [index.track_ids[p] for p in index.lookup(lines[0])]
+    shown = ", ".join(candidates[:3]) + (", ..." if len(candidates) > 3 else "")
+    n = len(lines)
+    return (
+        f"{n} {plural(n, 'line names a file name', 'lines name file names')} that several tracks share, and "
+        f"{plural(n, 'its folder does', 'their folders do')} not say which (e.g. {lines[0]!r} could be {shown}); "
+        "write each line with the folders of the table's track ids"
+    )
+
+
 def _row_track_index(table: FeatureTable, per_track: pd.DataFrame) -> np.ndarray:
     """For every row, the position of its track in ``per_track``."""
     return pd.Index(per_track["track"]).get_indexer(table.tracks)
@@ -326,6 +396,7 @@ class _StemIndex:
             self.by_stem.setdefault(str(stem), []).append(position)
 
     def lookup(self, line: str) -> list[int]:
+        """Positions of the tracks ``line`` may name: one, none, or several when it is ambiguous."""
         stem = file_stem(line)
         found = self.by_stem.get(stem, [])
         if len(found) <= 1:
@@ -334,4 +405,6 @@ class _StemIndex:
         wanted = line.replace("\\", "/")
         wanted = wanted[: -len(Path(wanted).suffix)] if file_stem(wanted) != Path(wanted).name else wanted
         narrowed = [p for p in found if self.track_ids[p].endswith(wanted) or wanted.endswith(self.track_ids[p])]
-        return narrowed or found
+        exact = [p for p in narrowed if self.track_ids[p] == wanted]
+        # Several candidates left (none in the line's folder, or the folder is left out): ambiguous.
+        return exact or narrowed or found

@@ -529,7 +529,10 @@ def build_document(results: "BenchmarkResults", *, undrawable: Sequence[str] = (
     blocks.extend(_significance(results))
 
     blocks.append(Block("h2", "Per-class F1"))
-    if fixed:
+    untested = [label for label in results.labels if _untested(results, label)]
+    if fixed and untested:
+        macro = "the mean of a column over the classes with test tracks is the headline macro-F1"
+    elif fixed:
         macro = "the mean of a column is the headline macro-F1"
     else:
         # Pooling the folds first is not averaging per fold: the two macro-F1s differ a little.
@@ -545,16 +548,21 @@ def build_document(results: "BenchmarkResults", *, undrawable: Sequence[str] = (
         support = "Support (true tracks of each class in that matrix): " + ", ".join(
             f"{label} {supports[label] if supports[label] is not None else '?'}" for label in results.labels
         )
+    absent = (
+        f" {', '.join(untested)} {plural(len(untested), 'has', 'have')} no test tracks, so no F1 (n/a)."
+        if untested
+        else ""
+    )
     blocks.append(
         Block(
             "p",
             f"Precision, recall and F1 of each class, per track, from the confusion matrix of {pooled}. The table "
-            f"shows F1 in %, like every other score here; precision and recall are in results.json. {support}. "
-            f"{macro[0].upper()}{macro[1:]}.",
+            f"shows F1 in %, like every other score here; precision and recall are in results.json. {support}."
+            f"{absent} {macro[0].upper()}{macro[1:]}.",
         )
     )
     rows = [
-        [label] + [pct(m.per_class.get(label, {}).get("f1")) for m in results.models]
+        [label] + ["n/a" if _untested(results, label) else pct(m.per_class.get(label, {}).get("f1")) for m in results.models]
         for label in results.labels
     ]
     blocks.append(_table(["label"] + [m.name for m in results.models], rows, names=1))
@@ -618,6 +626,11 @@ def build_document(results: "BenchmarkResults", *, undrawable: Sequence[str] = (
             for item in protocol["lists"]
         ]  # fmt: skip
         header = ["role", "file", "lines", "matched", "unmatched", "unmatched (first)"]
+        if any(item.get("n_ambiguous") for item in protocol["lists"]):
+            # Lines naming a file name several tracks share, in no folder of theirs: matched none.
+            for row, item in zip(rows, protocol["lists"]):
+                row += [str(item.get("n_ambiguous", 0)), ", ".join(item.get("ambiguous", [])[:5])]
+            header += ["ambiguous", "ambiguous (first)"]
         blocks.append(_table(header, rows, names=2))
 
     blocks.append(Block("h2", "Reproduce"))
@@ -641,6 +654,11 @@ def build_document(results: "BenchmarkResults", *, undrawable: Sequence[str] = (
     return blocks
 
 
+def _untested(results: "BenchmarkResults", label: str) -> bool:
+    """Whether no test track has this class, so that its recall and F1 do not exist."""
+    return results.models[0].per_class.get(label, {}).get("support") == 0
+
+
 def _table(header: Sequence[str], rows: list[list[str]], *, names: int) -> Block:
     """A table block whose first ``names`` columns hold names: left-aligned even when a name looks like a number."""
     numeric = numeric_columns(rows) or [False] * len(header)
@@ -651,11 +669,11 @@ def _params(params: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in params.items()) if params else "defaults"
 
 
-_NUMBER = re.compile(r"^[+\-−]?\d+(\.\d+)?$|^–$")
+_NUMBER = re.compile(r"^[+\-−]?\d+(\.\d+)?$|^–$|^n/a$")
 
 
 def _looks_numeric(cell: str) -> bool:
-    """``74.5 ± 2.2 %``, ``[71.7, 77.3]``, ``+1.7 points``, ``< 0.001``, ``–`` all count as numbers."""
+    """``74.5 ± 2.2 %``, ``[71.7, 77.3]``, ``+1.7 points``, ``< 0.001``, ``–``, ``n/a`` all count as numbers."""
     tokens = [t for t in re.split(r"[\s,\[\]%±<]+", str(cell).replace("points", "")) if t]
     return bool(tokens) and all(_NUMBER.match(t) for t in tokens)
 

@@ -325,7 +325,9 @@ def per_class_f1_png(results: "BenchmarkResults") -> bytes:
             size = (7.5, max(4.0, len(labels) * (0.12 * len(models) + 0.2) + 1.2))
         figure, axis = plt.subplots(figsize=size)
         for k, model in enumerate(models):
-            values = [100 * model.per_class.get(label, {}).get("f1", math.nan) for label in results.labels]
+            # None: a class without test tracks has no F1 (n/a), and no bar.
+            scores = [model.per_class.get(label, {}).get("f1") for label in results.labels]
+            values = [math.nan if f1 is None else 100 * f1 for f1 in scores]
             offsets = centres - 0.4 + width * (k + 0.5)
             colour = colour_of[model.name]
             if vertical:
