@@ -12,12 +12,12 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from genre.errors import ParameterError
+from genre.errors import DataError, ParameterError
 from genre.evaluation.checkpoint import CheckpointStore
 from genre.evaluation.cv import DEFAULT_FOLDS, DEFAULT_MODELS, DEFAULT_REPEATS, cross_validate_models
 from genre.evaluation.inputs import model_input_kind
 from genre.evaluation.results import BenchmarkResults, describe_environment
-from genre.features.table import load_feature_table
+from genre.features.table import check_distinct_tables, load_feature_table
 from genre.progress import tell
 from genre.reports import ReportFiles, render_report
 
@@ -118,17 +118,21 @@ def extract_inputs(
             say(f"{kind}: using {output} (already extracted)")
             paths.append(output)
             continue
-        if output.exists():
-            # Stale, yet only removed now: an unfinished run of these very files (its journal)
-            # still resumes below instead of starting over, as overwrite=True would.
-            say(f"{kind}: {output} is out of date (the files or the settings changed); extracting again")
-            output.unlink()
+        stale = output.exists()
+        if stale:
+            # Updated, not removed: the rows of unchanged files are reused, the table is replaced
+            # only once the update is done, and an unfinished run of these files resumes.
+            say(f"{kind}: {output} is out of date (the files or the settings changed); updating it")
         started = time.perf_counter()
         try:
-            report = extract_to_csv(dataset, output, extractor=extractor, jobs=jobs, progress=progress)
+            report = extract_to_csv(dataset, output, extractor=extractor, jobs=jobs, progress=progress, overwrite=stale)
         except StaleJournalError:
             say(f"{kind}: discarding an unfinished extraction of other files or settings in {folder}")
             report = extract_to_csv(dataset, output, extractor=extractor, jobs=jobs, progress=progress, overwrite=True)
+        if not report.written:
+            # An out-of-date table left in place must not be benchmarked as if it were current.
+            example = f"; e.g. {report.skipped[0][0]}: {report.skipped[0][1]}" if report.skipped else ""
+            raise DataError(f"{source}: no file could be extracted for the {kind} features{example}")
         say(
             f"{kind}: {report.n_extracted} of {report.n_tracks} files, {report.n_rows} rows in "
             f"{time.perf_counter() - started:.1f} s -> {output}"
@@ -222,6 +226,9 @@ def benchmark(
     sources = [features] if isinstance(features, (str, os.PathLike)) else list(features)
     if not sources or any(not str(source).strip() for source in sources):
         raise ParameterError("give a feature CSV or a folder of audio (an empty path was given)")
+    if group_col is not None and not use_groups:
+        raise ParameterError("--group-col names the groups that --no-groups ignores: give one of them")
+    check_distinct_tables(sources)
     if output_dir is not None:
         from genre.atomic import check_output_folder
 

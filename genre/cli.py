@@ -374,8 +374,12 @@ def benchmark(
         "or one folder of audio: its features are extracted into OUTPUT/features first.",
     ),
     models: str = typer.Option("dense,svm,xgboost", "--models", "-m", help="Comma-separated model names."),
-    folds: int = typer.Option(5, "--folds", "-k", help="Cross-validation folds."),
-    repeats: int = typer.Option(1, "--repeats", help="Repeat the k-fold with new shuffles."),
+    folds: Optional[int] = typer.Option(
+        None, "--folds", "-k", show_default=False, help="Cross-validation folds (default 5; not with --test-list)."
+    ),
+    repeats: Optional[int] = typer.Option(
+        None, "--repeats", show_default=False, help="Repeat the k-fold with new shuffles (default 1)."
+    ),
     group_col: Optional[str] = typer.Option(
         None, "--group-col", help="Column of groups (artists) kept on one side of every split."
     ),
@@ -401,19 +405,20 @@ def benchmark(
     """Cross-validate models on feature tables (or audio), track-level and leakage-free, and write a report."""
     from genre.benchmark import benchmark as run_benchmark
     from genre.benchmark import is_audio_source
-    from genre.features.table import check_distinct_tables
+    from genre.evaluation.cv import DEFAULT_FOLDS, DEFAULT_REPEATS
 
     from_audio = len(features) == 1 and is_audio_source(features[0])
     kept = "finished fits and the features extracted so far" if from_audio else "finished fits"
     with user_errors(on_interrupt=f"no report was written; {kept} are kept: rerun the same command to resume"):
 
         # The settings that decide the numbers are written even at their defaults, which a
-        # later version of genre may change.
-        deciding = ("models", "seed") if test_list is not None else ("models", "folds", "repeats", "seed")
+        # later version of genre may change; folds and repeats only where they apply.
+        deciding = ("models", "seed")
+        if test_list is None:
+            deciding += ("folds", "repeats")
+            ctx.params["folds"] = folds = DEFAULT_FOLDS if folds is None else folds
+            ctx.params["repeats"] = repeats = DEFAULT_REPEATS if repeats is None else repeats
         command = _command_line(ctx, always=deciding)
-        if no_groups and group_col is not None:
-            raise ParameterError("--group-col names the groups that --no-groups ignores: give one of them")
-        check_distinct_tables(features)
         names = _split_names([models])
         results, files = run_benchmark(
             list(features),

@@ -216,6 +216,11 @@ def test_folds_and_repeats_with_a_fixed_partition_are_refused(tmp_path):
         benchmark(path, models=["lda"], test_list=test, repeats=2)
     result = invoke("benchmark", path, "--test-list", test, "--folds", 7, "-m", "lda", "-o", tmp_path / "out")
     assert result.exit_code == 2 and "--folds 7: a fixed partition" in one_line(result.output)
+    # Also at the default value: given, it would be ignored all the same.
+    result = invoke("benchmark", path, "--test-list", test, "--folds", 5, "-m", "lda", "-o", tmp_path / "out")
+    assert result.exit_code == 2 and "--folds 5: a fixed partition" in one_line(result.output)
+    result = invoke("benchmark", path, "-m", "lda", "-o", tmp_path / "cv")
+    assert result.exit_code == 0 and "--folds 5 --repeats 1" in load_results(tmp_path / "cv").command
     # Left out, they do not appear in the call the results record.
     results, _ = benchmark(path, models=["lda"], test_list=test)
     assert results.command == (

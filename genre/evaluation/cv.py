@@ -905,13 +905,7 @@ def _cv_settings(folds: int | None, repeats: int | None, *, fixed: bool) -> tupl
     """
     if not fixed:
         return (DEFAULT_FOLDS if folds is None else folds), (DEFAULT_REPEATS if repeats is None else repeats)
-    # The CLI passes the defaults when the options are not given, so only other values can be
-    # told from them and refused (see genre.benchmark.benchmark).
-    given = [
-        f"--{name} {value}"
-        for name, value, default in (("folds", folds, DEFAULT_FOLDS), ("repeats", repeats, DEFAULT_REPEATS))
-        if value is not None and value != default
-    ]
+    given = [f"--{name} {value}" for name, value in (("folds", folds), ("repeats", repeats)) if value is not None]
     if given:
         raise ParameterError(
             f"{' and '.join(given)}: a fixed partition (--test-list) is a single train/test split, without folds "
