@@ -104,9 +104,7 @@ def user_errors(*, on_interrupt: str = "nothing was written") -> Iterator[None]:
         console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
         raise typer.Exit(code=2) from None
     except KeyboardInterrupt as exc:
-        terminated = isinstance(exc, _Terminated)
-        console.print(f"[yellow]{'terminated' if terminated else 'interrupted'}[/]: {on_interrupt}", highlight=False)
-        raise typer.Exit(code=128 + signal.SIGTERM if terminated else 130) from None
+        _stop_for(exc, on_interrupt)
     except OSError as exc:
         if exc.filename is None:
             raise  # not about a file the user named: a bug, shown as one
@@ -125,6 +123,13 @@ def user_errors(*, on_interrupt: str = "nothing was written") -> Iterator[None]:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_for(interrupt: KeyboardInterrupt, what_is_kept: str) -> None:
+    """Say that Ctrl-C (or SIGTERM) stopped the command and what it kept; exit 130 (143 for SIGTERM)."""
+    terminated = isinstance(interrupt, _Terminated)
+    console.print(f"[yellow]{'terminated' if terminated else 'interrupted'}[/]: {what_is_kept}", highlight=False)
+    raise typer.Exit(code=128 + signal.SIGTERM if terminated else 130) from None
 
 
 class _Terminated(KeyboardInterrupt):
@@ -637,16 +642,18 @@ def predict(
     jobs: int = typer.Option(1, "--jobs", "-j", help="Parallel feature-extraction processes (-1: all cores)."),
 ) -> None:
     """Predict the genre of audio files (one answer per file: mean of its segments' probabilities)."""
-    with user_errors(on_interrupt="the finished files' predictions, if any, are above (and in --output); rerun for all"):
+    with user_errors():
         from rich.markup import escape
 
         from genre.classifiers.prediction import (
+            NOT_ANALYSED,
             PredictionInterrupted,
             check_predictions_output,
             predict,
             skipped_list_path,
             write_predictions,
         )
+        from genre.text import plural
 
         target = None if output is None else output_path(output, what="--output")
         if target is not None:
@@ -675,7 +682,13 @@ def predict(
             if predictions.attrs.get("skipped"):
                 out.print(f"skipped files are listed in {escape(str(skipped_list_path(written)))}", highlight=False)
         if interrupted is not None:
-            raise interrupted
+            n_done, n_left = len(predictions), sum(r == NOT_ANALYSED for _, r in predictions.attrs["skipped"])
+            where = f" and in {escape(str(written))}" if written is not None else ""
+            _stop_for(
+                interrupted,
+                f"the predictions of the {n_done} {plural(n_done, 'file', 'files')} finished are above{where}; the "
+                f"{n_left} not reached {'is' if n_left == 1 else 'are'} listed as skipped; rerun to predict them",
+            )
         if predictions.empty:
             raise typer.Exit(code=1)
 
