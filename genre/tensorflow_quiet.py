@@ -13,9 +13,9 @@ import importlib
 import os
 import re
 import sys
-import tempfile
-from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
+
+from genre.stderr_capture import filtered_descriptor_2
 
 __all__ = ["import_tensorflow", "import_keras_on_tensorflow"]
 
@@ -56,36 +56,10 @@ def import_keras_on_tensorflow() -> Any:
     return importlib.import_module("keras")
 
 
-@contextmanager
-def _stderr_without_absl_noise() -> Iterator[None]:
-    """Send file descriptor 2 to a temporary file meanwhile, then pass on what is not noise.
+def _stderr_without_absl_noise():
+    """Descriptor 2 filtered meanwhile: Abseil's noise dropped, anything else passed on.
 
-    The C++ library writes to the descriptor, not to ``sys.stderr``, so the descriptor is
-    what must be redirected. Lines holding terminal control sequences are also dropped: they
-    are frames of a live progress display, which redraws itself anyway.
+    Lines holding terminal control sequences are also dropped: they are frames of a live
+    progress display, which redraws itself anyway.
     """
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, AttributeError, ValueError):  # no descriptor 2 to redirect: import as is
-        yield
-        return
-    with tempfile.TemporaryFile() as capture:
-        os.dup2(capture.fileno(), 2)
-        try:
-            yield
-        finally:
-            try:
-                sys.stderr.flush()
-            except (OSError, ValueError):
-                pass
-            os.dup2(saved, 2)
-            os.close(saved)
-            capture.seek(0)
-            kept = [
-                line
-                for line in re.findall(rb"[^\n]*\n|[^\n]+$", capture.read())  # not at a lone \r: frames use it
-                if not _ABSL_NOISE.match(line.rstrip(b"\n")) and b"\x1b" not in line
-            ]
-            if kept:
-                os.write(2, b"".join(kept))
+    return filtered_descriptor_2(lambda line: not _ABSL_NOISE.match(line) and b"\x1b" not in line)

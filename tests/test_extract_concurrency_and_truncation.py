@@ -114,12 +114,25 @@ def test_a_sized_file_cut_short_is_refused_with_both_durations(tmp_path, ext, fm
     assert len(load_audio(cut(whole, 0.999, f"nearly.{ext}"))[0]) > 0.99 * 3.0 * SR
 
 
-def test_an_mp3_cut_short_is_refused_by_its_xing_header(tmp_path):
+def test_an_mp3_cut_short_is_refused_by_its_xing_header(tmp_path, capfd):
     # The Xing header gives the whole stream's length; the decoder stops early. (A FLAC cut
     # short is refused by its decoder, which loses sync.)
     whole = write(tmp_path / "whole.mp3", fmt="MP3", subtype=None, channels=1)
+    capfd.readouterr()
     with pytest.raises(AudioError, match=r"short\.mp3: truncated \(the header promises 3\.\d\d s, the file holds 1\.\d\d s\)"):
         load_audio(cut(whole, 0.4, "short.mp3"))
+    assert capfd.readouterr().err == ""  # libmpg123's "Xing stream size off" line, naming no file, is dropped
+
+
+def test_what_libmpg123_says_of_a_file_it_decodes_names_the_file(tmp_path, capfd):
+    import os
+
+    from genre.features.audio import _decoder_messages
+
+    capfd.readouterr()
+    with _decoder_messages(tmp_path / "song.mp3"):
+        os.write(2, b"Warning: something odd in this stream\n")
+    assert capfd.readouterr().err == f"{tmp_path / 'song.mp3'}: libmpg123: Warning: something odd in this stream\n"
 
 
 def test_a_wav_with_chunks_around_its_data_or_of_unknown_size_is_not_cut(tmp_path):

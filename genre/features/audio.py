@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import stat
 import struct
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
 from genre.data.formats import is_audio_path
+from genre.data.tracks import printable
 from genre.errors import AudioError
+from genre.stderr_capture import filtered_descriptor_2
 
 if TYPE_CHECKING:  # imported where it decodes: listing a dataset needs no libsndfile
     import soundfile
@@ -84,48 +87,67 @@ def load_audio(path: str | os.PathLike, *, sr: int | None = 22050, dtype: str = 
         raise AudioError(f"{path}: permission denied (cannot read the file)") from None
     except OSError as exc:
         raise AudioError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
-    try:
-        handle = _sequential_reader()(path)
-    except Exception as exc:  # libsndfile reports corrupt and non-audio files in many ways
-        raise _cannot_decode(path, exc) from None
-    with handle:
+    with _decoder_messages(path):
         try:
-            # As soundfile.read, which decoded the whole file before: no more than the frames
-            # the header states, from a seek to the first (after which libsndfile's MP3 decoder
-            # gives slightly other samples than straight after opening).
-            frames = handle.frames if sf.SoundFile.seekable(handle) else None
-            if frames is not None:
-                handle.seek(0)
-        except Exception as exc:
+            handle = _sequential_reader()(path)
+        except Exception as exc:  # libsndfile reports corrupt and non-audio files in many ways
             raise _cannot_decode(path, exc) from None
-        y, n_frames, native_sr, finite = _decode_mono(handle, path, frames=frames, sr=sr, dtype=dtype)
-    if n_frames == 0:
-        raise AudioError(f"{path}: the file holds no audio samples")
-    if frames is not None and (frames - n_frames) / native_sr > TRUNCATION_TOLERANCE_S:
-        # The decoder stopped before the length its header gives: an MP3 whose Xing header
-        # counts the whole stream, a FLAC whose STREAMINFO does, cut short by a download.
-        raise AudioError(
-            f"{path}: truncated (the header promises {frames / native_sr:.2f} s, the file holds "
-            f"{n_frames / native_sr:.2f} s)"
-        )
-    declared = _declared_data(path)
-    if declared is not None:
-        start, n_bytes = declared
-        held = info.st_size - start
-        if n_bytes > held > 0:
-            # libsndfile quietly decodes what is there; the data is constant-rate, so its bytes
-            # scale to seconds.
-            holds = n_frames / native_sr
-            promises = holds * n_bytes / held
-            if promises - holds > TRUNCATION_TOLERANCE_S:
-                raise AudioError(
-                    f"{path}: truncated (the header promises {promises:.2f} s, the file holds {holds:.2f} s)"
-                )
-    if not finite:
-        raise AudioError(f"{path}: the decoded audio holds NaN or infinite samples")
-    if sr is not None:
-        native_sr = sr
+        with handle:
+            try:
+                # As soundfile.read, which decoded the whole file before: no more than the frames
+                # the header states, from a seek to the first (after which libsndfile's MP3 decoder
+                # gives slightly other samples than straight after opening).
+                frames = handle.frames if sf.SoundFile.seekable(handle) else None
+                if frames is not None:
+                    handle.seek(0)
+            except Exception as exc:
+                raise _cannot_decode(path, exc) from None
+            y, n_frames, native_sr, finite = _decode_mono(handle, path, frames=frames, sr=sr, dtype=dtype)
+        if n_frames == 0:
+            raise AudioError(f"{path}: the file holds no audio samples")
+        if frames is not None and (frames - n_frames) / native_sr > TRUNCATION_TOLERANCE_S:
+            # The decoder stopped before the length its header gives: an MP3 whose Xing header
+            # counts the whole stream, a FLAC whose STREAMINFO does, cut short by a download.
+            raise AudioError(
+                f"{path}: truncated (the header promises {frames / native_sr:.2f} s, the file holds "
+                f"{n_frames / native_sr:.2f} s)"
+            )
+        declared = _declared_data(path)
+        if declared is not None:
+            start, n_bytes = declared
+            held = info.st_size - start
+            if n_bytes > held > 0:
+                # libsndfile quietly decodes what is there; the data is constant-rate, so its bytes
+                # scale to seconds.
+                holds = n_frames / native_sr
+                promises = holds * n_bytes / held
+                if promises - holds > TRUNCATION_TOLERANCE_S:
+                    raise AudioError(
+                        f"{path}: truncated (the header promises {promises:.2f} s, the file holds {holds:.2f} s)"
+                    )
+        if not finite:
+            raise AudioError(f"{path}: the decoded audio holds NaN or infinite samples")
+        if sr is not None:
+            native_sr = sr
     return np.ascontiguousarray(y, dtype=dtype), int(native_sr)
+
+
+@contextlib.contextmanager
+def _decoder_messages(path: Path) -> Iterator[None]:
+    """Name the file in what libmpg123 prints while an MP3 is decoded.
+
+    libmpg123 writes its warnings straight to descriptor 2 ("Xing stream size off by more
+    than 1%..."), naming no file. They are held meanwhile: dropped when the file is refused
+    (the refusal names it and says why), written on after the file's name when it is used.
+    Other formats' decoders print nothing, and are left alone.
+    """
+    if path.suffix.lower() != ".mp3":
+        yield
+        return
+    with filtered_descriptor_2(lambda line: False) as held:
+        yield
+    if held:
+        os.write(2, b"".join(os.fsencode(f"{printable(path)}: libmpg123: ") + line + b"\n" for line in held))
 
 
 @functools.cache
