@@ -131,3 +131,15 @@ def test_benchmark_straight_from_audio(tmp_path):
     inputs = {m.name: m.input for m in results.models}
     assert inputs["cnn"].startswith("features.csv (audio")
     assert results.dataset["n_tracks"] == 6
+
+
+def test_an_audio_model_names_how_many_listed_files_can_be_read(tmp_path):
+    from conftest import LOW_HIGH_PITCHES, tone_feature_table
+
+    from genre.errors import DataError
+    from genre.features.table import audio_segment_ids, load_feature_table
+
+    table_path = tone_feature_table(tmp_path, LOW_HIGH_PITCHES, seconds=2.5)
+    (tmp_path / "audio" / "low" / "low.00000.wav").unlink()
+    with pytest.raises(DataError, match=r"only 5 of the 6 audio files listed in .* can be read \(1 cannot, e\.g\."):
+        audio_segment_ids(load_feature_table(table_path), model="cnn")

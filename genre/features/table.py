@@ -887,11 +887,14 @@ def audio_segment_ids(table: FeatureTable, *, model: str) -> pd.DataFrame:
     resolved = {p: _resolve_audio(p, folders=folders) for p in pd.unique(ids["path"].fillna(""))}
     missing = [p for p, r in resolved.items() if r is None]
     if missing:
-        what = "none" if len(missing) == len(resolved) else str(len(missing))
+        readable = len(resolved) - len(missing)
+        what = f"only {readable}" if readable else "none"
+        unreadable = f"{len(missing)} cannot, " if readable else ""
         where = ", ".join(os.path.abspath(f) for f in folders)
         raise DataError(
             f"model {model} needs audio paths; {what} of the {len(resolved)} audio files listed in {table.path} "
-            f"can be read (e.g. {missing[0]!r}; relative paths were looked for in the current folder and in {where})"
+            f"can be read ({unreadable}e.g. {missing[0]!r}; relative paths were looked for in the current folder "
+            f"and in {where})"
         )
     return pd.DataFrame(
         {
