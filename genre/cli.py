@@ -610,6 +610,8 @@ def train(
 ) -> None:
     """Fit one model on every row of a feature table and save it as a safe model file."""
     with user_errors():
+        from rich.markup import escape
+
         from genre.classifiers.training import train_model
 
         result = train_model(
@@ -624,12 +626,14 @@ def train(
             + (f" ({details})" if details else "") + f" -> {result.output}",
             highlight=False,
         )  # fmt: skip
+        notes = list(result.notes)
         if not result.can_predict_audio:
-            out.print(
-                "[yellow]note:[/] the table has no genre feature configuration, so this model can predict "
-                "from feature tables with the same columns but not from audio files",
-                highlight=False,
+            notes.append(
+                "the table has no genre feature configuration, so this model can predict "
+                "from feature tables with the same columns but not from audio files"
             )
+        for note in notes:
+            out.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
 
 
 @app.command(cls=_Command)

@@ -31,3 +31,12 @@ class ModelFileError(GenreError):
 
 class OutputError(GenreError):
     """An output file or folder cannot be written (missing parent, not writable, disk full)."""
+
+
+class FallbackWarning(UserWarning):
+    """A model was fitted more simply than its settings ask, because the data allowed no better.
+
+    E.g. the SVM on a training side where a class has a single track (or artist): no inner
+    search and no calibration are possible. The message says what was done instead and why;
+    ``genre train`` prints it as a note and ``genre benchmark`` as a caveat of the model.
+    """

@@ -7,6 +7,7 @@ accuracy is not inflated by choosing hyper-parameters on the test rows.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -16,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 from genre.classifiers.persistence import trust_types
 from genre.classifiers.preprocessing import gaussianise
 from genre.classifiers.registry import ModelSpec, as_values, check_number, register
-from genre.errors import ParameterError
+from genre.errors import FallbackWarning, ParameterError
 
 __all__ = ["TunedSVC"]
 
@@ -179,6 +180,19 @@ class TunedSVC(ClassifierMixin, BaseEstimator):
             self.model_ = svc
             self.calibration_folds_ = 0
         self.model_.fit(X, y)
+        fallbacks = []
+        if not self.tuning_folds_ and len(ParameterGrid(grid)) > 1:
+            chosen = ", ".join(f"{key}={value!r}" for key, value in sorted(self.best_params_.items()))
+            fallbacks.append(f"the grid was not searched ({chosen} taken)")
+        if not self.calibration_folds_:
+            fallbacks.append("the probabilities are not calibrated")
+        if fallbacks:
+            # Said, not only recorded: a report would otherwise call this SVM tuned and calibrated.
+            warnings.warn(
+                "SVM: a class has a single track (or group) among the training rows, so " + " and ".join(fallbacks),
+                FallbackWarning,
+                stacklevel=2,
+            )
         return self
 
     def _splitter(self, folds: int, *, grouped: bool):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import inspect
 import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from genre.errors import DataError, ParameterError
+from genre.errors import DataError, FallbackWarning, ParameterError
 
 __all__ = ["TrainResult", "train_model", "group_fit_params", "check_model_output"]
 
@@ -43,6 +44,9 @@ class TrainResult:
         The fitted estimator.
     details : dict
         Model-specific facts worth reporting (chosen hyper-parameters, epochs trained).
+    notes : list of str
+        What the model did more simply than asked, and why (its
+        :class:`~genre.errors.FallbackWarning` messages: an SVM left untuned on a tiny table).
     """
 
     output: Path
@@ -57,6 +61,7 @@ class TrainResult:
     can_predict_audio: bool
     estimator: Any = field(repr=False, default=None)
     details: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def group_fit_params(estimator: Any, groups: np.ndarray) -> dict[str, Any]:
@@ -255,8 +260,16 @@ def train_model(
     # --param value of the wrong type) come from the table or the params: one line, not the
     # library's traceback.
     with model_refusals(ParameterError, f"cannot fit model {model!r} on {table.path}", params=params):
-        estimator.fit(X, table.y, **group_fit_params(estimator, groups))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
+            estimator.fit(X, table.y, **group_fit_params(estimator, groups))
     seconds = time.perf_counter() - started
+    notes = []
+    for warning in caught:
+        if issubclass(warning.category, FallbackWarning):
+            notes.append(str(warning.message))  # the model's own words: printed as a note
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
     kind = table.kind
     # Kept whenever `genre predict` can recompute the inputs from audio with it (handcrafted
@@ -294,4 +307,5 @@ def train_model(
         can_predict_audio=config is not None,
         estimator=estimator,
         details=details,
+        notes=notes,
     )

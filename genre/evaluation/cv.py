@@ -955,7 +955,7 @@ def _warnings_note(name: str, spec: Any, params: Mapping[str, Any], outputs: Seq
             "scores may understate it" + ("; raise max_iter" if "max_iter" in settings else "")
         )
     for (category, message), n in list(others.items())[:2]:
-        text = message if len(message) <= 160 else message[:157] + "..."
+        text = message if len(message) <= 300 else message[:297] + "..."
         parts.append(f"warned in {n} of {fits}: {category}: {text}")
     if len(others) > 2:
         parts.append(f"raised {len(others) - 2} other warnings")
