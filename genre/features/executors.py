@@ -254,6 +254,10 @@ def _pool_map(
         # A batch stopped early (Ctrl-C, a full disk) already says so in one line; joblib's
         # "N tasks ... have been cancelled" warning would only add noise after it.
         warnings.filterwarnings("ignore", message=r".*tasks which were still being processed", category=UserWarning)
+        # loky replaces a worker whose memory grew (TensorFlow loaded for embeddings, say) or
+        # that sat idle, and warns of "a memory leak" although no task is lost; a worker that
+        # dies with its task is a TerminatedWorkerError, handled by the caller.
+        warnings.filterwarnings("ignore", message=r"A worker stopped while some jobs were given", category=UserWarning)
         for key, result in parallel(tasks()):
             del in_flight[key]
             yield result
