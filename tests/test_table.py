@@ -296,3 +296,10 @@ def test_numeric_labels_with_a_gap_are_not_turned_into_floats(tmp_path):
     frame.to_csv(path, index=False)
     with pytest.raises(DataError, match=r"label column 'label' is empty in 1 of 6 rows \(first at row 6\)"):
         load_feature_table(path)
+
+
+def test_a_manifest_given_as_a_feature_table_says_to_extract_it_first(tmp_path):
+    manifest = tmp_path / "list.csv"
+    manifest.write_text("path,label,group\naudio/a.wav,rock,x\naudio/b.wav,jazz,y\n")
+    with pytest.raises(DataError, match=r"no numeric feature columns; .* looks like a manifest .*genre extract"):
+        load_feature_table(manifest)

@@ -418,7 +418,14 @@ def load_feature_table(
             f"{str(bad.iloc[0])!r} at row {bad.index[0] + 2}); {_remedy([column], can_drop=can_drop, named=True)}"
         )
     if not kept and features is None:
-        raise DataError(f"{path}: no numeric feature columns; columns are {_list(columns)}")
+        manifest = {"path", "label"} <= {c.lower() for c in columns}
+        hint = (
+            f"; it looks like a manifest of audio files: extract its features first "
+            f"(genre extract {path} -o features.csv)"
+            if manifest
+            else ""
+        )
+        raise DataError(f"{path}: no numeric feature columns; columns are {_list(columns)}{hint}")
 
     X = frame[kept].astype("float64")
     _check_finite(path, X, can_drop=can_drop)
