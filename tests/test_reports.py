@@ -120,3 +120,14 @@ def test_an_empty_folder_name_is_refused_not_taken_for_the_current_folder(cv_res
     with pytest.raises(OutputError, match="^the output folder name is empty; give a file or folder name"):
         render_report(cv_results, empty)
     assert not list(tmp_path.iterdir())
+
+
+def test_the_title_names_the_audio_a_table_was_extracted_from():
+    from types import SimpleNamespace
+
+    from genre.reports.content import report_title
+
+    extracted = SimpleNamespace(dataset={"name": "features.csv", "source": "folder /data/music/gtzan"})
+    assert report_title(extracted) == "Genre benchmark: features.csv (from folder gtzan)"
+    external = SimpleNamespace(dataset={"name": "features_30_sec.csv", "source": None})
+    assert report_title(external) == "Genre benchmark: features_30_sec.csv"

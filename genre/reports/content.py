@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Mapping, Sequence
 
@@ -334,7 +335,9 @@ def _dataset_paragraph(results: "BenchmarkResults") -> str:
     sizes += [per_track] if per_track else []
     sizes += [f"{data['n_features']} features"] if data.get("n_features") is not None else []
     kind = f" ({data['kind']})" if data.get("kind") else ""
-    text = f"Table {data.get('name') or 'of features'}{kind}: {', '.join(sizes) or 'size not recorded'}. "
+    source = data.get("source")
+    origin = f", extracted from {source}" if isinstance(source, str) and source.strip() else ""
+    text = f"Table {data.get('name') or 'of features'}{kind}{origin}: {', '.join(sizes) or 'size not recorded'}. "
     text += f"{len(results.labels)} {labels}."
     if data.get("group_column"):
         groups = f", {data['n_groups']} groups" if data.get("n_groups") is not None else ""
@@ -461,8 +464,16 @@ _REFERENCES = {
 
 
 def report_title(results: "BenchmarkResults") -> str:
-    """Heading and HTML title of the report."""
-    return f"Genre benchmark: {results.dataset.get('name') or 'features'}"
+    """Heading and HTML title of the report: the table, and the audio it was extracted from when known."""
+    source = results.dataset.get("source")
+    origin = f" (from {_source_name(source)})" if isinstance(source, str) and source.strip() else ""
+    return f"Genre benchmark: {results.dataset.get('name') or 'features'}{origin}"
+
+
+def _source_name(source: str) -> str:
+    """``folder /data/gtzan`` -> ``gtzan``: what a table was extracted from, by its last name."""
+    kind, _, where = source.partition(" ")
+    return f"{kind} {Path(where).name}" if where else source
 
 
 def build_document(results: "BenchmarkResults", *, undrawable: Sequence[str] = ()) -> list[Block]:
