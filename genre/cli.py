@@ -641,7 +641,11 @@ def predict(
     model: Path = typer.Argument(..., help="Model file written by 'genre train'."),
     inputs: list[str] = typer.Argument(..., help="Audio files or folders of audio (or one feature CSV)."),
     output: Optional[str] = _output_option(
-        None, help="Also write the predictions to this CSV, and the skipped files to <name>.skipped.csv beside it."
+        None,
+        help=(
+            "Also write the predictions to this CSV, and the skipped files to <name>.skipped.csv beside it; "
+            "earlier predictions there of the same model are reused for files unchanged since."
+        ),
     ),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Parallel feature-extraction processes (-1: all cores)."),
 ) -> None:
@@ -664,7 +668,8 @@ def predict(
             target = check_predictions_output(target, inputs=[model, *inputs])
         interrupted = None
         try:
-            predictions = predict(model, inputs, jobs=jobs, progress=True)
+            # Earlier predictions at the output resume an interrupted run or update a collection.
+            predictions = predict(model, inputs, jobs=jobs, progress=True, reuse=target)
         except PredictionInterrupted as stop:
             # Printed and written like a whole run's, the files not reached listed as skipped.
             predictions, interrupted = stop.partial, stop.interrupt
@@ -688,10 +693,11 @@ def predict(
         if interrupted is not None:
             n_done, n_left = len(predictions), sum(r == NOT_ANALYSED for _, r in predictions.attrs["skipped"])
             where = f" and in {escape(str(written))}" if written is not None else ""
+            rerun = "rerun the same command to predict only them" if written is not None else "rerun to predict them"
             _stop_for(
                 interrupted,
                 f"the predictions of the {n_done} {plural(n_done, 'file', 'files')} finished are above{where}; the "
-                f"{n_left} not reached {'is' if n_left == 1 else 'are'} listed as skipped; rerun to predict them",
+                f"{n_left} not reached {'is' if n_left == 1 else 'are'} listed as skipped; {rerun}",
             )
         if predictions.empty:
             raise typer.Exit(code=1)

@@ -67,7 +67,7 @@ def test_predict_prints_the_first_skipped_files_and_writes_them_all(model, write
     table = pd.read_csv(listed, keep_default_na=False)
     assert list(table.columns) == ["path", "reason"]
     assert table.values.tolist() == [[str(p), "unsupported format '.wma'"] for p in jpgs]
-    assert sorted(p.name for p in output.parent.iterdir()) == ["p.csv", "p.skipped.csv"]  # no temporary left
+    assert sorted(p.name for p in output.parent.iterdir()) == ["p.csv", "p.json", "p.skipped.csv"]  # no temporary left
 
 
 def test_predict_without_output_says_how_to_get_the_full_list(model, write_wav, tmp_path):

@@ -54,7 +54,8 @@ def test_predict_audio_files_and_folders(audio_model, write_wav, tmp_path):
     np.testing.assert_allclose(table[["prob_high", "prob_low"]].sum(axis=1), 1.0, atol=1e-6)
     assert (table["probability"] >= 0.5).all()
     # atomic: no temporary left
-    assert sorted(p.name for p in output.parent.iterdir()) == ["predictions.csv", "predictions.skipped.csv"]
+    written = ["predictions.csv", "predictions.json", "predictions.skipped.csv"]
+    assert sorted(p.name for p in output.parent.iterdir()) == written
 
 
 def test_predict_matches_the_library(audio_model, write_wav, tmp_path):

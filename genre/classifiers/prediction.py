@@ -3,10 +3,21 @@
 A model scores segments; a track's answer is the mean of its segments'
 probabilities (a soft vote), which is steadier than a majority of hard votes
 when a track changes character halfway.
+
+Predictions written to a CSV (:func:`write_predictions`) are resumable, as ``genre extract``'s
+tables are: a JSON sidecar beside them (``predictions.json``) records the SHA-256 of the model
+file, the digest of the CSV, and each predicted audio file's size and modification time as
+it was analysed. A later run given the same CSV (``reuse=``, ``genre predict -o``) keeps the
+rows of the files still among its inputs and unchanged since, when the model is the same, and
+analyses only the others, so a run cut short (whose finished rows are written) resumes, and a
+collection with a few new files is brought up to date, with the CSV a fresh run would write.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import os
 import stat
 from dataclasses import dataclass
@@ -38,6 +49,7 @@ __all__ = [
     "as_written",
     "predict",
     "check_predictions_output",
+    "PREDICTIONS_FORMAT",
 ]
 
 
@@ -332,6 +344,7 @@ def predict_files(
     *,
     jobs: int = 1,
     progress: bool = False,
+    reuse: str | os.PathLike | None = None,
 ) -> pd.DataFrame:
     """Predict the genre of audio files with a saved model.
 
@@ -352,6 +365,14 @@ def predict_files(
     progress : bool
         Show a progress bar with an ETA on stderr while the files are analysed, and the
         ``notes``.
+    reuse : path-like, optional
+        Earlier predictions written by :func:`write_predictions` (the CSV about to be
+        replaced). Its rows of files among ``audio_paths`` are kept instead of analysing the
+        files again where its sidecar shows the same model file (SHA-256) and the file's
+        size and modification time are as they were when it was analysed (a relative path
+        also in the same working folder). Files it skipped are tried again. A CSV without
+        its sidecar (older versions), or with one that does not match it (either edited
+        since), gives nothing; a missing file is no error.
 
     Returns
     -------
@@ -363,7 +384,11 @@ def predict_files(
         ``predictions.attrs["skipped"]`` as ``(path, reason)`` pairs, once each and in input
         order too, paths that do not exist and folders without audio among them.
         ``attrs["notes"]`` lists what the run decided on its own (fewer worker processes
-        than asked), also printed with ``progress``.
+        than asked, rows reused), also printed with ``progress``. ``attrs["n_reused"]``
+        counts the rows taken from ``reuse`` (their values as that CSV holds them, which
+        are the ones written anyway); ``attrs["model_sha256"]`` and ``attrs["stamps"]``
+        (each row's file as :func:`genre.features.extract.file_stamp` found it before its
+        analysis) are for the sidecar :func:`write_predictions` writes.
 
     Raises
     ------
@@ -375,25 +400,38 @@ def predict_files(
         Ctrl-C or SIGTERM while the files were analysed; it carries the predictions of the
         files finished before it.
     """
+    from genre.atomic import file_sha256
     from genre.features.executors import LocalExecutor, TaskFailure, prepare_executor
+    from genre.features.extract import file_stamp
     from genre.progress import progress_bar, tell
 
     model_path = Path(model_path)
     model = load_model(model_path)
+    model_sha256 = file_sha256(model_path)
     extractor = _audio_extractor(model, model_path)
     ignored: list[str] = []
     entries = _expand_in_order(audio_paths, ignored=ignored)
     files = [str(path) for path, reason in entries if reason is None]
     if not entries:
         raise ParameterError("no audio files given")
+    # Before any analysis, as extraction stamps its files: a file changed while the run
+    # goes on is recorded as it was, and analysed again by the next run.
+    stamps = {f: file_stamp(f) for f in files}
 
+    notes: list[str] = [note] if (note := ignored_note(ignored)) else []
+    reused = pd.DataFrame()
+    if reuse is not None:
+        reused = _reusable_rows(
+            Path(reuse), model_sha256=model_sha256, stamps=stamps, labels=model.labels, notes=notes
+        )
+    done = set(reused["path"]) if not reused.empty else set()
+    todo = [f for f in files if f not in done]
     frames: dict[str, pd.DataFrame] = {}
     scored: dict[str, np.ndarray] = {}
     skipped: dict[str, str] = {}
     executor = LocalExecutor(jobs=jobs)
-    notes: list[str] = [note] if (note := ignored_note(ignored)) else []
     # Sized as extraction sizes it: no more worker processes than files, or than cores.
-    prepare_executor(executor, n_items=len(files), notes=notes)
+    prepare_executor(executor, n_items=len(todo), notes=notes)
     if progress:
         tell(notes)
     # A model that reads audio itself (a CNN on log-mel patches) does its heavy work while
@@ -402,11 +440,12 @@ def predict_files(
     # (_SegmentStarts for handcrafted tables: no descriptors are computed).
     reads_audio = _reads_audio(model)
     interrupt = None
-    with progress_bar(enabled=progress) as bar:
+    # No bar when every row is reused: "0/0" would only look like a run that did nothing.
+    with progress_bar(enabled=progress and bool(todo)) as bar:
         # Short, as extraction's: a longer one squeezes the count and the ETA out of 80 columns.
-        task = bar.add_task(f"predicting ({executor.description})", total=len(files))
+        task = bar.add_task(f"predicting ({executor.description})", total=len(todo))
         try:
-            for result in executor.map_unordered(_extract_one, [(f, extractor) for f in files]):
+            for result in executor.map_unordered(_extract_one, [(f, extractor) for f in todo]):
                 # A file whose worker process died (out of memory, a decoder crash) comes back as a failure.
                 path, frame, reason = (result.item[0], None, result.reason) if isinstance(result, TaskFailure) else result
                 if frame is None or frame.empty:
@@ -420,9 +459,9 @@ def predict_files(
             # The files finished so far are not thrown away: they are scored below and handed
             # on with the interruption; the others are listed as not analysed.
             interrupt = exc
-            skipped.update({f: NOT_ANALYSED for f in files if f not in frames and f not in skipped})
+            skipped.update({f: NOT_ANALYSED for f in todo if f not in frames and f not in skipped})
 
-    kept = [f for f in files if f in frames]
+    kept = [f for f in todo if f in frames]
     paths = [p for f in kept for p in frames[f]["path"]]
     if not kept:
         proba = np.zeros((0, len(model.labels)))
@@ -432,6 +471,12 @@ def predict_files(
         rows = pd.concat([frames[f] for f in kept], ignore_index=True)
         proba = _predict_proba(model, rows[model.feature_columns], model_path)
     result = aggregate_tracks(paths, proba, model.labels)
+    if not reused.empty:
+        # Reused and new rows in input order, as a fresh run gives them.
+        merged = pd.concat([reused, result], ignore_index=True) if kept else reused
+        order = {f: i for i, f in enumerate(files)}
+        rank = np.argsort([order[p] for p in merged["path"]], kind="stable")
+        result = merged.iloc[rank].reset_index(drop=True)
     # In the order the inputs were given, as the predictions are: a folder's problems where
     # the folder was named, a file that failed where it was named or listed.
     result.attrs["skipped"] = [
@@ -441,9 +486,98 @@ def predict_files(
     ]
     result.attrs["warnings"] = []
     result.attrs["notes"] = notes
+    result.attrs["n_reused"] = len(reused)
+    result.attrs["model_sha256"] = model_sha256
+    result.attrs["stamps"] = {p: stamps[p] for p in result["path"]}
     if interrupt is not None:
         raise PredictionInterrupted(result, interrupt) from interrupt
     return result
+
+
+def _reusable_rows(
+    output: Path, *, model_sha256: str, stamps: dict[str, tuple[int, int]], labels: Sequence[str], notes: list[str]
+) -> pd.DataFrame:
+    """The rows of the earlier predictions ``output`` that a run of the same model may keep.
+
+    Only predictions whose sidecar (see :func:`write_predictions`) names the same model file
+    and the CSV as it is now offer any: the row of each file of ``stamps`` whose size and
+    modification time are those recorded, and whose path means the same file (absolute, or
+    relative to the same working folder).
+
+    Parameters
+    ----------
+    output : pathlib.Path
+        The earlier predictions CSV.
+    model_sha256 : str
+        SHA-256 of this run's model file.
+    stamps : dict of str to (int, int)
+        This run's audio files and their stamps (:func:`genre.features.extract.file_stamp`).
+    labels : sequence of str
+        The model's labels: the CSV's columns.
+    notes : list of str
+        Gets why predictions of the same model offer nothing (edited, unreadable) if they
+        do not, or how many rows are reused.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows to keep, as read back (empty, without columns, when none).
+    """
+    from genre.features.config import EXTRACTION_FOLDER_KEY
+
+    nothing = pd.DataFrame()
+    again = f"{output}: cannot reuse its predictions ({{}}); predicting every file again"
+    garbled = again.format(f"its sidecar {_sidecar_path(output)} is not as 'genre predict' wrote it")
+    try:
+        meta = json.loads(_sidecar_path(output).read_text(encoding="utf-8"))
+        data = output.read_bytes()
+    except FileNotFoundError:  # no earlier predictions, or an older version's: nothing to reuse
+        return nothing
+    except (OSError, ValueError):  # ValueError: not JSON, or not UTF-8
+        notes.append(garbled)
+        return nothing
+    if not isinstance(meta, dict) or meta.get("format") != PREDICTIONS_FORMAT:
+        notes.append(garbled)
+        return nothing
+    if meta.get("model_sha256") != model_sha256:
+        return nothing  # another model (or a table's predictions), as the user asked: all analysed
+    # The sidecar vouches for the rows as they were written, not for an edit since.
+    if meta.get("csv_sha256") != hashlib.sha256(data).hexdigest():
+        notes.append(again.format("it was changed since 'genre predict' wrote it"))
+        return nothing
+    columns = ["path", "genre", "probability", *(f"prob_{label}" for label in labels)]
+    try:
+        if meta["files"]["fields"] != _FILE_FIELDS:
+            raise ValueError(meta["files"]["fields"])
+        recorded = {}
+        for line in meta["files"]["lines"]:
+            size, mtime_ns, path = line.split(" ", 2)
+            recorded[path] = (int(size), int(mtime_ns))
+        # A relative path names another file from another folder.
+        folder = _working_folder()
+        here = folder is not None and meta.get(EXTRACTION_FOLDER_KEY) == folder
+        wanted = {
+            path
+            for path, stamp in stamps.items()
+            if recorded.get(path) == stamp and stamp[0] >= 0 and (here or os.path.isabs(path))
+        }
+        if not wanted:
+            return nothing
+        # Read back as pandas reads any CSV, but nothing taken for missing ("NA" is a name).
+        rows = pd.read_csv(
+            io.BytesIO(data), dtype={c: (str if c in ("path", "genre") else float) for c in columns}, na_filter=False
+        )
+        if list(rows.columns) != columns:
+            raise ValueError(list(rows.columns))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        notes.append(garbled)
+        return nothing
+    rows = rows[rows["path"].isin(wanted)].reset_index(drop=True)
+    if not rows.empty:
+        n = len(rows)
+        reusing = f"reusing {n:,} {plural(n, 'prediction', 'predictions')}"
+        notes.append(f"{reusing} from {output} (same model, files unchanged)")
+    return rows
 
 
 def check_table_compatible(model: LoadedModel, table: Any, *, model_path: Path) -> None:
@@ -560,6 +694,7 @@ def predict(
     *,
     jobs: int = 1,
     progress: bool = False,
+    reuse: str | os.PathLike | None = None,
 ) -> pd.DataFrame:
     """Predict from audio files and folders, or from one feature table: what ``genre predict`` runs.
 
@@ -570,8 +705,8 @@ def predict(
     inputs : sequence of path-like
         Audio files and folders (see :func:`predict_files`), or exactly one feature CSV
         (``.csv``/``.tsv``, see :func:`predict_table`).
-    jobs, progress
-        As for :func:`predict_files`; a table is scored in one step.
+    jobs, progress, reuse
+        As for :func:`predict_files`; a table is scored in one step, and reuses nothing.
 
     Returns
     -------
@@ -592,7 +727,7 @@ def predict(
         )
     if tables:
         return predict_table(model_path, tables[0])
-    return predict_files(model_path, inputs, jobs=jobs, progress=progress)
+    return predict_files(model_path, inputs, jobs=jobs, progress=progress, reuse=reuse)
 
 
 def check_predictions_output(
@@ -605,8 +740,8 @@ def check_predictions_output(
     path : path-like
         The predictions CSV to be written.
     inputs : iterable of path-like
-        The model file and the inputs: neither the predictions nor the skipped list beside
-        them (:func:`skipped_list_path`) may overwrite one.
+        The model file and the inputs: neither the predictions nor the skipped list and the
+        sidecar beside them (:func:`skipped_list_path`, ``<stem>.json``) may overwrite one.
 
     Returns
     -------
@@ -617,9 +752,9 @@ def check_predictions_output(
     genre.errors.ParameterError
         ``path`` does not end in ``.csv``.
     genre.errors.OutputError
-        ``path`` or its skipped list is a folder, an input, or cannot be written; or
-        exists and is something else than earlier predictions (a feature table, say) or
-        their skipped list: only those are replaced.
+        ``path``, its skipped list or its sidecar is a folder, an input, or cannot be
+        written; or exists and is something else than earlier predictions (a feature table,
+        say), their skipped list or their sidecar: only those are replaced.
     """
     from genre.atomic import check_output_file, check_replaceable, starts_with
 
@@ -628,6 +763,7 @@ def check_predictions_output(
     if target.suffix.lower() != ".csv":  # never over an audio file inside an input folder
         raise ParameterError(f"{target}: predictions are written as CSV; give a .csv file name")
     skipped = check_output_file(skipped_list_path(target), inputs=inputs)
+    sidecar = check_output_file(_sidecar_path(target), inputs=inputs)
     check_replaceable(
         target,
         ours=lambda existing: starts_with(existing, _PREDICTIONS_HEADER),
@@ -637,13 +773,27 @@ def check_predictions_output(
     check_replaceable(
         skipped, ours=lambda existing: starts_with(existing, _SKIPPED_HEADER), what="a skipped-files list (path,reason)"
     )
+    check_replaceable(
+        sidecar,
+        ours=lambda existing: starts_with(existing, _SIDECAR_START),
+        what="the sidecar of predictions written by 'genre predict'",
+    )
     return target
 
 
-#: How the CSV :func:`write_predictions` writes begins (see :func:`aggregate_tracks`), and
-#: its skipped list (see :func:`genre.data.tracks.write_skipped_csv`): what may be replaced.
+#: How the CSV :func:`write_predictions` writes begins (see :func:`aggregate_tracks`), its
+#: skipped list (see :func:`genre.data.tracks.write_skipped_csv`) and its sidecar (JSON,
+#: indented, its format first, of any version): what may be replaced.
 _PREDICTIONS_HEADER = b"path,genre,probability"
 _SKIPPED_HEADER = b"path,reason"
+_SIDECAR_START = b'{\n  "format": "genre-predictions/'
+
+#: The ``format`` of the sidecar :func:`write_predictions` writes beside the predictions.
+PREDICTIONS_FORMAT = "genre-predictions/1"
+#: The fields of each line of the sidecar's ``files``, one line per predicted file, in CSV
+#: order: the audio file's size and modification time when it was analysed, then its path
+#: as the CSV gives it (last: a path may hold spaces). A line a file keeps 10,000 readable.
+_FILE_FIELDS = "size mtime_ns path"
 
 
 def _feature_table_kind(path: Path) -> str | None:
@@ -665,6 +815,25 @@ def _feature_table_kind(path: Path) -> str | None:
     return "a feature table" if described else None
 
 
+def _working_folder() -> str | None:
+    """The folder relative paths are relative to; ``None`` where it is gone (deleted while the run was in it)."""
+    try:
+        return os.getcwd()
+    except OSError:  # absolute paths are still predicted, and written, there
+        return None
+
+
+def _sidecar_path(path: str | os.PathLike) -> Path:
+    """The JSON sidecar that :func:`write_predictions` writes beside the predictions ``path``.
+
+    Named as ``genre extract`` names a table's (:func:`genre.features.extract.side_paths`):
+    ``predictions.csv`` -> ``predictions.json``.
+    """
+    from genre.features.extract import side_paths
+
+    return side_paths(path)[0]
+
+
 def skipped_list_path(path: str | os.PathLike) -> Path:
     """The skipped-files CSV that :func:`write_predictions` writes beside the predictions ``path``.
 
@@ -677,19 +846,28 @@ def skipped_list_path(path: str | os.PathLike) -> Path:
 
 
 def write_predictions(predictions: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write predictions (from :func:`predict_files` or :func:`predict_table`) and their skipped files.
+    """Write predictions (from :func:`predict_files` or :func:`predict_table`), their skipped files and sidecar.
 
-    Two files replace their predecessors together, atomically, or neither does: ``path``
+    Three files replace their predecessors together, atomically, or none does: ``path``
     (the predictions CSV) and, beside it, :func:`skipped_list_path` (``<stem>.skipped.csv``,
-    columns ``path,reason``: ``predictions.attrs["skipped"]``), as ``genre extract`` writes
-    its table's. The skipped list is written even when nothing was skipped (the header
-    alone), so that no list from an earlier run stays beside these predictions: deleting
-    it instead could not be part of the atomic replacement.
+    columns ``path,reason``: ``predictions.attrs["skipped"]``) and the sidecar
+    ``<stem>.json``, as ``genre extract`` writes its table's. The skipped list is written
+    even when nothing was skipped (the header alone), and the sidecar always, so that no
+    file from an earlier run stays beside these predictions: deleting one instead could not
+    be part of the atomic replacement.
+
+    The sidecar is what lets a later run reuse these predictions (``reuse=`` of
+    :func:`predict_files`): its ``format`` (:data:`PREDICTIONS_FORMAT`), the SHA-256 of the
+    model file (``model_sha256``) and of the CSV (``csv_sha256``), the working folder that
+    relative paths are relative to, and in ``files`` a line per row of an analysed audio
+    file: its size, modification time and path. Predictions of a table list no files.
 
     Parameters
     ----------
     predictions : pandas.DataFrame
-        Predictions; without ``attrs["skipped"]``, nothing counts as skipped.
+        Predictions; without ``attrs["skipped"]``, nothing counts as skipped; without
+        ``attrs["model_sha256"]`` and ``attrs["stamps"]`` (see :func:`predict_files`), no
+        row can be reused.
     path : path-like
         The predictions CSV.
 
@@ -701,18 +879,35 @@ def write_predictions(predictions: pd.DataFrame, path: str | os.PathLike) -> Pat
     Raises
     ------
     genre.errors.OutputError
-        A file cannot be written, or is a folder; then neither file was replaced.
+        A file cannot be written, or is a folder; then no file was replaced.
     """
     from genre.atomic import atomic_files, check_output_file
+    from genre.features.config import EXTRACTION_FOLDER_KEY
 
     # Checked first: a folder in the way would fail only at its rename, after the other
-    # file had replaced its predecessor. The name as given: Path("") would be ".".
+    # files had replaced their predecessors. The name as given: Path("") would be ".".
     path = check_output_file(path)
     skipped_path = check_output_file(skipped_list_path(path))
+    sidecar_path = check_output_file(_sidecar_path(path))
+    # Encoded first, for the sidecar to record the CSV's digest: rows edited since are not reused.
+    data = predictions.to_csv(index=False, float_format="%.6g").encode("utf-8")
+    stamps = predictions.attrs.get("stamps", {})
+    sidecar = {
+        "format": PREDICTIONS_FORMAT,  # first: what check_predictions_output recognises
+        "model_sha256": predictions.attrs.get("model_sha256"),
+        "csv_sha256": hashlib.sha256(data).hexdigest(),
+        # The folder relative paths are relative to, with the key a table's sidecar uses.
+        EXTRACTION_FOLDER_KEY: _working_folder(),
+        "files": {
+            "fields": _FILE_FIELDS,
+            "lines": [f"{stamps[p][0]} {stamps[p][1]} {p}" for p in predictions["path"] if p in stamps],
+        },
+    }
     with atomic_files() as open_file:
-        predictions.to_csv(open_file(path, "w", encoding="utf-8", newline=""), index=False, float_format="%.6g")
+        open_file(path, "wb").write(data)
         skipped = predictions.attrs.get("skipped", [])
         write_skipped_csv(open_file(skipped_path, "w", encoding="utf-8", newline=""), skipped)
+        open_file(sidecar_path, "w", encoding="utf-8").write(json.dumps(sidecar, indent=2) + "\n")
     return path
 
 

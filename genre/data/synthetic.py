@@ -50,7 +50,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from genre.atomic import atomic_open, atomic_write_bytes, atomic_write_text
+from genre.atomic import atomic_open, atomic_write_bytes, atomic_write_text, file_sha256
 from genre.errors import ParameterError
 
 log = logging.getLogger(__name__)
@@ -646,14 +646,6 @@ def default_corpus_root() -> Path:
     return data_home() / CORPUS_DIRNAME
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verify_synthetic_corpus(root: str | os.PathLike, *, params: Mapping[str, object] | None = None) -> bool:
     """Whether ``root`` holds a complete, intact corpus (per its ``checksums.json``).
 
@@ -685,7 +677,7 @@ def verify_synthetic_corpus(root: str | os.PathLike, *, params: Mapping[str, obj
         for rel, info in files.items():
             if (root / rel).stat().st_size != info["size"]:
                 return False
-        return all(_sha256(root / rel) == info["sha256"] for rel, info in files.items())
+        return all(file_sha256(root / rel) == info["sha256"] for rel, info in files.items())
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return False
 
