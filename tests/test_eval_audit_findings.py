@@ -288,3 +288,20 @@ def test_checkpoints_of_earlier_versions_read_without_warnings(tmp_path):
     with open(store.path("b" * 64), "wb") as handle:  # written before warnings were kept
         np.savez(handle, key=np.array("b" * 64), proba=np.full((2, 2), 0.5), seconds=np.array([0.1, 0.01]))
     assert store.load("b" * 64, n_rows=2, n_labels=2).warnings == ()
+
+
+def test_a_resumed_run_records_how_its_kept_times_were_measured(small_table, tmp_path):
+    """Fits measured two at a time and read back: the report must not say they ran alone."""
+    store = CheckpointStore(tmp_path / "ckpt")
+    call = dict(folds=2, progress=False, checkpoint_dir=tmp_path / "ckpt")
+    first = cross_validate_models(small_table, ["lda"], jobs=2, **call)
+    measured_with = first.protocol["jobs"]
+    assert measured_with == min(2, os.cpu_count() or 1)
+    again = cross_validate_models(small_table, ["lda"], jobs=1, **call)  # every fit read back
+    assert again.protocol["resumed_fits"] == 2 and again.protocol["jobs"] == measured_with
+    fit = StoredFit(np.full((2, 2), 0.5), 0.1, 0.01, (), concurrent=2)
+    store.save("c" * 64, fit)
+    assert store.load("c" * 64, n_rows=2, n_labels=2).concurrent == 2
+    with open(store.path("d" * 64), "wb") as handle:  # written before the count was kept
+        np.savez(handle, key=np.array("d" * 64), proba=np.full((2, 2), 0.5), seconds=np.array([0.1, 0.01]))
+    assert store.load("d" * 64, n_rows=2, n_labels=2).concurrent == 1

@@ -51,12 +51,16 @@ class StoredFit:
         ``(category, first line of the message)`` of each distinct warning the fit raised
         (``("ConvergenceWarning", "lbfgs failed to converge ...")``), so that a resumed
         fit's report notes them as a fresh one's does.
+    concurrent : int
+        How many fits ran at once while its times were measured, so that a resumed run's
+        report says how its kept times were measured, not only how its own fits ran.
     """
 
     proba: np.ndarray
     fit_seconds: float
     predict_seconds: float
     warnings: tuple[tuple[str, str], ...] = ()
+    concurrent: int = 1
 
 
 def _sha256(*parts: "bytes | np.ndarray") -> str:
@@ -229,6 +233,8 @@ class CheckpointStore:
                 seconds = np.asarray(data["seconds"])
                 # Files of earlier versions have no warnings: they count as none.
                 raised = np.asarray(data["warnings"]) if "warnings" in data.files else np.empty((0, 2), dtype=str)
+                # Nor a count of fits at once: taken as measured alone.
+                concurrent = int(data["concurrent"]) if "concurrent" in data.files else 1
         except Exception:
             return None
         if (
@@ -242,11 +248,13 @@ class CheckpointStore:
             or raised.dtype.kind != "U"
             or raised.ndim != 2
             or raised.shape[1] != 2
+            or concurrent < 1
         ):
             return None
         return StoredFit(
             proba=proba, fit_seconds=float(seconds[0]), predict_seconds=float(seconds[1]),
             warnings=tuple((str(category), str(message)) for category, message in raised),
+            concurrent=concurrent,
         )  # fmt: skip
 
     def save(self, key: str, fit: StoredFit) -> None:
@@ -266,6 +274,7 @@ class CheckpointStore:
                     proba=np.asarray(fit.proba, dtype=np.float64),
                     seconds=np.array([fit.fit_seconds, fit.predict_seconds], dtype=np.float64),
                     warnings=np.array(fit.warnings, dtype=str).reshape(-1, 2),
+                    concurrent=np.array(int(fit.concurrent)),
                 )
         except OutputError as exc:
             self._writable = False

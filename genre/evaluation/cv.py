@@ -426,7 +426,8 @@ def _run_all(
         ``(model, split index) -> _FoldOutput``.
     concurrent : int
         The most fits that ran at once: ``workers`` capped by the cores and by the fits
-        of a model whose folds run in parallel (1 when every fit ran alone).
+        of a model whose folds run in parallel (1 when every fit ran alone); for fits read
+        back from ``store``, as many as ran at once when their times were measured.
     """
     outputs: dict[tuple[str, int], _FoldOutput] = {}
     from genre.features.executors import cap_workers
@@ -450,16 +451,18 @@ def _run_all(
                     name, i, stored.proba, stored.fit_seconds, stored.predict_seconds, resumed=True,
                     warnings=stored.warnings,
                 )  # fmt: skip
+                # The kept times were measured with this many fits at once: the report says so.
+                concurrent = max(concurrent, stored.concurrent)
         if outputs and progress:
             done = f"{len(outputs)} of {len(keys)} {plural(len(keys), 'fit', 'fits')}"
             tell([f"{done} were finished by an interrupted run (their measured times are kept)"], kind="resuming")
 
-    def finished(output: _FoldOutput) -> None:
+    def finished(output: _FoldOutput, *, at_once: int) -> None:
         outputs[(output.model, output.split_index)] = output
         if store is not None:
             store.save(
                 keys[(output.model, output.split_index)],
-                StoredFit(output.proba, output.fit_seconds, output.predict_seconds, output.warnings),
+                StoredFit(output.proba, output.fit_seconds, output.predict_seconds, output.warnings, at_once),
             )
 
     with progress_bar(enabled=progress) as bar:
@@ -495,11 +498,11 @@ def _run_all(
 
                 runner = Parallel(n_jobs=processes, return_as="generator_unordered")
                 for output in runner(delayed(_fit_predict_in_worker)(**call) for call in calls):
-                    finished(output)
+                    finished(output, at_once=processes)
                     bar.advance(task)
             else:
                 for call in calls:
-                    finished(_fit_predict(**call))
+                    finished(_fit_predict(**call), at_once=1)
                     bar.advance(task)
             if progress:
                 resumed = f", {n_resumed} of them resumed" if n_resumed else ""
