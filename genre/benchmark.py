@@ -57,6 +57,8 @@ def extract_inputs(
     jobs: int = -1,
     progress: bool = False,
     echo: Callable[[str], None] | None = None,
+    folds: int | None = None,
+    use_groups: bool = True,
 ) -> list[Path]:
     """Extract, resumably, the tables the models need from a folder of audio.
 
@@ -82,6 +84,11 @@ def extract_inputs(
     echo : callable, optional
         Receives one line per table (reused, or extracted with its time), and why a table
         is extracted again.
+    folds : int, optional
+        The cross-validation's folds: every class must have that many tracks (or groups,
+        with ``use_groups``), checked on the folder's files before any is extracted.
+    use_groups : bool
+        Whether the tracks' groups (a manifest's ``group`` column) will keep artists whole.
 
     Returns
     -------
@@ -92,6 +99,7 @@ def extract_inputs(
 
     from genre.classifiers.registry import get_spec
     from genre.data import load_dataset
+    from genre.evaluation.splits import check_fold_counts
     from genre.features.extract import StaleJournalError, extract_to_csv, table_is_current
 
     kinds = ["handcrafted"]
@@ -103,6 +111,16 @@ def extract_inputs(
         if kind not in kinds:
             kinds.append(kind)
     dataset = load_dataset(source)
+    if folds is not None:
+        # The class sizes are known from the listing: a refusal now costs no extraction.
+        grouped = use_groups and any(t.group for t in dataset.tracks)
+        check_fold_counts(
+            [t.label for t in dataset.tracks],
+            [(t.group or f"track:{t.track}") if grouped else t.track for t in dataset.tracks],
+            folds=folds,
+            grouped=grouped,
+            where=str(source),
+        )
     folder = Path(folder)
     say = echo or (lambda line: None)
     for note in dataset.notes:  # e.g. cover art and notes beside the audio, ignored
@@ -241,9 +259,12 @@ def benchmark(
         # Report, plots and features/ among the label folders would be read as part of the
         # dataset by the next benchmark of it (a 'features' label, skipped files).
         check_output_outside(output_dir, inputs=_audio_folders(sources[0]), what="audio folder")
+        # Checked before extracting only where the table's groups will be the listing's own.
+        precheck = test_list is None and group_col in (None, "group")
         sources = extract_inputs(
             sources[0], Path(output_dir) / "features", models=models, jobs=jobs, progress=progress,
-            echo=_echo if progress else None,
+            echo=_echo if progress else None, use_groups=use_groups,
+            folds=(DEFAULT_FOLDS if folds is None else folds) if precheck else None,
         )  # fmt: skip
     tables = [
         load_feature_table(path, label_col=label_col, id_col=id_col, group_col=group_col, drop=drop)

@@ -159,3 +159,20 @@ def test_empty_output_is_refused_not_taken_for_the_current_folder(tmp_path, tabl
     with pytest.raises(OutputError, match="the output folder name is empty"):
         benchmark(table_path, output_dir=empty, models=["knn"], folds=2)
     assert not list(work.iterdir())
+
+
+def test_an_audio_folder_too_small_for_the_folds_is_refused_before_extraction(tmp_path, write_wav, monkeypatch):
+    import genre.features.extract as engine
+
+    for label in ("rock", "jazz"):
+        for i in range(3):
+            write_wav(tmp_path / "audio" / label / f"{label}.{i:05d}.wav", 3.5, freq=200.0 + 300 * i, seed=i)
+
+    def no_extraction(*args, **kwargs):
+        raise AssertionError("extracted before the fold check")
+
+    monkeypatch.setattr(engine, "extract_to_csv", no_extraction)
+    result = CliRunner().invoke(app, ["benchmark", str(tmp_path / "audio"), "-m", "logreg", "-o", str(tmp_path / "r")])
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert "a class has fewer tracks than folds ('jazz' has 3, 'rock' has 3; 5 folds); use --folds 3 or fewer" in said

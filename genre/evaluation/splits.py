@@ -152,35 +152,10 @@ def cv_splits(
     check_seed(random_state, n_derived=repeats)
     per_track = table.track_frame()
     grouped = use_groups and table.groups is not None
-    unit = "groups" if grouped else "tracks"
     units = per_track["group"] if grouped else per_track["track"]
-    n_units = units.nunique()
-    if n_units < folds:
-        advice = f"use --folds {n_units} or fewer" if n_units >= 2 else f"cross-validation needs at least 2 {unit}"
-        raise DataError(
-            f"{table.path}: {n_units} {plural(n_units, unit[:-1], unit)} for {folds} folds; {advice}"
-            + (" (or drop groups)" if grouped else "")
-        )
-    per_class = per_track.assign(unit=units).groupby("label")["unit"].nunique().sort_values()
-    short = per_class[per_class < folds]
-    if len(short):
-        listing = ", ".join(f"{label!r} has {count}" for label, count in short.items())
-        if short.min() >= 2:
-            advice = f"use --folds {int(short.min())} or fewer, or add {unit} to that class"
-        else:
-            # No number of folds helps: a class of one track (or group) is never both trained and tested.
-            singles = int((per_class < 2).sum())
-            advice = (
-                f"a class with a single {unit[:-1]} cannot be cross-validated: add {unit} to it or remove its rows"
-            )
-            if singles > len(per_class) / 2:
-                advice += (
-                    f"; {singles} of {len(per_class)} classes have one {unit[:-1]}: is {table.label_col!r} "
-                    "really the label column (--label-col)?"
-                    if not grouped
-                    else f"; {singles} of {len(per_class)} classes have one group: is the group column the right one (--group-col)?"
-                )
-        raise DataError(f"{table.path}: a class has fewer {unit} than folds ({listing}; {folds} folds); {advice}")
+    check_fold_counts(
+        per_track["label"], units, folds=folds, grouped=grouped, where=str(table.path), label_col=table.label_col
+    )
 
     row_track = _row_track_index(table, per_track)
     labels = per_track["label"].to_numpy()
@@ -215,6 +190,70 @@ def read_list_file(path: str | os.PathLike) -> list[str]:
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot read the list file ({exc})") from None
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def check_fold_counts(
+    labels: Sequence[str] | pd.Series,
+    units: Sequence[str] | pd.Series,
+    *,
+    folds: int,
+    grouped: bool,
+    where: str,
+    label_col: str | None = None,
+) -> None:
+    """Refuse a cross-validation that some class could not take part in.
+
+    Called on a table's tracks by :func:`cv_splits`, and by ``genre benchmark`` on an audio
+    folder's files before any of them is extracted (a refusal then costs no extraction).
+
+    Parameters
+    ----------
+    labels : sequence of str
+        Label of each track.
+    units : sequence of str
+        What the folds split, one per track: the track itself, or its group (artist).
+    folds : int
+        Number of folds.
+    grouped : bool
+        Whether ``units`` are groups (for the messages).
+    where : str
+        The table or folder, first words of the message.
+    label_col : str, optional
+        The label column, named when most classes have a single unit.
+
+    Raises
+    ------
+    DataError
+        Fewer units than folds, or a class with fewer units than folds.
+    """
+    unit = "groups" if grouped else "tracks"
+    frame = pd.DataFrame({"label": np.asarray(labels), "unit": np.asarray(units)})
+    n_units = frame["unit"].nunique()
+    if n_units < folds:
+        advice = f"use --folds {n_units} or fewer" if n_units >= 2 else f"cross-validation needs at least 2 {unit}"
+        raise DataError(
+            f"{where}: {n_units} {plural(n_units, unit[:-1], unit)} for {folds} folds; {advice}"
+            + (" (or drop groups)" if grouped else "")
+        )
+    per_class = frame.groupby("label")["unit"].nunique().sort_values()
+    short = per_class[per_class < folds]
+    if not len(short):
+        return
+    listing = ", ".join(f"{label!r} has {count}" for label, count in short.items())
+    if short.min() >= 2:
+        advice = f"use --folds {int(short.min())} or fewer, or add {unit} to that class"
+    else:
+        # No number of folds helps: a class of one track (or group) is never both trained and tested.
+        singles = int((per_class < 2).sum())
+        advice = f"a class with a single {unit[:-1]} cannot be cross-validated: add {unit} to it or remove its rows"
+        if singles > len(per_class) / 2:
+            advice += (
+                f"; {singles} of {len(per_class)} classes have one {unit[:-1]}: is {label_col!r} "
+                "really the label column (--label-col)?"
+                if not grouped
+                else f"; {singles} of {len(per_class)} classes have one group: is the group column the right one (--group-col)?"
+            )
+    raise DataError(f"{where}: a class has fewer {unit} than folds ({listing}; {folds} folds); {advice}")
 
 
 def list_split(
