@@ -65,6 +65,9 @@ def test_two_tables_one_report(tmp_path, tables):
     assert len(data["pairwise"]) == 1
     for model in data["models"]:
         assert [len(f["predictions"]) for f in model["folds"]] == [s["n_test_tracks"] for s in data["splits"]]
+    # The report describes both tables, not only the first.
+    assert [t["name"] for t in data["dataset"]["other_tables"]] == ["musicnn.csv"]
+    assert "Table musicnn.csv (musicnn): " in " ".join((out / "report.md").read_text().split())
 
 
 def test_plan_inputs_picks_tables_by_kind(tables):

@@ -328,6 +328,20 @@ def cross_validate_models(
     protocol["inputs"] = {name: plan.inputs[name].description for name in models}
     dataset = _describe_dataset(table)
     dataset["inputs"] = plan.tables
+    # Every other table a model read (musicnn embeddings beside the handcrafted features),
+    # described as the first one is, so a reader can tell what each model was given.
+    others = {}
+    for name in models:
+        other = plan.inputs[name].table
+        if str(other.path) != str(table.path) and str(other.path) not in others:
+            others[str(other.path)] = {
+                "name": other.name,
+                "kind": other.kind,
+                "n_rows": other.n_rows,
+                "n_features": len(other.feature_columns),
+                "feature_config": other.config,
+            }
+    dataset["other_tables"] = list(others.values())
     dataset["n_tracks_common"] = plan.n_common
     dataset["n_tracks_dropped"] = plan.n_dropped
     return BenchmarkResults(

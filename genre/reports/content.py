@@ -11,7 +11,7 @@ import math
 import re
 from pathlib import Path
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from genre.text import plural
 
@@ -349,13 +349,27 @@ def _dataset_paragraph(results: "BenchmarkResults") -> str:
         text += " No group (artist) column."
     if data.get("ignored_columns"):
         text += f" Columns left out of the features: {', '.join(map(str, data['ignored_columns']))}."
-    config = data.get("feature_config")
-    if isinstance(config, dict) and config:
-        settings = ", ".join(
-            f"{k}=[{', '.join(map(str, v))}]" if isinstance(v, (list, tuple)) else f"{k}={v}" for k, v in config.items()
-        )
+    settings = _settings_text(data.get("feature_config"))
+    if settings:
         text += f" Feature extraction settings: {settings}."
+    for other in data.get("other_tables") or []:
+        kind = f" ({other['kind']})" if other.get("kind") else ""
+        sizes = ", ".join(
+            f"{other[key]} {word}" for key, word in (("n_rows", "rows"), ("n_features", "features")) if other.get(key)
+        )
+        text += f" Table {other.get('name')}{kind}: {sizes or 'size not recorded'}"
+        settings = _settings_text(other.get("feature_config"))
+        text += f"; its settings: {settings}." if settings else "."
     return text
+
+
+def _settings_text(config: Any) -> str:
+    """``sr=22050, n_fft=2048, layers=[taggram, max_pool]``; empty for no settings."""
+    if not isinstance(config, dict) or not config:
+        return ""
+    return ", ".join(
+        f"{k}=[{', '.join(map(str, v))}]" if isinstance(v, (list, tuple)) else f"{k}={v}" for k, v in config.items()
+    )
 
 
 def _splits_sentence(results: "BenchmarkResults") -> str:
