@@ -208,8 +208,8 @@ def benchmark(
     label_col, id_col, drop
         Column roles, see :func:`genre.features.table.load_feature_table`.
     jobs : int
-        Parallel folds / model threads (-1: all cores); never more than the cores, and the
-        results record the most fits that ran at once.
+        Parallel folds / model threads (-1: all cores; the CLI's default, 1 here as in scikit-learn);
+        never more than the cores, and the results record the most fits that ran at once.
     seed : int
         Seed of splits and models.
     progress : bool
@@ -281,7 +281,7 @@ def benchmark(
         train_lists=list(train_lists),
         test_list=test_list,
         jobs=jobs,
-        random_state=seed,
+        seed=seed,
         progress=progress,
         model_params=model_params,
         command=command or _python_call(

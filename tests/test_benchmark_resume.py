@@ -139,7 +139,7 @@ def test_a_changed_parameter_seed_table_or_label_order_refits(tmp_path, table_pa
     run(model_params={"logreg": {"C": 1.0}})
     assert sorted({name for name, _ in fits.calls}) == ["logreg"] and len(fits.calls) == 3
 
-    run(random_state=1)
+    run(seed=1)
     assert len(fits.calls) == 6
 
     # One feature value of one track changed: every split trains or tests on it.

@@ -318,10 +318,10 @@ def test_train_model_resolves_all_cores(tmp_path):
     from genre.features.executors import resolve_jobs
 
     table = write_own_table(tmp_path / "features.csv", segments=2, tracks_per_class=4, labels=("a", "b"))
-    result = train_model(table, model="knn", output=tmp_path / "knn.genre", n_jobs=-1)
+    result = train_model(table, model="knn", output=tmp_path / "knn.genre", jobs=-1)
     assert result.estimator.named_steps["model"].n_jobs == resolve_jobs(-1) >= 1
     with pytest.raises(ParameterError, match="--jobs 0"):
-        train_model(table, model="knn", output=tmp_path / "never.genre", n_jobs=0)
+        train_model(table, model="knn", output=tmp_path / "never.genre", jobs=0)
     assert not (tmp_path / "never.genre").exists()
 
 

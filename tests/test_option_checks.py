@@ -29,7 +29,7 @@ def test_repeats_count_against_the_largest_seed(tmp_path):
         cv_splits(table, folds=2, repeats=3, random_state=MAX_SEED - 1)
     # Refused before any model is fitted, with the option's name.
     with pytest.raises(ParameterError, match=r"^--seed -5: must lie between 0 and"):
-        cross_validate_models(table, ["svm"], folds=2, random_state=-5)
+        cross_validate_models(table, ["svm"], folds=2, seed=-5)
 
 
 def test_label_column_cannot_also_be_the_groups_or_ids(tmp_path):

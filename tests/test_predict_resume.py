@@ -51,7 +51,7 @@ def other_model(low_high_model, tmp_path_factory):
     from genre.classifiers.training import train_model
 
     path = tmp_path_factory.mktemp("other-model") / "logreg.genre"
-    train_model(low_high_model.parent / "features.csv", model="logreg", output=path, random_state=1)
+    train_model(low_high_model.parent / "features.csv", model="logreg", output=path, seed=1)
     assert path.read_bytes() != low_high_model.read_bytes()
     return path
 

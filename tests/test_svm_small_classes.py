@@ -180,6 +180,12 @@ def test_benchmark_with_one_track_per_class_in_the_training_folds(tmp_path):
     said = " ".join(result.output.split())
     assert "Model svm warned in 2 of 2 fits: FallbackWarning: SVM: a class has a single track" in said
     assert "the probabilities are not calibrated" in said
+    # ...nor describe it, in the model table, as tuned by inner CV without qualification.
+    import json
+
+    described = json.loads((tmp_path / "out" / "results.json").read_text())["models"][0]["description"]
+    assert described.endswith("tuned by inner CV on the training data (not in 2 of 2 fits: see the caveat)")
+    assert "(not in 2 of 2 fits: see the caveat)" in (tmp_path / "out" / "report.md").read_text()
 
 
 def test_train_on_two_tracks_per_class(tmp_path):

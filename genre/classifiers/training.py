@@ -186,8 +186,8 @@ def train_model(
     label_col: str | None = None,
     id_col: str | None = None,
     drop: Sequence[str] = (),
-    random_state: int = 0,
-    n_jobs: int = 1,
+    seed: int = 0,
+    jobs: int = 1,
     params: Mapping[str, Any] | None = None,
 ) -> TrainResult:
     """Fit a registered model on every row of a feature table and save it.
@@ -205,10 +205,10 @@ def train_model(
         Label and track-id columns of an external table (detected when omitted).
     drop : sequence of str
         Columns to leave out of the features.
-    random_state : int
-        Seed of every random choice of the model.
-    n_jobs : int
-        Threads or processes the model may use; ``-1`` all cores, ``-2`` all but one, etc.
+    seed : int
+        Seed of every random choice of the model (its ``random_state``).
+    jobs : int
+        Threads or processes the model may use (its ``n_jobs``); ``-1`` all cores, ``-2`` all but one, etc.
     params : mapping, optional
         Model parameters overriding the registered defaults.
 
@@ -222,7 +222,7 @@ def train_model(
         The table is unusable (see :func:`genre.features.table.load_feature_table`), or a
         class has a single track.
     genre.errors.ParameterError
-        Unknown model or parameter, unusable ``n_jobs``, or the model refused the table or its parameters
+        Unknown model or parameter, unusable ``jobs``, or the model refused the table or its parameters
         (the library's first line of explanation).
     genre.errors.OutputError
         ``output`` cannot be written, is the feature table itself, or is an existing file
@@ -237,10 +237,10 @@ def train_model(
 
     # -1 (all cores) becomes a count here, as in cross-validation, so every model and library
     # gets a plain number of threads; a bad value is refused before any work.
-    n_jobs = resolve_jobs(n_jobs)
+    jobs = resolve_jobs(jobs)
     check_model_output(output, inputs=[features_csv])
     spec = get_spec(model)
-    estimator = make_model(model, random_state=random_state, n_jobs=n_jobs, **dict(params or {}))
+    estimator = make_model(model, random_state=seed, n_jobs=jobs, **dict(params or {}))
     table = load_feature_table(features_csv, label_col=label_col, id_col=id_col, drop=tuple(drop))
     X, columns, inputs = _model_inputs(spec, table)
     tracks_per_label = {
@@ -289,7 +289,7 @@ def train_model(
             "n_rows": table.n_rows,
             "n_tracks": table.n_tracks,
             "fit_seconds": round(seconds, 3),
-            "random_state": random_state,
+            "random_state": seed,
             "params": dict(params or {}),
             "details": details,
         },

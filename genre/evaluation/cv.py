@@ -148,7 +148,7 @@ def cross_validate_models(
     train_lists: Sequence[str | os.PathLike] | None = None,
     test_list: str | os.PathLike | None = None,
     jobs: int = 1,
-    random_state: int = 0,
+    seed: int = 0,
     progress: bool = True,
     model_params: Mapping[str, Mapping[str, Any]] | None = None,
     alpha: float = 0.05,
@@ -182,8 +182,8 @@ def cross_validate_models(
         the other models (-1: all cores). No more processes or threads run than the machine
         has cores, nor more processes than a model has fits; ``protocol["jobs"]`` records
         the most fits that ran at once.
-    random_state : int
-        Seed of the splits (``+ repeat``) and of the models.
+    seed : int
+        Seed of the splits (``+ repeat``) and of the models (their ``random_state``).
     progress : bool
         Show a progress bar with ETA over models x splits on stderr.
     model_params : mapping, optional
@@ -222,7 +222,7 @@ def cross_validate_models(
     fixed = test_list is not None
     folds, repeats = _cv_settings(folds, repeats, fixed=fixed)
     # Before any work: a bad seed would otherwise fail inside every fold.
-    check_seed(random_state, n_derived=repeats)
+    check_seed(seed, n_derived=repeats)
     models = list(dict.fromkeys(m.strip() for m in models if m and m.strip()))
     if not models:
         raise ParameterError("--models: name at least one model")
@@ -232,7 +232,7 @@ def cross_validate_models(
     if unknown_params:
         raise ParameterError(f"parameters given for models not being run: {', '.join(unknown_params)}")
     for name in models:  # a parameter a model refuses fails here, not in every fold
-        make_model(name, random_state=random_state, **model_params.get(name, {}))
+        make_model(name, random_state=seed, **model_params.get(name, {}))
     from genre.features.executors import resolve_jobs
 
     workers = resolve_jobs(jobs)
@@ -261,7 +261,7 @@ def cross_validate_models(
         )
         splits = [split]
     else:
-        splits = cv_splits(table, folds=folds, repeats=repeats, use_groups=groups, random_state=random_state)
+        splits = cv_splits(table, folds=folds, repeats=repeats, use_groups=groups, random_state=seed)
     labels = table.labels
     class_notes = _check_split_classes(table, splits, train_lists=train_lists, test_list=test_list)
     list_note = _ambiguous_lines_note(list_matches)
@@ -270,7 +270,7 @@ def cross_validate_models(
     # One set of track-level splits; each input gets them as its own row indices.
     model_splits = {name: [remap_split(s, plan.inputs[name].table) for s in splits] for name in models}
     outputs, concurrent = _run_all(
-        models, specs, model_params, plan, model_splits, labels, workers=workers, seed=random_state,
+        models, specs, model_params, plan, model_splits, labels, workers=workers, seed=seed,
         progress=progress, fixed=fixed, store=store,
     )  # fmt: skip
 
@@ -302,8 +302,11 @@ def cross_validate_models(
 
     for result in results:
         result.input = plan.inputs[result.name].description
+        result.description = _fallback_description(
+            result.description, [outputs[(result.name, i)] for i in range(len(splits))]
+        )
     protocol = _describe_protocol(
-        table, folds=folds, repeats=repeats, groups=groups, seed=random_state, ratio=ratio,
+        table, folds=folds, repeats=repeats, groups=groups, seed=seed, ratio=ratio,
         matches=list_matches, fixed=fixed, alpha=alpha, jobs=concurrent,
     )  # fmt: skip
     if plan.sentence():
@@ -929,6 +932,20 @@ def _cv_settings(folds: int | None, repeats: int | None, *, fixed: bool) -> tupl
             "or repeats; leave them out, or leave out --test-list to cross-validate"
         )
     return 1, 1
+
+
+def _fallback_description(description: str, outputs: Sequence[_FoldOutput]) -> str:
+    """A model's description, qualified when some of its fits fell back (FallbackWarning).
+
+    The registry describes the model as designed ("C/gamma tuned by inner CV"); a fit on a
+    class with one training track could not tune or calibrate, and the model table must not
+    claim otherwise. The caveat says what was taken instead.
+    """
+    fell_back = sum(any(category == "FallbackWarning" for category, _ in output.warnings) for output in outputs)
+    if not fell_back:
+        return description
+    total = len(outputs)
+    return f"{description} (not in {fell_back} of {total} {plural(total, 'fit', 'fits')}: see the caveat)"
 
 
 def _warnings_note(name: str, spec: Any, params: Mapping[str, Any], outputs: Sequence[_FoldOutput]) -> str | None:
