@@ -99,32 +99,59 @@ class FeatureConfig:
     sr : int
         Analysis sample rate in Hz; audio at another rate is resampled once.
     n_fft : int
-        STFT frame length in samples (one STFT per clip).
+        STFT frame length in samples (one STFT per clip, centred frames, zero padding at
+        the clip's two ends only).
     hop_length : int
-        STFT hop in samples.
+        STFT hop in samples: one frame is ``hop_length / sr`` s (23.2 ms at 512 and
+        22050 Hz), the time step of every delta.
     n_mels : int
         Mel bands from which the MFCCs are computed.
     n_mfcc : int
-        Number of MFCCs.
+        Number of MFCCs; ``mfcc_01`` is c0, the energy-like coefficient.
     n_chroma : int
-        Number of chroma bins.
+        Number of chroma bins; ``chroma_01`` is pitch class C, then C#, ..., B.
     n_contrast_bands : int
         Spectral-contrast octave bands above 200 Hz; the table gets one more column, for the
-        band from 0 to 200 Hz (see :func:`contrast_band_edges`). Each column is a band's
-        peak-minus-valley difference in dB.
+        band from 0 to 200 Hz (see :func:`contrast_band_edges`). Each column is librosa's
+        ``power_to_db(peak) - power_to_db(valley)`` of the band's magnitudes: ``power_to_db``
+        on magnitudes, so ``10 * log10(peak / valley)``: half the amplitude ratio in dB,
+        not a peak-minus-valley level difference in dB. Peak and valley are each floored
+        80 dB (``power_to_db``'s ``top_db``) below their own maximum over all bands and frames
+        of the clip.
     rolloff_percent : float
         Roll-off fraction of each frame's spectral magnitude (librosa's ``roll_percent``).
     segment_seconds : float
-        Segment length in seconds; ``0`` summarises each whole track as one row.
+        Segment length in seconds; ``0`` summarises each whole track as one row. A segment
+        of samples ``[start, stop)`` is summarised over STFT frames
+        ``[round(start / hop_length), round(stop / hop_length))`` (129 or 130 frames for
+        3 s at the defaults); a trailing remainder shorter than a segment gives no row.
     min_seconds : float
         Shortest usable clip in seconds when ``segment_seconds`` is 0.
     silence_rms : float
         A clip whose overall RMS is below this (full scale = 1) is rejected as silent.
     deltas : bool
-        Also summarise the first-order delta of every descriptor.
+        Also summarise the first-order delta of every descriptor: librosa's
+        Savitzky-Golay estimate (``librosa.feature.delta``, width 9, ``mode='interp'``)
+        over the whole clip's frames, in descriptor units per frame, cut per segment
+        afterwards (see :func:`genre.features.descriptors.summarise`).
     statistics : tuple of str
         Summaries of each descriptor over a segment's frames, in column order: ``"mean"``
         and / or ``"std"`` (population standard deviation, ddof 0).
+
+    Notes
+    -----
+    A segment's row is not librosa run on that segment's slice of audio: the chroma
+    tuning, the 80 dB floors of the log-mel spectrogram (MFCCs) and of spectral contrast,
+    and the STFT's zero padding are those of the whole clip; a segment's edge frames
+    reach ``n_fft // 2`` samples (46 ms at the defaults) into its neighbours, and its
+    deltas about 4 frames (93 ms) further. Values are therefore not directly comparable
+    with the public GTZAN ``features_3_sec.csv``.
+
+    Units: chroma (each frame's maximum is 1), tonnetz and spectral flatness are
+    unitless; RMS is on the full-scale-1 waveform; centroid, bandwidth and roll-off are
+    in Hz; the zero-crossing rate is in crossings per sample (not Hz); the MFCCs are
+    orthonormal DCT-II coefficients of the log-mel spectrogram in dB; ``tempo_bpm`` is
+    in beats per minute. Deltas are in these units per frame.
     """
 
     sr: int = 22050
@@ -196,7 +223,11 @@ class FeatureConfig:
         }
 
     def frame_feature_names(self) -> list[str]:
-        """Names of the per-frame coefficients: ``rms``, ``mfcc_01`` ... ``mfcc_20``."""
+        """Names of the per-frame coefficients: ``rms``, ``mfcc_01`` ... ``mfcc_20``.
+
+        Numbered from 01 in each descriptor's own order: ``chroma_01`` is pitch class C
+        (then C#, ..., B), ``mfcc_01`` is c0, ``spectral_contrast_01`` the 0-200 Hz band.
+        """
         names = []
         for name, size in self.descriptor_sizes().items():
             if size == 1:
@@ -210,7 +241,10 @@ class FeatureConfig:
 
         Each per-frame coefficient ``c`` gives ``c_mean``, ``c_std`` and, with deltas,
         ``c_delta_mean``, ``c_delta_std`` (standard deviation, not variance), followed by
-        the track-level ``tempo_bpm``.
+        ``tempo_bpm``: one value per track, estimated over the whole file (including the
+        tail that gives no segment) and repeated on every row of that track.
+        ``c_delta_mean`` is, nearly exactly, the segment's net change of ``c`` per frame
+        (its trend), ``c_delta_std`` how fast ``c`` moves within it.
         """
         columns = []
         for base in self.frame_feature_names():

@@ -8,6 +8,10 @@ one exception: tonnetz is projected from the STFT chroma (``librosa.feature.tonn
 chroma_stft(...))``), where ``tonnetz(y=...)`` would compute a constant-Q transform of its own
 for its chroma; that transform alone takes about as long as all the descriptors here together
 (0.35 s against 0.33-0.47 s on a 17.8 s GTZAN clip), so it would about double the analysis time.
+
+"Equal" means librosa called on the whole clip: a segment's row is cut from the clip's frames
+(and deltas), so it is not librosa called on the segment's slice of audio (see
+:func:`summarise`).
 """
 
 from __future__ import annotations
@@ -89,8 +93,10 @@ def frame_descriptors(
     Returns
     -------
     frames : np.ndarray, shape (n_coefficients, n_frames), float64
-        Rows in the order of ``config.frame_feature_names()``; one column per STFT frame
-        (``hop_length`` samples apart).
+        Rows in the order of ``config.frame_feature_names()`` (chroma from C, MFCCs from
+        c0; units in :class:`~genre.features.config.FeatureConfig`); one column per STFT
+        frame (``hop_length`` samples apart). The zero-crossing rate is in crossings per
+        sample; spectral contrast is librosa's (see :func:`spectral_contrast_bands`).
     onset_envelope : np.ndarray, shape (n_frames,)
         Onset strength (from the log-mel spectrogram), for the tempo estimate.
 
@@ -169,7 +175,9 @@ def frame_descriptors(
         )
         # A BLAS product with a cached filter bank: librosa's einsum does the same sum, slower.
         log_mel[:, span] = librosa.power_to_db(mel @ power, top_db=None)
-    # Both take power_to_db's 80 dB floor relative to the maximum of the whole clip.
+    # librosa's convention: power_to_db of magnitudes (10*log10 of an amplitude ratio, half
+    # its amplitude dB), peak and valley each floored 80 dB below their own maximum over all
+    # bands and frames of the whole clip.
     frames[rows["spectral_contrast"]] = librosa.power_to_db(peak) - librosa.power_to_db(valley)
     np.maximum(log_mel, log_mel.max() - LOG_MEL_TOP_DB, out=log_mel)
     # Block by block again, sparing copies of the log-mel spectrogram: the MFCCs are per
@@ -297,10 +305,13 @@ def spectral_contrast_bands(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Peak and valley of each octave band, before ``librosa.feature.spectral_contrast`` takes dB.
 
-    librosa's contrast is ``power_to_db(peak) - power_to_db(valley)``, each with an 80 dB
-    floor below its maximum over all frames; the bands themselves are per frame, so a
-    long clip can be split into blocks of frames and converted to dB once (the same band
-    edges and quantiles as librosa 0.11).
+    librosa's contrast is ``power_to_db(peak) - power_to_db(valley)`` of these magnitudes:
+    ``power_to_db`` applied to magnitudes, so ``10 * log10(peak / valley)`` (half the
+    amplitude ratio in dB, not a level difference in dB), with peak and valley each
+    floored 80 dB (as ``power_to_db`` counts) below their own maximum over all bands and
+    frames (and at ``amin=1e-10``). The bands themselves are per frame, so a long clip can
+    be split into blocks of frames and converted to dB once, over the whole clip (the
+    same band edges and quantiles as librosa 0.11).
 
     Parameters
     ----------
@@ -462,8 +473,13 @@ def spectral_rolloff(*, S: np.ndarray, freq: np.ndarray, roll_percent: float = 0
 def delta_frames(frames: np.ndarray, *, width: int = 9) -> np.ndarray:
     """First-order delta along time (librosa's Savitzky-Golay estimate).
 
-    Clips too short for ``width`` use the widest odd window that fits; a clip of
-    fewer than 3 frames has zero deltas.
+    ``librosa.feature.delta(frames, width=width, mode="interp")``: the slope of a line
+    fitted to the ``width`` frames centred on each frame (the first and last
+    ``width // 2`` frames take the slope of the fit to the clip's first or last ``width``
+    frames). :func:`summarise` applies it to the whole clip's frames, so a delta near a
+    segment's edge uses ``width // 2`` frames (4, 93 ms at 22050 Hz and 512-sample hops)
+    of the neighbouring segment. Clips too short for ``width`` use the widest odd window
+    that fits; a clip of fewer than 3 frames has zero deltas.
 
     Parameters
     ----------
@@ -475,7 +491,8 @@ def delta_frames(frames: np.ndarray, *, width: int = 9) -> np.ndarray:
     Returns
     -------
     np.ndarray, same shape as ``frames``
-        Change per frame.
+        Change per frame, in the units of ``frames`` per hop (``hop_length / sr`` s:
+        23.2 ms at 512 samples and 22050 Hz).
     """
     import librosa
 
@@ -490,6 +507,10 @@ def tempo_bpm(
     *, onset_envelope: np.ndarray, sr: int, hop_length: int, block_frames: int = DEFAULT_BLOCK_FRAMES
 ) -> float:
     """Global tempo estimate from an onset envelope (``librosa.feature.tempo``'s).
+
+    One value per clip: the feature table's ``tempo_bpm`` is this over the whole file's
+    envelope (including a trailing remainder that gives no segment), repeated on every
+    row of the track.
 
     librosa averages an autocorrelation tempogram over all frames; its columns are
     computed here ``block_frames`` at a time and summed, since the whole tempogram
@@ -542,8 +563,12 @@ def segment_bounds(*, n_samples: int, config: FeatureConfig) -> list[tuple[int, 
     """Frame ranges of the full-length segments of a clip.
 
     Segments are consecutive, non-overlapping and ``segment_seconds`` long; a trailing
-    remainder shorter than a segment is dropped (as in the public 3-second GTZAN tables).
-    With ``segment_seconds == 0`` the whole clip is one segment.
+    remainder shorter than a segment gives no row (as in the public 3-second GTZAN
+    tables), though it still reaches the last segment's edge frames, deltas and the
+    clip's tempo. A segment of samples ``[start, stop)`` gets the frames
+    ``[round(start / hop_length), round(stop / hop_length))`` of the clip's centred STFT:
+    129 or 130 frames for 3 s at 22050 Hz and 512-sample hops. With
+    ``segment_seconds == 0`` the whole clip is one segment.
 
     Parameters
     ----------
@@ -570,6 +595,18 @@ def segment_bounds(*, n_samples: int, config: FeatureConfig) -> list[tuple[int, 
 
 def summarise(frames: np.ndarray, *, bounds: list[tuple[int, int, int]], config: FeatureConfig) -> np.ndarray:
     """Mean and standard deviation of each coefficient (and its delta) per segment.
+
+    The deltas are taken over the whole clip's frames (:func:`delta_frames`, width 9)
+    and then cut per segment, so a segment's delta rows depend on about 4 frames
+    (93 ms at 22050 Hz and 512-sample hops) of neighbouring audio on each side, beyond
+    the ``n_fft // 2`` samples each edge frame already covers. A frame enters the deltas
+    of the 9 frames around it with weights ``k / 60``, ``k = -4 ... 4``, which sum to
+    zero, so a ``*_delta_mean`` is, nearly exactly, the segment's net change per frame
+    (end value minus start value, each smoothed over ±4 frames, over the frame count): it
+    depends only on the ~8 frames around each of its two edges (reordering its interior
+    frames leaves it unchanged to about 1e-14). It measures the trend across the
+    segment; ``*_delta_std`` measures how fast the descriptor moves within it. Deltas
+    are per frame (``hop_length / sr`` s).
 
     Parameters
     ----------
