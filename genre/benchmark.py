@@ -285,8 +285,10 @@ def benchmark(
         progress=progress,
         model_params=model_params,
         command=command or _python_call(
-            sources, models, folds=folds, repeats=repeats, seed=seed, train_lists=train_lists, test_list=test_list
-        ),
+            sources, models, folds=folds, repeats=repeats, seed=seed, train_lists=train_lists, test_list=test_list,
+            group_col=group_col, use_groups=use_groups, label_col=label_col, id_col=id_col, drop=drop,
+            model_params=model_params,
+        ),  # fmt: skip
         checkpoint_dir=checkpoint_dir,
     )
     if not results.environment:
@@ -323,8 +325,15 @@ def _echo(line: str) -> None:
     tell([line], kind=None)
 
 
-def _python_call(features, models, *, folds, repeats, seed, train_lists, test_list) -> str:
-    """The call as a user could retype it: the settings that decided the numbers, and only those."""
+def _python_call(
+    features, models, *, folds, repeats, seed, train_lists, test_list, group_col, use_groups, label_col, id_col,
+    drop, model_params,
+) -> str:
+    """The call as a user could retype it: every setting that decided the numbers, and only those.
+
+    Keywords left at their defaults are left out; column roles, groups and parameter
+    overrides are kept, since each changes the folds or the models.
+    """
     if test_list is not None:
         lists = f"train_lists={[str(p) for p in train_lists]!r}, " if train_lists else ""
         protocol = f"{lists}test_list={str(test_list)!r}"
@@ -334,4 +343,13 @@ def _python_call(features, models, *, folds, repeats, seed, train_lists, test_li
         protocol = f"folds={folds}, repeats={repeats}"
     names = [str(path) for path in features]
     shown = names[0] if len(names) == 1 else names
-    return f"genre.benchmark.benchmark({shown!r}, models={list(models)!r}, {protocol}, seed={seed})"
+    settings = {
+        "group_col": group_col,
+        "use_groups": None if use_groups else False,
+        "label_col": label_col,
+        "id_col": id_col,
+        "drop": list(drop) or None,
+        "model_params": {name: dict(params) for name, params in (model_params or {}).items() if params} or None,
+    }
+    extra = "".join(f", {key}={value!r}" for key, value in settings.items() if value is not None)
+    return f"genre.benchmark.benchmark({shown!r}, models={list(models)!r}, {protocol}, seed={seed}{extra})"

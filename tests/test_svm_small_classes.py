@@ -184,7 +184,7 @@ def test_benchmark_with_one_track_per_class_in_the_training_folds(tmp_path):
     import json
 
     described = json.loads((tmp_path / "out" / "results.json").read_text())["models"][0]["description"]
-    assert described.endswith("tuned by inner CV on the training data (not in 2 of 2 fits: see the caveat)")
+    assert described.endswith("sigmoid-calibrated probabilities (not in 2 of 2 fits: see the caveat)")
     assert "(not in 2 of 2 fits: see the caveat)" in (tmp_path / "out" / "report.md").read_text()
 
 

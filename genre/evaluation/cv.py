@@ -318,6 +318,14 @@ def cross_validate_models(
         _warnings_note(name, specs[name], model_params.get(name, {}), [outputs[(name, i)] for i in range(len(splits))])
         for name in models
     ]
+    constant = [r for r in results if not fixed and _same_every_fold(r.summaries["accuracy"])]
+    if constant:
+        names = ", ".join(r.name for r in constant)
+        caveats.append(
+            f"every fold of {names} scored the same, so the t interval over folds has no width; "
+            f"{plural(len(constant), 'its', 'their')} 95 % interval is the Wilson interval of the tracks one "
+            "repeat tests instead"
+        )
     protocol["caveat"] = " ".join(_sentence(c) for c in caveats if c) or None
     n_resumed = sum(output.resumed for output in outputs.values())
     protocol["resumed_fits"] = n_resumed
@@ -343,6 +351,7 @@ def cross_validate_models(
                 "n_rows": other.n_rows,
                 "n_features": len(other.feature_columns),
                 "feature_config": other.config,
+                **_provenance(other),
             }
     dataset["other_tables"] = list(others.values())
     dataset["n_tracks_common"] = plan.n_common
@@ -736,6 +745,11 @@ def _score_model(
     if fixed:
         n = len(splits[0].test_tracks)
         ci = wilson_interval(int(round(folds[0].accuracy * n)), n)
+    elif _same_every_fold(summaries["accuracy"]):
+        # Every fold scored alike (often 100 %): the t interval has no width, which would read
+        # as certainty. The Wilson interval of the tracks one repeat tests is a fair stand-in.
+        n = sum(len(split.test_tracks) for split in splits if split.repeat == splits[0].repeat)
+        ci = wilson_interval(int(round(summaries["accuracy"].mean * n)), n)
     else:
         ci = (summaries["accuracy"].ci_low, summaries["accuracy"].ci_high)
     return ModelResult(
@@ -749,6 +763,11 @@ def _score_model(
         summaries=summaries,
         accuracy_ci95=(float(ci[0]), float(ci[1])),
     )
+
+
+def _same_every_fold(summary) -> bool:
+    """Whether several folds all gave the same score (a t interval of no width)."""
+    return summary.n > 1 and summary.std == 0
 
 
 def _balanced_accuracy(function, truth: np.ndarray, predicted: np.ndarray) -> float:
@@ -804,6 +823,24 @@ def _describe_dataset(table: FeatureTable) -> dict[str, Any]:
         "ignored_columns": list(table.ignored_columns),
         "feature_config": table.config,
         "source": table.meta.get("source"),
+        **_provenance(table),
+    }
+
+
+def _provenance(table: FeatureTable) -> dict[str, Any]:
+    """The table file's SHA-256 and, for genre's own tables, the libraries that extracted it.
+
+    A reader reproducing the numbers needs the very table (an external CSV has many
+    versions in circulation) and, for extracted features, the decoding and DSP libraries,
+    which may differ from the ones that ran the benchmark.
+    """
+    from genre.atomic import file_sha256
+
+    path = table.path
+    versions = table.meta.get("versions")
+    return {
+        "sha256": file_sha256(path) if path is not None and os.path.isfile(path) else None,
+        "extraction_versions": dict(versions) if isinstance(versions, dict) and versions else None,
     }
 
 
@@ -843,9 +880,13 @@ def _describe_protocol(
             description += " Every track not in the test list was used for training."
         if group_aware:
             description += f" No group of column {table.group_col!r} has tracks on both sides (checked)."
+        description += f" Models are seeded with seed {seed}."
     else:
         unit = f"groups of column {table.group_col!r}" if group_aware else "tracks"
-        shuffles = f"repeat r shuffled with seed {seed} + r" if repeats > 1 else f"seed {seed}"
+        shuffles = (
+            f"repeat r shuffled, and its models seeded, with seed {seed} + r" if repeats > 1 else f"seed {seed}, "
+            "for the folds and the models"
+        )
         balance = (
             " (scikit-learn's StratifiedGroupKFold: class proportions are only as even as the groups allow)"
             if group_aware
@@ -867,6 +908,11 @@ def _describe_protocol(
         caveat = (
             f"The groups of column {table.group_col!r} were ignored (--no-groups): the lists were used as they are, "
             "and one artist's tracks may lie on both sides of the partition."
+        )
+    elif fixed:
+        caveat = (
+            "The table names no groups (artists), so whether the lists keep each artist on one side could not be "
+            "checked: the partition is as artist-disjoint as the lists were made."
         )
     if not fixed and not group_aware:
         caveat = (
@@ -937,7 +983,7 @@ def _cv_settings(folds: int | None, repeats: int | None, *, fixed: bool) -> tupl
 def _fallback_description(description: str, outputs: Sequence[_FoldOutput]) -> str:
     """A model's description, qualified when some of its fits fell back (FallbackWarning).
 
-    The registry describes the model as designed ("C/gamma tuned by inner CV"); a fit on a
+    The registry describes the model as designed ("C ... tuned by inner 3-fold CV"); a fit on a
     class with one training track could not tune or calibrate, and the model table must not
     claim otherwise. The caveat says what was taken instead.
     """

@@ -198,6 +198,8 @@ def summarize(
     Returns
     -------
     Summary
+        ``std`` is NaN for a single score; the interval is NaN for fewer than two, and has
+        no width when every score is the same (the caller may substitute another).
     """
     data = np.asarray(values, dtype=float)
     n = int(data.size)
@@ -205,7 +207,8 @@ def summarize(
         return Summary(math.nan, math.nan, math.nan, math.nan, 0)
     mean = float(data.mean())
     if n < 2:
-        return Summary(mean, 0.0, math.nan, math.nan, n)
+        # One score (a fixed partition) has no spread: NaN (null in results.json), not 0.
+        return Summary(mean, math.nan, math.nan, math.nan, n)
     std = float(data.std(ddof=1))
     spread = 1.0 / n + (test_train_ratio or 0.0)
     half = _t_ppf(0.5 + confidence / 2, n - 1) * std * math.sqrt(spread)

@@ -238,12 +238,17 @@ def _significance(results: "BenchmarkResults") -> list[Block]:
                 "repeated k-fold cross-validation test (Bouckaert & Frank 2004)"
             )
         header = ["model A", "model B", "Δ accuracy (A − B)", "t", "p", "p (Holm)", "verdict"]
+    # Untestable pairs (no p) are not in Holm's family: the count must be the family's.
+    testable = sum(math.isfinite(test.p_value) for test in results.pairwise)
+    untested = len(results.pairwise) - testable
+    family = f"the {testable} testable {plural(testable, 'pair', 'pairs')}" if untested else (
+        f"the {testable} {plural(testable, 'pair', 'pairs')}"
+    )
     blocks.append(
         Block(
             "p",
-            f"{method}. p-values are Holm-corrected (Holm 1979) over the {len(results.pairwise)} "
-            f"{plural(len(results.pairwise), 'pair', 'pairs')}; a difference is called significant when the corrected "
-            f"p < {first.alpha:g}.",
+            f"{method}. p-values are Holm-corrected (Holm 1979) over {family}; a difference is called significant "
+            f"when the corrected p < {first.alpha:g}.",
         )
     )
     rows = []
@@ -339,6 +344,7 @@ def _dataset_paragraph(results: "BenchmarkResults") -> str:
     origin = f", extracted from {source}" if isinstance(source, str) and source.strip() else ""
     text = f"Table {data.get('name') or 'of features'}{kind}{origin}: {', '.join(sizes) or 'size not recorded'}. "
     text += f"{len(results.labels)} {labels}."
+    text += _provenance_text(data)
     if data.get("group_column"):
         groups = f", {data['n_groups']} groups" if data.get("n_groups") is not None else ""
         if data.get("n_tracks_without_group"):
@@ -360,7 +366,21 @@ def _dataset_paragraph(results: "BenchmarkResults") -> str:
         text += f" Table {other.get('name')}{kind}: {sizes or 'size not recorded'}"
         settings = _settings_text(other.get("feature_config"))
         text += f"; its settings: {settings}." if settings else "."
+        text += _provenance_text(other)
     return text
+
+
+def _provenance_text(table: Mapping[str, Any]) -> str:
+    """`` SHA-256 of the file: ...; extracted with librosa 0.11.0, ...`` (what was recorded)."""
+    parts = []
+    if isinstance(table.get("sha256"), str):
+        parts.append(f"SHA-256 of the file {table['sha256']}")
+    versions = table.get("extraction_versions")
+    if isinstance(versions, dict) and versions:
+        shown = ", ".join(f"{name} {version}" for name, version in versions.items() if name not in ("python", "genre"))
+        who = f"genre {versions['genre']}" if "genre" in versions else "genre"
+        parts.append(f"extracted by {who}" + (f" with {shown}" if shown else ""))
+    return f" {'; '.join(parts)}." if parts else ""
 
 
 def _settings_text(config: Any) -> str:
@@ -430,7 +450,7 @@ def _scores_paragraph(results: "BenchmarkResults", best: "ModelResult") -> str:
         return (
             f"Accuracy, balanced accuracy and macro-F1 are per track, on the {n_test} test tracks of the single "
             f"partition; the 95 % CI is the Wilson score interval (Wilson 1927) of accuracy over those {n_test} "
-            f"tracks. Fit and predict times are wall seconds{timing}.{_contention(jobs)}"
+            f"tracks. Fit and predict times are wall seconds{timing}.{_contention(jobs)}{_fit_time_scope(results)}"
         )
     n = len(best.folds)
     repeats, folds = protocol.get("repeats") or 1, protocol.get("folds")
@@ -452,8 +472,23 @@ def _scores_paragraph(results: "BenchmarkResults", best: "ModelResult") -> str:
     return (
         f"Accuracy, balanced accuracy and macro-F1 are per track, averaged over {n} folds{layout}; ± is the sample "
         f"standard deviation over the {n} fold accuracies, and the 95 % CI is {interval}. Fit and predict "
-        f"times are mean wall seconds per fold{timing}.{_contention(jobs)}"
+        f"times are mean wall seconds per fold{timing}.{_contention(jobs)}{_fit_time_scope(results)}"
     )
+
+
+def _fit_time_scope(results: "BenchmarkResults") -> str:
+    """What a fit time covers, so that models are not compared on unlike times."""
+    text = (
+        " A fit time is everything a model learns from the training side (scaling, any inner tuning search and "
+        "calibration), not the feature extraction."
+    )
+    networks = [m.name for m in results.models if m.name in ("cnn", "cnn-svm", "cnn-xgboost")]
+    if len(networks) > 1:
+        text += (
+            f" {', '.join(networks)} train the same CNN on a fold, once: the first of them to fit a fold counts its "
+            "training, the others only their own part, so their fit times are not comparable."
+        )
+    return text
 
 
 def _contention(jobs: object) -> str:

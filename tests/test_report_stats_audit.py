@@ -1,0 +1,108 @@
+"""A statistics audit of the report, each finding pinned by a test.
+
+A. the Python call a report records reproduces the numbers (groups, column roles, parameters);
+B. folds that all score the same get a Wilson interval, not one of no width;
+C. a single partition has no standard deviation (null, not 0);
+D. Holm's family counts only the testable pairs;
+E. a partition without groups says the lists' artist separation was not checked;
+F. the report says what a fit time covers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+import pandas as pd
+from feature_tables import GENRES, write_gtzan_table, write_list, write_own_table
+
+import genre.benchmark
+from genre.evaluation import cross_validate_models
+from genre.features.table import load_feature_table
+from genre.reports.content import build_document
+
+
+def text_of(results) -> str:
+    return " ".join(" ".join(block.text.split()) for block in build_document(results))
+
+
+def scores(results) -> dict[str, list[float]]:
+    return {m.name: [f.accuracy for f in m.folds] for m in results.models}
+
+
+# -- A. the recorded call ------------------------------------------------------------------------
+def test_the_recorded_python_call_reproduces_the_numbers(tmp_path):
+    path = write_own_table(tmp_path / "f.csv", tracks_per_class=8, segments=2, groups_per_class=4, sidecar=False)
+    frame = pd.read_csv(path)
+    frame["noise"] = np.random.default_rng(0).normal(size=len(frame))
+    frame.to_csv(path, index=False)
+    results, _ = genre.benchmark.benchmark(
+        path, models=["logreg", "lda"], folds=2, use_groups=False, drop=["noise"],
+        model_params={"logreg": {"C": 0.01}},
+    )  # fmt: skip
+    call = results.command
+    assert "use_groups=False" in call and "drop=['noise']" in call and "model_params={'logreg': {'C': 0.01}}" in call
+    again = eval(call, {"genre": genre})[0]  # noqa: S307 - our own recorded call
+    assert scores(again) == scores(results)
+    # Left at their defaults, the settings stay out of the call.
+    plain, _ = genre.benchmark.benchmark(path, models=["lda"], folds=2)
+    assert plain.command.endswith("folds=2, repeats=1, seed=0)")
+
+
+# -- B, C. intervals -----------------------------------------------------------------------------
+def test_folds_that_all_score_the_same_get_a_wilson_interval(tmp_path):
+    # Far-apart classes: every fold is 100 %.
+    table = load_feature_table(write_gtzan_table(tmp_path / "t.csv", tracks_per_class=10, separation=50.0))
+    results = cross_validate_models(table, ["lda"], folds=5, progress=False)
+    model = results.models[0]
+    assert model.accuracy == 1.0 and model.accuracy_std == 0.0
+    low, high = model.accuracy_ci95
+    assert high == 1.0 and 0.85 < low < 0.95  # Wilson for 40 of 40 tracks: [0.912, 1]
+    assert math.isclose(low, 40 / (40 + 1.959964**2), rel_tol=1e-4)
+    assert "Every fold of lda scored the same" in text_of(results)
+
+
+def test_a_single_partition_has_no_standard_deviation(tmp_path):
+    path = write_gtzan_table(tmp_path / "t.csv", tracks_per_class=10)
+    test = write_list(tmp_path / "test.txt", [f"{g}/{g}.0000{i}.wav" for g in GENRES for i in range(3)])
+    results, files = genre.benchmark.benchmark(path, models=["lda"], test_list=test, output_dir=tmp_path / "out")
+    stored = json.loads(files.json.read_text())["models"][0]
+    assert stored["accuracy_std"] is None and stored["macro_f1_std"] is None and stored["accuracy"] is not None
+    # No groups in the table: the report does not vouch for the lists' artist separation.
+    assert "whether the lists keep each artist on one side could not be checked" in text_of(results)
+
+
+# -- D. Holm's family ------------------------------------------------------------------------------
+def test_holm_family_counts_only_testable_pairs(tmp_path):
+    table = load_feature_table(write_gtzan_table(tmp_path / "t.csv", tracks_per_class=6))
+    results = cross_validate_models(table, ["lda", "logreg", "knn"], folds=3, progress=False)
+    assert "over the 3 pairs;" in text_of(results)
+    # As an untestable pair (a constant difference over the folds) has:
+    results.pairwise[0] = dataclasses.replace(results.pairwise[0], p_value=math.nan, p_holm=math.nan)
+    assert "over the 2 testable pairs;" in text_of(results)
+
+
+# -- F. fit times --------------------------------------------------------------------------------
+def test_the_report_says_what_a_fit_time_covers(tmp_path):
+    table = load_feature_table(write_gtzan_table(tmp_path / "t.csv", tracks_per_class=6))
+    results = cross_validate_models(table, ["lda"], folds=3, progress=False)
+    assert "A fit time is everything a model learns from the training side" in text_of(results)
+    assert "train the same CNN" not in text_of(results)
+
+
+# -- reproducibility: which table, extracted by what ---------------------------------------------
+def test_the_report_names_the_table_by_checksum_and_its_extraction_libraries(tmp_path):
+    from genre.atomic import file_sha256
+
+    path = write_own_table(tmp_path / "f.csv", tracks_per_class=6, segments=2)
+    sidecar = path.with_suffix(".json")
+    meta = json.loads(sidecar.read_text())
+    meta["versions"] = {"genre": "0.1.0", "python": "3.11.7", "librosa": "0.11.0", "soxr": "1.1.0"}
+    sidecar.write_text(json.dumps(meta))
+    results = cross_validate_models(load_feature_table(path), ["lda"], folds=3, progress=False)
+    assert results.dataset["sha256"] == file_sha256(path)
+    text = text_of(results)
+    assert f"SHA-256 of the file {file_sha256(path)}" in text
+    assert "extracted by genre 0.1.0 with librosa 0.11.0, soxr 1.1.0." in text
