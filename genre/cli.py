@@ -467,19 +467,29 @@ def report(
 
 @app.command(cls=_Command)
 def models() -> None:
-    """List the models: name, the input each reads, what it is, and the parameters --param sets."""
+    """List the models: name, the input each reads, what it is, and the parameters --param sets (with defaults)."""
     with user_errors():
+        from rich.markup import escape
         from rich.table import Table
 
         from genre.classifiers.registry import available_models, get_spec
 
-        table = Table(box=None, header_style="bold", show_lines=False)
-        for column in ("model", "reads", "description", "parameters (--param NAME=VALUE)"):
+        table = Table(box=None, header_style="bold", show_lines=False, highlight=False)
+        for column in ("model", "reads", "description", "parameters (--param NAME=VALUE): defaults"):
             table.add_column(column, overflow="fold")
         for name in available_models():
             spec = get_spec(name)
-            table.add_row(name, spec.input, spec.description, ", ".join(spec.parameters()))
+            defaults = spec.defaults()
+            shown = [f"{p}={_shown_default(defaults[p])}" if p in defaults else p for p in spec.parameters()]
+            table.add_row(*(escape(text) for text in (name, spec.input, spec.description, ", ".join(shown))))
         out.print(table)
+
+
+def _shown_default(value: object) -> str:
+    """A default as --param takes it: ``[256,128,64]`` for a sequence, the value otherwise."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(str(v) for v in value) + "]"
+    return str(value)
 
 
 def _command_line(ctx: typer.Context, *, always: tuple[str, ...] = ()) -> str:

@@ -168,5 +168,7 @@ def test_models_lists_every_model_with_its_parameters():
     assert result.exit_code == 0, result.output
     for name in available_models():
         assert name in result.output
-    assert "C_grid, cv, gamma_grid, kernels, max_tune_rows" in result.output
-    assert "members, weights, <member>__<parameter>" in result.output
+    # With the defaults, written as --param takes them (brackets kept, not read as markup).
+    assert "C_grid=[3.0,10.0,30.0], cv=3, gamma_grid=[scale], kernels=[rbf], max_tune_rows=3000" in result.output
+    assert "hidden_units=[256,128,64]" in result.output
+    assert "members, weights=None, <member>__<parameter>" in result.output

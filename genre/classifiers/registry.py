@@ -113,6 +113,15 @@ class ModelSpec:
         """
         return sorted(set(self.configured_step(self.build()).get_params(deep=False)) - {"random_state", "n_jobs"})
 
+    def defaults(self) -> dict[str, Any]:
+        """Each of :meth:`parameters` with its default value, where the built model has one.
+
+        A parameter the model resolves only when fitted (the ensemble's members' own
+        parameters, ``<member>__<parameter>``) is left out.
+        """
+        values = self.configured_step(self.build()).get_params(deep=True)
+        return {name: values[name] for name in self.parameters() if name in values}
+
     def configured_step(self, estimator: Any) -> Any:
         """The part of a built estimator that ``build``'s keywords configure: by default its last step."""
         return estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
