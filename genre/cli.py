@@ -572,7 +572,8 @@ def _print_results(results, files) -> None:
         if item["n_unmatched"]:
             out.print(f"[yellow]{item['path']}[/]: {item['n_unmatched']} of {item['n_lines']} lines match no track "
                       f"(e.g. {', '.join(item['unmatched'][:3])})", highlight=False)  # fmt: skip
-    out.print(f"report: {files.html}  {files.markdown}  {files.json}", highlight=False)
+    predictions = f"  {files.predictions}" if files.predictions else ""
+    out.print(f"report: {files.html}  {files.markdown}  {files.json}{predictions}", highlight=False)
 
 
 #: Longest input label in the terminal's results table (see :func:`_input_labels`).

@@ -106,3 +106,47 @@ def test_the_report_names_the_table_by_checksum_and_its_extraction_libraries(tmp
     text = text_of(results)
     assert f"SHA-256 of the file {file_sha256(path)}" in text
     assert "extracted by genre 0.1.0 with librosa 0.11.0, soxr 1.1.0." in text
+
+
+# -- per-track predictions: every score can be recomputed --------------------------------------------
+def test_out_of_fold_predictions_are_written_and_recompute_the_scores(tmp_path):
+    from genre.reports import load_results, render_report
+
+    path = write_own_table(tmp_path / "f.csv", tracks_per_class=6, segments=3)
+    results, files = genre.benchmark.benchmark(path, models=["lda", "logreg"], folds=3, repeats=2,
+                                               output_dir=tmp_path / "out")  # fmt: skip
+    assert files.predictions == tmp_path / "out" / "predictions.csv"
+    table = pd.read_csv(files.predictions)
+    assert len(table) == 2 * 2 * 24  # models x repeats x tracks
+    assert list(table.columns[:6]) == ["model", "repeat", "fold", "track", "label", "predicted"]
+    loaded = load_feature_table(path)
+    truth = dict(zip(map(str, loaded.tracks), loaded.y))
+    assert (table["label"] == table["track"].astype(str).map(truth)).all()
+    probabilities = table[[f"prob_{label}" for label in results.labels]].to_numpy()
+    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-3)
+    for model in results.models:
+        rows = table[table["model"] == model.name]
+        by_fold = rows.groupby(["repeat", "fold"], sort=True).apply(lambda g: (g["label"] == g["predicted"]).mean())
+        assert np.allclose(by_fold.to_numpy(), [f.accuracy for f in model.folds])
+    # The JSON alone holds them too, so a re-render writes the same file.
+    before = files.predictions.read_bytes()
+    again = render_report(load_results(files.json), tmp_path / "out")
+    assert again.predictions.read_bytes() == before
+
+
+def test_results_without_probabilities_leave_no_stale_predictions(tmp_path):
+    from genre.reports import load_results, render_report
+
+    path = write_own_table(tmp_path / "f.csv", tracks_per_class=6, segments=1)
+    _, files = genre.benchmark.benchmark(path, models=["lda"], folds=3, output_dir=tmp_path / "out")
+    data = json.loads(files.json.read_text())
+    for split in data["splits"]:
+        del split["test_labels"]  # as an earlier version wrote them
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(data))
+    assert render_report(load_results(old), tmp_path / "out").predictions is None
+    assert not files.predictions.exists()  # ours, of other results: removed
+    # A user's file of that name is not ours, and stays.
+    files.predictions.write_text("path,genre\nsong.wav,jazz\n")
+    render_report(load_results(old), tmp_path / "out")
+    assert files.predictions.read_text() == "path,genre\nsong.wav,jazz\n"

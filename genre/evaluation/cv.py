@@ -25,7 +25,7 @@ import pandas as pd
 from genre.errors import DataError, ParameterError
 from genre.evaluation.checkpoint import CheckpointStore, StoredFit, fit_key, input_digest
 from genre.evaluation.inputs import InputPlan, plan_inputs, remap_split
-from genre.evaluation.results import METRICS, BenchmarkResults, FoldScore, ModelResult, SplitInfo
+from genre.evaluation.results import METRICS, PROBABILITY_DECIMALS, BenchmarkResults, FoldScore, ModelResult, SplitInfo
 from genre.evaluation.splits import ListMatch, Split, cv_splits, list_split
 from genre.evaluation.stats import pairwise_corrected_ttests, pairwise_mcnemar, summarize, wilson_interval
 from genre.features.table import FeatureTable
@@ -371,6 +371,7 @@ def cross_validate_models(
                 n_train_rows=len(s.train),
                 n_test_rows=len(s.test),
                 test_tracks=[str(t) for t in s.test_tracks],
+                test_labels=_track_truth(table, s).tolist(),
             )
             for s in splits
         ],
@@ -677,7 +678,7 @@ def _track_truth(table: FeatureTable, split: Split) -> np.ndarray:
 def _aggregate(
     table: FeatureTable, split: Split, proba: np.ndarray, n_labels: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-track class indices: by mean segment probability, and by segment majority vote."""
+    """Per-track mean segment probabilities (their argmax is the prediction), and class indices by majority vote."""
     codes = pd.Index(split.test_tracks).get_indexer(table.tracks[split.test])
     n_tracks = len(split.test_tracks)
     sums = np.zeros((n_tracks, n_labels))
@@ -687,7 +688,7 @@ def _aggregate(
     votes = np.zeros((n_tracks, n_labels))
     np.add.at(votes, (codes, proba.argmax(axis=1)), 1.0)
     # Ties between voted classes go to the higher mean probability (adds < 1 vote).
-    return mean.argmax(axis=1), (votes + 0.5 * mean).argmax(axis=1)
+    return mean, (votes + 0.5 * mean).argmax(axis=1)
 
 
 def _score_model(
@@ -713,7 +714,8 @@ def _score_model(
         # F1 to average (scikit-learn would count it as 0 and understate every model alike).
         present = set(truth)
         tested = [label for label in labels if label in present]
-        by_mean, by_vote = _aggregate(table, split, output.proba, len(labels))
+        track_proba, by_vote = _aggregate(table, split, output.proba, len(labels))
+        by_mean = track_proba.argmax(axis=1)
         predicted = label_array[by_mean]
         segment_accuracy = (
             float(np.mean(label_array[output.proba.argmax(axis=1)] == table.y[split.test])) if segmented else None
@@ -730,6 +732,7 @@ def _score_model(
                 fit_seconds=output.fit_seconds,
                 predict_seconds=output.predict_seconds,
                 predictions=predicted.tolist(),
+                probabilities=np.round(track_proba, PROBABILITY_DECIMALS).tolist(),
             )
         )
         confusion += confusion_matrix(truth, predicted, labels=labels)
@@ -749,7 +752,9 @@ def _score_model(
         # Every fold scored alike (often 100 %): the t interval has no width, which would read
         # as certainty. The Wilson interval of the tracks one repeat tests is a fair stand-in.
         n = sum(len(split.test_tracks) for split in splits if split.repeat == splits[0].repeat)
-        ci = wilson_interval(int(round(summaries["accuracy"].mean * n)), n)
+        low, high = wilson_interval(int(round(summaries["accuracy"].mean * n)), n)
+        mean = summaries["accuracy"].mean
+        ci = (min(low, mean), max(high, mean))  # folds of unequal size: the mean need not be k / n
     else:
         ci = (summaries["accuracy"].ci_low, summaries["accuracy"].ci_high)
     return ModelResult(

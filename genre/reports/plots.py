@@ -175,7 +175,8 @@ def accuracy_png(results: "BenchmarkResults") -> bytes:
     lows = np.array([m.accuracy_ci95[0] for m in models], dtype=float) * 100
     highs = np.array([m.accuracy_ci95[1] for m in models], dtype=float) * 100
     has_ci = np.isfinite(lows) & np.isfinite(highs)
-    errors = np.vstack([np.where(has_ci, means - lows, 0), np.where(has_ci, highs - means, 0)])
+    # Clipped at 0: an interval computed apart from the mean (Wilson) may miss it by a rounding.
+    errors = np.maximum(np.vstack([np.where(has_ci, means - lows, 0), np.where(has_ci, highs - means, 0)]), 0)
 
     with _style():
         figure, axis = plt.subplots(figsize=(7.0, 0.55 * len(models) + 1.4))

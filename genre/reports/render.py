@@ -1,4 +1,5 @@
-"""Write a benchmark's report: ``report.html``, ``report.md`` with its PNG plots, ``results.json``."""
+"""Write a benchmark's report: ``report.html``, ``report.md`` with its PNG plots, ``results.json``
+and ``predictions.csv`` (every test track's out-of-fold prediction)."""
 
 from __future__ import annotations
 
@@ -27,10 +28,11 @@ class ReportFiles:
     markdown: Path
     json: Path
     plots: list[Path] = field(default_factory=list)
+    predictions: Path | None = None
 
     @property
     def all(self) -> list[Path]:
-        return [self.html, self.markdown, self.json, *self.plots]
+        return [self.html, self.markdown, self.json, *([self.predictions] if self.predictions else []), *self.plots]
 
 
 def render_report(results: BenchmarkResults, out_dir: str | os.PathLike) -> ReportFiles:
@@ -47,7 +49,10 @@ def render_report(results: BenchmarkResults, out_dir: str | os.PathLike) -> Repo
     ----------
     results : BenchmarkResults
     out_dir : path-like
-        Folder for ``report.html``, ``report.md``, ``results.json`` and the PNGs.
+        Folder for ``report.html``, ``report.md``, ``results.json``, the PNGs and
+        ``predictions.csv`` (see :meth:`BenchmarkResults.track_predictions`; not written for
+        results of versions that did not keep the probabilities, and then a previous one of
+        ours in ``out_dir`` is removed, since it would belong to other results).
 
     Returns
     -------
@@ -73,6 +78,7 @@ def render_report(results: BenchmarkResults, out_dir: str | os.PathLike) -> Repo
     markdown_path = out_dir / "report.md"
     html_path = out_dir / "report.html"
     json_path = out_dir / "results.json"
+    predictions_path = out_dir / PREDICTIONS_FILE
     data = results.to_json()
     try:
         names = plot_names(results)
@@ -84,6 +90,8 @@ def render_report(results: BenchmarkResults, out_dir: str | os.PathLike) -> Repo
         blocks = build_document(results, undrawable=undrawable(names_drawn))
         markdown = render_markdown(blocks)
         page = render_html(blocks, images, title=report_title(results))
+        predictions = results.track_predictions()
+        table = None if predictions is None else predictions.to_csv(index=False, lineterminator="\n")
     except Exception as exc:
         # A benchmark may have run for hours: whatever broke the report, keep its results.
         with contextlib.suppress(Exception):
@@ -96,8 +104,12 @@ def render_report(results: BenchmarkResults, out_dir: str | os.PathLike) -> Repo
     with atomic_files() as open_file:
         for path, content in zip(plots, images.values()):
             open_file(path, "wb").write(content)  # atomic_files flushes, syncs and closes them
-        for path, text in ((markdown_path, markdown), (html_path, page), (json_path, data)):
+        texts = [(markdown_path, markdown), (html_path, page), (json_path, data)]
+        for path, text in texts + ([(predictions_path, table)] if table is not None else []):
             open_file(path, "w", encoding="utf-8", newline="").write(text)
+    if table is None and _ours(predictions_path):
+        with contextlib.suppress(OSError):  # another run's predictions, beside these results: misleading
+            predictions_path.unlink()
     # Only once the new report is in place: a failed render leaves the old one whole.
     written = {path.name.lower(): path for path in plots}
     for name in (name for name in previous if name not in images):
@@ -106,7 +118,22 @@ def render_report(results: BenchmarkResults, out_dir: str | os.PathLike) -> Repo
         with contextlib.suppress(OSError):
             if twin is None or not stale.samefile(twin):  # same file on a case-insensitive disk: a new plot
                 stale.unlink()
-    return ReportFiles(html=html_path, markdown=markdown_path, json=json_path, plots=plots)
+    return ReportFiles(
+        html=html_path, markdown=markdown_path, json=json_path, plots=plots,
+        predictions=predictions_path if table is not None else None,
+    )  # fmt: skip
+
+
+#: The out-of-fold predictions beside the report, and the start of their header.
+PREDICTIONS_FILE = "predictions.csv"
+_PREDICTIONS_HEADER = b"model,repeat,fold,track,label,predicted,prob_"
+
+
+def _ours(path: Path) -> bool:
+    """Whether ``path`` is a predictions file a report wrote (not a user's file of that name)."""
+    from genre.atomic import starts_with
+
+    return path.is_file() and not path.is_symlink() and starts_with(path, _PREDICTIONS_HEADER)
 
 
 #: Plot file names the renderer gives (see ``content.plot_names``): only such files are removed.
