@@ -16,6 +16,7 @@ Two protocols:
 from __future__ import annotations
 
 import os
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -425,17 +426,33 @@ def _expand(
     )
 
 
+def _nfc(text: str) -> str:
+    """``text`` in Unicode normal form C, the form names are compared in.
+
+    macOS writes file names decomposed (NFD: ``e`` and a combining accent), while lists
+    typed or generated elsewhere are mostly composed (NFC: one ``é``); the two look the same
+    and are one name.
+    """
+    return unicodedata.normalize("NFC", text)
+
+
 class _StemIndex:
-    """Finds tracks for a list-file line: by stem, and by path suffix when stems repeat."""
+    """Finds tracks for a list-file line: by stem, and by path suffix when stems repeat.
+
+    Names are compared in Unicode normal form C (see :func:`_nfc`), so a line matches a
+    file name written in another normal form; :attr:`track_ids` keep the table's spelling.
+    """
 
     def __init__(self, track_ids: np.ndarray, stems: np.ndarray) -> None:
         self.track_ids = [str(t) for t in track_ids]
+        self._keys = [_nfc(t) for t in self.track_ids]
         self.by_stem: dict[str, list[int]] = {}
         for position, stem in enumerate(stems):
-            self.by_stem.setdefault(str(stem), []).append(position)
+            self.by_stem.setdefault(_nfc(str(stem)), []).append(position)
 
     def lookup(self, line: str) -> list[int]:
         """Positions of the tracks ``line`` may name: one, none, or several when it is ambiguous."""
+        line = _nfc(line)
         stem = file_stem(line)
         found = self.by_stem.get(stem, [])
         if len(found) <= 1:
@@ -443,7 +460,7 @@ class _StemIndex:
         # Two tracks share a file name (e.g. in different folders): match the folder too.
         wanted = line.replace("\\", "/")
         wanted = wanted[: -len(Path(wanted).suffix)] if file_stem(wanted) != Path(wanted).name else wanted
-        narrowed = [p for p in found if self.track_ids[p].endswith(wanted) or wanted.endswith(self.track_ids[p])]
-        exact = [p for p in narrowed if self.track_ids[p] == wanted]
+        narrowed = [p for p in found if self._keys[p].endswith(wanted) or wanted.endswith(self._keys[p])]
+        exact = [p for p in narrowed if self._keys[p] == wanted]
         # Several candidates left (none in the line's folder, or the folder is left out): ambiguous.
         return exact or narrowed or found

@@ -22,7 +22,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -336,7 +336,11 @@ def load_feature_table(
     Those left out are listed in :attr:`FeatureTable.ignored_columns`, which reports show.
     """
     path = Path(path)
-    frame, separator = _read_csv(path)
+    # The columns that may hold labels, ids or groups are read as the text written, in the
+    # one pass that reads the features: '01' is no 1, nor '1.0' a 1 (see _read_csv).
+    frame, separator = _read_csv(
+        path, text=lambda names: _text_columns(names, label_col=label_col, id_col=id_col, group_col=group_col)
+    )
     meta = _read_sidecar(path)
     own = str(meta.get("format", "")).startswith(OWN_FORMAT_PREFIX) or set(ID_COLUMNS) <= set(frame.columns)
     columns = list(frame.columns)
@@ -347,8 +351,6 @@ def load_feature_table(
     missing_drop = [c for c in drop if c not in frame.columns]
     if missing_drop:
         raise ParameterError(f"{path}: --drop {_list(missing_drop)}: no such column; columns are {_list(columns)}")
-    named = {label_col, id_col, group_col, *ID_COLUMNS, *LABEL_CANDIDATES, *ID_CANDIDATES, *GROUP_CANDIDATES}
-    frame = _with_exact_text(path, frame, [c for c in columns if c in named or c.lower() in named], sep=separator)
 
     # Which roles the caller named (an option) and which were found, for messages.
     given = {"label": label_col is not None, "id": id_col is not None, "group": group_col is not None}
@@ -546,17 +548,92 @@ def _separator(path: Path) -> str:
     return max(DELIMITERS, key=lambda sep: (counts[sep], sep == ","))
 
 
-def _read_csv(path: Path) -> tuple[pd.DataFrame, str]:
-    """The table as pandas reads it, and its cell separator (see :func:`_separator`)."""
+def _text_columns(
+    names: Sequence[str], *, label_col: str | None, id_col: str | None, group_col: str | None
+) -> list[str]:
+    """The columns of a table that may hold its labels, track ids or groups, by their names.
+
+    Those named by the caller, else the first of each role's candidates (as
+    :func:`load_feature_table` takes them), and the ``track`` and ``path`` columns of a
+    table of ``genre extract``. None of them is ever a feature (their names mark a role,
+    see :func:`names_a_role`), so reading them as text changes no feature.
+
+    Parameters
+    ----------
+    names : sequence of str
+        The table's column names (stripped).
+    label_col, id_col, group_col : str or None
+        The columns named by the caller.
+
+    Returns
+    -------
+    columns : list of str
+        Names among ``names``, without repetitions.
+    """
+    chosen = [
+        label_col or _find_column(names, LABEL_CANDIDATES),
+        id_col or _find_column(names, ID_CANDIDATES),
+        group_col or _find_column(names, GROUP_CANDIDATES),
+        "track",
+        "path",
+    ]
+    present = set(names)
+    return list(dict.fromkeys(c for c in chosen if c is not None and c in present))
+
+
+def _read_csv(
+    path: Path, *, text: Callable[[list[str]], Sequence[str]] | None = None
+) -> tuple[pd.DataFrame, str]:
+    """The table as pandas reads it, and its cell separator (see :func:`_separator`).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+    text : callable, optional
+        Given the column names (stripped), the columns to read as the exact text written:
+        labels, ids, groups. pandas would read ``01`` as the number 1 (and ``1.0`` as 1 too,
+        or ``000123`` as 123) and ``NA``, ``None``, ``null``, ``nan``... as missing: a genre
+        folder named ``01`` would become a class ``1``, three labels ``01``, ``1`` and
+        ``1.0`` one class, and a folder or artist ``NA`` no label or group at all. Here only
+        a blank cell is missing (NaN) in these columns. The other columns are read as
+        pandas reads any CSV.
+    """
     if not path.exists():
         raise DataError(f"{path}: no such feature table")
     if path.is_dir():
         raise DataError(f"{path}: is a folder, expected a feature CSV")
     try:
         sep = _separator(path)
-        frame = pd.read_csv(path, sep=sep, low_memory=False)
-        # pandas renames a repeated column `a` to `a.1`: read the header as written to see it.
+        # The header as written: pandas renames a repeated column `a` to `a.1`, and the
+        # names say which columns to read as text.
         header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False)
+        written = [str(name) for name in header.iloc[0].tolist()]
+        names = [name.strip() for name in written]
+        # A name written twice is refused below; until then, nothing is read as text.
+        filled = [name for name in names if name]
+        unique = len(set(filled)) == len(filled)
+        wanted = set(text(names)) if text is not None and unique else set()
+        as_text = {name: str for name in written if name.strip() in wanted}
+        frame = pd.read_csv(path, sep=sep, dtype=as_text or None, low_memory=False)
+        frame.columns = [str(c).strip() for c in frame.columns]
+        # Read as str, a column still takes NA, null... for gaps: read again only a column
+        # with a gap, where nothing but a blank cell is one.
+        redo = [c for c in dict.fromkeys(n.strip() for n in as_text) if c in frame.columns and frame[c].isna().any()]
+        if redo:
+            exact = pd.read_csv(
+                path,
+                sep=sep,
+                usecols=lambda name: str(name).strip() in redo,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                low_memory=False,
+            )
+            exact.columns = [str(c).strip() for c in exact.columns]
+            if len(exact) == len(frame):
+                for column in redo:
+                    if column in exact.columns:
+                        frame[column] = exact[column].to_numpy()
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the feature table is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -565,33 +642,10 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, str]:
         raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
     if frame.empty or len(frame.columns) == 0:
         raise DataError(f"{path}: the feature table has no data rows")
-    frame.columns = [str(c).strip() for c in frame.columns]
-    written = [name.strip() for name in header.iloc[0].tolist()]
-    duplicated = sorted({c for c in written if c and written.count(c) > 1})
+    duplicated = sorted({c for c in names if c and names.count(c) > 1})
     if duplicated:
         raise DataError(f"{path}: column names written more than once: {_list(duplicated)} (give each column its own name)")
     return frame, sep
-
-
-def _with_exact_text(path: Path, frame: pd.DataFrame, columns: Sequence[str], *, sep: str) -> pd.DataFrame:
-    """``frame`` with ``columns`` (labels, ids, groups) read again as the text written.
-
-    pandas reads ``NA``, ``None``, ``null``, ``nan`` and the like as missing values: a genre
-    folder or an artist of that name would become an empty label, or no group at all, and
-    a label ``1`` in a column with a gap would become ``1.0``. Only a blank cell is missing here.
-    Columns that pandas read as numbers with no gap are left as they are.
-    """
-    redo = [c for c in columns if frame[c].dtype == object or frame[c].isna().any()]
-    if not redo:
-        return frame
-    positions = [list(frame.columns).index(c) for c in redo]
-    exact = pd.read_csv(
-        path, sep=sep, usecols=positions, dtype=str, keep_default_na=False, na_values=[""], low_memory=False
-    )
-    frame = frame.copy()
-    for column, position in zip(redo, positions):
-        frame[column] = exact.iloc[:, sorted(positions).index(position)].to_numpy()
-    return frame
 
 
 def _read_sidecar(path: Path) -> dict[str, Any]:
