@@ -150,3 +150,24 @@ def test_results_without_probabilities_leave_no_stale_predictions(tmp_path):
     files.predictions.write_text("path,genre\nsong.wav,jazz\n")
     render_report(load_results(old), tmp_path / "out")
     assert files.predictions.read_text() == "path,genre\nsong.wav,jazz\n"
+
+
+# -- a few long tracks giving most rows ------------------------------------------------------------
+def test_a_long_track_among_short_ones_is_said(tmp_path):
+    from genre.classifiers.training import train_model
+
+    path = write_own_table(tmp_path / "f.csv", tracks_per_class=6, segments=3)
+    frame = pd.read_csv(path)
+    first = frame[frame["track"] == frame["track"].iloc[0]]
+    long = pd.concat([first.iloc[[0]]] * 40, ignore_index=True)
+    long["segment"] = range(40)
+    pd.concat([frame[frame["track"] != frame["track"].iloc[0]], long], ignore_index=True).to_csv(path, index=False)
+    table = load_feature_table(path)
+    note = table.row_share_note()
+    assert note.startswith("Rows are not weighted per track: tracks give 3 to 40 rows (median 3)")
+    assert "alone gives 37 % of the rows" in note  # 40 of 109
+    assert note in train_model(path, model="lda", output=tmp_path / "m.genre").notes
+    results = cross_validate_models(table, ["lda"], folds=3, progress=False)
+    assert "Rows are not weighted per track" in results.protocol["caveat"]
+    # Even rows: nothing to say.
+    assert load_feature_table(write_own_table(tmp_path / "even.csv", tracks_per_class=6)).row_share_note() is None

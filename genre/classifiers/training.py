@@ -46,7 +46,9 @@ class TrainResult:
         Model-specific facts worth reporting (chosen hyper-parameters, epochs trained).
     notes : list of str
         What the model did more simply than asked, and why (its
-        :class:`~genre.errors.FallbackWarning` messages: an SVM left untuned on a tiny table).
+        :class:`~genre.errors.FallbackWarning` messages: an SVM left untuned on a tiny table),
+        and what the table makes it learn unevenly (a few long tracks giving most rows, see
+        :meth:`~genre.features.table.FeatureTable.row_share_note`).
     """
 
     output: Path
@@ -264,7 +266,7 @@ def train_model(
             warnings.simplefilter("default")
             estimator.fit(X, table.y, **group_fit_params(estimator, groups))
     seconds = time.perf_counter() - started
-    notes = []
+    notes = [note] if (note := table.row_share_note()) else []
     for warning in caught:
         if issubclass(warning.category, FallbackWarning):
             notes.append(str(warning.message))  # the model's own words: printed as a note

@@ -311,7 +311,7 @@ def cross_validate_models(
     )  # fmt: skip
     if plan.sentence():
         protocol["description"] += " " + plan.sentence()
-    caveats = [*class_notes, list_note, protocol.get("caveat")]
+    caveats = [*class_notes, list_note, protocol.get("caveat"), table.row_share_note()]
     if fixed and not train_lists:
         caveats.append(_test_list_only_caveat(table, splits[0], test_list))
     caveats += [

@@ -125,6 +125,10 @@ def file_stem(name: str) -> str:
     return base
 
 
+#: Longest track's rows, in median tracks' rows, above which :meth:`FeatureTable.row_share_note` speaks.
+ROW_SHARE_RATIO = 4.0
+
+
 @dataclass
 class FeatureTable:
     """A feature table ready for training or evaluation.
@@ -237,6 +241,37 @@ class FeatureTable:
             f"{n} of {self.n_tracks} {plural(self.n_tracks, 'track', 'tracks')} {plural(n, 'has', 'have')} no group "
             f"in column {self.group_col!r}; each is its own group (its segments stay together, but it may share an "
             "artist with tracks on the other side of a split): fill in the column for fully group-disjoint folds."
+        )
+
+    def row_share_note(self, *, ratio: float = ROW_SHARE_RATIO) -> str | None:
+        """One sentence when a few long tracks give most rows; ``None`` when rows are even.
+
+        Models learn from rows (segments), one weight each, so a track of many segments
+        (a 10-minute recording among 30-second clips) weighs that many times more in
+        training, and its production can pass for its genre's. Scores stay per track.
+
+        Parameters
+        ----------
+        ratio : float
+            Said when the longest track has more than ``ratio`` times the median track's rows.
+
+        Returns
+        -------
+        note : str or None
+            E.g. ``"Rows are not weighted per track: tracks give 5 to 200 rows (median 5),
+            so the longest weighs up to 40 times a typical track in training; x.wav alone
+            gives 62 % of the rows."``.
+        """
+        counts = pd.Series(self.tracks).value_counts(sort=True)
+        median = float(counts.median())
+        if counts.iloc[0] <= ratio * median:
+            return None
+        return (
+            f"Rows are not weighted per track: tracks give {counts.min()} to {counts.iloc[0]} rows (median "
+            f"{median:g}), so the longest weighs up to {counts.iloc[0] / median:.0f} times a typical track in "
+            f"training; {counts.index[0]} alone gives {100 * counts.iloc[0] / len(self.tracks):.0f} % of the rows. Scores "
+            "are per track all the same; to weigh tracks alike, cut long recordings, or extract one row per track "
+            "(--segment-seconds 0)."
         )
 
     def track_frame(self) -> pd.DataFrame:
