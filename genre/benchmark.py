@@ -10,18 +10,18 @@ import contextlib
 import dataclasses
 import os
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from genre.errors import DataError, ParameterError
 from genre.evaluation.checkpoint import CheckpointStore
-from genre.evaluation.cv import DEFAULT_FOLDS, DEFAULT_MODELS, DEFAULT_REPEATS, cross_validate_models
+from genre.evaluation.cv import DEFAULT_FOLDS, DEFAULT_MODELS, DEFAULT_REPEATS, cross_validate_models, cv_settings
 from genre.evaluation.inputs import model_input_kind
 from genre.evaluation.results import BenchmarkResults, describe_environment
 from genre.features.table import check_distinct_tables, load_feature_table
 from genre.progress import tell
 from genre.reports import ReportFiles, render_report
 
-__all__ = ["benchmark", "extract_inputs", "is_audio_source", "CHECKPOINT_FOLDER"]
+__all__ = ["benchmark", "check_models", "extract_inputs", "is_audio_source", "name_list", "CHECKPOINT_FOLDER"]
 
 #: Folder under the report folder that keeps the finished fits of a run until its report is written.
 CHECKPOINT_FOLDER = ".unfinished"
@@ -59,6 +59,7 @@ def extract_inputs(
     echo: Callable[[str], None] | None = None,
     folds: int | None = None,
     use_groups: bool = True,
+    group_col: str | None = None,
 ) -> list[Path]:
     """Extract, resumably, the tables the models need from a folder of audio.
 
@@ -89,6 +90,9 @@ def extract_inputs(
         with ``use_groups``), checked on the folder's files before any is extracted.
     use_groups : bool
         Whether the tracks' groups (a manifest's ``group`` column) will keep artists whole.
+    group_col : str, optional
+        The column the groups will be read from (``--group-col``), if named: the files
+        must then have groups, checked on the listing before any is extracted.
 
     Returns
     -------
@@ -111,6 +115,9 @@ def extract_inputs(
         if kind not in kinds:
             kinds.append(kind)
     dataset = load_dataset(source)
+    if group_col is not None and not any(t.group for t in dataset.tracks):
+        # The table's group column would be empty in every row: refused now, not after extracting.
+        raise ParameterError(f"{source}: --group-col {group_col!r}: none of its files has a group; {_AUDIO_COLUMNS}")
     if folds is not None:
         # The class sizes are known from the listing: a refusal now costs no extraction.
         grouped = use_groups and any(t.group for t in dataset.tracks)
@@ -164,16 +171,16 @@ def benchmark(
     features: str | os.PathLike | Sequence[str | os.PathLike],
     *,
     output_dir: str | os.PathLike | None = None,
-    models: Sequence[str] = DEFAULT_MODELS,
+    models: str | Sequence[str] = DEFAULT_MODELS,
     folds: int | None = None,
     repeats: int | None = None,
     group_col: str | None = None,
     use_groups: bool = True,
-    train_lists: Sequence[str | os.PathLike] = (),
+    train_lists: str | os.PathLike | Sequence[str | os.PathLike] = (),
     test_list: str | os.PathLike | None = None,
     label_col: str | None = None,
     id_col: str | None = None,
-    drop: Sequence[str] = (),
+    drop: str | Sequence[str] = (),
     jobs: int = 1,
     seed: int = 0,
     progress: bool = False,
@@ -193,8 +200,9 @@ def benchmark(
     output_dir : path-like, optional
         Folder for ``report.html``, ``report.md``, ``results.json`` and plots; ``None``
         writes nothing.
-    models : sequence of str
-        Registry names; default ``dense, svm, xgboost``.
+    models : str or sequence of str
+        Registry names; default ``dense, svm, xgboost``. A str is comma-separated, as
+        ``--models`` takes them: ``"svm"``, ``"svm,logreg"`` (see :func:`name_list`).
     folds, repeats : int, optional
         Repeated stratified k-fold over tracks (or groups); default 5 folds, 1 repeat. Not
         with ``test_list``, whose single split has neither (other values are refused).
@@ -204,9 +212,13 @@ def benchmark(
         ``False`` ignores groups even when the table has them (list files are then taken as
         they are; otherwise lists that put a group on both sides are refused).
     train_lists, test_list : path-like
-        A fixed partition from list files instead of cross-validation.
+        A fixed partition from list files instead of cross-validation; ``train_lists`` is
+        one path or a sequence of them. Checked to be readable before any work.
     label_col, id_col, drop
-        Column roles, see :func:`genre.features.table.load_feature_table`.
+        Column roles, see :func:`genre.features.table.load_feature_table`; ``drop`` as a
+        str is comma-separated, as ``--drop`` takes it (a sequence: one column per item).
+        For a folder of audio, ``label_col``, ``id_col`` and ``group_col`` must name columns
+        of the extracted table (checked before extracting).
     jobs : int
         Parallel folds / model threads (-1: all cores; the CLI's default, 1 here as in scikit-learn);
         never more than the cores, and the results record the most fits that ran at once.
@@ -235,13 +247,21 @@ def benchmark(
     Raises
     ------
     ParameterError
-        ``folds`` or ``repeats`` other than the defaults with ``test_list``; see also
-        :func:`genre.evaluation.cv.cross_validate_models`.
+        ``folds`` or ``repeats`` other than the defaults with ``test_list``; unknown models,
+        or model parameters a model refuses (checked before any extraction or fit, by the
+        checks the models' ``fit`` starts with where a model offers them apart from its fit:
+        see :func:`check_models`); for a folder of audio, a column role the extracted table
+        cannot fill; see also :func:`genre.evaluation.cv.cross_validate_models`.
+    genre.errors.DataError
+        A list file is missing or unreadable (checked before any work).
     genre.errors.OutputError
         ``output_dir`` cannot be created or written, or (for a folder of audio) is that
         folder or lies inside it (checked before any work).
     """
     sources = [features] if isinstance(features, (str, os.PathLike)) else list(features)
+    # One name or path is a list of one, never its letters ("logreg" is not l, o, g...).
+    models, drop = name_list(models), name_list(drop)
+    train_lists = [train_lists] if isinstance(train_lists, (str, os.PathLike)) else list(train_lists)
     if not sources or any(not str(source).strip() for source in sources):
         raise ParameterError("give a feature CSV or a folder of audio (an empty path was given)")
     if group_col is not None and not use_groups:
@@ -251,6 +271,11 @@ def benchmark(
         from genre.atomic import check_output_folder
 
         check_output_folder(output_dir)  # before the work, not after it
+    # Before any extraction or fit: a missing list file, --folds with --test-list or a refused
+    # --param costs nothing.
+    _check_lists(train_lists, test_list)
+    cv_settings(folds, repeats, fixed=test_list is not None)
+    check_models(models, model_params, seed=seed)
     if len(sources) == 1 and is_audio_source(sources[0]):
         if output_dir is None:
             raise ParameterError(f"{sources[0]}: benchmarking audio needs an output folder for its features")
@@ -259,11 +284,12 @@ def benchmark(
         # Report, plots and features/ among the label folders would be read as part of the
         # dataset by the next benchmark of it (a 'features' label, skipped files).
         check_output_outside(output_dir, inputs=_audio_folders(sources[0]), what="audio folder")
+        _check_audio_columns(sources[0], label_col=label_col, id_col=id_col, group_col=group_col)
         # Checked before extracting only where the table's groups will be the listing's own.
         precheck = test_list is None and group_col in (None, "group")
         sources = extract_inputs(
             sources[0], Path(output_dir) / "features", models=models, jobs=jobs, progress=progress,
-            echo=_echo if progress else None, use_groups=use_groups,
+            echo=_echo if progress else None, use_groups=use_groups, group_col=group_col,
             folds=(DEFAULT_FOLDS if folds is None else folds) if precheck else None,
         )  # fmt: skip
     tables = [
@@ -278,7 +304,7 @@ def benchmark(
         folds=folds,
         repeats=repeats,
         groups=use_groups,
-        train_lists=list(train_lists),
+        train_lists=train_lists,
         test_list=test_list,
         jobs=jobs,
         seed=seed,
@@ -302,6 +328,114 @@ def benchmark(
         # run of the same benchmark read old times back instead of measuring.
         CheckpointStore(checkpoint_dir).remove()
     return results, files
+
+
+def name_list(names: str | Iterable[str]) -> list[str]:
+    """Names as a list: a str is comma-separated, as ``--models`` and ``--drop`` take them.
+
+    ``"svm,logreg"`` -> ``["svm", "logreg"]`` (stripped, empty items dropped: ``"svm,"`` is
+    ``["svm"]``), and one name is a list of one, never its letters. Any other iterable holds
+    one name per item and is taken as it is (a column name may hold a comma there). The
+    command line's repeated options are ``[n for value in values for n in name_list(value)]``.
+
+    Parameters
+    ----------
+    names : str or iterable of str
+
+    Returns
+    -------
+    list of str
+    """
+    if isinstance(names, str):
+        return [name.strip() for name in names.split(",") if name.strip()]
+    return list(names)
+
+
+def check_models(
+    models: Sequence[str], model_params: Mapping[str, Mapping[str, Any]] | None = None, *, seed: int = 0
+) -> None:
+    """Refuse, before any work, an unknown model or a parameter a model would refuse when fitted.
+
+    Each model is built (:func:`genre.classifiers.registry.make_model`: unknown names and
+    keywords are refused there) and the checks its ``fit`` starts with are run on the
+    estimator and on each estimator inside it (pipeline steps, ensemble members), without
+    fitting: a model's own ``_check_params()`` where it has one (the dense network, the
+    CNN, the SVM's grids, XGBoost's bounds, the ensemble's members and weights), else
+    scikit-learn's parameter validation (``C=-1`` for ``logreg``).
+
+    Parameters
+    ----------
+    models : sequence of str
+        Registry names (blank ones are left out, as cross-validation does).
+    model_params : mapping, optional
+        ``model name -> parameters``.
+    seed : int
+        The models' ``random_state``.
+
+    Raises
+    ------
+    genre.errors.ParameterError
+        No model, an unknown model, a parameter it does not take, or a value its checks refuse;
+        the message names the model.
+    """
+    from genre.classifiers.fit_errors import model_refusals
+    from genre.classifiers.registry import make_model
+
+    names = list(dict.fromkeys(name.strip() for name in models if name and name.strip()))
+    if not names:
+        raise ParameterError("--models: name at least one model")
+    for name in names:
+        params = dict((model_params or {}).get(name, {}))
+        estimator = make_model(name, random_state=seed, **params)
+        # The wording of a refusal in a fit, without "failed on fold 1": no fold has run.
+        with model_refusals(ParameterError, f"model {name}", params=params):
+            _run_parameter_checks(estimator)
+
+
+def _run_parameter_checks(estimator: Any) -> None:
+    """The parameter checks ``estimator.fit`` starts with, where they can run apart from it; then its parts'."""
+    own = getattr(estimator, "_check_params", None)
+    if callable(own):
+        own()
+    elif getattr(estimator, "_parameter_constraints", None) is not None and hasattr(estimator, "_validate_params"):
+        estimator._validate_params()  # scikit-learn's, the first thing its fit does
+    if not hasattr(estimator, "get_params"):
+        return
+    for value in estimator.get_params(deep=False).values():
+        # Pipeline steps and ensemble members are (name, estimator) pairs; a wrapper holds one.
+        for part in value if isinstance(value, list) else [value]:
+            part = part[-1] if isinstance(part, tuple) and part else part
+            if hasattr(part, "get_params") and not isinstance(part, type):
+                _run_parameter_checks(part)
+
+
+def _check_lists(train_lists: Sequence[str | os.PathLike], test_list: str | os.PathLike | None) -> None:
+    """Refuse, before any work, list files that cannot be read, and training lists without a test list."""
+    from genre.evaluation.splits import read_list_file
+
+    if train_lists and test_list is None:
+        raise ParameterError("--train-list needs --test-list (the tracks to test on)")
+    for path in [*train_lists, *([] if test_list is None else [test_list])]:
+        read_list_file(path)  # the reader the split uses: missing, unreadable, not UTF-8
+
+
+#: What a table extracted from a folder of audio holds besides its features, for messages.
+_AUDIO_COLUMNS = (
+    "a folder of audio gives its table the columns path, track, segment, start, label (from the label "
+    "folders' names) and group, which only a manifest with a group column fills (genre extract MANIFEST "
+    "-o features.csv, then benchmark that table)"
+)
+
+
+def _check_audio_columns(
+    source: str | os.PathLike, *, label_col: str | None, id_col: str | None, group_col: str | None
+) -> None:
+    """Refuse, before extracting, a column role that names no column of the table to be extracted."""
+    from genre.features.config import ID_COLUMNS
+
+    for option, name in (("--label-col", label_col), ("--id-col", id_col), ("--group-col", group_col)):
+        if name is not None and name not in ID_COLUMNS:
+            raise ParameterError(f"{source}: {option} {name!r} is not a column of its table; {_AUDIO_COLUMNS}")
 
 
 def _audio_folders(root: str | os.PathLike) -> list[Path]:

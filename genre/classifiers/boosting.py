@@ -93,6 +93,11 @@ class XGBoostClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.n_jobs = n_jobs
 
+    def _check_params(self) -> None:
+        """Refuse numbers below :data:`_LOWER_BOUNDS` before any work (run by :meth:`fit`, and before a benchmark)."""
+        for name, (integer, low, low_open) in _LOWER_BOUNDS.items():
+            check_number(getattr(self, name), name=name, owner="XGBoost", integer=integer, low=low, low_open=low_open)
+
     def fit(self, X, y) -> "XGBoostClassifier":
         """Fit the boosted trees on ``X`` and (any hashable) labels ``y``.
 
@@ -107,8 +112,7 @@ class XGBoostClassifier(ClassifierMixin, BaseEstimator):
         from sklearn.utils.validation import validate_data
 
         # Before XGBoost is imported: a --param mistake is refused in a moment.
-        for name, (integer, low, low_open) in _LOWER_BOUNDS.items():
-            check_number(getattr(self, name), name=name, owner="XGBoost", integer=integer, low=low, low_open=low_open)
+        self._check_params()
         from xgboost import XGBClassifier
 
         X, y = validate_data(self, X, y, dtype=np.float32)

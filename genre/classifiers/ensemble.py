@@ -102,6 +102,10 @@ class SoftVoteClassifier(ClassifierMixin, BaseEstimator):
             raise ParameterError(f"ensemble: member names must be unique, non-empty and free of '__', got {names}")
         return names
 
+    def _check_params(self) -> None:
+        """Refuse bad members or weights before any work (run by :meth:`fit`, and before a benchmark)."""
+        self._member_weights(len(self._check_members()))
+
     def _member_weights(self, n_members: int) -> np.ndarray | None:
         if self.weights is None:
             return None
@@ -142,8 +146,7 @@ class SoftVoteClassifier(ClassifierMixin, BaseEstimator):
 
         from genre.classifiers.training import group_fit_params
 
-        names = self._check_members()
-        self._member_weights(len(names))
+        self._check_params()
         check_classification_targets(y)
         classes = np.unique(np.asarray(y))
         members = []

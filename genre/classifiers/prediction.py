@@ -53,7 +53,18 @@ __all__ = [
 ]
 
 
-def expand_audio_paths(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[tuple[str, str]]]:
+def _path_list(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> list[str | os.PathLike]:
+    """``paths`` as a list; one path (a str or path-like) is a list of one, never its characters.
+
+    ``predict(model, "song.wav")`` would otherwise analyse ``s``, ``o``, ``n``, ``g``, ``.``
+    (the current folder)...
+    """
+    return [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+
+
+def expand_audio_paths(
+    paths: str | os.PathLike | Iterable[str | os.PathLike],
+) -> tuple[list[Path], list[tuple[str, str]]]:
     """Replace each folder in ``paths`` by the audio files below it (sorted, recursive).
 
     Folders are listed as dataset folders are (:func:`genre.data.folder.list_audio_files`):
@@ -62,8 +73,8 @@ def expand_audio_paths(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], 
 
     Parameters
     ----------
-    paths : iterable of path-like
-        Audio files and/or folders.
+    paths : path-like or iterable of path-like
+        Audio files and/or folders; one path (a str or path-like) is a list of one.
 
     Returns
     -------
@@ -77,7 +88,7 @@ def expand_audio_paths(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], 
         audio files, sub-folders that cannot be listed, links back to a folder listed
         already. A batch goes on without them.
     """
-    entries = _expand_in_order(paths)
+    entries = _expand_in_order(_path_list(paths))
     files = [path for path, reason in entries if reason is None]
     return files, [(str(path), reason) for path, reason in entries if reason is not None]
 
@@ -340,7 +351,7 @@ class PredictionInterrupted(KeyboardInterrupt):
 
 def predict_files(
     model_path: str | os.PathLike,
-    audio_paths: Iterable[str | os.PathLike],
+    audio_paths: str | os.PathLike | Iterable[str | os.PathLike],
     *,
     jobs: int = 1,
     progress: bool = False,
@@ -357,8 +368,9 @@ def predict_files(
     ----------
     model_path : path-like
         Model file written by ``genre train``.
-    audio_paths : iterable of path-like
-        Audio files; folders are expanded to the audio files below them.
+    audio_paths : path-like or iterable of path-like
+        Audio files; folders are expanded to the audio files below them. One path (a str
+        or path-like) is a list of one, never a sequence of its characters.
     jobs : int
         Worker processes for feature extraction (``-1``: all cores). No more processes
         start than there are files or cores.
@@ -410,7 +422,7 @@ def predict_files(
     model_sha256 = file_sha256(model_path)
     extractor = _audio_extractor(model, model_path)
     ignored: list[str] = []
-    entries = _expand_in_order(audio_paths, ignored=ignored)
+    entries = _expand_in_order(_path_list(audio_paths), ignored=ignored)
     files = [str(path) for path, reason in entries if reason is None]
     if not entries:
         raise ParameterError("no audio files given")
@@ -659,6 +671,11 @@ def predict_table(
 
         X = audio_segment_ids(table, model=model.model_name)[model.feature_columns]
     else:
+        if not set(model.feature_columns) & set(table.feature_columns):
+            # None of the model's columns: perhaps no feature table at all. Read as `genre
+            # benchmark` reads one, which refuses a manifest of audio files (path,label) in
+            # words: it says so, and to extract its features first.
+            load_feature_table(features_csv, id_col=id_col, labelled=False, can_drop=False)
         check_table_compatible(model, table, model_path=model_path)
         X = table.X[model.feature_columns]
     warnings = []
@@ -690,7 +707,7 @@ def _audio_paths(table: Any, tracks: pd.Series) -> list[str]:
 
 def predict(
     model_path: str | os.PathLike,
-    inputs: Sequence[str | os.PathLike],
+    inputs: str | os.PathLike | Sequence[str | os.PathLike],
     *,
     jobs: int = 1,
     progress: bool = False,
@@ -702,9 +719,10 @@ def predict(
     ----------
     model_path : path-like
         Model file written by ``genre train``.
-    inputs : sequence of path-like
+    inputs : path-like or sequence of path-like
         Audio files and folders (see :func:`predict_files`), or exactly one feature CSV
-        (``.csv``/``.tsv``, see :func:`predict_table`).
+        (``.csv``/``.tsv``, see :func:`predict_table`). One path (a str or path-like) is a
+        list of one, never a sequence of its characters.
     jobs, progress, reuse
         As for :func:`predict_files`; a table is scored in one step, and reuses nothing.
 
@@ -718,7 +736,7 @@ def predict(
     genre.errors.ParameterError
         A feature CSV given with other inputs, or no input at all.
     """
-    inputs = list(inputs)
+    inputs = _path_list(inputs)
     tables = [path for path in inputs if Path(path).suffix.lower() in (".csv", ".tsv")]
     if tables and len(inputs) > 1:
         raise ParameterError(

@@ -125,9 +125,7 @@ class TunedSVC(ClassifierMixin, BaseEstimator):
         from sklearn.utils.validation import validate_data
 
         # Parameters first: a user's --param mistake is named before anything about the data.
-        grid = self._candidates()
-        check_number(self.cv, name="cv", owner="SVM", integer=True, low=2)
-        check_number(self.max_tune_rows, name="max_tune_rows", owner="SVM", integer=True, low=1)
+        grid = self._check_params()
         X, y = validate_data(self, X, y)
         check_classification_targets(y)
         if groups is not None:
@@ -194,6 +192,19 @@ class TunedSVC(ClassifierMixin, BaseEstimator):
                 stacklevel=2,
             )
         return self
+
+    def _check_params(self) -> list[dict]:
+        """Refuse bad grids or numbers before any work (run by :meth:`fit`, and before a benchmark).
+
+        Returns
+        -------
+        grid : list of dict
+            The search space (see :meth:`_candidates`).
+        """
+        grid = self._candidates()
+        check_number(self.cv, name="cv", owner="SVM", integer=True, low=2)
+        check_number(self.max_tune_rows, name="max_tune_rows", owner="SVM", integer=True, low=1)
+        return grid
 
     def _splitter(self, folds: int, *, grouped: bool):
         """Stratified folds of the inner search and the calibration, keeping groups whole when given."""

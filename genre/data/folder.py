@@ -141,7 +141,12 @@ def list_audio_files(root: str | os.PathLike, *, labelled: bool = False) -> Audi
             # audio; a skipped line each would bury the real ones (and fail --strict).
             ignored.append(shown)
         elif link and not os.path.exists(path):
-            rejected.append((shown, f"broken link to {printable(os.readlink(path))} (no such file)"))
+            try:
+                target = os.readlink(path)
+            except OSError as exc:  # a link that may not be read (/proc/1/cwd): left out, as an unlistable folder is
+                rejected.append((shown, f"link that cannot be read ({exc.strerror or exc}); left out"))
+            else:
+                rejected.append((shown, f"broken link to {printable(target)} (no such file)"))
         elif not is_audio_path(path):
             rejected.append((shown, f"unsupported format {printable(path.suffix) or '(no extension)'!r}"))
         elif shown != str(path):

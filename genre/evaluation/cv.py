@@ -32,7 +32,7 @@ from genre.features.table import FeatureTable
 from genre.progress import tell
 from genre.text import plural
 
-__all__ = ["cross_validate_models", "DEFAULT_MODELS", "DEFAULT_FOLDS", "DEFAULT_REPEATS"]
+__all__ = ["cross_validate_models", "cv_settings", "DEFAULT_MODELS", "DEFAULT_FOLDS", "DEFAULT_REPEATS"]
 
 #: Models benchmarked when none are named.
 DEFAULT_MODELS: tuple[str, ...] = ("dense", "svm", "xgboost")
@@ -220,7 +220,7 @@ def cross_validate_models(
 
     started = time.perf_counter()
     fixed = test_list is not None
-    folds, repeats = _cv_settings(folds, repeats, fixed=fixed)
+    folds, repeats = cv_settings(folds, repeats, fixed=fixed)
     # Before any work: a bad seed would otherwise fail inside every fold.
     check_seed(seed, n_derived=repeats)
     models = list(dict.fromkeys(m.strip() for m in models if m and m.strip()))
@@ -965,7 +965,7 @@ def _looks_like_gtzan(table: FeatureTable) -> bool:
     return bool(len(stems)) and np.mean([bool(_GTZAN_NAME.fullmatch(stem)) for stem in stems]) >= 0.5
 
 
-def _cv_settings(folds: int | None, repeats: int | None, *, fixed: bool) -> tuple[int, int]:
+def cv_settings(folds: int | None, repeats: int | None, *, fixed: bool) -> tuple[int, int]:
     """Folds and repeats of a cross-validation (defaults for ``None``); refused for a fixed partition.
 
     Raises
