@@ -629,7 +629,7 @@ def train(
 
         result = train_model(
             features, model=model, output=output_path(output, what="--output"), label_col=label_col, id_col=id_col,
-            drop=_split_names(drop), seed=seed, jobs=jobs,
+            drop=_split_names(drop), seed=seed, jobs=jobs, progress=True,
             params=_model_params(param, models=[model]).get(model, {}),
         )  # fmt: skip
         details = ", ".join(f"{key} {value}" for key, value in result.details.items())

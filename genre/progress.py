@@ -3,8 +3,10 @@ elapsed time, ETA) and one style of side remark (notes and warnings), both on st
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
-from typing import Iterable
+from typing import Callable, Iterable, Iterator
 
 
 def tell(lines: Iterable[str], *, kind: str | None = "note") -> None:
@@ -53,6 +55,61 @@ def progress_bar(*, enabled: bool = True, log_every: float = LOG_EVERY_S):
         transient=False,
         log_every=log_every,
     )
+
+
+#: Where :func:`report` sends a step's progress: set by :func:`reporting`, None otherwise.
+_REPORTER: contextvars.ContextVar[Callable[[str, int, int], None] | None] = contextvars.ContextVar(
+    "genre_progress_reporter", default=None
+)
+
+
+@contextlib.contextmanager
+def reporting(*, enabled: bool = True, title: str | None = None) -> Iterator[None]:
+    """Show, while the block runs, the steps that library code inside it :func:`report`\ s.
+
+    Work that has no loop of its own to show (one model's fit) still says it is running:
+    ``title`` is a task without a total (elapsed time, no ETA), and each step reported
+    inside, such as a network's epochs or the log-mel patches of a CNN, gets its own bar
+    with a count and an ETA.
+
+    Parameters
+    ----------
+    enabled : bool
+        False: nothing is shown, and :func:`report` stays a no-op.
+    title : str, optional
+        What the block does, e.g. ``"fitting cnn"``.
+    """
+    if not enabled:
+        yield
+        return
+    with progress_bar() as bar:
+        tasks: dict[str, tuple[object, int]] = {}
+        whole = bar.add_task(title, total=None) if title else None
+
+        def update(step: str, done: int, total: int) -> None:
+            task, before = tasks.get(step) or (bar.add_task(step, total=total), 0)
+            bar.update(task, total=total)
+            bar.advance(task, done - before)  # advance: the plain log lines of a batch job too
+            tasks[step] = (task, done)
+
+        token = _REPORTER.set(update)
+        try:
+            yield
+            if whole is not None:
+                bar.update(whole, total=1, completed=1)  # done: a full bar, not "0/?"
+        finally:
+            _REPORTER.reset(token)
+
+
+def report(step: str, *, done: int, total: int) -> None:
+    """Say that ``done`` of ``total`` units of ``step`` are finished; a no-op outside :func:`reporting`.
+
+    Library code calls it inside its loops at no cost when nobody shows progress (worker
+    processes of a benchmark, plain Python use).
+    """
+    update = _REPORTER.get()
+    if update is not None:
+        update(step, done, total)
 
 
 def _clock(seconds: float | None) -> str:

@@ -19,6 +19,7 @@ from typing import Iterator
 import numpy as np
 
 from genre.classifiers.registry import MAX_SEED
+from genre.progress import report
 from genre.tensorflow_quiet import import_keras_on_tensorflow, import_tensorflow
 
 __all__ = [
@@ -184,7 +185,10 @@ def train_network(
                 waited += 1
         if verbose:
             print(line, flush=True)
-        if validation is not None and waited >= patience:
+        stopping = validation is not None and waited >= patience
+        # An upper bound until early stopping ends the fit: then the bar completes at that epoch.
+        report(f"epochs (at most {max_epochs})", done=epoch + 1, total=epoch + 1 if stopping else max_epochs)
+        if stopping:
             break
     if best_weights is not None:
         model.set_weights(best_weights)

@@ -13,6 +13,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from genre.errors import DataError, FallbackWarning, ParameterError
+from genre.progress import reporting
 
 __all__ = ["TrainResult", "train_model", "group_fit_params", "check_model_output"]
 
@@ -191,6 +192,7 @@ def train_model(
     seed: int = 0,
     jobs: int = 1,
     params: Mapping[str, Any] | None = None,
+    progress: bool = False,
 ) -> TrainResult:
     """Fit a registered model on every row of a feature table and save it.
 
@@ -213,6 +215,9 @@ def train_model(
         Threads or processes the model may use (its ``n_jobs``); ``-1`` all cores, ``-2`` all but one, etc.
     params : mapping, optional
         Model parameters overriding the registered defaults.
+    progress : bool
+        Show on stderr that the fit runs (elapsed time) and the steps it reports with a
+        count and an ETA: a network's epochs, a CNN's log-mel patches.
 
     Returns
     -------
@@ -262,7 +267,7 @@ def train_model(
     # --param value of the wrong type) come from the table or the params: one line, not the
     # library's traceback.
     with model_refusals(ParameterError, f"cannot fit model {model!r} on {table.path}", params=params):
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, reporting(enabled=progress, title=f"fitting {model}"):
             warnings.simplefilter("default")
             estimator.fit(X, table.y, **group_fit_params(estimator, groups))
     seconds = time.perf_counter() - started

@@ -25,6 +25,7 @@ import numpy as np
 from genre.atomic import atomic_write_bytes
 from genre.errors import AudioError, ParameterError
 from genre.features.config import check_finite_fields
+from genre.progress import report
 
 __all__ = ["MelConfig", "clip_log_mel", "fetch_patches", "mel_cache_dir", "clear_memory_cache"]
 
@@ -259,8 +260,9 @@ def fetch_patches(
     rows_by_path: dict[str, list[int]] = {}
     for row, path in enumerate(paths):
         rows_by_path.setdefault(path, []).append(row)
-    for path, rows in rows_by_path.items():
+    for done, (path, rows) in enumerate(rows_by_path.items(), start=1):
         spectrogram = clip_log_mel(path, config=config)
         for row in rows:
             patches[row] = _slice(spectrogram, starts[row], config)
+        report("log-mel patches (files)", done=done, total=len(rows_by_path))
     return patches
