@@ -8,7 +8,7 @@ import os
 import stat
 import struct
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterator, NamedTuple
 
 import numpy as np
 
@@ -30,8 +30,26 @@ TRUNCATION_TOLERANCE_S = 0.05
 DECODE_BLOCK_FRAMES = 2**16
 
 
+class Decoded(NamedTuple):
+    """A decoded file: what :func:`load_audio` returns, and the file's own sample rate."""
+
+    #: Mono waveform at ``sr``, full scale = 1.
+    y: np.ndarray
+    #: Its sample rate in Hz.
+    sr: int
+    #: The file's own sample rate in Hz, before any resampling: below ``sr``, the file was
+    #: upsampled and holds nothing above ``native_sr / 2``.
+    native_sr: int
+
+
 def load_audio(path: str | os.PathLike, *, sr: int | None = 22050, dtype: str = "float32") -> tuple[np.ndarray, int]:
-    """Decode an audio file to a mono waveform.
+    """Decode an audio file to a mono waveform: ``(y, sr)`` of :func:`decode_audio`."""
+    y, sr, _ = decode_audio(path, sr=sr, dtype=dtype)
+    return y, sr
+
+
+def decode_audio(path: str | os.PathLike, *, sr: int | None = 22050, dtype: str = "float32") -> Decoded:
+    """Decode an audio file to a mono waveform, and say at which rate the file was recorded.
 
     Parameters
     ----------
@@ -52,10 +70,10 @@ def load_audio(path: str | os.PathLike, *, sr: int | None = 22050, dtype: str = 
 
     Returns
     -------
-    y : np.ndarray, shape (n_samples,)
-        Mono waveform, full scale = 1.
-    sr : int
-        Its sample rate in Hz.
+    Decoded
+        ``y``: the mono waveform, full scale = 1, shape (n_samples,); ``sr``: its sample
+        rate in Hz; ``native_sr``: the file's own rate in Hz (below ``sr``: upsampled, with
+        an empty spectrum above ``native_sr / 2``).
 
     Raises
     ------
@@ -127,9 +145,26 @@ def load_audio(path: str | os.PathLike, *, sr: int | None = 22050, dtype: str = 
                     )
         if not finite:
             raise AudioError(f"{path}: the decoded audio holds NaN or infinite samples")
-        if sr is not None:
-            native_sr = sr
-    return np.ascontiguousarray(y, dtype=dtype), int(native_sr)
+    rate = native_sr if sr is None else sr
+    return Decoded(np.ascontiguousarray(y, dtype=dtype), int(rate), int(native_sr))
+
+
+def native_rate(path: str | os.PathLike) -> int | None:
+    """The sample rate in Hz that a file's header states, without decoding it; ``None`` if unreadable.
+
+    For what decodes a file with another function than :func:`decode_audio` (the embedding
+    extractors), to tell a file recorded below the analysis rate. What libmpg123 prints
+    meanwhile is dropped: the file's decoding has shown it already.
+    """
+    import soundfile as sf
+
+    mp3 = Path(path).suffix.lower() == ".mp3"
+    quiet = filtered_descriptor_2(lambda line: False) if mp3 else contextlib.nullcontext()
+    try:
+        with quiet:
+            return int(sf.info(os.fspath(path)).samplerate)
+    except Exception:  # not audio libsndfile reads: unknown
+        return None
 
 
 @contextlib.contextmanager

@@ -33,6 +33,10 @@ and journaled as if an earlier run had extracted them; the resume above does the
 (files changed since are extracted again, and so are files that were skipped), so the
 table is replaced only at the end, and an update cut short resumes like any other run. A
 block edited since it was written fails its CRC and is extracted again.
+
+What a file's rows do not show is carried beside them to the end-of-run notes: the silent
+segments left out of it and its own sample rate, in its journal line (a resumed run) and in
+the sidecar's :data:`SILENT_KEY` and :data:`BELOW_RATE_KEY` (an update).
 """
 
 from __future__ import annotations
@@ -110,6 +114,12 @@ class ExtractReport:
     #: Printable paths in ``skipped`` that are folders the source left out (unlistable,
     #: without audio, a link loop), not files.
     folders_left_out: set[str] = field(default_factory=set)
+    #: Extracted files some of whose segments were silent (RMS below ``silence_rms``) and gave
+    #: no row: printable path -> segments left out. Also in the sidecar and ``notes``.
+    silent_segments: dict[str, int] = field(default_factory=dict)
+    #: Extracted files recorded below the analysis rate, so upsampled: printable path -> their
+    #: own rate in Hz. Also in the sidecar and ``notes``.
+    below_analysis_rate: dict[str, int] = field(default_factory=dict)
 
 
 class StaleJournalError(ParameterError):
@@ -124,6 +134,10 @@ class _Block:
     text: str
     n_rows: int
     reason: str
+    #: Segments left out as silent (:attr:`ClipFeatures.silent_segments`).
+    silent: int = 0
+    #: The file's own sample rate in Hz; None: unknown.
+    native_sr: int | None = None
 
 
 # -- one file -----------------------------------------------------------------------------
@@ -133,10 +147,31 @@ def _format_rows(track: Track, features: ClipFeatures) -> str:
     path, name, label, group = (printable(s) for s in (track.path, track.track, track.label, track.group))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    for segment, (start, values) in enumerate(zip(features.starts, features.values)):
-        ids = [path, name, segment, f"{start:.3f}", label, group]
+    for segment, start, values in zip(_segment_numbers(features), features.starts, features.values):
+        ids = [path, name, int(segment), f"{start:.3f}", label, group]
         writer.writerow(ids + [format(v, VALUE_FORMAT) for v in values])
     return buffer.getvalue()
+
+
+def _segment_numbers(features: ClipFeatures) -> np.ndarray:
+    """The ``segment`` column of a clip's rows: each row's position in the clip.
+
+    ``0 ... n - 1`` unless silent segments were left out; an extractor's result without
+    :meth:`ClipFeatures.segment_numbers` numbers its rows in order.
+    """
+    numbers = getattr(features, "segment_numbers", None)
+    return numbers() if callable(numbers) else np.arange(len(features.starts))
+
+
+def _native_rate(features: ClipFeatures, path: str) -> int | None:
+    """The file's own sample rate: as the extractor decoded it, or else from the file's header."""
+    rate = getattr(features, "native_sr", None)
+    if rate is not None:
+        return int(rate)
+    # An extractor that does not say (the embeddings'): the header tells, without decoding.
+    from genre.features.audio import native_rate
+
+    return native_rate(path)
 
 
 def extract_or_reason(extract_file: Callable[[str], T], path: str) -> tuple[T | None, str]:
@@ -164,7 +199,14 @@ def _extract_block(task: tuple[int, Track, Extractor]) -> _Block:
     features, reason = extract_or_reason(extractor.extract_file, track.path)
     if features is None:
         return _Block(index, "", 0, reason)
-    return _Block(index, _format_rows(track, features), len(features.starts), "")
+    return _Block(
+        index,
+        _format_rows(track, features),
+        len(features.starts),
+        "",
+        silent=int(getattr(features, "silent_segments", 0)),
+        native_sr=_native_rate(features, track.path),
+    )
 
 
 def extract_clip(
@@ -189,6 +231,13 @@ def extract_clip(
     track, label, group : str
         Id columns of the rows (``track`` defaults to the file name without extension).
 
+    Returns
+    -------
+    pandas.DataFrame
+        The id columns and the features. ``attrs["silent_segments"]``: segments left out as
+        silent; ``attrs["native_sr"]``: the file's own sample rate in Hz (below the
+        analysis rate, it was upsampled), or None where unknown.
+
     Raises
     ------
     AudioError
@@ -202,13 +251,16 @@ def extract_clip(
         {
             "path": item.path,
             "track": item.track,
-            "segment": np.arange(len(features.starts)),
+            "segment": _segment_numbers(features),
             "start": np.round(features.starts, 3),
             "label": item.label,
             "group": item.group,
         }
     )
-    return pd.concat([ids, frame], axis=1)
+    rows = pd.concat([ids, frame], axis=1)
+    rows.attrs["silent_segments"] = int(getattr(features, "silent_segments", 0))
+    rows.attrs["native_sr"] = getattr(features, "native_sr", None)
+    return rows
 
 
 # -- run state ------------------------------------------------------------------------------
@@ -329,6 +381,8 @@ class _Entry(NamedTuple):
     reason: str
     crc: int | None  # CRC-32 of the block; None in journals of older versions
     stamp: _Stamp | None  # the audio file as extraction found it; None in journals of older versions
+    silent: int = 0  # segments left out as silent (0 in journals of older versions)
+    native_sr: int | None = None  # the file's own sample rate; None: unknown
 
 
 class _OutputLock:
@@ -524,6 +578,10 @@ class _Journal:
             line["crc"] = entry.crc
         if entry.stamp is not None:
             line["size"], line["mtime_ns"] = entry.stamp
+        if entry.silent:
+            line["silent"] = entry.silent
+        if entry.native_sr is not None:
+            line["native_sr"] = entry.native_sr
         return line
 
     def _same_run(self, fingerprint: str) -> bool:
@@ -555,7 +613,16 @@ class _Journal:
             try:
                 e = json.loads(line)
                 stamp = (e["size"], e["mtime_ns"]) if "size" in e else None
-                self.entries[e["i"]] = _Entry(e["offset"], e["length"], e["rows"], e["reason"], e.get("crc"), stamp)
+                self.entries[e["i"]] = _Entry(
+                    e["offset"],
+                    e["length"],
+                    e["rows"],
+                    e["reason"],
+                    e.get("crc"),
+                    stamp,
+                    silent=int(e.get("silent", 0)),
+                    native_sr=e.get("native_sr"),
+                )
             except (json.JSONDecodeError, KeyError, TypeError):
                 break
 
@@ -617,7 +684,16 @@ class _Journal:
                 os.fsync(self._partial.fileno())
         except OSError as exc:
             raise _cannot_write(self.partial_path, exc) from None
-        entry = _Entry(offset, len(data), block.n_rows, block.reason, zlib.crc32(data), stamp)
+        entry = _Entry(
+            offset,
+            len(data),
+            block.n_rows,
+            block.reason,
+            zlib.crc32(data),
+            stamp,
+            silent=block.silent,
+            native_sr=block.native_sr,
+        )
         try:
             self._journal.write(json.dumps(self._line(block.index, entry)) + "\n")
             self._journal.flush()
@@ -675,6 +751,17 @@ def side_paths(output: str | os.PathLike) -> tuple[Path, Path]:
     output = Path(output)
     return output.with_suffix(".json"), output.with_suffix(".skipped.csv")
 
+
+#: Sidecar keys of what a table records about some of its files besides their rows, as
+#: ``{path: number}`` (paths as the table's ``path`` column writes them): the silent segments
+#: left out of each file that had any, and the own sample rate (Hz) of each file recorded
+#: below the analysis rate (upsampled: its spectrum above half that rate is empty).
+SILENT_KEY = "files_with_silent_segments"
+BELOW_RATE_KEY = "files_below_analysis_rate"
+
+#: Files named one by one in the end-of-run note of files below the analysis rate; the
+#: others are counted, and listed in the sidecar.
+NAMED_IN_NOTE = 3
 
 #: The sidecar key of a table's stamps, and the fields of each of its lines: one line per
 #: extracted track, in table order, the fields separated by spaces (a line per track keeps a
@@ -748,8 +835,20 @@ def _reusable_blocks(output: Path, tracks: list[Track], description: dict) -> tu
             f"{output}: its rows were computed with other versions of {differ}; extracting every file "
             "again, so that no table mixes rows of two versions"
         ]
-    ids = (_track_id(t) for t in tracks)
-    return {i: known[track_id] for i, track_id in enumerate(ids) if track_id in known}, []
+    # What the table recorded of each file besides its rows (older sidecars: nothing, so
+    # nothing known; only files with something to say are recorded).
+    silent, below = (meta.get(key) if isinstance(meta.get(key), dict) else {} for key in (SILENT_KEY, BELOW_RATE_KEY))
+    blocks = {}
+    for i, track in enumerate(tracks):
+        entry = known.get(_track_id(track))
+        if entry is not None:
+            shown = printable(track.path)
+            n_silent, rate = silent.get(shown), below.get(shown)
+            blocks[i] = entry._replace(
+                silent=n_silent if isinstance(n_silent, int) else 0,
+                native_sr=rate if isinstance(rate, int) else None,
+            )
+    return blocks, []
 
 
 def table_is_current(output: str | os.PathLike, *, dataset: Dataset, extractor: Extractor) -> bool:
@@ -997,6 +1096,16 @@ def _run(
         if progress:
             tell(report.notes[-1:])
         return report
+    settings = description.get("config") if isinstance(description.get("config"), dict) else {}
+    report.silent_segments = {printable(t.path): e.silent for t, e in zip(tracks, entries) if not e.reason and e.silent}
+    analysis_sr = settings.get("sr")
+    if isinstance(analysis_sr, int):
+        report.below_analysis_rate = {
+            printable(t.path): e.native_sr
+            for t, e in zip(tracks, entries)
+            if not e.reason and e.native_sr is not None and e.native_sr < analysis_sr
+        }
+    end_notes = _file_notes(report, sidecar_path, analysis_sr=analysis_sr, silence_rms=settings.get("silence_rms"))
     sidecar = {
         "format": TABLE_FORMAT,
         **description,
@@ -1012,6 +1121,10 @@ def _run(
         "fingerprint": fingerprint,
         "versions": _versions(),
     }
+    if report.silent_segments:
+        sidecar[SILENT_KEY] = report.silent_segments
+    if report.below_analysis_rate:
+        sidecar[BELOW_RATE_KEY] = report.below_analysis_rate
     header = list(ID_COLUMNS) + extractor.feature_columns()
     try:
         # The table, its sidecar and its skipped list replace their predecessors together, or
@@ -1024,7 +1137,43 @@ def _run(
     except OutputError as exc:
         raise OutputError(f"{exc}; the extracted files are kept: rerun the same command to finish") from None
     journal.discard()
+    report.notes += end_notes
+    if progress:
+        tell(end_notes)
     return report
+
+
+def _file_notes(report: ExtractReport, sidecar_path: Path, *, analysis_sr: Any, silence_rms: Any) -> list[str]:
+    """The end-of-run notes on the extracted files' silent segments and low sample rates.
+
+    Whole files that are silent are skipped, and listed as such; these are files that were
+    used, but differ from the rest in a way their rows alone would not tell.
+    """
+    notes = []
+    if report.silent_segments:
+        n, m = sum(report.silent_segments.values()), len(report.silent_segments)
+        below = f"below {silence_rms:.0e}" if isinstance(silence_rms, (int, float)) else "below the silence threshold"
+        notes.append(
+            f"{n} silent {plural(n, 'segment', 'segments')} left out (in {m} {plural(m, 'file', 'files')}): "
+            f"a segment whose own RMS is {below} gives no row; each file's count is in {sidecar_path} "
+            f"({SILENT_KEY!r})"
+        )
+    if report.below_analysis_rate:
+        files = report.below_analysis_rate
+        n = len(files)
+        rates = sorted(set(files.values()))
+        empty = f"{rates[0] / 2:g} Hz" if len(rates) == 1 else (
+            "half their own rate (" + ", ".join(f"{r / 2:g} Hz for {r} Hz" for r in rates) + ")"
+        )
+        named = list(files)[:NAMED_IN_NOTE]
+        which = ", ".join(named) + (f" and {n - len(named)} more" if n > len(named) else "")
+        notes.append(
+            f"{n} {plural(n, 'file was', 'files were')} recorded below {analysis_sr} Hz "
+            f"({', '.join(str(r) for r in rates)} Hz): upsampled, {plural(n, 'its', 'their')} spectrum above "
+            f"{empty} is empty, which the features will show: {which} (each file's rate is in {sidecar_path}, "
+            f"{BELOW_RATE_KEY!r})"
+        )
+    return notes
 
 
 def _assemble(out: IO[bytes], partial_path: Path, entries: list[_Entry], header: list[str]) -> list[int]:
@@ -1065,7 +1214,9 @@ def extract(
 
     Takes the same keywords: ``extract("music/", sr=16000, segment_seconds=0)``,
     ``extract("music/", embeddings="musicnn")``. Without ``output`` the CSV is written to a temporary folder and removed. The skipped
-    files are in ``frame.attrs["skipped"]`` as ``(path, reason)`` pairs.
+    files are in ``frame.attrs["skipped"]`` as ``(path, reason)`` pairs; the files with silent
+    segments left out and those recorded below the analysis rate in ``attrs["silent_segments"]``
+    and ``attrs["below_analysis_rate"]`` (see :class:`ExtractReport`).
     """
     with tempfile.TemporaryDirectory() as tmp:
         # As given: extract_to_csv refuses an empty name, which Path("") would turn into ".".
@@ -1075,4 +1226,6 @@ def extract(
         ids = {"path": str, "track": str, "label": str, "group": str}
         frame = pd.read_csv(report.output, keep_default_na=False, dtype=ids)
     frame.attrs["skipped"] = report.skipped
+    frame.attrs["silent_segments"] = report.silent_segments
+    frame.attrs["below_analysis_rate"] = report.below_analysis_rate
     return frame

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from genre.errors import AudioError, ParameterError
-from genre.features.audio import load_audio
+from genre.features.audio import decode_audio
 from genre.features.config import FeatureConfig
 from genre.features.descriptors import (
     DEFAULT_BLOCK_FRAMES,
@@ -23,13 +24,41 @@ from genre.features.descriptors import (
 
 @dataclass(frozen=True)
 class ClipFeatures:
-    """Features of one clip: ``values[i]`` summarises the segment starting at ``starts[i]`` seconds."""
+    """Features of one clip: ``values[i]`` summarises the segment starting at ``starts[i]`` seconds.
+
+    The other fields are what the extraction reports about the clip besides its rows (an
+    extractor that does not know them leaves the defaults).
+    """
 
     starts: np.ndarray
     values: np.ndarray
+    #: Position of each row's segment in the clip (0 for its first ``segment_seconds``);
+    #: ``None``: ``0 ... len(starts) - 1``. Differs from that only where silent segments
+    #: were left out (see :meth:`HandcraftedExtractor.segments`).
+    segments: np.ndarray | None = None
+    #: Segments left out because their own RMS is below ``silence_rms``.
+    silent_segments: int = 0
+    #: The file's own sample rate in Hz (below the analysis rate: upsampled); ``None``: unknown.
+    native_sr: int | None = None
+
+    def segment_numbers(self) -> np.ndarray:
+        """The ``segment`` column of the rows: their segments' positions in the clip."""
+        if self.segments is None:
+            return np.arange(len(self.starts))
+        return np.asarray(self.segments)
 
 
-def check_usable(y: np.ndarray, *, path: str | os.PathLike, sr: int, min_samples: int, silence_rms: float) -> None:
+def _rms(y: np.ndarray) -> float:
+    """RMS of ``y`` (full scale = 1), squared in float64 a chunk at a time.
+
+    One float64 copy of a long recording would be twice its size.
+    """
+    chunk = 1 << 20
+    energy = sum(float(np.square(y[i : i + chunk], dtype=np.float64).sum()) for i in range(0, y.size, chunk))
+    return float(np.sqrt(energy / y.size))
+
+
+def check_usable(y: np.ndarray, *, path: str | os.PathLike, sr: int, min_samples: int, silence_rms: float) -> float:
     """Reject clips that are too short for one segment or digitally silent.
 
     Parameters
@@ -45,6 +74,11 @@ def check_usable(y: np.ndarray, *, path: str | os.PathLike, sr: int, min_samples
     silence_rms : float
         Overall RMS (full scale = 1) below which the clip is silent.
 
+    Returns
+    -------
+    float
+        The clip's overall RMS.
+
     Raises
     ------
     AudioError
@@ -54,12 +88,10 @@ def check_usable(y: np.ndarray, *, path: str | os.PathLike, sr: int, min_samples
         raise AudioError(
             f"{path}: too short ({y.size / sr:.2f} s; at least {min_samples / sr:.2f} s needed for one segment)"
         )
-    # Squared in float64 a chunk at a time: one float64 copy of a long recording is twice its size.
-    chunk = 1 << 20
-    energy = sum(float(np.square(y[i : i + chunk], dtype=np.float64).sum()) for i in range(0, y.size, chunk))
-    level = float(np.sqrt(energy / y.size))
+    level = _rms(y)
     if level < silence_rms:
         raise AudioError(f"{path}: silent (RMS {level:.2e} below {silence_rms:.0e})")
+    return level
 
 
 def _check_mono_waveform(y: Any) -> None:
@@ -108,8 +140,16 @@ class HandcraftedExtractor:
         return self.config.feature_columns()
 
     def describe(self) -> dict:
-        """What the JSON sidecar records about this extractor."""
-        return {"kind": self.kind, "config": self.config.to_dict()}
+        """What the JSON sidecar records about this extractor.
+
+        With segments, also that silent segments give no row (see :meth:`segments`): the
+        description is in a table's fingerprint, so a table written before they were left
+        out is extracted again rather than updated with its rows of silence.
+        """
+        described = {"kind": self.kind, "config": self.config.to_dict()}
+        if self.config.segment_seconds > 0:
+            described["silent_segments"] = "left out"
+        return described
 
     def _check_rate(self, sr: int) -> None:
         # Segment bounds and every descriptor use config.sr: a waveform at another rate would
@@ -142,23 +182,49 @@ class HandcraftedExtractor:
         Returns
         -------
         bounds : list of (start_sample, first_frame, stop_frame)
-            See :func:`~genre.features.descriptors.segment_bounds`.
+            See :func:`~genre.features.descriptors.segment_bounds`; silent segments left out.
         starts : np.ndarray
             Start of each segment in seconds.
+
+        Notes
+        -----
+        A segment whose own RMS (over its ``segment_seconds`` of samples) is below
+        ``config.silence_rms``, the threshold of a silent file, gives no row: digital silence
+        says nothing of a genre, and rows of it would count in a model's training data and in
+        a track's mean prediction like its music. With ``segment_seconds == 0`` the whole
+        clip is the one segment, judged by the whole-file test alone.
 
         Raises
         ------
         AudioError
-            Too short for one segment, or silent.
+            Too short for one segment, or silent: as a whole, or in every segment.
         ParameterError
             ``sr`` differs from ``config.sr``, or ``y`` is not a 1-D floating-point array.
         """
         cfg = self.config
         self._check_rate(sr)
         _check_mono_waveform(y)
-        check_usable(y, path=path, sr=sr, min_samples=cfg.min_samples, silence_rms=cfg.silence_rms)
+        level = check_usable(y, path=path, sr=sr, min_samples=cfg.min_samples, silence_rms=cfg.silence_rms)
         bounds = segment_bounds(n_samples=y.size, config=cfg)
+        if cfg.segment_seconds > 0:
+            seg = self._segment_samples()
+            kept = [b for b in bounds if _rms(y[b[0] : b[0] + seg]) >= cfg.silence_rms]
+            if not kept:
+                # The whole file passed, so its sound is in the remainder shorter than a segment.
+                n = len(bounds)
+                which = f"its one {cfg.segment_seconds:g} s segment has" if n == 1 else (
+                    f"each of its {n} {cfg.segment_seconds:g} s segments has"
+                )
+                raise AudioError(
+                    f"{path}: silent (RMS {level:.2e} over the whole file, but {which} an RMS below "
+                    f"{cfg.silence_rms:.0e}; the rest, shorter than a segment, gives no row)"
+                )
+            bounds = kept
         return bounds, np.array([start / cfg.sr for start, _, _ in bounds])
+
+    def _segment_samples(self) -> int:
+        """Samples per segment, as :func:`~genre.features.descriptors.segment_bounds` places them."""
+        return int(round(self.config.segment_seconds * self.config.sr))
 
     def extract_waveform(self, *, y: np.ndarray, sr: int, path: str | os.PathLike = "<waveform>") -> ClipFeatures:
         """Features of a waveform already at ``config.sr``.
@@ -177,33 +243,45 @@ class HandcraftedExtractor:
         -------
         ClipFeatures
             ``starts``: start of each segment in seconds; ``values``: one row per segment,
-            columns in the order of :meth:`feature_columns`.
+            columns in the order of :meth:`feature_columns`; ``segments``: each row's
+            position in the clip; ``silent_segments``: how many segments were left out as
+            silent (see :meth:`segments`).
 
         Raises
         ------
         AudioError
-            Too short for one segment, or silent.
+            Too short for one segment, or silent (as a whole, or in every segment).
         ParameterError
             ``sr`` differs from ``config.sr``.
         """
         cfg = self.config
         # segments() also refuses a waveform at another rate than config.sr.
         bounds, starts = self.segments(y=y, sr=sr, path=path)  # first: a refused clip costs no spectrum
+        n_silent = len(segment_bounds(n_samples=y.size, config=cfg)) - len(bounds) if cfg.segment_seconds > 0 else 0
+        # Over the whole clip, silence included: the kept segments' edge frames and deltas, and
+        # the tempo, are those of the clip as it is.
         frames, onset_envelope = frame_descriptors(y=y, config=cfg, block_frames=self.block_frames)
         values = summarise(frames, bounds=bounds, config=cfg)
         tempo = tempo_bpm(
             onset_envelope=onset_envelope, sr=cfg.sr, hop_length=cfg.hop_length, block_frames=self.block_frames
         )
         values = np.hstack([values, np.full((len(bounds), 1), tempo)])
-        return ClipFeatures(starts=starts, values=values)
+        segments = None
+        if n_silent:
+            segments = np.array([start // self._segment_samples() for start, _, _ in bounds])
+        return ClipFeatures(starts=starts, values=values, segments=segments, silent_segments=n_silent)
 
     def extract_file(self, path: str | os.PathLike) -> ClipFeatures:
         """Decode ``path`` (resampling once if needed) and extract its features.
+
+        The result's ``native_sr`` is the file's own sample rate: below ``config.sr`` the file
+        was upsampled, and its spectrum above ``native_sr / 2`` is empty.
 
         Raises
         ------
         AudioError
             Unreadable, empty, silent or too short.
         """
-        y, sr = load_audio(path, sr=self.config.sr)
-        return self.extract_waveform(y=y, sr=sr, path=path)
+        y, sr, native_sr = decode_audio(path, sr=self.config.sr)
+        features = self.extract_waveform(y=y, sr=sr, path=path)
+        return dataclasses.replace(features, native_sr=native_sr)
