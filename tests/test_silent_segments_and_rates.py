@@ -162,8 +162,23 @@ def test_prediction_leaves_silent_segments_out_too(low_high_model, tmp_path):
     predicted = predict_files(low_high_model, [clip])
     np.testing.assert_allclose(predicted.filter(like="prob_").to_numpy()[0], expected, rtol=1e-6, atol=1e-9)
     assert predicted["genre"].tolist() == ["low"]
-    # Models that read audio themselves place their rows with the same rule.
-    assert _SegmentStarts(config=config).extract_file(clip).starts.tolist() == [0.0, 1.0]
+    # ...and says so at the end, as extraction does.
+    assert predicted.attrs["notes"][-1].startswith("10 silent segments left out (in 1 file)")
+    # Models that read audio themselves place their rows with the same rule, numbered alike.
+    rows = _SegmentStarts(config=config).extract_file(clip)
+    assert rows.starts.tolist() == [0.0, 1.0] and rows.segment_numbers().tolist() == [0, 1]
+    assert rows.silent_segments == 10 and rows.native_sr == SR
+
+
+def test_prediction_names_files_recorded_below_the_models_rate(low_high_model, tmp_path):
+    from genre.classifiers.prediction import predict_files
+
+    low = write(tmp_path / "low.wav", tone(3, freq=LOW_HIGH_PITCHES["low"][0], sr=8000), sr=8000)
+    predicted = predict_files(low_high_model, [low])
+    assert any(
+        note.startswith(f"1 file was recorded below {SR} Hz (8000 Hz)") and str(low) in note
+        for note in predicted.attrs["notes"]
+    )
 
 
 # -- files below the analysis rate ---------------------------------------------------------------

@@ -22,7 +22,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -230,6 +230,24 @@ def _audio_extractor(model: LoadedModel, model_path: Path):
     return extractor
 
 
+def _file_notes(model, attrs: Mapping[str, Mapping]) -> list[str]:
+    """Notes on the analysed files' silent segments and low sample rates, as extraction gives them.
+
+    ``attrs``: each file's frame attributes (``silent_segments``, ``native_sr``, see
+    :func:`genre.features.extract.extract_clip`).
+    """
+    from genre.features.extract import file_notes
+
+    config = model.feature_config or {}
+    sr = config.get("sr")
+    silent = {f: int(a["silent_segments"]) for f, a in attrs.items() if a.get("silent_segments")}
+    below = {
+        f: int(a["native_sr"]) for f, a in attrs.items()
+        if isinstance(a.get("native_sr"), int) and isinstance(sr, int) and a["native_sr"] < sr
+    }  # fmt: skip
+    return file_notes(silent, below, analysis_sr=sr, silence_rms=config.get("silence_rms"))
+
+
 @dataclass(frozen=True)
 class _SegmentStarts:
     """The rows the handcrafted extractor would give a clip, without their descriptors.
@@ -264,12 +282,14 @@ class _SegmentStarts:
         genre.errors.AudioError
             Unreadable, empty, silent or too short, with the extractor's message.
         """
-        from genre.features.audio import load_audio
-        from genre.features.handcrafted import ClipFeatures, HandcraftedExtractor
+        import dataclasses
 
-        y, sr = load_audio(path, sr=self.config.sr)
-        _, starts = HandcraftedExtractor(self.config).segments(y=y, sr=sr, path=path)
-        return ClipFeatures(starts=starts, values=np.empty((starts.size, 0)))
+        from genre.features.audio import decode_audio
+        from genre.features.handcrafted import HandcraftedExtractor
+
+        y, sr, native_sr = decode_audio(path, sr=self.config.sr)
+        _, rows = HandcraftedExtractor(self.config).row_layout(y=y, sr=sr, path=path)
+        return dataclasses.replace(rows, native_sr=native_sr)
 
 
 def as_written(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
@@ -474,6 +494,10 @@ def predict_files(
             skipped.update({f: NOT_ANALYSED for f in todo if f not in frames and f not in skipped})
 
     kept = [f for f in todo if f in frames]
+    end_notes = _file_notes(model, {f: frames[f].attrs for f in kept})
+    notes += end_notes
+    if progress:
+        tell(end_notes)
     paths = [p for f in kept for p in frames[f]["path"]]
     if not kept:
         proba = np.zeros((0, len(model.labels)))

@@ -128,7 +128,9 @@ class FeatureConfig:
     min_seconds : float
         Shortest usable clip in seconds when ``segment_seconds`` is 0.
     silence_rms : float
-        A clip whose overall RMS is below this (full scale = 1) is rejected as silent.
+        A clip whose overall RMS is below this (full scale = 1) is rejected as silent; with
+        segments, a segment whose own RMS is below it gives no row (and a clip whose every
+        segment does is rejected as silent).
     deltas : bool
         Also summarise the first-order delta of every descriptor: librosa's
         Savitzky-Golay estimate (``librosa.feature.delta``, width 9, ``mode='interp'``)

@@ -55,7 +55,7 @@ import zlib
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import IO, Any, Callable, NamedTuple, Protocol, TypeVar
+from typing import IO, Any, Callable, Mapping, NamedTuple, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -1105,7 +1105,10 @@ def _run(
             for t, e in zip(tracks, entries)
             if not e.reason and e.native_sr is not None and e.native_sr < analysis_sr
         }
-    end_notes = _file_notes(report, sidecar_path, analysis_sr=analysis_sr, silence_rms=settings.get("silence_rms"))
+    end_notes = file_notes(
+        report.silent_segments, report.below_analysis_rate, analysis_sr=analysis_sr,
+        silence_rms=settings.get("silence_rms"), recorded_in=sidecar_path,
+    )  # fmt: skip
     sidecar = {
         "format": TABLE_FORMAT,
         **description,
@@ -1143,38 +1146,54 @@ def _run(
     return report
 
 
-def _file_notes(report: ExtractReport, sidecar_path: Path, *, analysis_sr: Any, silence_rms: Any) -> list[str]:
-    """The end-of-run notes on the extracted files' silent segments and low sample rates.
+def file_notes(
+    silent_segments: Mapping[str, int],
+    below_rate: Mapping[str, int],
+    *,
+    analysis_sr: Any,
+    silence_rms: Any,
+    recorded_in: str | os.PathLike | None = None,
+) -> list[str]:
+    """The end-of-run notes on files' silent segments and low sample rates (extract and predict).
 
     Whole files that are silent are skipped, and listed as such; these are files that were
     used, but differ from the rest in a way their rows alone would not tell.
+
+    Parameters
+    ----------
+    silent_segments : mapping
+        ``file -> segments left out as silent``, for files with any.
+    below_rate : mapping
+        ``file -> its own sample rate``, for files recorded below ``analysis_sr``.
+    analysis_sr, silence_rms
+        The configuration's ``sr`` and ``silence_rms``, as the notes quote them.
+    recorded_in : path-like, optional
+        The sidecar that records each file's count and rate, named in the notes.
     """
     notes = []
-    if report.silent_segments:
-        n, m = sum(report.silent_segments.values()), len(report.silent_segments)
+    if silent_segments:
+        n, m = sum(silent_segments.values()), len(silent_segments)
         below = f"below {silence_rms:.0e}" if isinstance(silence_rms, (int, float)) else "below the silence threshold"
+        where = f"; each file's count is in {recorded_in} ({SILENT_KEY!r})" if recorded_in else ""
         notes.append(
             f"{n} silent {plural(n, 'segment', 'segments')} left out (in {m} {plural(m, 'file', 'files')}): "
-            f"a segment whose own RMS is {below} gives no row; each file's count is in {sidecar_path} "
-            f"({SILENT_KEY!r})"
+            f"a segment whose own RMS is {below} gives no row{where}"
         )
-    if report.below_analysis_rate:
-        files = report.below_analysis_rate
-        n = len(files)
-        rates = sorted(set(files.values()))
+    if below_rate:
+        n = len(below_rate)
+        rates = sorted(set(below_rate.values()))
         empty = f"{rates[0] / 2:g} Hz" if len(rates) == 1 else (
             "half their own rate (" + ", ".join(f"{r / 2:g} Hz for {r} Hz" for r in rates) + ")"
         )
-        named = list(files)[:NAMED_IN_NOTE]
+        named = list(below_rate)[:NAMED_IN_NOTE]
         which = ", ".join(named) + (f" and {n - len(named)} more" if n > len(named) else "")
+        where = f" (each file's rate is in {recorded_in}, {BELOW_RATE_KEY!r})" if recorded_in else ""
         notes.append(
             f"{n} {plural(n, 'file was', 'files were')} recorded below {analysis_sr} Hz "
             f"({', '.join(str(r) for r in rates)} Hz): upsampled, {plural(n, 'its', 'their')} spectrum above "
-            f"{empty} is empty, which the features will show: {which} (each file's rate is in {sidecar_path}, "
-            f"{BELOW_RATE_KEY!r})"
+            f"{empty} is empty, which the features will show: {which}{where}"
         )
     return notes
-
 
 def _assemble(out: IO[bytes], partial_path: Path, entries: list[_Entry], header: list[str]) -> list[int]:
     """Write the final CSV to ``out``: the header, then each extracted file's block, in dataset order.

@@ -222,6 +222,31 @@ class HandcraftedExtractor:
             bounds = kept
         return bounds, np.array([start / cfg.sr for start, _, _ in bounds])
 
+    def row_layout(
+        self, *, y: np.ndarray, sr: int, path: str | os.PathLike = "<waveform>"
+    ) -> tuple[list[tuple[int, int, int]], ClipFeatures]:
+        """:meth:`segments`, and the rows as :meth:`extract_waveform` reports them, without descriptors.
+
+        Returns
+        -------
+        bounds : list of (start_sample, first_frame, stop_frame)
+            As :meth:`segments` gives them.
+        rows : ClipFeatures
+            ``values`` without columns; ``starts``, ``segments`` (each row's position in the
+            clip) and ``silent_segments`` as the extraction reports them.
+
+        Raises
+        ------
+        AudioError, ParameterError
+            As :meth:`segments`.
+        """
+        cfg = self.config
+        bounds, starts = self.segments(y=y, sr=sr, path=path)  # first: a refused clip costs nothing more
+        n_silent = len(segment_bounds(n_samples=y.size, config=cfg)) - len(bounds) if cfg.segment_seconds > 0 else 0
+        numbers = np.array([start // self._segment_samples() for start, _, _ in bounds]) if n_silent else None
+        rows = ClipFeatures(starts=starts, values=np.empty((len(bounds), 0)), segments=numbers, silent_segments=n_silent)
+        return bounds, rows
+
     def _segment_samples(self) -> int:
         """Samples per segment, as :func:`~genre.features.descriptors.segment_bounds` places them."""
         return int(round(self.config.segment_seconds * self.config.sr))
@@ -256,8 +281,7 @@ class HandcraftedExtractor:
         """
         cfg = self.config
         # segments() also refuses a waveform at another rate than config.sr.
-        bounds, starts = self.segments(y=y, sr=sr, path=path)  # first: a refused clip costs no spectrum
-        n_silent = len(segment_bounds(n_samples=y.size, config=cfg)) - len(bounds) if cfg.segment_seconds > 0 else 0
+        bounds, rows = self.row_layout(y=y, sr=sr, path=path)  # first: a refused clip costs no spectrum
         # Over the whole clip, silence included: the kept segments' edge frames and deltas, and
         # the tempo, are those of the clip as it is.
         frames, onset_envelope = frame_descriptors(y=y, config=cfg, block_frames=self.block_frames)
@@ -266,10 +290,7 @@ class HandcraftedExtractor:
             onset_envelope=onset_envelope, sr=cfg.sr, hop_length=cfg.hop_length, block_frames=self.block_frames
         )
         values = np.hstack([values, np.full((len(bounds), 1), tempo)])
-        segments = None
-        if n_silent:
-            segments = np.array([start // self._segment_samples() for start, _, _ in bounds])
-        return ClipFeatures(starts=starts, values=values, segments=segments, silent_segments=n_silent)
+        return dataclasses.replace(rows, values=values)
 
     def extract_file(self, path: str | os.PathLike) -> ClipFeatures:
         """Decode ``path`` (resampling once if needed) and extract its features.
