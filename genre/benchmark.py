@@ -10,7 +10,7 @@ import contextlib
 import dataclasses
 import os
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from genre.errors import DataError, ParameterError
 from genre.evaluation.checkpoint import CheckpointStore
@@ -19,9 +19,10 @@ from genre.evaluation.inputs import model_input_kind
 from genre.evaluation.results import BenchmarkResults, describe_environment
 from genre.features.table import check_distinct_tables, load_feature_table
 from genre.progress import tell
+from genre.text import name_list
 from genre.reports import ReportFiles, render_report
 
-__all__ = ["benchmark", "check_models", "extract_inputs", "is_audio_source", "name_list", "CHECKPOINT_FOLDER"]
+__all__ = ["benchmark", "check_models", "extract_inputs", "is_audio_source", "CHECKPOINT_FOLDER"]
 
 #: Folder under the report folder that keeps the finished fits of a run until its report is written.
 CHECKPOINT_FOLDER = ".unfinished"
@@ -202,7 +203,7 @@ def benchmark(
         writes nothing.
     models : str or sequence of str
         Registry names; default ``dense, svm, xgboost``. A str is comma-separated, as
-        ``--models`` takes them: ``"svm"``, ``"svm,logreg"`` (see :func:`name_list`).
+        ``--models`` takes them: ``"svm"``, ``"svm,logreg"`` (see :func:`genre.text.name_list`).
     folds, repeats : int, optional
         Repeated stratified k-fold over tracks (or groups); default 5 folds, 1 repeat. Not
         with ``test_list``, whose single split has neither (other values are refused).
@@ -328,27 +329,6 @@ def benchmark(
         # run of the same benchmark read old times back instead of measuring.
         CheckpointStore(checkpoint_dir).remove()
     return results, files
-
-
-def name_list(names: str | Iterable[str]) -> list[str]:
-    """Names as a list: a str is comma-separated, as ``--models`` and ``--drop`` take them.
-
-    ``"svm,logreg"`` -> ``["svm", "logreg"]`` (stripped, empty items dropped: ``"svm,"`` is
-    ``["svm"]``), and one name is a list of one, never its letters. Any other iterable holds
-    one name per item and is taken as it is (a column name may hold a comma there). The
-    command line's repeated options are ``[n for value in values for n in name_list(value)]``.
-
-    Parameters
-    ----------
-    names : str or iterable of str
-
-    Returns
-    -------
-    list of str
-    """
-    if isinstance(names, str):
-        return [name.strip() for name in names.split(",") if name.strip()]
-    return list(names)
 
 
 def check_models(

@@ -295,8 +295,8 @@ def _print_skipped(
 
 # -- benchmark / report ----------------------------------------------------------------------
 def _split_names(values: list[str] | None) -> list[str]:
-    """``--drop a,b --drop c`` -> ``[a, b, c]`` (each value read as :func:`genre.benchmark.name_list` reads a str)."""
-    from genre.benchmark import name_list
+    """``--drop a,b --drop c`` -> ``[a, b, c]`` (each value read as :func:`genre.text.name_list` reads a str)."""
+    from genre.text import name_list
 
     return [name for value in values or [] for name in name_list(value)]
 

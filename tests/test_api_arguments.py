@@ -93,7 +93,7 @@ def test_benchmark_takes_one_model_column_and_list_file_as_a_str(table, tmp_path
 
 
 def test_name_list_reads_a_str_as_the_command_line_does():
-    from genre.benchmark import name_list
+    from genre.text import name_list
 
     assert name_list("svm") == ["svm"]
     assert name_list(" svm , logreg,,") == ["svm", "logreg"]
@@ -247,3 +247,16 @@ def test_folds_with_a_test_list_and_bad_svm_grids_are_refused_before_extraction(
     ):
         with pytest.raises(ParameterError, match=said):
             bench.benchmark(folder, models=[model], model_params={model: params}, output_dir=tmp_path / "out")
+
+
+def test_train_model_drops_one_named_column_not_its_letters(table, tmp_path):
+    from genre.classifiers.training import train_model
+
+    frame = __import__("pandas").read_csv(table)
+    frame["tempo_bpm"] = 120.0
+    frame.to_csv(table, index=False)
+    from genre.classifiers.persistence import load_model
+
+    train_model(table, model="lda", output=tmp_path / "m.genre", drop="tempo_bpm")
+    columns = load_model(tmp_path / "m.genre").feature_columns
+    assert list(columns) == [c for c in frame.columns if c.startswith("mfcc_")]  # tempo_bpm left out, whole

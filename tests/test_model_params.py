@@ -171,4 +171,5 @@ def test_models_lists_every_model_with_its_parameters():
     # With the defaults, written as --param takes them (brackets kept, not read as markup).
     assert "C_grid=[3.0,10.0,30.0], cv=3, gamma_grid=[scale], kernels=[rbf], max_tune_rows=3000" in result.output
     assert "hidden_units=[256,128,64]" in result.output
-    assert "members, weights=None, <member>__<parameter>" in result.output
+    assert "members=[svm,xgboost,dense], weights=None, <member>__<parameter>" in result.output
+    assert "svm__C_grid=[3.0,10.0,30.0]" in result.output  # cnn-svm's head, with its defaults

@@ -440,7 +440,7 @@ class _CNNSpecBase(ModelSpec):
 @register
 class MelCNNSpec(_CNNSpecBase):
     name = "cnn"
-    description = "log-mel patches (128 bands, 3 s) -> 4-block CNN (16-64 filters), early-stopped, trained in-fold"
+    description = "log-mel patches (128 bands, 3 s) -> 4-block CNN (8-64 filters), early-stopped, trained in-fold"
 
     def build(self, *, random_state: int = 0, n_jobs: int = 1, **params: Any):
         return MelCNNClassifier(**_cnn_options(random_state, params))
@@ -473,6 +473,10 @@ class _EmbeddingThen(_CNNSpecBase):
 
     def parameters(self) -> list[str]:
         return super().parameters() + [f"{self.head}__{name}" for name in get_spec(self.head).parameters()]
+
+    def defaults(self) -> dict[str, Any]:
+        head = {f"{self.head}__{name}": value for name, value in get_spec(self.head).defaults().items()}
+        return {**super().defaults(), **head}
 
 
 @register

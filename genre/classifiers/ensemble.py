@@ -194,6 +194,10 @@ class SoftVoteSpec(ModelSpec):
     description = "soft vote (mean probability) of its members, by default svm + xgboost + dense"
     parallel_folds = True  # members run one thread each in a fold's process, as on their own
 
+    def defaults(self) -> dict[str, Any]:
+        # members is build()'s keyword, not the estimator's: its default is the spec's.
+        return {"members": list(DEFAULT_MEMBERS), **super().defaults()}
+
     def build(
         self,
         *,

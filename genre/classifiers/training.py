@@ -14,6 +14,7 @@ import numpy as np
 
 from genre.errors import DataError, FallbackWarning, ParameterError
 from genre.progress import reporting
+from genre.text import name_list
 
 __all__ = ["TrainResult", "train_model", "group_fit_params", "check_model_output"]
 
@@ -188,7 +189,7 @@ def train_model(
     output: str | os.PathLike,
     label_col: str | None = None,
     id_col: str | None = None,
-    drop: Sequence[str] = (),
+    drop: str | Sequence[str] = (),
     seed: int = 0,
     jobs: int = 1,
     params: Mapping[str, Any] | None = None,
@@ -207,8 +208,9 @@ def train_model(
         Model file to write (atomically).
     label_col, id_col : str, optional
         Label and track-id columns of an external table (detected when omitted).
-    drop : sequence of str
-        Columns to leave out of the features.
+    drop : str or sequence of str
+        Columns to leave out of the features; a str is comma-separated, as ``--drop`` takes
+        it (:func:`genre.text.name_list`).
     seed : int
         Seed of every random choice of the model (its ``random_state``).
     jobs : int
@@ -248,7 +250,7 @@ def train_model(
     check_model_output(output, inputs=[features_csv])
     spec = get_spec(model)
     estimator = make_model(model, random_state=seed, n_jobs=jobs, **dict(params or {}))
-    table = load_feature_table(features_csv, label_col=label_col, id_col=id_col, drop=tuple(drop))
+    table = load_feature_table(features_csv, label_col=label_col, id_col=id_col, drop=tuple(name_list(drop)))
     X, columns, inputs = _model_inputs(spec, table)
     tracks_per_label = {
         label: len(set(table.tracks[table.y == label].tolist())) for label in np.unique(table.y).tolist()
