@@ -45,3 +45,24 @@ def test_unknown_layer_is_refused():
 
     with pytest.raises(ParameterError, match="no layer"):
         MusicnnExtractor(name="musicnn", layers=("pool5",))
+
+
+def test_silent_patches_give_no_rows_as_silent_segments_do(tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    from genre.errors import AudioError
+    from genre.features.embeddings import MusicnnExtractor
+    from tests.conftest import tone
+
+    sr = 16000
+    # Patches of 2.992 s every 2.992 s: the second lies wholly in the silence from 2.5 s to 8.5 s.
+    clip = np.concatenate([tone(2.5, sr=sr), np.zeros(6 * sr, np.float32), tone(3.5, sr=sr)])
+    sf.write(tmp_path / "clip.wav", clip, sr)
+    rows = MusicnnExtractor().extract_file(tmp_path / "clip.wav")
+    assert rows.segment_numbers().tolist() == [0, 2, 3] and rows.silent_segments == 1
+    assert rows.starts.tolist() == [0.0, 5.984, 8.976] and rows.native_sr == sr
+    # Sound only in the remainder shorter than a patch: silent, as a whole.
+    sf.write(tmp_path / "tail.wav", np.concatenate([np.zeros(6 * sr, np.float32), tone(0.5, sr=sr)]), sr)
+    with pytest.raises(AudioError, match="each of its 2 patches has an RMS below"):
+        MusicnnExtractor().extract_file(tmp_path / "tail.wav")

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from genre.errors import ParameterError
-from genre.features.audio import load_audio
+from genre.errors import AudioError, ParameterError
+from genre.features.audio import decode_audio
 from genre.features.config import SILENCE_RMS
-from genre.features.handcrafted import ClipFeatures, check_usable
+from genre.features.handcrafted import ClipFeatures, check_usable, rms
 from genre.tensorflow_quiet import import_tensorflow
 
 #: ``--embeddings NAME`` -> pretrained model it uses.
@@ -86,14 +86,33 @@ class MusicnnExtractor:
     def describe(self) -> dict:
         from genre.features.musicnn import SR
 
-        return {"kind": self.kind, "config": {"model": self.model, "layers": list(self.layers), "sr": SR}}
+        # "silent_segments" is in the fingerprint: a table written when silent patches gave rows
+        # is extracted again, not updated with them.
+        config = {"model": self.model, "layers": list(self.layers), "sr": SR}
+        return {"kind": self.kind, "config": config, "silent_segments": "left out"}
 
     def extract_file(self, path: str | os.PathLike) -> ClipFeatures:
         from genre.features.musicnn import HOP_LENGTH, PATCH_FRAMES, SR, MusicnnEmbedder
 
         _single_threaded_tensorflow()
-        y, sr = load_audio(path, sr=SR)
-        check_usable(y, path=path, sr=sr, min_samples=(PATCH_FRAMES - 1) * HOP_LENGTH, silence_rms=SILENCE_RMS)
+        y, sr, native_sr = decode_audio(path, sr=SR)
+        level = check_usable(
+            y, path=path, sr=sr, min_samples=(PATCH_FRAMES - 1) * HOP_LENGTH, silence_rms=SILENCE_RMS
+        )
         out = MusicnnEmbedder(model=self.model).embed(y=y, sr=sr)
         values = np.hstack([out[layer] for layer in self.layers]).astype(np.float64)
-        return ClipFeatures(starts=np.asarray(out["patch_starts"], dtype=np.float64), values=values)
+        starts = np.asarray(out["patch_starts"], dtype=np.float64)
+        # As the handcrafted extractor does with its segments: a patch of digital silence gives
+        # no row, in the table and in a prediction's mean.
+        span = PATCH_FRAMES * HOP_LENGTH
+        sounding = np.array([rms(y[int(round(s * SR)) : int(round(s * SR)) + span]) >= SILENCE_RMS for s in starts])
+        if not sounding.any():
+            raise AudioError(
+                f"{path}: silent (RMS {level:.2e} over the whole file, but each of its {len(starts)} patches has an "
+                f"RMS below {SILENCE_RMS:.0e})"
+            )
+        n_silent = int((~sounding).sum())
+        return ClipFeatures(
+            starts=starts[sounding], values=values[sounding],
+            segments=np.flatnonzero(sounding) if n_silent else None, silent_segments=n_silent, native_sr=native_sr,
+        )  # fmt: skip

@@ -48,7 +48,7 @@ class ClipFeatures:
         return np.asarray(self.segments)
 
 
-def _rms(y: np.ndarray) -> float:
+def rms(y: np.ndarray) -> float:
     """RMS of ``y`` (full scale = 1), squared in float64 a chunk at a time.
 
     One float64 copy of a long recording would be twice its size.
@@ -88,7 +88,7 @@ def check_usable(y: np.ndarray, *, path: str | os.PathLike, sr: int, min_samples
         raise AudioError(
             f"{path}: too short ({y.size / sr:.2f} s; at least {min_samples / sr:.2f} s needed for one segment)"
         )
-    level = _rms(y)
+    level = rms(y)
     if level < silence_rms:
         raise AudioError(f"{path}: silent (RMS {level:.2e} below {silence_rms:.0e})")
     return level
@@ -208,7 +208,7 @@ class HandcraftedExtractor:
         bounds = segment_bounds(n_samples=y.size, config=cfg)
         if cfg.segment_seconds > 0:
             seg = self._segment_samples()
-            kept = [b for b in bounds if _rms(y[b[0] : b[0] + seg]) >= cfg.silence_rms]
+            kept = [b for b in bounds if rms(y[b[0] : b[0] + seg]) >= cfg.silence_rms]
             if not kept:
                 # The whole file passed, so its sound is in the remainder shorter than a segment.
                 n = len(bounds)
