@@ -7,7 +7,6 @@ It sits above the packages it joins: it extracts with :mod:`genre.features`, eva
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -134,7 +133,7 @@ def extract_inputs(
     for note in dataset.notes:  # e.g. cover art and notes beside the audio, ignored
         say(note)
     # Said once here, whatever is extracted below: the extractions need not say it again.
-    dataset = dataclasses.replace(dataset, ignored=())
+    dataset = dataset.without_notes()
     paths = []
     for kind in kinds:
         file_name, factory = TABLE_EXTRACTORS[kind]
@@ -431,8 +430,19 @@ def _audio_folders(root: str | os.PathLike) -> list[Path]:
 
 
 def is_audio_source(source: str | os.PathLike) -> bool:
-    """A folder (of label folders of audio) rather than a feature table."""
-    return bool(str(source).strip()) and Path(source).is_dir()  # Path("") is the current folder
+    """A source of audio rather than a feature table: a folder of label folders, ``fma:FOLDER``
+    (a scheme of :data:`genre.data.SCHEMES`) or a manifest CSV (``path,label[,group]``)."""
+    from genre.data import SCHEMES
+    from genre.data.manifest import looks_like_manifest
+
+    text = str(source).strip()
+    if not text:  # Path("") is the current folder
+        return False
+    scheme, colon, _ = text.partition(":")
+    if colon and scheme in SCHEMES:
+        return True
+    path = Path(source)
+    return path.is_dir() or (path.is_file() and looks_like_manifest(path))
 
 
 def _echo(line: str) -> None:

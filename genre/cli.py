@@ -155,6 +155,16 @@ def _as_path(name: object) -> str | bytes:
     return name if isinstance(name, (str, bytes)) else str(name)  # an OSError may carry a descriptor
 
 
+def _fma_metadata_option():
+    return typer.Option(None, "--fma-metadata", help="FMA's tracks.csv (default: FOLDER/../fma_metadata/tracks.csv).")
+
+
+def _fma_subset_option():
+    return typer.Option(
+        None, "--fma-subset", help="FMA subset: small, medium, large or full (default: from FOLDER's name)."
+    )
+
+
 @app.command(cls=_Command)
 def extract(
     source: Optional[str] = typer.Argument(
@@ -169,12 +179,8 @@ def extract(
     scheduler: Optional[str] = typer.Option(
         None, "--scheduler", metavar="tcp://HOST:PORT", help="Run on the workers of this Dask scheduler."
     ),
-    fma_metadata: Optional[Path] = typer.Option(
-        None, "--fma-metadata", help="FMA's tracks.csv (default: FOLDER/../fma_metadata/tracks.csv)."
-    ),
-    fma_subset: Optional[str] = typer.Option(
-        None, "--fma-subset", help="FMA subset: small, medium, large or full (default: from FOLDER's name)."
-    ),
+    fma_metadata: Optional[Path] = _fma_metadata_option(),
+    fma_subset: Optional[str] = _fma_subset_option(),
     segment_seconds: Optional[float] = typer.Option(
         None, "--segment-seconds", show_default=False, help="Segment length in s; 0: one row per track (default 3)."
     ),
@@ -227,6 +233,30 @@ def extract(
         _print_extract_report(report)
         if report.n_extracted == 0 or (strict and report.skipped):
             raise typer.Exit(code=1)
+
+
+@app.command("fma-split", cls=_Command)
+def fma_split(
+    source: str = typer.Argument(..., help="fma:FOLDER, the FMA audio folder (as genre extract takes it)."),
+    output: str = typer.Option(
+        ..., "--output", "-o", help="Folder for train.txt, valid.txt and test.txt (earlier lists there are replaced)."
+    ),
+    fma_metadata: Optional[Path] = _fma_metadata_option(),
+    fma_subset: Optional[str] = _fma_subset_option(),
+) -> None:
+    """Write FMA's official training / validation / test split as list files for genre benchmark."""
+    with user_errors():
+        from rich.markup import escape
+
+        from genre.data.fma import write_split_lists
+        from genre.progress import tell
+
+        lists = write_split_lists(
+            source, output_path(output, what="--output"), metadata=fma_metadata, subset=fma_subset
+        )
+        tell(lists.notes)
+        for split, path in lists.files.items():
+            out.print(f"{split}: {lists.counts[split]} tracks -> {escape(str(path))}", highlight=False)
 
 
 def _print_extract_report(report) -> None:
@@ -378,7 +408,8 @@ def benchmark(
     features: list[str] = typer.Argument(
         ...,
         help="Feature CSVs of the same tracks ('genre extract' output, musicnn embeddings, an external table), "
-        "or one folder of audio: its features are extracted into OUTPUT/features first.",
+        "or one source of audio (a folder of label folders, a manifest CSV path,label[,group|artist], fma:FOLDER): "
+        "its features are extracted into OUTPUT/features first.",
     ),
     models: str = typer.Option("dense,svm,xgboost", "--models", "-m", help="Comma-separated model names."),
     folds: Optional[int] = typer.Option(

@@ -207,7 +207,7 @@ def test_check_models_runs_the_models_own_checks_without_fitting():
 
 
 # -- 3. predict given a manifest -------------------------------------------------------------------
-def test_predict_says_a_manifest_is_no_feature_table_as_benchmark_does(low_high_model, tmp_path):
+def test_predict_says_a_manifest_is_no_feature_table(low_high_model, tmp_path):
     from genre.classifiers import predict
 
     manifest = tmp_path / "manifest.csv"
@@ -218,7 +218,8 @@ def test_predict_says_a_manifest_is_no_feature_table_as_benchmark_does(low_high_
     result = invoke("predict", low_high_model, manifest)
     assert result.exit_code == 2, result.output
     assert hint in flat(result.output) and "lacks" not in result.output
-    assert hint in flat(invoke("benchmark", manifest, "-m", "logreg", "-o", tmp_path / "r").output)
+    # genre benchmark takes it as audio to extract (as a folder), and so says nothing of the kind.
+    assert hint not in flat(invoke("benchmark", manifest, "-m", "logreg", "-o", tmp_path / "r").output)
     # A feature table of other columns is still told what it lacks.
     other = write_own_table(tmp_path / "other.csv", tracks_per_class=2, segments=1)
     with pytest.raises(DataError, match="lacks .* feature columns the model"):

@@ -166,7 +166,7 @@ def test_an_audio_folder_too_small_for_the_folds_is_refused_before_extraction(tm
 
     for label in ("rock", "jazz"):
         for i in range(3):
-            write_wav(tmp_path / "audio" / label / f"{label}.{i:05d}.wav", 3.5, freq=200.0 + 300 * i, seed=i)
+            write_wav(tmp_path / "audio" / label / f"{label}.{i:05d}.wav", 3.5, freq=200.0 + 300 * i)
 
     def no_extraction(*args, **kwargs):
         raise AssertionError("extracted before the fold check")
@@ -176,3 +176,21 @@ def test_an_audio_folder_too_small_for_the_folds_is_refused_before_extraction(tm
     assert result.exit_code == 2, result.output
     said = " ".join(result.output.split())
     assert "a class has fewer tracks than folds ('jazz' has 3, 'rock' has 3; 5 folds); use --folds 3 or fewer" in said
+
+
+def test_benchmark_straight_from_a_manifest_keeps_its_artists_apart(tmp_path, write_wav):
+    """A manifest (path,label,artist) is audio to benchmark, as a folder is, and its artists are groups."""
+    rows = ["path,label,artist"]
+    for label, base in (("low", 180.0), ("high", 2400.0)):
+        for i in range(6):
+            write_wav(tmp_path / "audio" / f"{label}{i}.wav", 3.2, freq=base + 23 * i)
+            rows.append(f"audio/{label}{i}.wav,{label},{label}-artist{i // 2}")
+    manifest = tmp_path / "songs.csv"
+    manifest.write_text("\n".join(rows) + "\n")
+    result = CliRunner().invoke(
+        app, ["benchmark", str(manifest), "-m", "lda", "--folds", "3", "-j", "1", "-o", str(tmp_path / "report")]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "report" / "results.json").read_text())
+    assert data["protocol"]["group_aware"] and data["dataset"]["n_groups"] == 6
+    assert (tmp_path / "report" / "features" / "features.csv").is_file()

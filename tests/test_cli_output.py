@@ -102,7 +102,7 @@ def test_every_command_and_option_the_readme_gives_exists():
     blocks = re.findall(r"^```(?:bash)?\n(.*?)^```", readme, flags=re.MULTILINE | re.DOTALL)
     spans = re.findall(r"`([^`\n]+)`", re.sub(r"^```.*?^```", "", readme, flags=re.MULTILINE | re.DOTALL))
     code = "\n".join(blocks + spans)
-    used = re.findall(r"(?:^|&&\s*)genre (\w+)([^\n&|#]*)", code, flags=re.MULTILINE)
+    used = re.findall(r"(?:^|&&\s*)genre ([\w-]+)([^\n&|#]*)", code, flags=re.MULTILINE)
     assert len(used) > 10, "the README's commands were not found"
     for command, rest in used:
         assert command in options, f"README: genre {command}: no such command"

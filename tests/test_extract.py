@@ -85,7 +85,7 @@ def test_relative_audio_paths_are_found_from_any_folder_later(tmp_path, write_wa
     project = tmp_path / "project"
     for label in ("rock", "jazz"):
         for i in range(2):
-            write_wav(project / "audio" / label / f"{label}.{i}.wav", 4.0, freq=200.0 * (i + 2), seed=i)
+            write_wav(project / "audio" / label / f"{label}.{i}.wav", 4.0, freq=200.0 * (i + 2))
     monkeypatch.chdir(project)
     extract_to_csv("audio", "tables/features.csv", jobs=1)  # paths in the table: audio/rock/rock.0.wav, ...
     assert json.loads((project / "tables" / "features.json").read_text())["working_directory"] == str(project)

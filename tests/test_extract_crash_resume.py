@@ -21,7 +21,7 @@ from genre.data import Dataset, load_dataset
 from genre.errors import OutputError
 from genre.features.extract import DIED_AGAIN, extract_to_csv
 from genre.features.handcrafted import ClipFeatures
-from tests.conftest import REPO, write_tone_folder
+from tests.conftest import REPO, tone, write_tone_folder
 
 #: The CLI, with every extraction done by CrashingExtractor (importable by the worker processes).
 SCRIPT = (
@@ -95,12 +95,14 @@ def state(tmp_path, monkeypatch) -> Path:
 
 
 def audio(root: Path, *, a: int = 2, b: int = 2, extra: tuple[str, ...] = ()) -> Path:
-    """``a`` and ``b`` tones of 2 s (two rows each) under ``root/a`` and ``root/b``, and a copy of
-    one of them at each ``LABEL/NAME`` of ``extra``."""
+    """``a`` and ``b`` tones of 2 s (two rows each) under ``root/a`` and ``root/b``, and another
+    tone of 2 s at each ``LABEL/NAME`` of ``extra`` (not a copy: a listing keeps one of two copies)."""
+    import soundfile as sf
+
     write_tone_folder(root, {"a": (220.0, 330.0, 440.0)[:a], "b": tuple(250.0 + 50 * i for i in range(b))}, seconds=2.0)
-    for name in extra:
+    for i, name in enumerate(extra):
         (root / name).parent.mkdir(exist_ok=True)
-        (root / name).write_bytes((root / "b" / "b.00000.wav").read_bytes())
+        sf.write(root / name, tone(2.0, freq=610.0 + 37 * i), 22050)
     return root
 
 

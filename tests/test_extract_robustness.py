@@ -90,7 +90,13 @@ def test_resume_drops_an_unjournaled_tail_and_a_journal_line_cut_short(audio, re
 
 
 def _same_size_newer_time(path: Path, other: Path) -> None:
-    shutil.copyfile(other, path)  # another tone of the same length: only the time can tell
+    import soundfile as sf
+
+    # Another tone of the same length (not a copy of `other`, which a listing would keep once):
+    # only the time can tell.
+    size = path.stat().st_size
+    sf.write(path, tone(sf.info(other).duration, freq=330.0, seed=7), 22050)
+    assert path.stat().st_size == size
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
 
 
@@ -270,11 +276,12 @@ def test_benchmark_extracts_again_when_files_were_added(audio, tmp_path, monkeyp
         extract_inputs(audio, folder, models=["logreg"], jobs=1, echo=lines.append)
     assert "already extracted" in lines[-1]
     shutil.copy(audio / "a" / "a.00000.wav", audio / "a" / "a.00009.wav")
+    _same_size_newer_time(audio / "a" / "a.00009.wav", audio / "a" / "a.00000.wav")  # new sound, not a copy
     extract_inputs(audio, folder, models=["logreg"], jobs=1, echo=lines.append)
     assert "out of date" in lines[-2] and data_rows(table) == 7
     assert "a/a.00009" in set(pd.read_csv(table)["track"])
     before = pd.read_csv(table).set_index("track").loc["a/a.00001"].iloc[-1]
-    shutil.copy(audio / "b" / "b.00000.wav", audio / "a" / "a.00001.wav")  # same names, new sound
+    _same_size_newer_time(audio / "a" / "a.00001.wav", audio / "b" / "b.00000.wav")  # same name, new sound
     os.utime(audio / "a" / "a.00001.wav", ns=(table.stat().st_mtime_ns + 10**9,) * 2)
     extract_inputs(audio, folder, models=["logreg"], jobs=1, echo=lines.append)
     assert "out of date" in lines[-2]

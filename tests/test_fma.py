@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +16,7 @@ from genre.errors import DataError, ParameterError
 from genre.features.config import FeatureConfig
 from genre.features.extract import extract_to_csv
 from tests.conftest import tone
+from tests.fma_tables import write_fma_tracks_csv
 
 # (track id, subset, genre_top, artist id): what the fake tracks.csv lists.
 ROWS = [
@@ -48,15 +48,11 @@ COLUMNS = [
 
 
 def write_tracks_csv(path: Path, rows=ROWS) -> Path:
-    """A tracks.csv in FMA's published format: two header rows, then the "track_id,,," line."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow([""] + [top for top, _ in COLUMNS])
-        writer.writerow([""] + [sub for _, sub in COLUMNS])
-        writer.writerow(["track_id"] + [""] * len(COLUMNS))
-        for track_id, subset, genre, artist in rows:
-            values = {
+    """A tracks.csv in FMA's published format, with free text (newlines, quotes) as FMA has it."""
+    return write_fma_tracks_csv(path, COLUMNS, [
+        (
+            track_id,
+            {
                 ("album", "id"): 100 + track_id,
                 ("album", "title"): f"Album, vol. {track_id}",
                 ("artist", "bio"): "<p>Line one,\nline two \"quoted\"</p>",  # free text with newlines, as in FMA
@@ -67,9 +63,10 @@ def write_tracks_csv(path: Path, rows=ROWS) -> Path:
                 ("track", "genre_top"): genre,
                 ("track", "genres"): "[21]",
                 ("track", "title"): f"Track {track_id}",
-            }
-            writer.writerow([track_id] + [values[c] for c in COLUMNS])
-    return path
+            },
+        )
+        for track_id, subset, genre, artist in rows
+    ])  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,10 @@
 """Dataset layouts: each module turns one on-disk layout into a :class:`Dataset`.
 
 - :mod:`genre.data.folder`: ``ROOT/<label>/**/<file>`` (GTZAN's layout);
-- :mod:`genre.data.manifest`: a CSV ``path,label[,group]``;
+- :mod:`genre.data.manifest`: a CSV ``path,label[,group]`` (or ``artist`` for ``group``);
 - :mod:`genre.data.synthetic`: the built-in, generated smoke-test corpus;
-- :mod:`genre.data.fma`: the Free Music Archive (``fma:<audio folder>``).
+- :mod:`genre.data.fma`: the Free Music Archive (``fma:<audio folder>``), and its official
+  split as list files (:func:`genre.data.fma.write_split_lists`).
 
 :mod:`genre.data.formats` says which file extensions count as audio.
 """

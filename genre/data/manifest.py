@@ -1,8 +1,9 @@
-"""Manifest layout: a CSV with columns ``path,label[,group]``.
+"""Manifest layout: a CSV with columns ``path,label[,group]`` (the group column may be called ``artist``).
 
 Relative paths are resolved against the manifest's own folder (not the current one), so a
-manifest travels with its audio. The same file may be listed more than once (each row is
-its own track), with the same label.
+manifest travels with its audio; ``~`` is the home folder, ``file://`` URLs are read as the
+local path they name, other URLs are refused row by row. A file listed again is read once
+(see :func:`load_manifest`).
 """
 
 from __future__ import annotations
@@ -11,13 +12,25 @@ import codecs
 import csv
 import io
 import os
+import re
+import urllib.parse
 from pathlib import Path
 
-from genre.data.tracks import Dataset, Track, check_label_spellings, is_printable, printable, reject_repeated_files
+from genre.data.tracks import (
+    Dataset, Track, check_label_spellings, is_printable, printable, reject_repeated_files, with_notes,
+)
 from genre.errors import DataError
+from genre.text import plural
 
 REQUIRED_COLUMNS = ("path", "label")
-COLUMNS = (*REQUIRED_COLUMNS, "group")
+#: Names of the group (artist, album...) column, in order of preference (case-insensitive): the
+#: first one present is the group column. The feature-table reader takes these very names
+#: (``genre.features.table`` imports them), so manifests and tables agree on what is a group.
+GROUP_CANDIDATES: tuple[str, ...] = ("group", "artist")
+COLUMNS = (*REQUIRED_COLUMNS, *GROUP_CANDIDATES)
+
+#: A path cell that is a URL (``https://...``, ``s3://...``): ``scheme://``.
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 #: Cell separators recognised, the first whose split of the header line names the columns:
 #: a comma, a tab (``.tsv``, Excel's "Unicode text") or a semicolon (spreadsheets in locales
@@ -51,11 +64,65 @@ def _delimiter(text: str) -> str:
     return ","
 
 
+def looks_like_manifest(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a manifest of audio files rather than a feature table.
+
+    Its first line names ``path`` and ``label`` (in a separator :func:`load_manifest` reads),
+    and neither ``segment`` nor ``start``, which every table ``genre extract`` writes has.
+    Reads only the start of the file; ``False`` for anything unreadable.
+    """
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 16)
+    except OSError:
+        return False
+    encoding = "utf-16" if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
+    first = head.decode(encoding, errors="replace").split("\n", 1)[0]
+    for delimiter in DELIMITERS:
+        names = {c.strip().lower() for c in next(csv.reader([first], delimiter=delimiter), [])}
+        if set(REQUIRED_COLUMNS) <= names:
+            return not names & {"segment", "start"}
+    return False
+
+
+def _local_path(raw: str) -> tuple[str, str | None]:
+    """A path cell as a local path, or why it cannot be one.
+
+    ``file:///music/a%20b.wav`` -> ``/music/a b.wav`` (``file://localhost/...`` too);
+    any other URL (``https://``, ``s3://``, a ``file://`` URL naming another host) is refused.
+
+    Returns
+    -------
+    path : str
+        The cell itself, or the local path its ``file://`` URL names.
+    refusal : str or None
+        Why the cell names no local file, or ``None``.
+    """
+    if not _URL.match(raw):
+        return raw, None
+    url = urllib.parse.urlsplit(raw)
+    if url.scheme.lower() == "file" and url.netloc.lower() in ("", "localhost"):
+        from urllib.request import url2pathname  # imports http.client: only when needed
+
+        return url2pathname(url.path), None
+    where = f"another computer ({url.netloc})" if url.scheme.lower() == "file" else "a URL"
+    return raw, (
+        f"the path {raw!r} is {where}, not a file here: genre reads local files only; download it "
+        "and list the local path (relative to the manifest, or absolute)"
+    )
+
+
 def _resolve(raw: str, folder: Path) -> tuple[Path, str]:
     """The file a path cell names, and the path as read.
 
-    A Windows path (``audio\\a.wav``) is read with ``/`` where only that file exists.
+    A Windows path (``audio\\a.wav``) is read with ``/`` where only that file exists;
+    ``~`` and ``~user`` are home folders (unless only a file so named in the manifest's
+    folder exists).
     """
+    if raw.startswith("~"):
+        home = os.path.expanduser(raw)
+        if home != raw and (Path(home).exists() or not (folder / raw).exists()):
+            return Path(home), raw
     path = Path(raw) if Path(raw).is_absolute() else folder / raw
     if os.sep == "/" and "\\" in raw and not path.exists():
         converted = raw.replace("\\", "/")
@@ -68,21 +135,25 @@ def _resolve(raw: str, folder: Path) -> tuple[Path, str]:
 def load_manifest(manifest: str | os.PathLike) -> Dataset:
     """Read a manifest CSV into a :class:`Dataset`.
 
-    The first line names the columns ``path``, ``label`` and optionally ``group`` (in any
-    order and letter case; other columns are ignored), separated by commas, tabs or
-    semicolons. The file is UTF-8 (a BOM is allowed) or UTF-16 with a BOM.
+    The first line names the columns ``path``, ``label`` and optionally the group: ``group``
+    or ``artist`` (:data:`GROUP_CANDIDATES`, the names the feature-table reader takes; with
+    both, ``group``), in any order and letter case, separated by commas, tabs or
+    semicolons. Other columns are ignored, and :attr:`Dataset.notes` names them. The file
+    is UTF-8 (a BOM is allowed) or UTF-16 with a BOM.
 
     Relative paths are resolved against the folder of the manifest, not the current
-    folder; Windows paths with ``\\`` are read with ``/`` where only that file exists.
+    folder; ``~/...`` is in the home folder; Windows paths with ``\\`` are read with ``/``
+    where only that file exists; a ``file://`` URL is read as the local path it names.
     Track ids are the path as written (without extension); paths that differ only in their
     extension (``a.wav``, ``a.mp3``) get ``#2``, ``#3``... suffixes so every file stays a
     distinct track. Blank rows are skipped.
 
     Rows that cannot be used go to ``Dataset.rejected`` with their line number, and the
     other rows are read: a row with more cells than the header (an unquoted comma in a
-    path), an empty path, an empty label when other rows have one, a file listed again (its
-    first row is kept), a file listed again with another label (every row of it). A manifest
-    without any label is read as unlabelled.
+    path), an empty path, a URL (``https://...``: only local files are read), an empty
+    label when other rows have one, a file listed again (its first row is kept), a file
+    listed again with another label (every row of it). A manifest without any label is
+    read as unlabelled.
 
     Raises
     ------
@@ -104,12 +175,15 @@ def load_manifest(manifest: str | os.PathLike) -> Dataset:
             raise DataError(
                 f"{manifest}: manifest lacks column(s) {', '.join(missing)} "
                 f"(found: {', '.join(c.strip() for c in header) or 'none'}; expected a first line naming "
-                "path,label[,group], separated by commas, tabs or semicolons)"
+                "path,label[,group or artist], separated by commas, tabs or semicolons)"
             )
         twice = [c for c in COLUMNS if names.count(c) > 1]
         if twice:
             raise DataError(f"{manifest}: column(s) {', '.join(twice)} named more than once in the first line")
-        where = {c: names.index(c) for c in COLUMNS if c in names}
+        where = {c: names.index(c) for c in REQUIRED_COLUMNS}
+        group_column = next((c for c in GROUP_CANDIDATES if c in names), None)
+        if group_column is not None:
+            where["group"] = names.index(group_column)
         rows: list[tuple[int, list[str]]] = []
         line = reader.line_num + 1
         for cells in reader:
@@ -117,6 +191,15 @@ def load_manifest(manifest: str | os.PathLike) -> Dataset:
             line = reader.line_num + 1
     except csv.Error as exc:
         raise DataError(f"{manifest}, line {reader.line_num}: cannot read manifest ({exc})") from None
+
+    # Columns not read, for a note; an unnamed one only when it holds something (a spreadsheet's
+    # trailing empty columns are no news).
+    unread = [
+        header[i].strip() or f"(column {i + 1}, unnamed)"
+        for i in range(len(header))
+        if i not in where.values()
+        and (header[i].strip() or any(i < len(cells) and cells[i].strip() for _, cells in rows))
+    ]
 
     def cell(cells: list[str], column: str) -> str:
         i = where.get(column)
@@ -134,7 +217,11 @@ def load_manifest(manifest: str | os.PathLike) -> Dataset:
         if "\0" in raw:
             rejected.append((str(manifest), f"{at}: the path holds a NUL character"))
             continue
-        path, written = _resolve(raw, manifest.parent) if raw else (None, "")
+        local, refusal = _local_path(raw)
+        if refusal:
+            rejected.append((raw, f"{at}: {refusal}"))
+            continue
+        path, written = _resolve(local, manifest.parent) if local else (None, "")
         if any(c.strip() for c in cells[len(header) :]):
             rejected.append(
                 (
@@ -171,4 +258,19 @@ def load_manifest(manifest: str | os.PathLike) -> Dataset:
     for track in tracks:
         first_line.setdefault(track.label, f"line {lines[track.track]}")
     check_label_spellings(first_line, str(manifest))
-    return Dataset(tracks=tracks, rejected=rejected, name=f"manifest {manifest}", listings=(str(manifest),))
+    dataset = Dataset(tracks=tracks, rejected=rejected, name=f"manifest {manifest}", listings=(str(manifest),))
+    return with_notes(dataset, [_unread_note(manifest, unread, group_column)])
+
+
+def _unread_note(manifest: Path, unread: list[str], group_column: str | None) -> str | None:
+    """One line naming the manifest's columns that are not read, or ``None`` for none."""
+    if not unread:
+        return None
+    if group_column:
+        read = f"read: path, label, and {group_column!r} as the group"
+    else:
+        names = " or ".join(repr(c) for c in GROUP_CANDIDATES)
+        read = f"read: path and label; a {names} column would keep each artist's tracks on one side of every split"
+    n = len(unread)
+    shown = ", ".join(repr(c) for c in unread[:8]) + (", ..." if n > 8 else "")
+    return f"{manifest.name}: {plural(n, 'column', 'columns')} {shown} {plural(n, 'is', 'are')} not read ({read})"

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
+import hashlib
 import os
+import stat
 import unicodedata
 from dataclasses import dataclass
 from typing import IO, Callable, Iterable
@@ -54,6 +57,9 @@ class Dataset:
         Files found beside the audio that are certainly not audio (``cover.jpg``,
         ``notes.txt``, ``Thumbs.db``): neither tracks nor rejected, only counted in
         :attr:`notes`.
+    listing_notes : tuple of str
+        The reader's own remarks (a manifest's columns left unread, FMA tracks left out by
+        rule), said after the ignored files' note; see :func:`with_notes`.
     """
 
     tracks: list[Track]
@@ -61,6 +67,7 @@ class Dataset:
     name: str
     listings: tuple[str, ...] = ()
     ignored: tuple[str, ...] = ()
+    listing_notes: tuple[str, ...] = ()
 
     @property
     def labels(self) -> list[str]:
@@ -69,9 +76,19 @@ class Dataset:
 
     @property
     def notes(self) -> list[str]:
-        """Lines the user should read once about how the source was listed (ignored files)."""
+        """Lines the user should read once about how the source was listed (ignored files, the reader's remarks)."""
         note = ignored_note(self.ignored)
-        return [note] if note else []
+        return [*([note] if note else []), *self.listing_notes]
+
+    def without_notes(self) -> "Dataset":
+        """The same tracks with nothing left to say: for work that follows once the notes were said."""
+        return dataclasses.replace(self, ignored=(), listing_notes=())
+
+
+def with_notes(dataset: Dataset, notes: Iterable[str]) -> Dataset:
+    """``dataset`` with ``notes`` added to its :attr:`~Dataset.notes` (the same object when there are none)."""
+    notes = tuple(n for n in notes if n)
+    return dataclasses.replace(dataset, listing_notes=(*dataset.listing_notes, *notes)) if notes else dataset
 
 
 def ignored_note(paths: Iterable[str | os.PathLike]) -> str | None:
@@ -182,17 +199,76 @@ def check_label_spellings(where: dict[str, str], source: str) -> None:
     )
 
 
+#: Bytes of each file hashed first when files of one size are compared (see :func:`_identical_files`),
+#: and bytes read at a time when a whole file is hashed.
+_HEAD_BYTES = 1 << 16
+_BLOCK_BYTES = 1 << 20
+
+
+def _digest(path: str, *, head: bool) -> bytes | None:
+    """BLAKE2b of ``path``'s first :data:`_HEAD_BYTES` (``head``) or all of its bytes; None if unreadable."""
+    digest = hashlib.blake2b(digest_size=32)
+    try:
+        with open(path, "rb") as handle:
+            if head:
+                digest.update(handle.read(_HEAD_BYTES))
+            else:
+                while block := handle.read(_BLOCK_BYTES):
+                    digest.update(block)
+    except (OSError, ValueError):
+        return None
+    return digest.digest()
+
+
+def _identical_files(files: dict[object, tuple[str, int]]) -> dict[object, object]:
+    """Which of ``files`` (key -> (path, size)) hold the same bytes as an earlier one.
+
+    Only files of a size shared with another are read (most collections have none, so
+    listing them costs a ``stat`` per file and no reading): their first 64 KiB, then the
+    whole of those whose first 64 KiB are alike, streamed.
+
+    Returns
+    -------
+    dict
+        Key of each file whose bytes are those of an earlier file (in ``files``' order) ->
+        the key of the first such file.
+    """
+    by_size: dict[int, list[object]] = {}
+    for key, (_, size) in files.items():
+        by_size.setdefault(size, []).append(key)
+    first: dict[object, object] = {}
+    for size, keys in by_size.items():
+        if len(keys) < 2:
+            continue
+        candidates = [keys]
+        for head in [True] if size <= _HEAD_BYTES else [True, False]:
+            split: dict[tuple[int, bytes], list[object]] = {}
+            for n, group in enumerate(candidates):
+                for key in group:
+                    digest = _digest(files[key][0], head=head)
+                    if digest is not None:  # unreadable: reported when it is read for its sound
+                        split.setdefault((n, digest), []).append(key)
+            candidates = [group for group in split.values() if len(group) > 1]
+        for group in candidates:
+            for key in group[1:]:
+                first[key] = group[0]
+    return first
+
+
 def reject_repeated_files(
     tracks: list[Track], rejected: list[tuple[str, str]], describe: Callable[[Track], str]
 ) -> list[Track]:
     """Keep each audio file once: leave out its repeats, and every copy of a file with two labels.
 
     One sound with two labels is a contradiction no model can learn. One sound listed twice
-    with the same label (a manifest row pasted twice, a link beside its target) would count
-    twice, and its copies could fall on both sides of a split; one is kept: the file itself
-    rather than a link to it, else the first listing.
+    with the same label (a manifest row pasted twice, a link beside its target, a copy of
+    the file under another name) would count twice, and its copies could fall on both sides
+    of a split; one is kept: the file itself rather than a link to it, else the first listing.
     Files are the same when ``os.stat`` says so (links included); files that cannot be
     found are compared by path (where the file system gives no inode numbers, by real path).
+    Two files hold the same sound when their bytes are identical (GTZAN's replicas, some of
+    them under another genre): files of equal size are compared by hash (see
+    :func:`_identical_files`); empty files are no sound, and are left to the reader.
 
     Parameters
     ----------
@@ -208,23 +284,44 @@ def reject_repeated_files(
         The tracks kept, in their order.
     """
     copies: dict[object, list[Track]] = {}
+    regular: dict[object, tuple[str, int]] = {}  # non-empty files, for the comparison of contents
     for track in tracks:
         try:
             info = os.stat(track.path)
             key: object = (info.st_dev, info.st_ino) if info.st_ino else os.path.realpath(track.path)
+            if stat.S_ISREG(info.st_mode) and info.st_size > 0:
+                regular.setdefault(key, (track.path, info.st_size))
         except (OSError, ValueError):  # ValueError: a NUL character
             key = os.path.normpath(os.path.abspath(track.path))
         copies.setdefault(key, []).append(track)
+    copy_of = _identical_files(regular)
+    sounds: dict[object, list[object]] = {}  # the files of each sound, the first file's key first
+    for key in copies:
+        sounds.setdefault(copy_of.get(key, key), []).append(key)
+    order = {id(t): i for i, t in enumerate(tracks)}
     bad: set[int] = set()
-    for group in copies.values():
+    for keys in sounds.values():
+        file_of = {id(t): key for key in keys for t in copies[key]}
+        group = sorted((t for key in keys for t in copies[key]), key=lambda t: order[id(t)])
         if len({t.label for t in group}) > 1:
             for track in group:
-                others = ", ".join(f"{o.label!r} ({describe(o)})" for o in group if o.label != track.label)
+                same_file = [o for o in group if o.label != track.label and file_of[id(o)] == file_of[id(track)]]
+                other_files = [o for o in group if o.label != track.label and file_of[id(o)] != file_of[id(track)]]
+                said = []
+                if same_file:
+                    said.append(
+                        "the same audio file is also labelled " + ", ".join(f"{o.label!r} ({describe(o)})" for o in same_file)
+                    )
+                if other_files:
+                    said.append(
+                        "a byte-identical copy of it is also labelled "
+                        + ", ".join(f"{o.label!r} ({printable(o.path)}, {describe(o)})" for o in other_files)
+                    )
                 rejected.append(
                     (
                         printable(track.path),
-                        f"labelled {track.label!r} ({describe(track)}), but the same audio file is also labelled "
-                        f"{others}: contradictory labels, left out",
+                        f"labelled {track.label!r} ({describe(track)}), but {' and '.join(said)}: "
+                        "contradictory labels, left out",
                     )
                 )
                 bad.add(id(track))
@@ -232,8 +329,10 @@ def reject_repeated_files(
         # The file itself rather than a link to it, where both are listed; else the first listing.
         kept = next((t for t in group if not os.path.islink(t.path)), group[0])
         for track in (t for t in group if t is not kept):
-            rejected.append(
-                (printable(track.path), f"{describe(track)}: the same audio file as {describe(kept)}, which is kept")
-            )
+            if file_of[id(track)] == file_of[id(kept)]:
+                reason = f"{describe(track)}: the same audio file as {describe(kept)}, which is kept"
+            else:
+                reason = f"{describe(track)}: a byte-identical copy of {printable(kept.path)} ({describe(kept)}), which is kept"
+            rejected.append((printable(track.path), reason))
             bad.add(id(track))
     return [t for t in tracks if id(t) not in bad]

@@ -293,7 +293,9 @@ def _cannot_write(path: Path, exc: OSError) -> OutputError:
 
 
 #: What tells a changed audio file: its size and modification time, as ``make`` and ``rsync``
-#: compare them (hashing whole audio files would cost as much reading as extracting them).
+#: compare them (hashing every audio file on every run would cost as much reading as extracting
+#: them; listing a dataset hashes only files of equal size, to find byte-identical copies: see
+#: :func:`genre.data.tracks.reject_repeated_files`).
 #: ``(-1, -1)``: the file could not be found or read.
 _Stamp = tuple[int, int]
 
@@ -780,6 +782,32 @@ def _stamps(tracks: list[Track], entries: list[_Entry], crcs: list[int]) -> dict
     return {"fields": STAMP_FIELDS, "tracks": lines}
 
 
+#: What :func:`_recorded_stamps` raises for a sidecar without readable ``stamps``.
+_UNREADABLE_STAMPS = (KeyError, TypeError, ValueError, AttributeError)
+
+
+def _recorded_stamps(meta: dict) -> list[tuple[str, _Stamp, int, int, int]]:
+    """The sidecar ``meta``'s ``stamps``, in table order: ``(track_id, (size, mtime_ns), rows, length, crc32)``.
+
+    The one reader of :data:`STAMPS_KEY` (:func:`_reusable_blocks`, :func:`table_is_current`).
+
+    Raises
+    ------
+    KeyError, TypeError, ValueError, AttributeError
+        (:data:`_UNREADABLE_STAMPS`) The sidecar records no stamps (an older version of genre
+        wrote it), or they are not in this version's form.
+    """
+    stamps = meta[STAMPS_KEY]
+    if stamps["fields"] != STAMP_FIELDS:
+        raise ValueError(stamps["fields"])
+    recorded = []
+    for line in stamps["tracks"]:
+        track_id, *numbers = line.split()
+        size, mtime_ns, rows, length, crc = map(int, numbers)
+        recorded.append((track_id, (size, mtime_ns), rows, length, crc))
+    return recorded
+
+
 def _reusable_blocks(output: Path, tracks: list[Track], description: dict) -> tuple[dict[int, _Entry], list[str]]:
     """The blocks of rows of the finished table ``output`` that an update may reuse for ``tracks``.
 
@@ -813,16 +841,11 @@ def _reusable_blocks(output: Path, tracks: list[Track], description: dict) -> tu
         return {}, []
     known = {}
     try:
-        stamps = meta[STAMPS_KEY]
-        if stamps["fields"] != STAMP_FIELDS:
-            raise ValueError(stamps["fields"])
-        for line in stamps["tracks"]:
-            track_id, *numbers = line.split()
-            size, mtime_ns, rows, length, crc = map(int, numbers)
-            if size >= 0:  # a file that could not be seen then tells nothing of a change since
-                known[track_id] = _Entry(offset, length, rows, "", crc, (size, mtime_ns))
+        for track_id, stamp, rows, length, crc in _recorded_stamps(meta):
+            if stamp[0] >= 0:  # a file that could not be seen then tells nothing of a change since
+                known[track_id] = _Entry(offset, length, rows, "", crc, stamp)
             offset += length
-    except (KeyError, TypeError, ValueError, AttributeError):
+    except _UNREADABLE_STAMPS:
         return {}, [
             f"{output}: its sidecar does not record which audio files its rows came from (an older "
             "version of genre wrote it); extracting every file again"
@@ -852,23 +875,44 @@ def _reusable_blocks(output: Path, tracks: list[Track], description: dict) -> tu
 
 
 def table_is_current(output: str | os.PathLike, *, dataset: Dataset, extractor: Extractor) -> bool:
-    """Whether ``output`` is a finished table of exactly these tracks, extracted by ``extractor``.
+    """Whether ``output`` is a finished table of exactly these tracks and sounds, extracted by ``extractor``.
 
-    Compares the sidecar's fingerprint (tracks, labels, groups and extractor settings) and,
-    as ``make`` does, the modification times: an audio file changed after the table was
-    written makes it out of date. Only file metadata is read, so it is quick; a table
-    written before fingerprints were recorded is not current.
+    Compares the sidecar's fingerprint (tracks, labels, groups and extractor settings) and
+    each track's audio file against its ``stamps``: the size and modification time it had
+    when its rows were extracted, as an update (``--overwrite``) compares them. A file
+    added, removed or renamed changes the fingerprint; a file whose size or time differs
+    from its stamp, earlier or later (a copy that keeps times, ``cp -p``, a restored
+    backup), makes the table out of date. A track the table skipped has no stamp: it makes
+    the table out of date if its file changed after the table was written. Only file
+    metadata is read, so it is quick; a table without fingerprint or stamps (an older
+    version of genre wrote it) is not current.
     """
     output = Path(output)
     sidecar, _ = side_paths(output)
     try:
         meta = json.loads(sidecar.read_text(encoding="utf-8"))
         written = output.stat().st_mtime_ns
-        newest = max((os.stat(t.path).st_mtime_ns for t in dataset.tracks), default=0)
     except (OSError, ValueError):
         return False
-    fingerprint = _fingerprint(dataset.tracks, extractor.describe())
-    return isinstance(meta, dict) and meta.get("fingerprint") == fingerprint and newest <= written
+    if not isinstance(meta, dict) or meta.get("fingerprint") != _fingerprint(dataset.tracks, extractor.describe()):
+        return False
+    try:
+        # As _reusable_blocks reads them: a file that could not be seen then is no reference.
+        recorded = {track_id: stamp for track_id, stamp, *_ in _recorded_stamps(meta) if stamp[0] >= 0}
+    except _UNREADABLE_STAMPS:
+        return False
+    for track in dataset.tracks:
+        stamp = recorded.get(_track_id(track))
+        if stamp is not None:
+            if file_stamp(track.path) != stamp:  # as _Journal._forget_changed compares them
+                return False
+            continue
+        try:  # skipped when the table was written: changed since?
+            if os.stat(track.path).st_mtime_ns > written:
+                return False
+        except (OSError, ValueError):
+            return False
+    return True
 
 
 def choose_extractor(

@@ -27,7 +27,8 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from genre.data.manifest import DELIMITERS
+# The group column names are the manifest's: a table extracted from a manifest keeps its groups.
+from genre.data.manifest import DELIMITERS, GROUP_CANDIDATES
 from genre.data.tracks import check_label_spellings
 from genre.errors import DataError, ParameterError
 from genre.features.config import EXTRACTION_FOLDER_KEY, ID_COLUMNS
@@ -39,8 +40,6 @@ __all__ = ["FeatureTable", "load_feature_table", "file_stem", "names_a_role", "c
 LABEL_CANDIDATES: tuple[str, ...] = ("label", "genre", "class", "target", "category", "y")
 #: Column names taken for the file / track id, in order of preference.
 ID_CANDIDATES: tuple[str, ...] = ("track", "filename", "file_name", "file", "path", "track_id", "id", "name")
-#: Column names taken for the group (artist, album...), in order of preference.
-GROUP_CANDIDATES: tuple[str, ...] = ("group", "artist")
 #: Numeric columns that describe the file, not its sound: never used as features.
 #: (GTZAN's ``length`` is the clip length in samples.)
 NON_FEATURE_COLUMNS: tuple[str, ...] = (
