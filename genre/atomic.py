@@ -12,6 +12,7 @@ from typing import IO, Callable, Iterable, Iterator
 from genre.errors import OutputError
 
 __all__ = [
+    "file_digests",
     "file_sha256",
     "atomic_files",
     "atomic_open",
@@ -323,8 +324,24 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
 def file_sha256(path: str | os.PathLike) -> str:
     """SHA-256 of a file's bytes, as hex, read 1 MiB at a time (a model or audio file need not fit in memory)."""
-    digest = hashlib.sha256()
+    return file_digests(path, ("sha256",))["sha256"]
+
+
+def file_digests(path: str | os.PathLike, algorithms: Iterable[str]) -> dict[str, str]:
+    """Hex digests of a file's bytes, one per :mod:`hashlib` algorithm (``sha256``, ``sha1``, ``md5``), in one pass.
+
+    The file is read 1 MiB at a time, so no file need fit in memory, and once however
+    many digests are asked for. ``md5`` and ``sha1`` are asked for as checksums, not for
+    security, so that a FIPS-mode Python allows them.
+
+    Raises
+    ------
+    OSError
+        The file cannot be opened or read.
+    """
+    digests = {name: hashlib.new(name, usedforsecurity=False) for name in algorithms}
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+            for digest in digests.values():
+                digest.update(block)
+    return {name: digest.hexdigest() for name, digest in digests.items()}

@@ -165,6 +165,14 @@ def _fma_subset_option():
     )
 
 
+def _fma_options(source: Optional[str], metadata: Optional[Path], subset: Optional[str]) -> dict[str, Any]:
+    """``--fma-metadata`` / ``--fma-subset`` as the options of :func:`genre.data.load_dataset`; only for ``fma:``."""
+    fma = {k: v for k, v in {"metadata": metadata, "subset": subset}.items() if v is not None}
+    if fma and not (source or "").startswith("fma:"):
+        raise ParameterError("--fma-metadata and --fma-subset apply only to an fma:FOLDER source")
+    return fma
+
+
 @app.command(cls=_Command)
 def extract(
     source: Optional[str] = typer.Argument(
@@ -211,10 +219,7 @@ def extract(
         extractor = choose_extractor(sr=sr, segment_seconds=segment_seconds, embeddings=embeddings)
         if dask and scheduler:
             raise ParameterError("--dask starts a local cluster, --scheduler uses a running one: give one of them")
-        fma = {k: v for k, v in {"metadata": fma_metadata, "subset": fma_subset}.items() if v is not None}
-        if fma and not (source or "").startswith("fma:"):
-            raise ParameterError("--fma-metadata and --fma-subset apply only to an fma:FOLDER source")
-        dataset = load_dataset(source, **fma)
+        dataset = load_dataset(source, **_fma_options(source, fma_metadata, fma_subset))
         executor = None
         if dask or scheduler:
             from genre.features.executors import DaskExecutor
@@ -259,6 +264,61 @@ def fma_split(
             out.print(f"{split}: {lists.counts[split]} tracks -> {escape(str(path))}", highlight=False)
 
 
+@app.command(cls=_Command)
+def check(
+    source: str = typer.Argument(
+        ...,
+        help="Folder of label folders, a manifest CSV, fma:FOLDER or 'synthetic' (as genre extract takes it).",
+    ),
+    fma_metadata: Optional[Path] = _fma_metadata_option(),
+    fma_subset: Optional[str] = _fma_subset_option(),
+    jobs: int = typer.Option(-1, "--jobs", "-j", help="Processes reading the files when there are many (-1: all cores)."),
+    write: bool = typer.Option(
+        False,
+        "--write",
+        help="For a folder of label folders without checksums: write SHA256SUMS at its root, for later checks.",
+    ),
+) -> None:
+    """Verify every track's audio file against the checksums its source declares.
+
+    FMA: FOLDER/checksums. A manifest: a sha256, sha1 or md5 column. A folder: SHA256SUMS, SHA1SUMS, MD5SUMS or checksums at its root (--write writes SHA256SUMS). synthetic: its checksums.json. Exit status 1 when a file differs or one listed is missing.
+    """
+    with user_errors(on_interrupt="stopped before every file was read; nothing was written"):
+        from rich.markup import escape
+
+        from genre.data.checksums import verify, write_checksums
+        from genre.features.executors import LocalExecutor
+        from genre.progress import tell
+
+        fma = _fma_options(source, fma_metadata, fma_subset)
+        executor = LocalExecutor(jobs=jobs)  # refuses a bad --jobs before anything is read
+        if write:
+            if fma:
+                raise ParameterError("--write writes checksums for a folder of label folders, not for fma:")
+            written = write_checksums(source, executor=executor, progress=True)
+            tell(written.notes)
+            out.print(
+                f"sha256 of {written.n_files} files, {written.seconds:.1f} s -> {escape(str(written.path))}",
+                highlight=False,
+            )
+            return
+        report = verify(source, executor=executor, progress=True, **fma)
+        tell(report.notes)
+        if not report.against:
+            out.print(escape(report.nothing_to_verify), highlight=False)
+            return
+        out.print(
+            f"{report.n_matched} of {report.n_tracks} files match their checksums; {len(report.differ)} differ; "
+            f"{len(report.no_checksum)} have none; {len(report.missing)} listed but missing "
+            f"(against {escape(', '.join(report.against))}, {report.seconds:.1f} s)",
+            highlight=False,
+        )
+        _print_skipped(report.differ, listed_in=None, unlisted=None, mark="[red]differs[/]", more="differ")
+        _print_skipped(report.missing, listed_in=None, unlisted=None, mark="[red]missing[/]", more="missing")
+        if not report.ok:
+            raise typer.Exit(code=1)
+
+
 def _print_extract_report(report) -> None:
     """Print the skipped files, the left-out folders and the summary line of an extraction."""
     from rich.markup import escape
@@ -296,7 +356,9 @@ def _print_skipped(
     *,
     folders: set[str] | frozenset[str] = frozenset(),
     listed_in: Optional[Path],
-    unlisted: str,
+    unlisted: Optional[str],
+    mark: str = "[yellow]skipped[/]",
+    more: str = "skipped",
 ) -> None:
     """Print skipped files (and left-out ``folders``) on stderr, all of them or the first few and a count.
 
@@ -308,19 +370,23 @@ def _print_skipped(
         Paths in ``skipped`` that are folders, printed as "left out folder".
     listed_in : pathlib.Path or None
         The CSV that lists them all, named when lines are left out.
-    unlisted : str
-        Said instead when no CSV lists them.
+    unlisted : str or None
+        Said instead when no CSV lists them (None: nothing).
+    mark, more : str
+        What each line starts with (rich markup), and what the count of the lines left out
+        says they are: other lists of files with a reason (``genre check``'s) print alike.
     """
     from rich.markup import escape
 
     shown = skipped if len(skipped) <= SKIPPED_LISTED_IN_FULL else skipped[:SKIPPED_LISTED_FIRST]
     for path, reason in shown:
-        what = "[yellow]left out[/] folder" if path in folders else "[yellow]skipped[/]"
+        what = "[yellow]left out[/] folder" if path in folders else mark
         # Escaped: a file named "Song [/Live].mp3" is not rich markup (it would even raise).
         console.print(f"{what} {escape(path)}: {escape(reason)}", highlight=False)
     if len(shown) < len(skipped):
         where = f"all listed in {listed_in}" if listed_in is not None else unlisted
-        console.print(f"... and {len(skipped) - len(shown)} more skipped ({escape(where)})", highlight=False)
+        told = f" ({escape(where)})" if where else ""
+        console.print(f"... and {len(skipped) - len(shown)} more {more}{told}", highlight=False)
 
 
 # -- benchmark / report ----------------------------------------------------------------------

@@ -6,7 +6,8 @@
 - :mod:`genre.data.fma`: the Free Music Archive (``fma:<audio folder>``), and its official
   split as list files (:func:`genre.data.fma.write_split_lists`).
 
-:mod:`genre.data.formats` says which file extensions count as audio.
+:mod:`genre.data.formats` says which file extensions count as audio;
+:mod:`genre.data.checksums` verifies a source's audio against the checksums it declares.
 """
 
 from __future__ import annotations

@@ -72,6 +72,11 @@ LAYOUT = "<first three digits>/<six-digit id>.mp3"
 #: Where :func:`open_fma` looks for ``tracks.csv``, relative to the audio folder.
 DEFAULT_METADATA = Path("..") / "fma_metadata" / "tracks.csv"
 
+#: FMA's SHA-1 sums of the audio, in each audio folder (lines ``<sha1>  000/000002.mp3`` as
+#: ``sha1sum`` writes them): not audio while listing; ``genre check`` verifies against it
+#: (:mod:`genre.data.checksums`).
+CHECKSUMS_NAME = "checksums"
+
 
 def audio_path(audio_root: str | os.PathLike, track_id: int) -> Path:
     """Where FMA keeps track ``track_id``: ``<audio_root>/000/000002.mp3`` for id 2."""

@@ -1,5 +1,8 @@
 """Manifest layout: a CSV with columns ``path,label[,group]`` (the group column may be called ``artist``).
 
+An optional ``sha256``, ``sha1`` or ``md5`` column declares each file's checksum, which
+``genre check`` verifies (:mod:`genre.data.checksums`).
+
 Relative paths are resolved against the manifest's own folder (not the current one), so a
 manifest travels with its audio; ``~`` is the home folder, ``file://`` URLs are read as the
 local path they name, other URLs are refused row by row. A file listed again is read once
@@ -17,7 +20,7 @@ import urllib.parse
 from pathlib import Path
 
 from genre.data.tracks import (
-    Dataset, Track, check_label_spellings, is_printable, printable, reject_repeated_files, with_notes,
+    Checksum, Dataset, Track, check_label_spellings, is_printable, printable, reject_repeated_files, with_notes,
 )
 from genre.errors import DataError
 from genre.text import plural
@@ -28,6 +31,9 @@ REQUIRED_COLUMNS = ("path", "label")
 #: (``genre.features.table`` imports them), so manifests and tables agree on what is a group.
 GROUP_CANDIDATES: tuple[str, ...] = ("group", "artist")
 COLUMNS = (*REQUIRED_COLUMNS, *GROUP_CANDIDATES)
+#: Checksum columns (case-insensitive), each named after its algorithm: read into
+#: :attr:`Dataset.checksums` for ``genre check``, and ignored by everything else.
+CHECKSUM_COLUMNS: tuple[str, ...] = ("sha256", "sha1", "md5")
 
 #: A path cell that is a URL (``https://...``, ``s3://...``): ``scheme://``.
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -138,8 +144,10 @@ def load_manifest(manifest: str | os.PathLike) -> Dataset:
     The first line names the columns ``path``, ``label`` and optionally the group: ``group``
     or ``artist`` (:data:`GROUP_CANDIDATES`, the names the feature-table reader takes; with
     both, ``group``), in any order and letter case, separated by commas, tabs or
-    semicolons. Other columns are ignored, and :attr:`Dataset.notes` names them. The file
-    is UTF-8 (a BOM is allowed) or UTF-16 with a BOM.
+    semicolons. A ``sha256``, ``sha1`` or ``md5`` column (:data:`CHECKSUM_COLUMNS`) declares
+    the file's checksum: its non-empty cells go to :attr:`Dataset.checksums` as written, for
+    :func:`genre.data.checksums.verify` to check. Other columns are ignored, and
+    :attr:`Dataset.notes` names them. The file is UTF-8 (a BOM is allowed) or UTF-16 with a BOM.
 
     Relative paths are resolved against the folder of the manifest, not the current
     folder; ``~/...`` is in the home folder; Windows paths with ``\\`` are read with ``/``
@@ -184,6 +192,7 @@ def load_manifest(manifest: str | os.PathLike) -> Dataset:
         group_column = next((c for c in GROUP_CANDIDATES if c in names), None)
         if group_column is not None:
             where["group"] = names.index(group_column)
+        sums = {c: names.index(c) for c in CHECKSUM_COLUMNS if c in names}
         rows: list[tuple[int, list[str]]] = []
         line = reader.line_num + 1
         for cells in reader:
@@ -198,6 +207,7 @@ def load_manifest(manifest: str | os.PathLike) -> Dataset:
         header[i].strip() or f"(column {i + 1}, unnamed)"
         for i in range(len(header))
         if i not in where.values()
+        and i not in sums.values()
         and (header[i].strip() or any(i < len(cells) and cells[i].strip() for _, cells in rows))
     ]
 
@@ -207,6 +217,7 @@ def load_manifest(manifest: str | os.PathLike) -> Dataset:
 
     tracks: list[Track] = []
     lines: dict[str, int] = {}  # track id (unique) -> its line
+    declared: dict[str, tuple[Checksum, ...]] = {}  # track id -> its checksum cells
     rejected: list[tuple[str, str]] = []
     seen: dict[str, int] = {}
     for line, cells in rows:
@@ -244,6 +255,8 @@ def load_manifest(manifest: str | os.PathLike) -> Dataset:
         )
         lines[track.track] = line
         tracks.append(track)
+        written_sums = ((c, cells[i].strip()) for c, i in sums.items() if i < len(cells) and cells[i].strip())
+        declared[track.track] = tuple(Checksum(c, digest, f"line {line} of {manifest.name}") for c, digest in written_sums)
     if any(t.label for t in tracks):
         for track in [t for t in tracks if not t.label]:
             reason = f"line {lines[track.track]} of {manifest.name}: no label (other rows have one)"
@@ -258,7 +271,13 @@ def load_manifest(manifest: str | os.PathLike) -> Dataset:
     for track in tracks:
         first_line.setdefault(track.label, f"line {lines[track.track]}")
     check_label_spellings(first_line, str(manifest))
-    dataset = Dataset(tracks=tracks, rejected=rejected, name=f"manifest {manifest}", listings=(str(manifest),))
+    dataset = Dataset(
+        tracks=tracks,
+        rejected=rejected,
+        name=f"manifest {manifest}",
+        listings=(str(manifest),),
+        checksums={t.track: declared[t.track] for t in tracks if declared[t.track]},
+    )
     return with_notes(dataset, [_unread_note(manifest, unread, group_column)])
 
 

@@ -682,6 +682,21 @@ def verify_synthetic_corpus(root: str | os.PathLike, *, params: Mapping[str, obj
         return False
 
 
+def recorded_sha256(root: str | os.PathLike) -> dict[str, str]:
+    """Each file of the corpus in ``root`` (path relative to it) -> the sha256 its ``checksums.json`` records.
+
+    The manifest included; ``{}`` when the checksum file is missing, unreadable or of
+    another format. :func:`verify_synthetic_corpus` says whether the files match.
+    """
+    try:
+        record = json.loads((Path(root) / CHECKSUMS_NAME).read_text(encoding="utf-8"))
+        if record.get("format") != CHECKSUMS_FORMAT:
+            return {}
+        return {str(rel): str(info["sha256"]) for rel, info in record["files"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
 def ensure_synthetic_corpus(root: str | os.PathLike | None = None) -> Path:
     """Return the manifest of the default synthetic corpus, generating it when needed.
 
@@ -721,5 +736,6 @@ __all__ = [
     "default_corpus_root",
     "ensure_synthetic_corpus",
     "make_synthetic_corpus",
+    "recorded_sha256",
     "verify_synthetic_corpus",
 ]

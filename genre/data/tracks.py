@@ -9,7 +9,7 @@ import os
 import stat
 import unicodedata
 from dataclasses import dataclass
-from typing import IO, Callable, Iterable
+from typing import IO, Callable, Iterable, Mapping, NamedTuple
 
 from genre.errors import DataError
 from genre.text import plural
@@ -38,6 +38,24 @@ class Track:
     group: str = ""
 
 
+class Checksum(NamedTuple):
+    """A digest that a source declares for a file, as written there (checked by :mod:`genre.data.checksums`).
+
+    Attributes
+    ----------
+    algorithm : str
+        ``"sha256"``, ``"sha1"`` or ``"md5"``.
+    digest : str
+        The hex digits as written (not yet checked: a manifest's cell may hold anything).
+    where : str
+        Where it is written, for messages: ``"line 4 of manifest.csv"``.
+    """
+
+    algorithm: str
+    digest: str
+    where: str
+
+
 @dataclass(frozen=True)
 class Dataset:
     """Tracks found in a source, plus the files that were found but cannot be used.
@@ -60,6 +78,11 @@ class Dataset:
     listing_notes : tuple of str
         The reader's own remarks (a manifest's columns left unread, FMA tracks left out by
         rule), said after the ignored files' note; see :func:`with_notes`.
+    checksums : mapping
+        Track id -> the :class:`Checksum`\ s the listing itself declares for its file (a
+        manifest's ``sha256``, ``sha1`` or ``md5`` column); tracks without one are absent.
+        Checksum files beside the audio (FMA's ``checksums``, a folder's ``SHA256SUMS``) are
+        read by :func:`genre.data.checksums.verify`, not here.
     """
 
     tracks: list[Track]
@@ -68,6 +91,7 @@ class Dataset:
     listings: tuple[str, ...] = ()
     ignored: tuple[str, ...] = ()
     listing_notes: tuple[str, ...] = ()
+    checksums: Mapping[str, tuple[Checksum, ...]] = dataclasses.field(default_factory=dict)
 
     @property
     def labels(self) -> list[str]:
