@@ -171,3 +171,25 @@ def test_a_long_track_among_short_ones_is_said(tmp_path):
     assert "Rows are not weighted per track" in results.protocol["caveat"]
     # Even rows: nothing to say.
     assert load_feature_table(write_own_table(tmp_path / "even.csv", tracks_per_class=6)).row_share_note() is None
+
+
+# -- what each fold's fit chose -------------------------------------------------------------------
+def test_what_each_fit_chose_is_recorded_and_survives_a_resume(tmp_path):
+    from genre.evaluation.checkpoint import CheckpointStore
+
+    table = load_feature_table(write_gtzan_table(tmp_path / "t.csv", tracks_per_class=9))
+    keep = tmp_path / "keep"
+    results = cross_validate_models(table, ["svm", "lda"], folds=3, progress=False, checkpoint_dir=keep)
+    svm = results.model("svm")
+    assert all(set(f.details["best_params"]) == {"C", "gamma", "kernel"} for f in svm.folds)
+    assert all(f.details["tuning_folds"] == 3 for f in svm.folds)
+    assert all(f.details == {} for f in results.model("lda").folds)
+    from genre.reports.markdown import render_markdown
+
+    text = render_markdown(build_document(results))
+    assert "chosen on the training sides (folds)" in text and "best_params: C=" in text and "tuning_folds 3" in text
+    # Read back from the checkpoints of an interrupted run: the same choices.
+    again = cross_validate_models(table, ["svm", "lda"], folds=3, progress=False, checkpoint_dir=keep)
+    assert again.protocol["resumed_fits"] == 6
+    assert [f.details for f in again.model("svm").folds] == [f.details for f in svm.folds]
+    CheckpointStore(keep).remove()

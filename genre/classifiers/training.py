@@ -171,7 +171,7 @@ def _model_inputs(spec: Any, table: Any) -> tuple[Any, list[str], str]:
     return table.X[columns], columns, description
 
 
-def _details(estimator: Any) -> dict[str, Any]:
+def fit_details(estimator: Any) -> dict[str, Any]:
     """Fitted facts of the final step worth printing (tuned parameters and the folds that chose them, epochs)."""
     final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
     facts = {}
@@ -284,7 +284,7 @@ def train_model(
     # Kept whenever `genre predict` can recompute the inputs from audio with it (handcrafted
     # features, pretrained embeddings; for audio models, the segmentation of the table).
     config = table.config if can_rebuild(kind, table.config) else None
-    details = _details(estimator)
+    details = fit_details(estimator)
     save_model(
         output,
         estimator,

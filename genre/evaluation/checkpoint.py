@@ -17,7 +17,7 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -54,6 +54,9 @@ class StoredFit:
     concurrent : int
         How many fits ran at once while its times were measured, so that a resumed run's
         report says how its kept times were measured, not only how its own fits ran.
+    details : dict
+        What the fit chose on its own (see :func:`genre.classifiers.training.fit_details`),
+        kept as JSON.
     """
 
     proba: np.ndarray
@@ -61,6 +64,7 @@ class StoredFit:
     predict_seconds: float
     warnings: tuple[tuple[str, str], ...] = ()
     concurrent: int = 1
+    details: dict = field(default_factory=dict)
 
 
 def _sha256(*parts: "bytes | np.ndarray") -> str:
@@ -235,6 +239,8 @@ class CheckpointStore:
                 raised = np.asarray(data["warnings"]) if "warnings" in data.files else np.empty((0, 2), dtype=str)
                 # Nor a count of fits at once: taken as measured alone.
                 concurrent = int(data["concurrent"]) if "concurrent" in data.files else 1
+                # Nor what the fit chose: none recorded.
+                details = json.loads(str(data["details"])) if "details" in data.files else {}
         except Exception:
             return None
         if (
@@ -249,12 +255,13 @@ class CheckpointStore:
             or raised.ndim != 2
             or raised.shape[1] != 2
             or concurrent < 1
+            or not isinstance(details, dict)
         ):
             return None
         return StoredFit(
             proba=proba, fit_seconds=float(seconds[0]), predict_seconds=float(seconds[1]),
             warnings=tuple((str(category), str(message)) for category, message in raised),
-            concurrent=concurrent,
+            concurrent=concurrent, details=details,
         )  # fmt: skip
 
     def save(self, key: str, fit: StoredFit) -> None:
@@ -275,6 +282,7 @@ class CheckpointStore:
                     seconds=np.array([fit.fit_seconds, fit.predict_seconds], dtype=np.float64),
                     warnings=np.array(fit.warnings, dtype=str).reshape(-1, 2),
                     concurrent=np.array(int(fit.concurrent)),
+                    details=np.array(json.dumps(fit.details, sort_keys=True)),
                 )
         except OutputError as exc:
             self._writable = False

@@ -16,7 +16,7 @@ import re
 import sys
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -62,6 +62,8 @@ class _FoldOutput:
     # (category, first line) of each distinct warning the fit raised: printed by a worker
     # process they would scroll the results away, so they travel back and go in the report.
     warnings: tuple[tuple[str, str], ...] = ()
+    # What the fit chose on its own (an SVM's C, a network's best epoch): see fit_details.
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 def _fit_predict_in_worker(**call: Any) -> _FoldOutput:
@@ -106,7 +108,7 @@ def _fit_predict(
     """
     from genre.classifiers.fit_errors import model_refusals
     from genre.classifiers.registry import make_model
-    from genre.classifiers.training import group_fit_params
+    from genre.classifiers.training import fit_details, group_fit_params
 
     estimator = make_model(model, random_state=seed, n_jobs=n_jobs, **dict(params))
     started = time.perf_counter()
@@ -135,7 +137,9 @@ def _fit_predict(
     position = {label: i for i, label in enumerate(labels)}
     for column, cls in enumerate(getattr(estimator, "classes_", labels)):
         proba[:, position[str(cls)]] = raw[:, column]
-    return _FoldOutput(model, split_index, proba, fitted - started, predicted - fitted, warnings=raised)
+    return _FoldOutput(
+        model, split_index, proba, fitted - started, predicted - fitted, warnings=raised, details=fit_details(estimator)
+    )
 
 
 def cross_validate_models(
@@ -476,7 +480,7 @@ def _run_all(
             if stored is not None:
                 outputs[(name, i)] = _FoldOutput(
                     name, i, stored.proba, stored.fit_seconds, stored.predict_seconds, resumed=True,
-                    warnings=stored.warnings,
+                    warnings=stored.warnings, details=stored.details,
                 )  # fmt: skip
                 # The kept times were measured with this many fits at once: the report says so.
                 concurrent = max(concurrent, stored.concurrent)
@@ -489,7 +493,9 @@ def _run_all(
         if store is not None:
             store.save(
                 keys[(output.model, output.split_index)],
-                StoredFit(output.proba, output.fit_seconds, output.predict_seconds, output.warnings, at_once),
+                StoredFit(
+                    output.proba, output.fit_seconds, output.predict_seconds, output.warnings, at_once, output.details
+                ),
             )
 
     with progress_bar(enabled=progress) as bar:
@@ -733,6 +739,7 @@ def _score_model(
                 predict_seconds=output.predict_seconds,
                 predictions=predicted.tolist(),
                 probabilities=np.round(track_proba, PROBABILITY_DECIMALS).tolist(),
+                details=dict(output.details),
             )
         )
         confusion += confusion_matrix(truth, predicted, labels=labels)

@@ -71,6 +71,10 @@ class FoldScore:
         Each test track's mean segment probability of every class (``BenchmarkResults.labels``
         order), rounded to :data:`PROBABILITY_DECIMALS` decimals; empty in results of
         versions that did not keep them. ``predictions`` is the argmax before rounding.
+    details : dict
+        What the fit chose on its own on this split's training side: an SVM's
+        ``best_params`` and the folds that chose them, a network's ``best_epoch`` (see
+        :func:`genre.classifiers.training.fit_details`); empty where it chose nothing.
     """
 
     repeat: int
@@ -84,6 +88,7 @@ class FoldScore:
     predict_seconds: float
     predictions: list[str] = field(default_factory=list)
     probabilities: list[list[float]] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -593,7 +598,7 @@ def _check_model(model: Mapping[str, Any], where: str, labels: list[str]) -> Non
         _fail(f"{where}.folds", "empty")
     for j, fold in enumerate(folds):
         _check_record(
-            fold, f"{where}.folds[{j}]", required=_FOLD_FIELDS, optional={"predictions": "str-list", "probabilities": "list"}
+            fold, f"{where}.folds[{j}]", required=_FOLD_FIELDS, optional={"predictions": "str-list", "probabilities": "list", "details": "dict"}
         )
     summaries = model["summaries"]
     absent = [k for k in _REQUIRED_SUMMARIES if k not in summaries]

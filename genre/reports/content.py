@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import statistics
 from pathlib import Path
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
@@ -704,7 +705,14 @@ def build_document(results: "BenchmarkResults", *, undrawable: Sequence[str] = (
         facts.append("Versions: " + ", ".join(f"{k} {v}" for k, v in results.versions.items()) + ".")
     blocks.append(Block("p", " ".join(facts)))
     descriptions = [[m.name, m.description or "–", _params(m.params)] for m in results.models]
-    blocks.append(_table(["model", "description", "parameters"], descriptions, names=3))
+    header = ["model", "description", "parameters"]
+    chosen = [_chosen(m) for m in results.models]
+    if any(chosen):
+        # What inner tuning and early stopping settled on, fold by fold: a reader can see
+        # whether the grid's edge was hit, or the epochs ran out.
+        header.append("chosen on the training sides (folds)")
+        descriptions = [row + [text or "–"] for row, text in zip(descriptions, chosen)]
+    blocks.append(_table(header, descriptions, names=3))
 
     text = " ".join(b.text for b in blocks if b.kind == "p")
     cited = [entry for key, entry in _REFERENCES.items() if key in text]
@@ -727,6 +735,27 @@ def _table(header: Sequence[str], rows: list[list[str]], *, names: int) -> Block
 
 def _params(params: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in params.items()) if params else "defaults"
+
+
+def _chosen(model: "ModelResult") -> str:
+    """What a model's fits chose on their own, over the folds: ``best_params: C=10 (7), C=30 (3);
+    best_epoch 41 (12–77)``; empty when its fits recorded nothing (older results, models without tuning)."""
+    recorded = [f.details for f in model.folds if f.details]
+    parts = []
+    for key in dict.fromkeys(k for details in recorded for k in details):
+        values = [details[key] for details in recorded if key in details]
+        if all(isinstance(v, dict) for v in values):
+            counts: dict[str, int] = {}
+            for value in values:
+                text = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in sorted(value.items()))
+                counts[text] = counts.get(text, 0) + 1
+            ranked = sorted(counts.items(), key=lambda item: -item[1])
+            parts.append(f"{key}: " + "; ".join(f"{text} ({n})" for text, n in ranked))
+        elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            low, high = min(values), max(values)
+            middle = float(statistics.median(values))
+            parts.append(f"{key} {low:g}" if low == high else f"{key} {middle:g} ({low:g}–{high:g})")
+    return "; ".join(parts)
 
 
 _NUMBER = re.compile(r"^[+\-−]?\d+(\.\d+)?$|^–$|^n/a$")
