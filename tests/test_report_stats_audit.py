@@ -193,3 +193,20 @@ def test_what_each_fit_chose_is_recorded_and_survives_a_resume(tmp_path):
     assert again.protocol["resumed_fits"] == 6
     assert [f.details for f in again.model("svm").folds] == [f.details for f in svm.folds]
     CheckpointStore(keep).remove()
+
+
+def test_the_commit_of_a_git_checkout_is_recorded_beside_the_version(tmp_path):
+    from genre.evaluation.cv import _source_commit
+
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    git = tmp_path / "repo" / ".git"
+    (git / "refs" / "heads").mkdir(parents=True)
+    (git / "HEAD").write_text("ref: refs/heads/main\n")
+    (git / "refs" / "heads" / "main").write_text(sha + "\n")
+    assert _source_commit(str(tmp_path / "repo")) == sha[:12]
+    (git / "refs" / "heads" / "main").unlink()  # packed, as in a fresh clone
+    (git / "packed-refs").write_text(f"# pack-refs with: peeled\n{sha} refs/heads/main\n")
+    assert _source_commit(str(tmp_path / "repo")) == sha[:12]
+    (git / "HEAD").write_text(sha + "\n")  # detached
+    assert _source_commit(str(tmp_path / "repo")) == sha[:12]
+    assert _source_commit(str(tmp_path)) is None  # no checkout: an installed package

@@ -1055,12 +1055,41 @@ def _warnings_note(name: str, spec: Any, params: Mapping[str, Any], outputs: Seq
     return f"model {name} " + "; it ".join(parts) if parts else None
 
 
+def _source_commit(root: str) -> str | None:
+    """The commit checked out at ``root`` (first 12 hex digits), read from ``.git`` without running git.
+
+    ``None`` where ``root`` is no git checkout (an installed package) or the commit cannot be
+    read (a detached worktree's indirection, a damaged ``.git``).
+    """
+    git = os.path.join(root, ".git")
+    try:
+        with open(os.path.join(git, "HEAD"), encoding="utf-8") as handle:
+            head = handle.read().strip()
+        if head.startswith("ref: "):
+            ref = head[5:]
+            loose = os.path.join(git, *ref.split("/"))
+            if os.path.isfile(loose):
+                with open(loose, encoding="utf-8") as handle:
+                    head = handle.read().strip()
+            else:  # packed: "<sha> <ref>" lines
+                with open(os.path.join(git, "packed-refs"), encoding="utf-8") as handle:
+                    head = next((line.split()[0] for line in handle if line.rstrip().endswith(" " + ref)), "")
+    except (OSError, UnicodeDecodeError, IndexError):
+        return None
+    return head[:12] if re.fullmatch(r"[0-9a-f]{40}(?:[0-9a-f]{24})?", head) else None
+
+
 def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     import genre
 
     found = {"genre": genre.__version__, "python": platform.python_version(), "platform": sys.platform}
+    commit = _source_commit(os.path.dirname(os.path.dirname(os.path.abspath(genre.__file__))))
+    if commit:
+        # Run from a git checkout (an editable install): the version number alone does not
+        # say which code made the numbers.
+        found["genre commit"] = commit
     for package in _VERSIONED:
         try:
             found[package] = version(package)
