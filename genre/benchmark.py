@@ -60,6 +60,7 @@ def extract_inputs(
     folds: int | None = None,
     use_groups: bool = True,
     group_col: str | None = None,
+    source_options: Mapping[str, Any] | None = None,
 ) -> list[Path]:
     """Extract, resumably, the tables the models need from a folder of audio.
 
@@ -93,6 +94,9 @@ def extract_inputs(
     group_col : str, optional
         The column the groups will be read from (``--group-col``), if named: the files
         must then have groups, checked on the listing before any is extracted.
+    source_options : mapping, optional
+        Options of the source's reader (``fma:`` takes ``metadata`` and ``subset``), see
+        :func:`genre.data.load_dataset`.
 
     Returns
     -------
@@ -114,7 +118,7 @@ def extract_inputs(
             raise ParameterError(f"model {name} reads {kind} features, which cannot be extracted from audio here")
         if kind not in kinds:
             kinds.append(kind)
-    dataset = load_dataset(source)
+    dataset = load_dataset(source, **dict(source_options or {}))
     if group_col is not None and not any(t.group for t in dataset.tracks):
         # The table's group column would be empty in every row: refused now, not after extracting.
         raise ParameterError(f"{source}: --group-col {group_col!r}: none of its files has a group; {_AUDIO_COLUMNS}")
@@ -187,6 +191,7 @@ def benchmark(
     model_params: Mapping[str, Mapping[str, Any]] | None = None,
     command: str = "",
     checkpoint_dir: str | os.PathLike | None = None,
+    source_options: Mapping[str, Any] | None = None,
 ) -> tuple[BenchmarkResults, ReportFiles | None]:
     """Load a feature table, cross-validate models on it, and write the report.
 
@@ -236,6 +241,9 @@ def benchmark(
         ``output_dir/.unfinished`` (none without ``output_dir``). Removed once the results
         are computed and the report written, so a later run measures afresh. See
         :func:`genre.evaluation.cv.cross_validate_models`.
+    source_options : mapping, optional
+        For a source of audio: options of its reader (``fma:`` takes ``metadata`` and
+        ``subset``, as ``genre extract --fma-metadata/--fma-subset``).
 
     Returns
     -------
@@ -290,7 +298,7 @@ def benchmark(
         sources = extract_inputs(
             sources[0], Path(output_dir) / "features", models=models, jobs=jobs, progress=progress,
             echo=_echo if progress else None, use_groups=use_groups, group_col=group_col,
-            folds=(DEFAULT_FOLDS if folds is None else folds) if precheck else None,
+            folds=(DEFAULT_FOLDS if folds is None else folds) if precheck else None, source_options=source_options,
         )  # fmt: skip
     tables = [
         load_feature_table(path, label_col=label_col, id_col=id_col, group_col=group_col, drop=drop)
@@ -400,9 +408,10 @@ def _check_lists(train_lists: Sequence[str | os.PathLike], test_list: str | os.P
 
 #: What a table extracted from a folder of audio holds besides its features, for messages.
 _AUDIO_COLUMNS = (
-    "a folder of audio gives its table the columns path, track, segment, start, label (from the label "
-    "folders' names) and group, which only a manifest with a group column fills (genre extract MANIFEST "
-    "-o features.csv, then benchmark that table)"
+    "audio is extracted into a table of the columns path, track, segment, start, label and group: label "
+    "from a folder's label folders or a manifest's label column; group only from a manifest's group or "
+    "artist column, or FMA's artist ids (a folder of label folders has no groups). Leave the option out: "
+    "the table's group column is used when it is filled"
 )
 
 

@@ -505,6 +505,8 @@ def benchmark(
         None, "--param", "-p", help=_PARAM_HELP + "; MODEL:NAME=VALUE when several models run."
     ),
     output: str = _output_option("reports/benchmark", help="Report folder."),
+    fma_metadata: Optional[Path] = _fma_metadata_option(),
+    fma_subset: Optional[str] = _fma_subset_option(),
 ) -> None:
     """Cross-validate models on feature tables (or audio), track-level and leakage-free, and write a report."""
     from genre.benchmark import benchmark as run_benchmark
@@ -524,6 +526,7 @@ def benchmark(
             ctx.params["repeats"] = repeats = DEFAULT_REPEATS if repeats is None else repeats
         command = _command_line(ctx, always=deciding)
         names = _split_names([models])
+        fma = _fma_options(features[0] if len(features) == 1 else None, fma_metadata, fma_subset)
         results, files = run_benchmark(
             list(features),
             output_dir=output_path(output, what="--output"),
@@ -542,6 +545,7 @@ def benchmark(
             progress=True,
             model_params=_model_params(param, models=names),
             command=command,
+            source_options=fma,
         )
         _print_results(results, files)
 

@@ -142,7 +142,7 @@ def test_an_audio_folder_refuses_columns_its_table_will_not_have_before_extracti
     with pytest.raises(ParameterError, match=message) as refused:
         benchmark(audio, output_dir=tmp_path / "report", models=["logreg"], folds=2, **options)
     said = str(refused.value)
-    assert "label (from the label folders' names)" in said and "only a manifest with a group column fills" in said
+    assert "label from a folder's label folders or a manifest's label column" in said and "a folder of label folders has no groups" in said
     assert not (tmp_path / "report" / "features").exists()
 
 

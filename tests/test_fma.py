@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -233,3 +234,30 @@ def test_tracks_csv_cut_mid_row_leaves_the_last_row_out(tmp_path):
     metadata.write_text(text[: text.rindex("Line one") + 4], encoding="utf-8")
     with pytest.raises(DataError, match="cannot read FMA metadata .*ends mid-row: was it cut short"):
         load_fma(tmp_path / "fma_small", metadata=metadata)
+
+
+def test_benchmark_takes_the_fma_options_as_extract_does(fma, tmp_path, monkeypatch):
+    import genre.benchmark as bench
+
+    # A copy of the large folder under a name that tells no subset: --fma-subset says it.
+    shutil.copytree(fma / "fma_large", tmp_path / "audio")
+    seen = {}
+
+    def listed_only(source, folder, **kwargs):
+        from genre.data import load_dataset
+
+        seen["tracks"] = len(load_dataset(source, **kwargs["source_options"]).tracks)
+        raise KeyboardInterrupt  # stop before any extraction
+
+    monkeypatch.setattr(bench, "extract_inputs", listed_only)
+    metadata = fma / "fma_metadata" / "tracks.csv"
+    result = CliRunner().invoke(app, [
+        "benchmark", f"fma:{tmp_path / 'audio'}", "--fma-subset", "medium", "--fma-metadata", str(metadata),
+        "-m", "lda", "--folds", "2", "-o", str(tmp_path / "report"),
+    ])  # fmt: skip
+    assert seen["tracks"] == 4, result.output  # small and medium tracks with a genre and audio: 2, 3, 5, 1234
+    # For a feature table, they are refused rather than ignored.
+    table = tmp_path / "t.csv"
+    table.write_text("track,label,f\na,x,1\n")
+    result = CliRunner().invoke(app, ["benchmark", str(table), "--fma-subset", "small", "-o", str(tmp_path / "r2")])
+    assert result.exit_code == 2 and "apply only to an fma:FOLDER source" in " ".join(result.output.split())

@@ -62,7 +62,7 @@ def test_a_file_silent_in_every_segment_is_skipped_as_silent(tmp_path):
     clip = write(tmp_path / "tail" / "late.wav", silence(6), tone(2))
     with pytest.raises(AudioError, match="silent") as caught:
         extract_clip(clip)
-    assert "each of its 2 3 s segments has an RMS below 1e-04" in str(caught.value)
+    assert "each of its 2 segments of 3 s has an RMS below 1e-04" in str(caught.value)
     write(tmp_path / "music" / "ok.wav", tone(6))
     report = extract_to_csv(tmp_path, tmp_path / "out" / "f.csv", jobs=1)
     assert [(Path(p).name, r.split(" ")[0]) for p, r in report.skipped] == [("late.wav", "silent")]

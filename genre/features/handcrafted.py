@@ -213,7 +213,7 @@ class HandcraftedExtractor:
                 # The whole file passed, so its sound is in the remainder shorter than a segment.
                 n = len(bounds)
                 which = f"its one {cfg.segment_seconds:g} s segment has" if n == 1 else (
-                    f"each of its {n} {cfg.segment_seconds:g} s segments has"
+                    f"each of its {n} segments of {cfg.segment_seconds:g} s has"
                 )
                 raise AudioError(
                     f"{path}: silent (RMS {level:.2e} over the whole file, but {which} an RMS below "

@@ -520,10 +520,15 @@ def report_title(results: "BenchmarkResults") -> str:
     return f"Genre benchmark: {results.dataset.get('name') or 'features'}{origin}"
 
 
+#: How genre.data names a source (``Dataset.name``): its kind, then its path, then (FMA) a remark.
+_SOURCE = re.compile(r"^(?P<kind>folder|manifest|FMA \S+) (?P<where>.+?)(?: \(metadata .*\))?$")
+
+
 def _source_name(source: str) -> str:
-    """``folder /data/gtzan`` -> ``gtzan``: what a table was extracted from, by its last name."""
-    kind, _, where = source.partition(" ")
-    return f"{kind} {Path(where).name}" if where else source
+    """``folder /data/gtzan`` -> ``folder gtzan``, ``FMA small /data/fma_small (metadata ...)`` ->
+    ``FMA small fma_small``: what a table was extracted from, by its last name."""
+    match = _SOURCE.match(source)
+    return f"{match['kind']} {Path(match['where']).name}" if match else source
 
 
 def build_document(results: "BenchmarkResults", *, undrawable: Sequence[str] = ()) -> list[Block]:
