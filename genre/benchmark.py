@@ -278,7 +278,10 @@ def benchmark(
     if output_dir is not None:
         from genre.atomic import check_output_folder
 
+        from genre.reports.render import check_report_folder
+
         check_output_folder(output_dir)  # before the work, not after it
+        check_report_folder(output_dir)
     # Before any extraction or fit: a missing list file, --folds with --test-list or a refused
     # --param costs nothing.
     _check_lists(train_lists, test_list)

@@ -210,3 +210,23 @@ def test_the_commit_of_a_git_checkout_is_recorded_beside_the_version(tmp_path):
     (git / "HEAD").write_text(sha + "\n")  # detached
     assert _source_commit(str(tmp_path / "repo")) == sha[:12]
     assert _source_commit(str(tmp_path)) is None  # no checkout: an installed package
+
+
+def test_a_users_own_report_md_is_never_replaced(tmp_path):
+    from typer.testing import CliRunner
+
+    from genre.cli import app
+    from genre.reports import load_results, render_report
+
+    path = write_gtzan_table(tmp_path / "t.csv", tracks_per_class=6)
+    _, files = genre.benchmark.benchmark(path, models=["lda"], folds=2, output_dir=tmp_path / "ours")
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "report.md").write_text("# My project notes\n")
+    result = CliRunner().invoke(app, ["report", str(files.json), "-o", str(notes)])
+    assert result.exit_code == 2 and "is not a genre benchmark report file" in " ".join(result.output.split())
+    # Refused before the work by a benchmark, too; our own earlier report is replaced.
+    result = CliRunner().invoke(app, ["benchmark", str(path), "-m", "lda", "--folds", "2", "-o", str(notes)])
+    assert result.exit_code == 2 and not (notes / "results.json").exists()
+    assert (notes / "report.md").read_text() == "# My project notes\n"
+    render_report(load_results(files.json), tmp_path / "ours")

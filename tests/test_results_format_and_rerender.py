@@ -18,7 +18,7 @@ from feature_tables import write_gtzan_table
 from typer.testing import CliRunner
 
 from genre.cli import app
-from genre.errors import DataError
+from genre.errors import DataError, OutputError
 from genre.benchmark import benchmark
 from genre.evaluation import cross_validate_models
 from genre.evaluation.results import BenchmarkResults, describe_environment
@@ -188,5 +188,8 @@ def test_plots_are_not_removed_on_the_word_of_a_report_md_genre_did_not_write(re
     out.mkdir()
     (out / "report.md").write_text("# My notes\n\n![old](confusion_old.png)\n", encoding="utf-8")
     (out / "confusion_old.png").write_bytes(b"user")
-    render_report(results, out)
+    # The user's report.md is not replaced at all, and nothing it links is removed.
+    with pytest.raises(OutputError, match="is not a genre benchmark report file"):
+        render_report(results, out)
     assert (out / "confusion_old.png").read_bytes() == b"user"
+    assert (out / "report.md").read_text(encoding="utf-8").startswith("# My notes")

@@ -17,7 +17,7 @@ from genre.reports.html import render_html
 from genre.reports.markdown import render_markdown
 from genre.reports.plots import accuracy_png, confusion_png, per_class_f1_png, undrawable
 
-__all__ = ["ReportFiles", "render_report"]
+__all__ = ["ReportFiles", "check_report_folder", "render_report"]
 
 
 @dataclass
@@ -79,6 +79,7 @@ def render_report(results: BenchmarkResults, out_dir: str | os.PathLike) -> Repo
     html_path = out_dir / "report.html"
     json_path = out_dir / "results.json"
     predictions_path = out_dir / PREDICTIONS_FILE
+    check_report_folder(out_dir)
     data = results.to_json()
     try:
         names = plot_names(results)
@@ -122,6 +123,41 @@ def render_report(results: BenchmarkResults, out_dir: str | os.PathLike) -> Repo
         html=html_path, markdown=markdown_path, json=json_path, plots=plots,
         predictions=predictions_path if table is not None else None,
     )  # fmt: skip
+
+
+#: What the first KiB of each report file this renderer wrote holds (see :func:`_begins_with`).
+_MARKDOWN_START = b"# Genre benchmark"
+_HTML_TITLE = b"<title>Genre benchmark"
+_JSON_START = b'"format": "genre-benchmark/'
+
+
+def check_report_folder(out_dir: str | os.PathLike) -> None:
+    """Refuse a folder whose ``report.md``, ``report.html`` or ``results.json`` is not one of ours.
+
+    A folder may hold a user's own ``report.md`` (a project's notes): only reports this
+    renderer wrote are replaced. ``genre benchmark`` checks this before its work, not after.
+
+    Raises
+    ------
+    genre.errors.OutputError
+        One of the three exists and was not written by a genre report.
+    """
+    from genre.atomic import check_replaceable
+
+    out_dir = Path(out_dir)
+    for name, mark in (("report.md", _MARKDOWN_START), ("report.html", _HTML_TITLE), ("results.json", _JSON_START)):
+        check_replaceable(
+            out_dir / name, ours=lambda p, mark=mark: _begins_with(p, mark), what="a genre benchmark report file"
+        )
+
+
+def _begins_with(path: Path, mark: bytes) -> bool:
+    """Whether ``mark`` is in the first KiB of ``path`` (``False`` when it cannot be read)."""
+    try:
+        with open(path, "rb") as handle:
+            return mark in handle.read(1024)
+    except OSError:
+        return False
 
 
 #: The out-of-fold predictions beside the report, and the start of their header.
