@@ -47,7 +47,7 @@ from typing import Sequence
 from genre.atomic import atomic_files, check_output_folder, check_replaceable, starts_with
 from genre.data.formats import is_audio_path
 from genre.data.tracks import with_notes
-from genre.data.tracks import Dataset, Track, printable
+from genre.data.tracks import Dataset, Track, printable, reject_repeated_files
 from genre.errors import DataError, ParameterError
 from genre.text import plural
 
@@ -414,9 +414,12 @@ def load_fma(audio_root: str | os.PathLike, *, metadata: str | os.PathLike, subs
         no row for (a truncated copy), or named or placed otherwise than FMA does
         (``000/2.mp3``); the last row when the file ends mid-row (a download cut short:
         its genre may be cut too); tracks whose rows in ``tracks.csv`` disagree (two
-        genres for one id). In ``notes``: how many audio files of the folder belong to
-        tracks of other subsets or without a top-level genre (left out, as documented
-        above), and how many ids ``tracks.csv`` repeats with the same values (taken once).
+        genres for one id); byte-identical copies of another track's audio file (see
+        :func:`~genre.data.tracks.reject_repeated_files`: of the same genre, the first id
+        is kept; of two genres, every copy is left out). In ``notes``: how many audio
+        files of the folder belong to tracks of other subsets or without a top-level
+        genre (left out, as documented above), and how many ids ``tracks.csv`` repeats
+        with the same values (taken once).
 
     Raises
     ------
@@ -481,8 +484,17 @@ def load_fma(audio_root: str | os.PathLike, *, metadata: str | os.PathLike, subs
             else f"no row for track {track_id} in {metadata} (is that file complete?): left out"
         )
         rejected.append((str(found[track_id]), reason))
+    # Byte-identical audio under two ids, as the folder and manifest readers leave it out:
+    # a copy of the same genre is kept once, and every copy of a sound of two genres is left out.
+    present = len(tracks)
+    tracks = reject_repeated_files(tracks, rejected, lambda t: t.track)
     rejected.sort()
     notes = _left_out_notes(audio_root, metadata, subset, found, outside, no_genre, repeated)
+    if not tracks and present:
+        raise DataError(
+            f"{audio_root}: every track of FMA subset {subset!r} found there was left out; "
+            f"e.g. {rejected[0][0]}: {rejected[0][1]}"
+        )
     if not tracks:
         n = len(listed) + len(contested)
         first = min([*(t[0] for t in listed), *contested])

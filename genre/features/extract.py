@@ -32,7 +32,9 @@ block of rows. The blocks of unchanged tracks are copied into a new ``<output>.p
 and journaled as if an earlier run had extracted them; the resume above does the rest
 (files changed since are extracted again, and so are files that were skipped), so the
 table is replaced only at the end, and an update cut short resumes like any other run. A
-block edited since it was written fails its CRC and is extracted again.
+block edited since it was written fails its CRC and is extracted again. The sidecar's
+``skipped_stamps`` record the size and modification time of each skipped file, so that a
+skipped file replaced since (a restored backup) makes the table out of date.
 
 What a file's rows do not show is carried beside them to the end-of-run notes: the silent
 segments left out of it and its own sample rate, in its journal line (a resumed run) and in
@@ -771,6 +773,13 @@ NAMED_IN_NOTE = 3
 STAMPS_KEY = "stamps"
 STAMP_FIELDS = "track_id size mtime_ns rows length crc32"
 
+#: The sidecar key of the stamps of the tracks the table skipped (too short, unreadable, ...),
+#: in the form of :data:`STAMPS_KEY`'s (no rows: ``rows length crc32`` are ``0 0 0``): the
+#: audio file as the run found it, so that :func:`table_is_current` tells a skipped file
+#: replaced since, even by one with an older time (a restored backup, ``cp -p``). Sidecars of
+#: older versions lack it: their skipped files are judged by time alone.
+SKIPPED_STAMPS_KEY = "skipped_stamps"
+
 
 def _stamps(tracks: list[Track], entries: list[_Entry], crcs: list[int]) -> dict[str, Any]:
     """The sidecar's ``stamps`` of a table assembled from ``entries``; ``crcs`` are its blocks', in order."""
@@ -782,14 +791,25 @@ def _stamps(tracks: list[Track], entries: list[_Entry], crcs: list[int]) -> dict
     return {"fields": STAMP_FIELDS, "tracks": lines}
 
 
+def _skipped_stamps(tracks: list[Track], entries: list[_Entry]) -> dict[str, Any]:
+    """The sidecar's :data:`SKIPPED_STAMPS_KEY`: each skipped track's id and stamp, in dataset order."""
+    lines = []
+    for track, entry in zip(tracks, entries):
+        if entry.reason:
+            size, mtime_ns = entry.stamp or (-1, -1)  # always known: unstamped entries are extracted again
+            lines.append(f"{_track_id(track)} {size} {mtime_ns} 0 0 0")
+    return {"fields": STAMP_FIELDS, "tracks": lines}
+
+
 #: What :func:`_recorded_stamps` raises for a sidecar without readable ``stamps``.
 _UNREADABLE_STAMPS = (KeyError, TypeError, ValueError, AttributeError)
 
 
-def _recorded_stamps(meta: dict) -> list[tuple[str, _Stamp, int, int, int]]:
+def _recorded_stamps(meta: dict, key: str = STAMPS_KEY) -> list[tuple[str, _Stamp, int, int, int]]:
     """The sidecar ``meta``'s ``stamps``, in table order: ``(track_id, (size, mtime_ns), rows, length, crc32)``.
 
-    The one reader of :data:`STAMPS_KEY` (:func:`_reusable_blocks`, :func:`table_is_current`).
+    The one reader of :data:`STAMPS_KEY` (:func:`_reusable_blocks`, :func:`table_is_current`),
+    and of :data:`SKIPPED_STAMPS_KEY` (``key``), which has the same form.
 
     Raises
     ------
@@ -797,7 +817,7 @@ def _recorded_stamps(meta: dict) -> list[tuple[str, _Stamp, int, int, int]]:
         (:data:`_UNREADABLE_STAMPS`) The sidecar records no stamps (an older version of genre
         wrote it), or they are not in this version's form.
     """
-    stamps = meta[STAMPS_KEY]
+    stamps = meta[key]
     if stamps["fields"] != STAMP_FIELDS:
         raise ValueError(stamps["fields"])
     recorded = []
@@ -882,10 +902,12 @@ def table_is_current(output: str | os.PathLike, *, dataset: Dataset, extractor: 
     when its rows were extracted, as an update (``--overwrite``) compares them. A file
     added, removed or renamed changes the fingerprint; a file whose size or time differs
     from its stamp, earlier or later (a copy that keeps times, ``cp -p``, a restored
-    backup), makes the table out of date. A track the table skipped has no stamp: it makes
-    the table out of date if its file changed after the table was written. Only file
-    metadata is read, so it is quick; a table without fingerprint or stamps (an older
-    version of genre wrote it) is not current.
+    backup), makes the table out of date. So does a track the table skipped whose file's
+    size or time differs from its stamp in :data:`SKIPPED_STAMPS_KEY` (a damaged file
+    restored from a backup, say): an update tries it again. A sidecar of an older version
+    records no stamps of skipped files: such a file makes the table out of date if its
+    file changed after the table was written. Only file metadata is read, so it is quick;
+    a table without fingerprint or stamps (an older version of genre wrote it) is not current.
     """
     output = Path(output)
     sidecar, _ = side_paths(output)
@@ -901,13 +923,20 @@ def table_is_current(output: str | os.PathLike, *, dataset: Dataset, extractor: 
         recorded = {track_id: stamp for track_id, stamp, *_ in _recorded_stamps(meta) if stamp[0] >= 0}
     except _UNREADABLE_STAMPS:
         return False
+    try:  # the skipped files' (older sidecars: none, judged by time below)
+        skipped = {
+            track_id: stamp for track_id, stamp, *_ in _recorded_stamps(meta, SKIPPED_STAMPS_KEY) if stamp[0] >= 0
+        }
+    except _UNREADABLE_STAMPS:
+        skipped = {}
     for track in dataset.tracks:
-        stamp = recorded.get(_track_id(track))
+        track_id = _track_id(track)
+        stamp = recorded.get(track_id, skipped.get(track_id))
         if stamp is not None:
             if file_stamp(track.path) != stamp:  # as _Journal._forget_changed compares them
                 return False
             continue
-        try:  # skipped when the table was written: changed since?
+        try:  # skipped when the table was written, and not stamped: changed since?
             if os.stat(track.path).st_mtime_ns > written:
                 return False
         except (OSError, ValueError):
@@ -1179,6 +1208,7 @@ def _run(
         with atomic_files() as open_file:
             crcs = _assemble(open_file(output, "wb"), journal.partial_path, entries, header)
             sidecar[STAMPS_KEY] = _stamps(tracks, entries, crcs)
+            sidecar[SKIPPED_STAMPS_KEY] = _skipped_stamps(tracks, entries)
             open_file(sidecar_path, "w", encoding="utf-8").write(json.dumps(sidecar, indent=2) + "\n")
             write_skipped_csv(open_file(skipped_path, "w", encoding="utf-8", newline=""), skipped)
     except OutputError as exc:
