@@ -133,3 +133,18 @@ def _isolated_data_home(tmp_path_factory):
         os.environ.pop("GENRE_DATA_HOME", None)
     else:
         os.environ["GENRE_DATA_HOME"] = previous
+
+
+@pytest.fixture
+def extracted_tracks(monkeypatch) -> list[str]:
+    """The track ids the extraction engine extracts from now on (in this process: ``-j 1``)."""
+    import genre.features.extract as engine
+
+    real, names = engine._extract_block, []
+
+    def spy(task):
+        names.append(task[1].track)
+        return real(task)
+
+    monkeypatch.setattr(engine, "_extract_block", spy)
+    return names

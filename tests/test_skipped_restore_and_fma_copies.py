@@ -43,19 +43,6 @@ def audio(tmp_path, write_wav) -> Path:
     return root
 
 
-@pytest.fixture
-def extracted(monkeypatch) -> list[str]:
-    """The tracks the engine extracts from now on (in this process: ``-j 1``)."""
-    real, names = engine._extract_block, []
-
-    def spy(task):
-        names.append(task[1].track)
-        return real(task)
-
-    monkeypatch.setattr(engine, "_extract_block", spy)
-    return names
-
-
 def damage(path: Path, backup: Path) -> None:
     """Keep a copy of ``path`` in ``backup`` (times kept), and cut ``path`` short (a new time)."""
     backup.parent.mkdir(parents=True, exist_ok=True)
@@ -89,7 +76,7 @@ def test_the_sidecar_records_the_stamps_of_skipped_files(audio, tmp_path):
     assert len(engine._recorded_stamps(meta)) == 9  # the extracted tracks' stamps are as they were
 
 
-def test_a_skipped_file_restored_with_an_older_time_makes_the_table_out_of_date(audio, tmp_path, extracted):
+def test_a_skipped_file_restored_with_an_older_time_makes_the_table_out_of_date(audio, tmp_path, extracted_tracks):
     broken, backup = audio / "low" / "low.00004.wav", tmp_path / "backup.wav"
     damage(broken, backup)
     table = tmp_path / "f.csv"
@@ -97,9 +84,9 @@ def test_a_skipped_file_restored_with_an_older_time_makes_the_table_out_of_date(
     assert current(table, audio)  # the damaged file as it was skipped: nothing to do
     restore(backup, broken, table)
     assert not current(table, audio)
-    extracted.clear()
+    extracted_tracks.clear()
     report = extract_to_csv(audio, table, jobs=1, overwrite=True)  # the update the benchmark runs
-    assert extracted == ["low/low.00004"] and report.n_resumed == 9 and report.skipped == []
+    assert extracted_tracks == ["low/low.00004"] and report.n_resumed == 9 and report.skipped == []
     fresh = tmp_path / "fresh" / "f.csv"
     extract_to_csv(audio, fresh, jobs=1)
     assert table.read_bytes() == fresh.read_bytes()
@@ -144,7 +131,7 @@ def benchmark(audio: Path, out: Path) -> str:
     return " ".join(result.output.split())
 
 
-def test_benchmark_takes_in_a_skipped_file_restored_from_a_backup(audio, tmp_path, extracted):
+def test_benchmark_takes_in_a_skipped_file_restored_from_a_backup(audio, tmp_path, extracted_tracks):
     broken, backup = audio / "low" / "low.00004.wav", tmp_path / "backup.wav"
     damage(broken, backup)
     out = tmp_path / "report"
@@ -152,13 +139,13 @@ def test_benchmark_takes_in_a_skipped_file_restored_from_a_backup(audio, tmp_pat
     table = out / "features" / "features.csv"
     assert "1 skipped" in said and "low/low.00004" not in pd.read_csv(table)["track"].tolist()
     restore(backup, broken, table)
-    extracted.clear()
+    extracted_tracks.clear()
     said = benchmark(audio, out)
     assert "already extracted" not in said and "out of date" in said
-    assert extracted == ["low/low.00004"]  # the rows of the other files are reused
+    assert extracted_tracks == ["low/low.00004"]  # the rows of the other files are reused
     assert "low/low.00004" in pd.read_csv(table)["track"].tolist()
-    extracted.clear()
-    assert "already extracted" in benchmark(audio, out) and extracted == []
+    extracted_tracks.clear()
+    assert "already extracted" in benchmark(audio, out) and extracted_tracks == []
 
 
 # -- 2. byte-identical copies in an fma: source ---------------------------------------------------------

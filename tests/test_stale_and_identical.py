@@ -42,19 +42,6 @@ def audio(tmp_path) -> Path:
     return root
 
 
-@pytest.fixture
-def extracted(monkeypatch) -> list[str]:
-    """The tracks the engine extracts from now on (in this process: ``-j 1``)."""
-    real, names = engine._extract_block, []
-
-    def spy(task):
-        names.append(task[1].track)
-        return real(task)
-
-    monkeypatch.setattr(engine, "_extract_block", spy)
-    return names
-
-
 def set_back(path: Path, reference: Path) -> None:
     """Give ``path`` a modification time a day older than ``reference``'s, as ``cp -p`` of an old file would."""
     old = reference.stat().st_mtime_ns - 86_400 * 10**9
@@ -74,13 +61,13 @@ def features_of(table: Path, track: str):
 
 # -- 1. a replaced file with an older modification time -----------------------------------------------
 @pytest.mark.parametrize("size", ["other size", "same size"])
-def test_benchmark_notices_a_file_replaced_by_one_with_an_older_time(audio, tmp_path, extracted, size):
+def test_benchmark_notices_a_file_replaced_by_one_with_an_older_time(audio, tmp_path, extracted_tracks, size):
     out = tmp_path / "report"
     benchmark(audio, out)
     table = out / "features" / "features.csv"
-    assert len(extracted) == 8
-    extracted.clear()
-    assert "already extracted" in benchmark(audio, out) and extracted == []  # nothing changed: reused
+    assert len(extracted_tracks) == 8
+    extracted_tracks.clear()
+    assert "already extracted" in benchmark(audio, out) and extracted_tracks == []  # nothing changed: reused
 
     replaced = audio / "high" / "high.00001.wav"
     before = features_of(table, "high/high.00001")
@@ -88,14 +75,14 @@ def test_benchmark_notices_a_file_replaced_by_one_with_an_older_time(audio, tmp_
     set_back(replaced, table)  # ...with an older time than the table's
     said = benchmark(audio, out)
     assert "already extracted" not in said and "out of date" in said
-    assert extracted == ["high/high.00001"]  # updated: the rows of the other files are reused
+    assert extracted_tracks == ["high/high.00001"]  # updated: the rows of the other files are reused
     after = features_of(table, "high/high.00001")
     assert after.shape != before.shape or (after != before).any()
     fresh = tmp_path / "fresh.csv"
     extract_to_csv(audio, fresh, jobs=1)
     assert table.read_bytes() == fresh.read_bytes()
-    extracted.clear()
-    assert "already extracted" in benchmark(audio, out) and extracted == []  # and now it is current
+    extracted_tracks.clear()
+    assert "already extracted" in benchmark(audio, out) and extracted_tracks == []  # and now it is current
 
 
 def test_table_is_current_compares_each_file_with_its_stamp(audio, tmp_path):
