@@ -334,13 +334,41 @@ def file_digests(path: str | os.PathLike, algorithms: Iterable[str]) -> dict[str
     many digests are asked for. ``md5`` and ``sha1`` are asked for as checksums, not for
     security, so that a FIPS-mode Python allows them.
 
+    Only a regular file is read (links to one followed): a named pipe would block the read
+    until something wrote to it, a device may never end, a folder has no bytes. Such a path
+    is refused before it is read, and the pipe is opened without waiting for a writer.
+
     Raises
     ------
     OSError
-        The file cannot be opened or read.
+        The file cannot be opened or read, or is not a regular file (``strerror`` says
+        what it is: ``"not a regular file: a named pipe"``).
     """
+    import errno
+    import stat
+
+    def refuse_unless_regular(mode: int) -> None:
+        if stat.S_ISREG(mode):
+            return
+        kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"),
+                 (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))  # fmt: skip
+        kind = next((what for test, what in kinds if test(mode)), "of an unknown kind")
+        raise OSError(errno.EINVAL, f"not a regular file: {kind}", os.fspath(path))
+
+    refuse_unless_regular(os.stat(path).st_mode)  # before opening: opening a pipe would wait for a writer
+    # O_NONBLOCK: a file swapped for a pipe after that stat still opens at once, and fstat tells
+    # what was opened; reading a regular file never blocks anyway.
+    nonblock = getattr(os, "O_NONBLOCK", 0)  # POSIX only: Windows has no named pipes in its file system
+    fd = os.open(path, os.O_RDONLY | nonblock | getattr(os, "O_BINARY", 0))
+    try:
+        refuse_unless_regular(os.fstat(fd).st_mode)
+        if nonblock:
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
     digests = {name: hashlib.new(name, usedforsecurity=False) for name in algorithms}
-    with open(path, "rb") as handle:
+    with open(fd, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             for digest in digests.values():
                 digest.update(block)

@@ -278,19 +278,36 @@ def check(
         "--write",
         help="For a folder of label folders without checksums: write SHA256SUMS at its root, for later checks.",
     ),
+    output: Optional[str] = _output_option(
+        None,
+        help="Also write every file that differs, is missing, has no checksum or was left out to this CSV "
+        "(path,problem,detail); the console names only the first few.",
+    ),
 ) -> None:
     """Verify every track's audio file against the checksums its source declares.
 
-    FMA: FOLDER/checksums. A manifest: a sha256, sha1 or md5 column. A folder: SHA256SUMS, SHA1SUMS, MD5SUMS or checksums at its root (--write writes SHA256SUMS). synthetic: its checksums.json. Exit status 1 when a file differs or one listed is missing.
+    FMA: FOLDER/checksums. A manifest: a sha256, sha1 or md5 column. A folder: SHA256SUMS, SHA1SUMS, MD5SUMS or checksums at its root (--write writes SHA256SUMS). synthetic: its checksums.json (a damaged corpus is generated again first, as genre extract does, and a note says so). The summary line goes to stdout, the files that differ or are missing and the notes to stderr (as genre extract's). Exit status 1 when a file differs or one listed is missing.
     """
     with user_errors(on_interrupt="stopped before every file was read; nothing was written"):
         from rich.markup import escape
 
-        from genre.data.checksums import verify, write_checksums
+        from genre.atomic import check_output_file, check_replaceable, starts_with
+        from genre.data.checksums import NAMED_IN_NOTES, PROBLEMS_HEADER, verify, write_checksums, write_problems_csv
         from genre.features.executors import LocalExecutor
         from genre.progress import tell
+        from genre.text import plural
 
         fma = _fma_options(source, fma_metadata, fma_subset)
+        target: Optional[Path] = None
+        if output is not None:
+            if write:
+                raise ParameterError("--output lists what a check finds wrong; --write checks nothing: give one or the other")
+            header = (",".join(PROBLEMS_HEADER) + "\n").encode()
+            target = check_output_file(output_path(output, what="--output"), inputs=[source])
+            # Never over a manifest or a checksum file mistyped for it: only an earlier list is replaced.
+            check_replaceable(
+                target, ours=lambda p: starts_with(p, header), what="a list of genre check (path,problem,detail)"
+            )
         executor = LocalExecutor(jobs=jobs)  # refuses a bad --jobs before anything is read
         if write:
             if fma:
@@ -304,8 +321,12 @@ def check(
             return
         report = verify(source, executor=executor, progress=True, **fma)
         tell(report.notes)
+        n_listed = write_problems_csv(report, target) if target is not None else 0
+        listed = f"{n_listed} {plural(n_listed, 'file', 'files')} listed in {target} (path,problem,detail)"
         if not report.against:
             out.print(escape(report.nothing_to_verify), highlight=False)
+            if target is not None:
+                out.print(escape(listed), highlight=False)
             return
         out.print(
             f"{report.n_matched} of {report.n_tracks} files match their checksums; {len(report.differ)} differ; "
@@ -313,8 +334,17 @@ def check(
             f"(against {escape(', '.join(report.against))}, {report.seconds:.1f} s)",
             highlight=False,
         )
-        _print_skipped(report.differ, listed_in=None, unlisted=None, mark="[red]differs[/]", more="differ")
-        _print_skipped(report.missing, listed_in=None, unlisted=None, mark="[red]missing[/]", more="missing")
+        unlisted = "genre check --output FILE lists them all"
+        _print_skipped(report.differ, listed_in=target, unlisted=unlisted, mark="[red]differs[/]", more="differ")
+        _print_skipped(report.missing, listed_in=target, unlisted=unlisted, mark="[red]missing[/]", more="missing")
+        if report.no_checksum:  # named too, the first few: a file added since the checksums were written
+            n, first = len(report.no_checksum), report.no_checksum[:NAMED_IN_NOTES]
+            where = f"all listed in {target}" if target is not None else unlisted
+            rest = f", and {n - len(first)} more ({where})" if n > len(first) else ""
+            tell([f"{n} {plural(n, 'file has', 'files have')} no checksum in {', '.join(report.against)}: "
+                  f"{', '.join(first)}{rest}"])  # fmt: skip
+        if target is not None:
+            out.print(escape(listed), highlight=False)
         if not report.ok:
             raise typer.Exit(code=1)
 

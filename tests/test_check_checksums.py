@@ -345,4 +345,187 @@ def test_many_differing_files_are_shown_first_then_counted(tmp_path):
     lines = result.output.splitlines()
     assert summary(result.output).startswith("0 of 21 files match their checksums; 21 differ")
     assert sum(line.startswith("differs ") for line in lines) == 10
-    assert "... and 11 more differ" in lines
+    assert "... and 11 more differ (genre check --output FILE lists them all)" in lines
+
+
+# -- rough edges: pipes, files left out, the full list, odd checksum files, emptied folders --
+
+
+@pytest.fixture
+def no_hang():
+    """Fail a test that would block (a pipe opened for reading waits for a writer) instead of hanging."""
+    signal = pytest.importorskip("signal")
+    if not hasattr(signal, "SIGALRM"):
+        pytest.skip("no SIGALRM")
+
+    def stop(*_):
+        raise TimeoutError("blocked for 10 s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(10)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no named pipes")
+def test_a_named_pipe_is_refused_never_read(folder, no_hang):
+    import os
+
+    from genre.atomic import file_digests
+
+    pipe = folder / "low" / "pipe.wav"
+    os.mkfifo(pipe)
+    with pytest.raises(OSError, match="not a regular file: a named pipe"):
+        file_digests(pipe, ["sha256"])
+    with pytest.raises(OSError, match="not a regular file: a folder"):
+        file_digests(folder, ["sha256"])
+
+    written = write_checksums(folder)  # the pipe has no bytes to sum: left out, and said
+    assert written.n_files == 2 and "pipe.wav" not in (folder / "SHA256SUMS").read_text()
+    assert any("1 track is no regular file" in n and f"{pipe} (a named pipe)" in n for n in written.notes)
+
+    with open(folder / "SHA256SUMS", "a") as handle:
+        handle.write(f"{'0' * 64}  low/pipe.wav\n")
+    report = verify(folder)
+    assert report.differ == [(str(pipe), "not a regular file: a named pipe")] and report.n_matched == 2
+    result = run(folder)
+    assert result.exit_code == 1 and f"differs {pipe}: not a regular file: a named pipe" in result.output
+
+
+def test_files_the_listing_left_out_are_said_by_write_and_check(folder):
+    import os
+
+    (folder / "low" / ".hidden.wav").write_bytes((folder / "low" / "low.wav").read_bytes() + b"!")
+    os.symlink(folder / "nowhere.wav", folder / "high" / "broken.wav")
+    written = write_checksums(folder)
+    assert written.n_files == 2
+    note = next(n for n in written.notes if "left out while listing" in n)
+    assert note.startswith(f"2 files left out while listing folder {folder} were not written to SHA256SUMS: ")
+    assert f"{folder / 'high' / 'broken.wav'} (broken link to" in note and ".hidden.wav (" in note
+    result = run(folder, "--write")  # once written, never again
+    assert result.exit_code == 2
+
+    report = verify(folder)
+    assert report.ok and [path for path, _ in report.left_out] == sorted(
+        [str(folder / "high" / "broken.wav"), str(folder / "low" / ".hidden.wav")]
+    )
+    result = run(folder)
+    assert result.exit_code == 0
+    assert f"note: 2 files left out while listing folder {folder} were not checked: " in result.output
+
+
+def test_left_out_copies_are_noted_once_not_as_files_that_are_no_tracks(folder):
+    shutil.copy(folder / "low" / "low.wav", folder / "high" / "copy.wav")  # one sound, two labels: both left out
+    (folder / "SHA256SUMS").write_text(
+        "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(folder).as_posix()}\n"
+                for p in sorted(folder.glob("*/*.wav")))
+    )  # fmt: skip
+    report = verify(folder)
+    assert report.n_tracks == 1 and report.ok
+    assert not any("not listed as" in n for n in report.notes)
+    assert any(n.startswith("2 files left out while listing") and "contradictory labels" in n for n in report.notes)
+
+
+def test_output_lists_every_file_with_a_problem(tmp_path, folder):
+    write_checksums(folder)
+    sf.write(folder / "high" / "new.wav", tone(0.2, freq=900.0), 22050)  # no checksum
+    clip = folder / "low" / "low.wav"
+    clip.write_bytes(clip.read_bytes() + b"!")
+    listing = tmp_path / "problems.csv"
+    result = run(folder, "--output", listing)
+    assert result.exit_code == 1, result.output
+    assert summary(result.output).startswith("1 of 3 files match their checksums; 1 differ; 1 have none")
+    assert f"note: 1 file has no checksum in {folder / 'SHA256SUMS'}: {folder / 'high' / 'new.wav'}" in result.output
+    assert f"2 files listed in {listing} (path,problem,detail)" in result.output
+    import csv
+
+    with open(listing, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["path", "problem", "detail"] and len(rows) == 3
+    assert rows[1][:2] == [str(clip), "differs"] and rows[1][2].startswith("its sha256 is ")
+    assert rows[2] == [str(folder / "high" / "new.wav"), "no checksum", f"no checksum for it in {folder / 'SHA256SUMS'}"]
+
+    # Only an earlier list is replaced, never a checksum file or a manifest mistyped for it.
+    result = run(folder, "-o", folder / "SHA256SUMS")
+    assert result.exit_code == 2 and "exists and is not a list of genre check" in result.output
+    assert run(folder, "--write", "-o", listing).exit_code == 2
+
+
+def test_output_is_named_when_more_files_differ_than_are_shown(tmp_path):
+    root = tmp_path / "many"
+    (root / "noise").mkdir(parents=True)
+    for i in range(25):
+        (root / "noise" / f"{i:02d}.wav").write_bytes(b"RIFF" + bytes([i]) * 100)
+    write_checksums(root)
+    for i in range(21):
+        (root / "noise" / f"{i:02d}.wav").write_bytes(b"RIFF" + bytes([i]) * 99 + b"!")
+    for i in range(21, 25):
+        (root / "noise" / f"{i:02d}.wav").unlink()
+        (root / "noise" / f"{i:02d}.mp3").write_bytes(b"not in SHA256SUMS" + bytes([i]))  # no checksum
+    listing = tmp_path / "all.csv"
+    result = run(root, "-o", listing)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert f"... and 11 more differ (all listed in {listing})" in lines
+    assert f"4 files have no checksum in {root / 'SHA256SUMS'}: " in result.output
+    assert f"and 1 more (all listed in {listing})" in result.output
+    problems = [line.split(",")[1] for line in listing.read_text().splitlines()[1:]]
+    assert problems == ["differs"] * 21 + ["missing"] * 4 + ["no checksum"] * 4
+
+
+def test_checksum_files_with_a_bom_trailing_spaces_and_crlf(folder):
+    high, low = (folder / "high" / "high.wav").read_bytes(), (folder / "low" / "low.wav").read_bytes()
+    (folder / "SHA256SUMS").write_bytes(
+        b"\xef\xbb\xbf" + f"{hashlib.sha256(high).hexdigest()}  high/high.wav  \r\n".encode()
+        + f"SHA256 (low/low.wav) = {hashlib.sha256(low).hexdigest()} \t\r\n".encode()
+    )  # fmt: skip
+    report = verify(folder)
+    assert report.ok and report.n_matched == 2 and not report.missing, report
+    assert sorted(read_checksum_file(folder / "SHA256SUMS")) == ["high/high.wav  ", "low/low.wav"]
+
+
+def test_checksum_paths_with_backslashes_or_decomposed_names_match(tmp_path):
+    import unicodedata
+
+    root = tmp_path / "music"
+    name = unicodedata.normalize("NFC", "café")
+    for i, label in enumerate((name, "rock")):
+        (root / label).mkdir(parents=True)
+        sf.write(root / label / f"{label}.wav", tone(0.2, freq=300.0 + 100 * i), 22050)
+    write_checksums(root)
+    written = (root / "SHA256SUMS").read_text(encoding="utf-8")
+    (root / "SHA256SUMS").write_text(unicodedata.normalize("NFD", written).replace("/", "\\"), encoding="utf-8")
+    assert unicodedata.normalize("NFD", name) in (root / "SHA256SUMS").read_text(encoding="utf-8")
+    report = verify(root)
+    assert report.ok and report.n_matched == 2 and not report.missing and not report.no_checksum, report
+
+
+def test_an_empty_checksum_file_lists_nothing_to_verify_against(folder):
+    (folder / "SHA256SUMS").write_bytes(b"")
+    result = run(folder)
+    assert result.exit_code == 0
+    assert result.output.splitlines()[-1].startswith(
+        f"{folder / 'SHA256SUMS'} is empty, it lists no checksum: nothing to verify against; genre check --write"
+    )
+    report = verify(folder)
+    assert report.against == () and "is empty" in report.nothing_to_verify
+    assert run(folder, "--write").exit_code == 0  # an empty file vouches for nothing: replaced
+    assert len((folder / "SHA256SUMS").read_text().splitlines()) == 2
+    (folder / "MD5SUMS").write_text("# nothing yet\n")
+    report = verify(folder)
+    assert report.ok and report.against == (str(folder / "SHA256SUMS"),) and report.n_matched == 2
+    assert f"{folder / 'MD5SUMS'} holds only blank lines and comments, it lists no checksum" in report.notes[0]
+
+
+def test_a_folder_whose_audio_is_all_gone_lists_it_as_missing(folder):
+    write_checksums(folder)
+    for clip in folder.glob("*/*.wav"):
+        clip.unlink()
+    result = run(folder)
+    assert result.exit_code == 1, result.output
+    assert summary(result.output).startswith("0 of 0 files match their checksums; 0 differ; 0 have none; 2 listed but missing")
+    assert f"missing {folder / 'high' / 'high.wav'}: listed on line 1 of SHA256SUMS, but no such file" in result.output
+    assert "holds no audio file in label folders any more" in result.output
+    (folder / "SHA256SUMS").unlink()  # without checksums, an empty folder is still an error
+    assert run(folder).exit_code == 2

@@ -21,14 +21,16 @@ when there are many.
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import time
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from genre.atomic import atomic_write_text, file_digests
+from genre.atomic import atomic_open, atomic_write_text, file_digests
 from genre.data import SCHEMES, SYNTHETIC, load_dataset
 from genre.data.fma import CHECKSUMS_NAME as FMA_CHECKSUMS_NAME
 from genre.data.tracks import Checksum, Dataset, printable
@@ -46,6 +48,10 @@ WRITTEN_NAME = "SHA256SUMS"
 PARALLEL_FROM = 32
 #: Files per task handed to a worker process (a task per file would cost more than reading a small one).
 BATCH = 16
+#: Files named (with their reason) in a note about many: the first few, then a count.
+NAMED_IN_NOTES = 3
+#: The header of the CSV :func:`write_problems_csv` writes (``genre check --output``).
+PROBLEMS_HEADER = ("path", "problem", "detail")
 
 #: ``<hex digest>  <path>`` (``*`` before the path: read in binary mode, as sha256sum -b writes).
 _LINE = re.compile(r"(?P<digest>[0-9A-Fa-f]+) [ *]?(?P<path>.+)")
@@ -77,11 +83,16 @@ class ChecksumReport:
     missing : list of (str, str)
         ``(path, where it is listed)`` of files a checksum is declared for that do not exist.
     notes : list of str
-        What the user should know besides (files listed that are no tracks, fewer processes).
+        What the user should know besides (files the listing left out, files listed that are
+        no tracks, fewer processes).
     nothing_to_verify : str
-        Why nothing could be verified (no checksum file, no checksum column); ``""`` otherwise.
+        Why nothing could be verified (no checksum file, an empty one, no checksum column);
+        ``""`` otherwise.
     seconds : float
         Time taken.
+    left_out : list of (str, str)
+        ``(path, why)`` of what the listing found but left out (:attr:`Dataset.rejected`:
+        byte-identical copies, broken links, hidden audio files...): not checked.
     """
 
     source: str
@@ -94,6 +105,7 @@ class ChecksumReport:
     notes: list[str]
     nothing_to_verify: str = ""
     seconds: float = 0.0
+    left_out: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -138,7 +150,11 @@ def read_checksum_file(path: str | os.PathLike) -> dict[str, tuple[Checksum, ...
     Lines are ``<hex digest>  <path>`` (or ``<hex digest> *<path>``, or the tagged
     ``SHA256 (<path>) = <hex digest>``); the algorithm is told by the digest's length: 32
     hex digits md5, 40 sha1, 64 sha256. Blank lines and ``#`` comments are skipped; a line
-    starting with ``\\`` has a path with GNU's escapes (``\\n``, ``\\\\``).
+    starting with ``\\`` has a path with GNU's escapes (``\\n``, ``\\\\``). A UTF-8 byte order
+    mark (Windows' Notepad writes one) and CR line ends are dropped. A path is kept as
+    written otherwise, trailing spaces included (``sha256sum`` does not escape them, so a
+    name may end with one): :func:`verify` drops them, reads ``\\`` as ``/`` and tries the
+    other Unicode normalisation form when the file as written does not exist.
 
     Returns
     -------
@@ -158,12 +174,14 @@ def read_checksum_file(path: str | os.PathLike) -> dict[str, tuple[Checksum, ...
     except OSError as exc:
         raise DataError(f"{printable(path)}: cannot read the checksum file ({exc.strerror or exc})") from None
     entries: dict[str, list[Checksum]] = {}
+    data = data.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark
     for number, raw in enumerate(data.split(b"\n"), start=1):
         line = os.fsdecode(raw.removesuffix(b"\r"))  # paths as the file system names them
         if not line.strip() or line.startswith("#"):
             continue
         escaped = line.startswith("\\")
-        match = _TAGGED.fullmatch(line[escaped:]) or _LINE.fullmatch(line[escaped:])
+        # The tagged form ends with the digest: spaces after it are no part of anything.
+        match = _TAGGED.fullmatch(line[escaped:].rstrip(" \t\r")) or _LINE.fullmatch(line[escaped:])
         algorithm = ALGORITHMS.get(len(match["digest"])) if match else None
         if match is None or algorithm is None or match.groupdict().get("algorithm", algorithm).lower() != algorithm:
             shown = printable(line if len(line) <= 100 else line[:100] + "...")
@@ -198,7 +216,9 @@ def _hash_batch(batch: list[tuple[str, tuple[str, ...]]]) -> list[tuple[str, dic
         try:
             results.append((path, file_digests(path, algorithms)))
         except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
-            results.append((path, f"cannot read it ({getattr(exc, 'strerror', None) or exc})"))
+            reason = getattr(exc, "strerror", None) or str(exc)
+            # A named pipe or a device (file_digests refuses them: reading one may never end) is not read at all.
+            results.append((path, reason if reason.startswith("not a regular file") else f"cannot read it ({reason})"))
     return results
 
 
@@ -231,15 +251,86 @@ def _digests(
     return results
 
 
-def _declared_in_files(files: list[Path], root: Path) -> dict[str, tuple[str, tuple[Checksum, ...]]]:
-    """Checksum files' entries: the file's key (see :func:`_key`) -> its path as shown, its checksums."""
+def _nfc(key: str) -> str:
+    """A key (see :func:`_key`) in Unicode's composed form (NFC), as most systems write names."""
+    return unicodedata.normalize("NFC", key)
+
+
+def _resolve(root: Path, name: str, known: set[str]) -> str:
+    """The path a checksum file's ``name`` (relative to ``root``) stands for.
+
+    As written when it is a track (its key in ``known``) or exists. Otherwise the first of
+    these that is a track or exists: without trailing spaces and tabs (an editor's, or a
+    tool's that pads its columns), with ``\\`` read as ``/`` (written on Windows), in the
+    other Unicode normalisation form (macOS writes names decomposed, NFD); else without
+    trailing spaces, as written (a file that is missing either way).
+    """
+    written = os.path.normpath(root / name)
+    stripped = name.rstrip(" \t") or name
+    if stripped == name and "\\" not in name and name.isascii():  # nothing to try instead (most lines)
+        return written
+    if _key(written) in known:
+        return written
+    variants = [stripped] + ([stripped.replace("\\", "/")] if "\\" in stripped else [])
+    variants += [unicodedata.normalize(form, v) for v in list(variants) for form in ("NFC", "NFD")]
+    paths = [written] + [os.path.normpath(root / v) for v in dict.fromkeys(variants)]
+    for matches in (lambda p: _key(p) in known, os.path.lexists):
+        found = next((p for p in paths if matches(p)), None)
+        if found is not None:
+            return found
+    return os.path.normpath(root / stripped)
+
+
+def _declared_in_files(
+    files: list[Path], root: Path, known: set[str]
+) -> tuple[dict[str, tuple[str, tuple[Checksum, ...]]], list[Path]]:
+    """Checksum files' entries: the file's key (see :func:`_key`) -> its path as shown, its checksums.
+
+    Each name is read as :func:`_resolve` reads it (``known``: the tracks' keys). Also
+    returns the files that list no checksum (empty, or only blank and comment lines).
+    """
     entries: dict[str, tuple[str, tuple[Checksum, ...]]] = {}
+    empty: list[Path] = []
     for file in files:
-        for name, sums in read_checksum_file(file).items():
-            path = os.path.normpath(root / name)
+        listed = read_checksum_file(file)
+        if not listed:
+            empty.append(file)
+        for name, sums in listed.items():
+            path = _resolve(root, name, known)
             shown, before = entries.get(_key(path), (path, ()))
             entries[_key(path)] = (shown, (*before, *sums))
-    return entries
+    return entries, empty
+
+
+def _lists_nothing(files: list[Path]) -> str:
+    """``"X is empty, it lists no checksum"``: what to say of checksum files that list none."""
+    if len(files) == 1:
+        try:
+            blank = not files[0].read_bytes().removeprefix(b"\xef\xbb\xbf").strip()
+        except OSError:
+            blank = False
+        what = "is empty" if blank else "holds only blank lines and comments"
+        return f"{files[0]} {what}, it lists no checksum"
+    named = f"{', '.join(map(str, files[:-1]))} and {files[-1]}"
+    return f"{named} list no checksum (empty, or only blank lines and comments)"
+
+
+def _named(items: list[tuple[str, str]]) -> str:
+    """The first :data:`NAMED_IN_NOTES` ``(path, reason)`` as ``path (reason)``, then how many more."""
+    shown = [f"{path} ({reason})" for path, reason in items[:NAMED_IN_NOTES]]
+    rest = len(items) - len(shown)
+    return "; ".join(shown) + (f"; and {rest} more" if rest else "")
+
+
+def _left_out_note(dataset: Dataset, what: str) -> list[str]:
+    """A note counting the files the listing left out (:attr:`Dataset.rejected`), naming the first few."""
+    n = len(dataset.rejected)
+    if not n:
+        return []
+    return [
+        f"{n} {plural(n, 'file', 'files')} left out while listing {dataset.name} {plural(n, 'was', 'were')} "
+        f"{what}: {_named(dataset.rejected)}"
+    ]
 
 
 def _check_digits(checksum: Checksum) -> None:
@@ -250,6 +341,26 @@ def _check_digits(checksum: Checksum) -> None:
             f"{checksum.where}: {checksum.algorithm} cell {printable(checksum.digest)!r} is not a "
             f"{checksum.algorithm} checksum ({length} hex digits)"
         )
+
+
+def _emptied_folder(source: str | os.PathLike) -> Dataset | None:
+    """A folder of label folders with a checksum file but no audio file left: a :class:`Dataset` of no track.
+
+    None when ``source`` is anything else (its listing failed for another reason: the
+    caller raises that error).
+    """
+    from genre.data.folder import list_audio_files
+
+    root = Path(source)
+    try:
+        if not root.is_dir() or not folder_checksum_files(root):
+            return None
+        listing = list_audio_files(root, labelled=True)
+    except (OSError, DataError):
+        return None
+    if listing.files:
+        return None
+    return Dataset(tracks=[], rejected=list(listing.rejected), name=f"folder {root}", ignored=listing.ignored)
 
 
 def verify(
@@ -274,9 +385,12 @@ def verify(
     Returns
     -------
     ChecksumReport
-        Tracks that match, differ (or cannot be read), have no checksum; files listed
-        with a checksum that are missing. A track matches when its file has every digest
-        declared for it.
+        Tracks that match, differ (or cannot be read: a named pipe, a device is not read),
+        have no checksum; files listed with a checksum that are missing; what the listing
+        left out (not checked: a note counts it). A track matches when its file has every
+        digest declared for it. A folder whose audio files are all gone but whose checksum
+        file remains is no error: its files are listed but missing. A checksum file that
+        lists nothing (empty) is nothing to verify against.
 
     Raises
     ------
@@ -294,7 +408,15 @@ def verify(
 
         root = default_corpus_root()
         damaged = (root / CHECKSUMS_NAME).exists() and not verify_synthetic_corpus(root)
-    dataset = load_dataset(source, **options)
+    try:
+        dataset = load_dataset(source, **options)
+    except DataError:
+        # A folder whose audio files are all gone: its checksum file still says what should be there.
+        dataset = _emptied_folder(source) if layout == "folder" else None
+        if dataset is None:
+            raise
+        notes.append(f"{source} holds no audio file in label folders any more (expected ROOT/<label>/<file>.wav)")
+    notes.extend(_left_out_note(dataset, "not checked"))
     nothing = ""
     entries: dict[str, tuple[str, tuple[Checksum, ...]]] = {}
     if layout == "synthetic":
@@ -325,24 +447,31 @@ def verify(
         root = Path(str(source).partition(":")[2]).expanduser() if layout == "fma" else Path(source)
         if layout == "fma":
             files = [root / FMA_CHECKSUMS_NAME] if (root / FMA_CHECKSUMS_NAME).is_file() else []
-            nothing = (
+            none = (
                 f"{root} has no {FMA_CHECKSUMS_NAME} file (FMA ships one in each audio folder, SHA-1 sums as sha1sum "
-                "writes them): nothing to verify against"
+                "writes them)"
             )
+            hint = ""
         else:
             files = folder_checksum_files(root)
-            nothing = (
-                f"{root} has no {', '.join(FOLDER_CHECKSUM_FILES[:-1])} or {FOLDER_CHECKSUM_FILES[-1]} file: nothing to "
-                f"verify against; genre check --write (write_checksums) writes {WRITTEN_NAME} there so that later "
-                "checks can verify"
+            none = f"{root} has no {', '.join(FOLDER_CHECKSUM_FILES[:-1])} or {FOLDER_CHECKSUM_FILES[-1]} file"
+            hint = (
+                f"; genre check --write (write_checksums) writes {WRITTEN_NAME} there so that later checks can verify"
             )
+        entries, empty = _declared_in_files(files, root, {_key(t.path) for t in dataset.tracks})
+        if empty and len(empty) == len(files):  # an empty checksum file is no checksum for every track
+            none, files = _lists_nothing(empty), []
+        elif empty:
+            notes.append(f"{_lists_nothing(empty)}; the other checksum files were verified against")
+            files = [f for f in files if f not in empty]
+        nothing = f"{none}: nothing to verify against{hint}"
         against = tuple(str(f) for f in files)
-        entries = _declared_in_files(files, root)
     if not against:
         paths = [t.path for t in dataset.tracks]
         return ChecksumReport(
             source=dataset.name, against=(), n_tracks=len(paths), n_matched=0, differ=[], no_checksum=paths,
             missing=[], notes=notes, nothing_to_verify=nothing, seconds=time.perf_counter() - start,
+            left_out=list(dataset.rejected),
         )  # fmt: skip
     return _compare(dataset, entries, against=against, notes=notes, executor=executor, progress=progress, start=start)
 
@@ -361,21 +490,38 @@ def _compare(
     expected: dict[str, tuple[Checksum, ...]] = {}
     no_checksum: list[str] = []
     missing: list[tuple[str, str]] = []
+    declared: dict[str, tuple[Checksum, ...]] = {}  # track path -> its checksums
     for track in dataset.tracks:
-        _, sums = entries.pop(_key(track.path), (track.path, ()))
+        if _key(track.path) in entries:
+            declared[track.path] = entries.pop(_key(track.path))[1]
+    if entries and len(declared) < len(dataset.tracks):
+        # Then by the names' composed form (NFC): a file system that finds a file under either
+        # form (macOS's) lets a name written in the other pass _resolve's test as it is.
+        composed: dict[str, list[str]] = {}
+        for key in entries:
+            composed.setdefault(_nfc(key), []).append(key)
+        for track in dataset.tracks:
+            if track.path not in declared:
+                keys = [key for key in composed.get(_nfc(_key(track.path)), []) if key in entries]
+                if keys:
+                    declared[track.path] = entries.pop(keys[0])[1]
+    for track in dataset.tracks:
+        sums = declared.get(track.path, ())
         if not sums:
             no_checksum.append(track.path)
         elif not os.path.exists(track.path):
             missing.append((track.path, f"listed on {sums[0].where}, but no such file"))
         else:
             expected[track.path] = sums
-    # What is left was listed but is no track: missing, or left out while listing (not audio, another subset).
+    # What is left was listed but is no track: missing, or left out while listing (not audio,
+    # another subset; those the listing rejected are counted in its own note, with the reason).
+    rejected = {_key(path) for path, _ in dataset.rejected}
     not_tracks = []
-    for shown, sums in entries.values():
-        if os.path.exists(shown):
-            not_tracks.append(shown)
-        else:
+    for key, (shown, sums) in entries.items():
+        if not os.path.exists(shown):
             missing.append((shown, f"listed on {sums[0].where}, but no such file"))
+        elif key not in rejected:
+            not_tracks.append(shown)
     if not_tracks:
         n = len(not_tracks)
         notes.append(
@@ -405,6 +551,7 @@ def _compare(
         missing=sorted(missing),
         notes=notes,
         seconds=time.perf_counter() - start,
+        left_out=list(dataset.rejected),
     )
 
 
@@ -420,7 +567,12 @@ def write_checksums(source: str | os.PathLike, *, executor: Any = None, progress
 
     One line per track as :func:`genre.data.load_dataset` lists them (``<sha256>  <path
     relative to the root>``, as ``sha256sum`` writes it, so ``sha256sum -c SHA256SUMS``
-    checks it too), written atomically.
+    checks it too), written atomically. What the listing left out (byte-identical copies,
+    broken links, hidden audio files: :attr:`Dataset.rejected`) is not written, and a note
+    counts it, naming the first few; so is a track that is no regular file (a named pipe
+    called ``*.wav``: it has no bytes to sum, and reading it would wait for a writer).
+    A checksum file that lists nothing (empty) is no checksum: it does not stop the writing
+    (an empty ``SHA256SUMS`` is replaced).
 
     Parameters
     ----------
@@ -433,7 +585,8 @@ def write_checksums(source: str | os.PathLike, *, executor: Any = None, progress
     ------
     ParameterError
         ``source`` is not a folder of label folders (a manifest, ``fma:``, the synthetic
-        corpus declare their own checksums), or the folder has a checksum file already.
+        corpus declare their own checksums), or the folder has a checksum file already that
+        lists a checksum.
     DataError
         As :func:`genre.data.load_dataset`; a track's file cannot be read (nothing is
         written then).
@@ -454,33 +607,92 @@ def write_checksums(source: str | os.PathLike, *, executor: Any = None, progress
     dataset = load_dataset(source)
     root = Path(source)
     present = folder_checksum_files(root)
-    if present:
+    listing = next((file for file in present if read_checksum_file(file)), None)
+    if listing is not None:
         raise ParameterError(
-            f"{present[0]}: {root} has checksums already, which genre check verifies; delete the file to write "
+            f"{listing}: {root} has checksums already, which genre check verifies; delete the file to write "
             f"{WRITTEN_NAME} anew"
         )
-    notes: list[str] = []
+    notes = _left_out_note(dataset, f"not written to {WRITTEN_NAME}")
     tasks = [(t.path, ("sha256",)) for t in dataset.tracks]
     digests = _digests(tasks, executor=executor, progress=progress, notes=notes, what="computing checksums")
     lines = []
+    irregular: list[tuple[str, str]] = []
     for track in dataset.tracks:
         found = digests[track.path]
         if isinstance(found, str):
+            if os.path.exists(track.path) and not os.path.isfile(track.path):  # a pipe, a device: no file to sum
+                irregular.append((printable(track.path), found.rpartition(": ")[2]))
+                continue
             raise DataError(f"{printable(track.path)}: {found}; {root / WRITTEN_NAME} was not written")
         lines.append(_line(found["sha256"], Path(os.path.relpath(track.path, root)).as_posix()))
+    if irregular:
+        n = len(irregular)
+        notes.append(
+            f"{n} {plural(n, 'track', 'tracks')} {plural(n, 'is', 'are')} no regular file and "
+            f"{plural(n, 'was', 'were')} not written to {WRITTEN_NAME} (genre extract skips "
+            f"{plural(n, 'it', 'them')} too): {_named(irregular)}"
+        )
     target = root / WRITTEN_NAME
     atomic_write_text(target, "".join(lines))
     return WrittenChecksums(path=target, n_files=len(lines), seconds=time.perf_counter() - start, notes=notes)
+
+
+def problems(report: ChecksumReport) -> list[tuple[str, str, str]]:
+    """Every file of a report that was not found whole: ``(path, problem, detail)``.
+
+    ``problem`` is ``differs`` (another digest, or the file cannot be read), ``missing``
+    (listed with a checksum, no such file), ``no checksum`` (a track its source declares
+    none for) or ``left out`` (found, but left out while listing: not checked); ``detail``
+    says why.
+    """
+    none = (
+        f"no checksum for it in {', '.join(report.against)}" if report.against else report.nothing_to_verify
+    )
+    return [
+        *((path, "differs", why) for path, why in report.differ),
+        *((path, "missing", why) for path, why in report.missing),
+        *((path, "no checksum", none) for path in report.no_checksum),
+        *((path, "left out", why) for path, why in report.left_out),
+    ]
+
+
+def write_problems_csv(report: ChecksumReport, path: str | os.PathLike) -> int:
+    """Write :func:`problems` as a CSV with the header ``path,problem,detail``, atomically.
+
+    The console shows the first few files of each kind; this lists them all.
+
+    Returns
+    -------
+    int
+        The number of rows (files) written.
+
+    Raises
+    ------
+    genre.errors.OutputError
+        The file cannot be written.
+    """
+    rows = problems(report)
+    with atomic_open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(PROBLEMS_HEADER)
+        # Printable: a name that is not valid UTF-8 would stop the UTF-8 write halfway.
+        writer.writerows(tuple(map(printable, row)) for row in rows)
+    return len(rows)
 
 
 __all__ = [
     "ALGORITHMS",
     "ChecksumReport",
     "FOLDER_CHECKSUM_FILES",
+    "NAMED_IN_NOTES",
+    "PROBLEMS_HEADER",
     "WRITTEN_NAME",
     "WrittenChecksums",
     "folder_checksum_files",
+    "problems",
     "read_checksum_file",
     "verify",
     "write_checksums",
+    "write_problems_csv",
 ]
