@@ -232,3 +232,20 @@ def test_the_cli_names_them_and_counts_the_rest(tmp_path):
     assert "5 files were recorded below 22050 Hz (8000 Hz): upsampled, their spectrum above 4000 Hz is empty" in text
     assert "call0.wav" in text and "and 2 more" in text and "call4.wav" not in text
     assert BELOW_RATE_KEY in text
+
+
+def test_a_benchmark_report_repeats_what_extraction_said_of_the_audio(tmp_path):
+    """Also on a rerun from the cached table, which extracts nothing and so says nothing itself."""
+    from feature_tables import write_own_table
+
+    from genre.evaluation import cross_validate_models
+    from genre.features.table import load_feature_table
+
+    table = write_own_table(tmp_path / "f.csv", tracks_per_class=4, segments=2)
+    sidecar = table.with_suffix(".json")
+    meta = json.loads(sidecar.read_text())
+    meta.update({SILENT_KEY: {"a/one.wav": 3}, BELOW_RATE_KEY: {"b/two.wav": 8000}})
+    sidecar.write_text(json.dumps(meta))
+    caveat = cross_validate_models(load_feature_table(table), ["lda"], folds=2, progress=False).protocol["caveat"]
+    assert "In f.csv, 3 silent segments left out (in 1 file)" in caveat
+    assert "1 file was recorded below" in caveat and "b/two.wav" in caveat

@@ -316,6 +316,11 @@ def cross_validate_models(
     if plan.sentence():
         protocol["description"] += " " + plan.sentence()
     caveats = [*class_notes, list_note, protocol.get("caveat"), table.row_share_note()]
+    # What extraction said about the audio (silent stretches, low sample rates) belongs in the
+    # report too: a rerun on the cached table, or a reader of the paper, would not see it.
+    read = {str(plan.inputs[name].table.path): plan.inputs[name].table for name in models}
+    for input_table in read.values():
+        caveats += _extraction_notes(input_table)
     if fixed and not train_lists:
         caveats.append(_test_list_only_caveat(table, splits[0], test_list))
     caveats += [
@@ -775,6 +780,22 @@ def _score_model(
         summaries=summaries,
         accuracy_ci95=(float(ci[0]), float(ci[1])),
     )
+
+
+def _extraction_notes(table: FeatureTable) -> list[str]:
+    """The notes ``genre extract`` gave at the end of its run, from the table's sidecar."""
+    from genre.features.extract import BELOW_RATE_KEY, SILENT_KEY, file_notes
+
+    silent, below = table.meta.get(SILENT_KEY), table.meta.get(BELOW_RATE_KEY)
+    if not (isinstance(silent, dict) and silent) and not (isinstance(below, dict) and below):
+        return []
+    config = table.config or {}
+    notes = file_notes(
+        silent if isinstance(silent, dict) else {}, below if isinstance(below, dict) else {},
+        analysis_sr=config.get("sr"), silence_rms=config.get("silence_rms"),
+        recorded_in=table.path.with_suffix(".json") if table.path is not None else None,
+    )  # fmt: skip
+    return [f"in {table.name}, {note}" for note in notes]
 
 
 def _same_every_fold(summary) -> bool:
