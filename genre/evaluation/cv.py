@@ -784,15 +784,12 @@ def _score_model(
 
 def _extraction_notes(table: FeatureTable) -> list[str]:
     """The notes ``genre extract`` gave at the end of its run, from the table's sidecar."""
-    from genre.features.extract import BELOW_RATE_KEY, SILENT_KEY, file_notes
+    from genre.features.extract import file_notes, recorded_file_facts
 
-    silent, below = table.meta.get(SILENT_KEY), table.meta.get(BELOW_RATE_KEY)
-    if not (isinstance(silent, dict) and silent) and not (isinstance(below, dict) and below):
-        return []
+    silent, below = recorded_file_facts(table.meta)
     config = table.config or {}
     notes = file_notes(
-        silent if isinstance(silent, dict) else {}, below if isinstance(below, dict) else {},
-        analysis_sr=config.get("sr"), silence_rms=config.get("silence_rms"),
+        silent, below, analysis_sr=config.get("sr"), silence_rms=config.get("silence_rms"),
         recorded_in=table.path.with_suffix(".json") if table.path is not None else None,
     )  # fmt: skip
     return [f"in {table.name}, {note}" for note in notes]

@@ -149,24 +149,6 @@ def decode_audio(path: str | os.PathLike, *, sr: int | None = 22050, dtype: str 
     return Decoded(np.ascontiguousarray(y, dtype=dtype), int(rate), int(native_sr))
 
 
-def native_rate(path: str | os.PathLike) -> int | None:
-    """The sample rate in Hz that a file's header states, without decoding it; ``None`` if unreadable.
-
-    For what decodes a file with another function than :func:`decode_audio` (the embedding
-    extractors), to tell a file recorded below the analysis rate. What libmpg123 prints
-    meanwhile is dropped: the file's decoding has shown it already.
-    """
-    import soundfile as sf
-
-    mp3 = Path(path).suffix.lower() == ".mp3"
-    quiet = filtered_descriptor_2(lambda line: False) if mp3 else contextlib.nullcontext()
-    try:
-        with quiet:
-            return int(sf.info(os.fspath(path)).samplerate)
-    except Exception:  # not audio libsndfile reads: unknown
-        return None
-
-
 @contextlib.contextmanager
 def _decoder_messages(path: Path) -> Iterator[None]:
     """Name the file in what libmpg123 prints while an MP3 is decoded.

@@ -149,31 +149,10 @@ def _format_rows(track: Track, features: ClipFeatures) -> str:
     path, name, label, group = (printable(s) for s in (track.path, track.track, track.label, track.group))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    for segment, start, values in zip(_segment_numbers(features), features.starts, features.values):
+    for segment, start, values in zip(features.segment_numbers(), features.starts, features.values):
         ids = [path, name, int(segment), f"{start:.3f}", label, group]
         writer.writerow(ids + [format(v, VALUE_FORMAT) for v in values])
     return buffer.getvalue()
-
-
-def _segment_numbers(features: ClipFeatures) -> np.ndarray:
-    """The ``segment`` column of a clip's rows: each row's position in the clip.
-
-    ``0 ... n - 1`` unless silent segments were left out; an extractor's result without
-    :meth:`ClipFeatures.segment_numbers` numbers its rows in order.
-    """
-    numbers = getattr(features, "segment_numbers", None)
-    return numbers() if callable(numbers) else np.arange(len(features.starts))
-
-
-def _native_rate(features: ClipFeatures, path: str) -> int | None:
-    """The file's own sample rate: as the extractor decoded it, or else from the file's header."""
-    rate = getattr(features, "native_sr", None)
-    if rate is not None:
-        return int(rate)
-    # An extractor that does not say (the embeddings'): the header tells, without decoding.
-    from genre.features.audio import native_rate
-
-    return native_rate(path)
 
 
 def extract_or_reason(extract_file: Callable[[str], T], path: str) -> tuple[T | None, str]:
@@ -206,8 +185,8 @@ def _extract_block(task: tuple[int, Track, Extractor]) -> _Block:
         _format_rows(track, features),
         len(features.starts),
         "",
-        silent=int(getattr(features, "silent_segments", 0)),
-        native_sr=_native_rate(features, track.path),
+        silent=features.silent_segments,
+        native_sr=features.native_sr,
     )
 
 
@@ -253,15 +232,15 @@ def extract_clip(
         {
             "path": item.path,
             "track": item.track,
-            "segment": _segment_numbers(features),
+            "segment": features.segment_numbers(),
             "start": np.round(features.starts, 3),
             "label": item.label,
             "group": item.group,
         }
     )
     rows = pd.concat([ids, frame], axis=1)
-    rows.attrs["silent_segments"] = int(getattr(features, "silent_segments", 0))
-    rows.attrs["native_sr"] = getattr(features, "native_sr", None)
+    rows.attrs["silent_segments"] = features.silent_segments
+    rows.attrs["native_sr"] = features.native_sr
     return rows
 
 
@@ -880,7 +859,7 @@ def _reusable_blocks(output: Path, tracks: list[Track], description: dict) -> tu
         ]
     # What the table recorded of each file besides its rows (older sidecars: nothing, so
     # nothing known; only files with something to say are recorded).
-    silent, below = (meta.get(key) if isinstance(meta.get(key), dict) else {} for key in (SILENT_KEY, BELOW_RATE_KEY))
+    silent, below = recorded_file_facts(meta)
     blocks = {}
     for i, track in enumerate(tracks):
         entry = known.get(_track_id(track))
@@ -1218,6 +1197,18 @@ def _run(
     if progress:
         tell(end_notes)
     return report
+
+
+def recorded_file_facts(meta: Mapping[str, Any]) -> tuple[dict[str, int], dict[str, int]]:
+    """What a table's sidecar ``meta`` records of some files besides their rows.
+
+    Returns
+    -------
+    silent_segments, below_rate : dict
+        :data:`SILENT_KEY` and :data:`BELOW_RATE_KEY` (``path -> number``); empty where the
+        sidecar has none (no such file, or an older version of genre wrote it).
+    """
+    return tuple(meta.get(key) if isinstance(meta.get(key), dict) else {} for key in (SILENT_KEY, BELOW_RATE_KEY))
 
 
 def file_notes(
