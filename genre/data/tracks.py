@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import IO, Callable, Iterable, Mapping, NamedTuple
 
+from genre.atomic import file_digests
 from genre.errors import DataError
 from genre.text import plural
 
@@ -223,25 +224,19 @@ def check_label_spellings(where: dict[str, str], source: str) -> None:
     )
 
 
-#: Bytes of each file hashed first when files of one size are compared (see :func:`_identical_files`),
-#: and bytes read at a time when a whole file is hashed.
+#: Bytes of each file hashed first when files of one size are compared (see :func:`_identical_files`).
 _HEAD_BYTES = 1 << 16
-_BLOCK_BYTES = 1 << 20
 
 
-def _digest(path: str, *, head: bool) -> bytes | None:
+def _digest(path: str, *, head: bool) -> str | None:
     """BLAKE2b of ``path``'s first :data:`_HEAD_BYTES` (``head``) or all of its bytes; None if unreadable."""
-    digest = hashlib.blake2b(digest_size=32)
     try:
+        if not head:
+            return file_digests(path, ("blake2b",))["blake2b"]  # streamed, a regular file only
         with open(path, "rb") as handle:
-            if head:
-                digest.update(handle.read(_HEAD_BYTES))
-            else:
-                while block := handle.read(_BLOCK_BYTES):
-                    digest.update(block)
+            return hashlib.blake2b(handle.read(_HEAD_BYTES)).hexdigest()
     except (OSError, ValueError):
         return None
-    return digest.digest()
 
 
 def _identical_files(files: dict[object, tuple[str, int]]) -> dict[object, object]:
@@ -266,7 +261,7 @@ def _identical_files(files: dict[object, tuple[str, int]]) -> dict[object, objec
             continue
         candidates = [keys]
         for head in [True] if size <= _HEAD_BYTES else [True, False]:
-            split: dict[tuple[int, bytes], list[object]] = {}
+            split: dict[tuple[int, str], list[object]] = {}
             for n, group in enumerate(candidates):
                 for key in group:
                     digest = _digest(files[key][0], head=head)
