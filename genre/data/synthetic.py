@@ -667,10 +667,10 @@ def verify_synthetic_corpus(root: str | os.PathLike, *, params: Mapping[str, obj
         any listed file is missing, of another size, or of another sha256.
     """
     root = Path(root)
+    record = _checksum_record(root)
     try:
-        record = json.loads((root / CHECKSUMS_NAME).read_text(encoding="utf-8"))
         files = record["files"]
-        if record.get("format") != CHECKSUMS_FORMAT or MANIFEST_NAME not in files:
+        if MANIFEST_NAME not in files:
             return False
         if params is not None and record.get("params") != dict(params):
             return False
@@ -689,12 +689,18 @@ def recorded_sha256(root: str | os.PathLike) -> dict[str, str]:
     another format. :func:`verify_synthetic_corpus` says whether the files match.
     """
     try:
-        record = json.loads((Path(root) / CHECKSUMS_NAME).read_text(encoding="utf-8"))
-        if record.get("format") != CHECKSUMS_FORMAT:
-            return {}
-        return {str(rel): str(info["sha256"]) for rel, info in record["files"].items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {str(rel): str(info["sha256"]) for rel, info in _checksum_record(Path(root))["files"].items()}
+    except (KeyError, TypeError, AttributeError):
         return {}
+
+
+def _checksum_record(root: Path) -> dict:
+    """The corpus's ``checksums.json``; ``{}`` when it is missing, unreadable or of another format."""
+    try:
+        record = json.loads((root / CHECKSUMS_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) and record.get("format") == CHECKSUMS_FORMAT else {}
 
 
 def ensure_synthetic_corpus(root: str | os.PathLike | None = None) -> Path:
