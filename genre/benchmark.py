@@ -444,17 +444,13 @@ def _audio_folders(root: str | os.PathLike) -> list[Path]:
 def is_audio_source(source: str | os.PathLike) -> bool:
     """A source of audio rather than a feature table: a folder of label folders, ``fma:FOLDER``
     (a scheme of :data:`genre.data.SCHEMES`) or a manifest CSV (``path,label[,group]``)."""
-    from genre.data import SCHEMES
+    from genre.data import SCHEMES, source_layout
     from genre.data.manifest import looks_like_manifest
 
-    text = str(source).strip()
-    if not text:  # Path("") is the current folder
-        return False
-    scheme, colon, _ = text.partition(":")
-    if colon and scheme in SCHEMES:
-        return True
-    path = Path(source)
-    return path.is_dir() or (path.is_file() and looks_like_manifest(path))
+    layout = source_layout(source)
+    if layout == "synthetic":  # the word, not the built-in corpus: audio only as a folder of that name
+        return Path(source).is_dir()
+    return layout in (*SCHEMES, "folder") or (layout == "manifest" and looks_like_manifest(source))
 
 
 def _echo(line: str) -> None:

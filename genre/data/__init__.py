@@ -30,6 +30,29 @@ SYNTHETIC = "synthetic"
 SCHEMES: dict[str, Callable[..., Dataset]] = {"fma": open_fma}
 
 
+def source_layout(source: str | os.PathLike | None) -> str | None:
+    """How :func:`load_dataset` reads ``source``, told without reading it.
+
+    Returns
+    -------
+    str or None
+        ``"synthetic"`` (``None`` or ``"synthetic"``), a scheme of :data:`SCHEMES`
+        (``"fma"``), ``"folder"``, ``"manifest"`` (a file), or ``None``: an empty path,
+        or nothing there.
+    """
+    if source is None or (isinstance(source, str) and source == SYNTHETIC):
+        return "synthetic"
+    if not str(source).strip():
+        return None
+    scheme, colon, _ = str(source).partition(":")
+    if colon and scheme in SCHEMES:
+        return scheme
+    path = Path(source)
+    if path.is_dir():
+        return "folder"
+    return "manifest" if path.is_file() else None
+
+
 def load_dataset(source: str | os.PathLike | None = None, **options: Any) -> Dataset:
     """Resolve a source into tracks.
 
@@ -56,8 +79,9 @@ def load_dataset(source: str | os.PathLike | None = None, **options: Any) -> Dat
         raise ParameterError(
             "the source is empty: give a folder of label folders, a manifest CSV, fma:FOLDER or 'synthetic'"
         )
-    scheme, colon, location = str(source).partition(":") if source is not None else ("", "", "")
-    if colon and scheme in SCHEMES:
+    layout = source_layout(source)
+    if layout in SCHEMES:
+        scheme, _, location = str(source).partition(":")
         if not location.strip():
             raise ParameterError(f"{source}: no folder after '{scheme}:' (e.g. {scheme}:path/to/fma_small)")
         loader = SCHEMES[scheme]
@@ -70,25 +94,28 @@ def load_dataset(source: str | os.PathLike | None = None, **options: Any) -> Dat
         raise ParameterError(
             f"{', '.join(options)}: options only apply to a {' / '.join(s + ':' for s in SCHEMES)} source, not {source}"
         )
-    if isinstance(source, str) and source == SYNTHETIC and Path(SYNTHETIC).exists():
-        # The user's own ./synthetic must not be silently replaced by the demo corpus, nor the
-        # other way round.
-        raise ParameterError(
-            f"'{SYNTHETIC}' names both the built-in demo corpus and ./{SYNTHETIC} here: write ./{SYNTHETIC} "
-            "for your folder, or give no source for the built-in corpus"
-        )
-    if source is None or (isinstance(source, str) and source == SYNTHETIC):
+    if layout == "synthetic":
+        if source is not None and Path(SYNTHETIC).exists():
+            # The user's own ./synthetic must not be silently replaced by the demo corpus, nor
+            # the other way round.
+            raise ParameterError(
+                f"'{SYNTHETIC}' names both the built-in demo corpus and ./{SYNTHETIC} here: write ./{SYNTHETIC} "
+                "for your folder, or give no source for the built-in corpus"
+            )
         from genre.data.synthetic import ensure_synthetic_corpus
 
         return load_manifest(ensure_synthetic_corpus())
     path = Path(source)
-    if path.is_dir():
+    if layout == "folder":
         return load_folder(path)
-    if path.is_file() and path.suffix.lower() in {".csv", ".tsv", ".txt"}:
+    if layout == "manifest" and path.suffix.lower() in {".csv", ".tsv", ".txt"}:
         return load_manifest(path)
-    if path.is_file():
+    if layout == "manifest":
         raise DataError(f"{path}: expected a folder of label folders or a manifest CSV (path,label[,group])")
     raise DataError(f"{path}: no such folder or file")
 
 
-__all__ = ["Dataset", "Track", "load_dataset", "load_fma", "load_folder", "load_manifest", "SCHEMES", "SYNTHETIC"]
+__all__ = [
+    "Dataset", "Track", "load_dataset", "load_fma", "load_folder", "load_manifest", "source_layout", "SCHEMES",
+    "SYNTHETIC",
+]  # fmt: skip

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from genre.atomic import atomic_open, atomic_write_text, file_digests
-from genre.data import SCHEMES, SYNTHETIC, load_dataset
+from genre.data import load_dataset, source_layout
 from genre.data.fma import CHECKSUMS_NAME as FMA_CHECKSUMS_NAME
 from genre.data.tracks import Checksum, Dataset, printable
 from genre.errors import DataError, ParameterError
@@ -121,16 +121,6 @@ class WrittenChecksums:
     n_files: int
     seconds: float
     notes: list[str]
-
-
-def _layout(source: str | os.PathLike | None) -> str:
-    """``"synthetic"``, a scheme of :data:`genre.data.SCHEMES` (``"fma"``), ``"folder"`` or ``"manifest"``."""
-    if source is None or (isinstance(source, str) and source == SYNTHETIC):
-        return "synthetic"
-    scheme, colon, _ = str(source).partition(":")
-    if colon and scheme in SCHEMES:
-        return scheme
-    return "folder" if Path(source).is_dir() else "manifest"
 
 
 def _key(path: str | os.PathLike) -> str:
@@ -410,7 +400,7 @@ def verify(
         As :func:`genre.data.load_dataset`.
     """
     start = time.perf_counter()
-    layout = _layout(source)
+    layout = source_layout(source)
     notes: list[str] = []
     if layout == "synthetic":
         from genre.data.synthetic import CHECKSUMS_NAME, default_corpus_root
@@ -605,15 +595,13 @@ def write_checksums(source: str | os.PathLike, *, executor: Any = None, progress
         The file cannot be written.
     """
     start = time.perf_counter()
-    layout = _layout(source)
+    layout = source_layout(source)
     own = {
         "synthetic": "the synthetic corpus has its own checksums.json",
         "fma": f"an FMA audio folder has its own {FMA_CHECKSUMS_NAME} file",
         "manifest": "a manifest declares its files' checksums in a sha256 column",
     }
     if layout in own:
-        if layout == "manifest" and not Path(source).is_file():
-            load_dataset(source)  # raises: "no such folder or file"
         raise ParameterError(f"{source}: checksums are written for a folder of label folders only; {own[layout]}")
     dataset = load_dataset(source)
     root = Path(source)
