@@ -332,14 +332,19 @@ def test_synthetic_corpus_is_checked_against_its_checksums_json(tmp_path, monkey
     assert summary(result.output).startswith(f"{n} of {n} files match")
 
 
-def test_many_differing_files_are_shown_first_then_counted(tmp_path):
-    root = tmp_path / "many"
+def summed_then_changed(root: Path, *, n_files: int, n_changed: int) -> Path:
+    """``root/noise/NN.wav``: ``n_files`` distinct small files summed in SHA256SUMS, the first ``n_changed`` changed since."""
     (root / "noise").mkdir(parents=True)
-    for i in range(21):
+    for i in range(n_files):
         (root / "noise" / f"{i:02d}.wav").write_bytes(b"RIFF" + bytes([i]) * 100)
     write_checksums(root)
-    for i in range(21):
+    for i in range(n_changed):
         (root / "noise" / f"{i:02d}.wav").write_bytes(b"RIFF" + bytes([i]) * 99 + b"!")
+    return root
+
+
+def test_many_differing_files_are_shown_first_then_counted(tmp_path):
+    root = summed_then_changed(tmp_path / "many", n_files=21, n_changed=21)
     result = run(root)
     assert result.exit_code == 1
     lines = result.output.splitlines()
@@ -453,13 +458,7 @@ def test_output_lists_every_file_with_a_problem(tmp_path, folder):
 
 
 def test_output_is_named_when_more_files_differ_than_are_shown(tmp_path):
-    root = tmp_path / "many"
-    (root / "noise").mkdir(parents=True)
-    for i in range(25):
-        (root / "noise" / f"{i:02d}.wav").write_bytes(b"RIFF" + bytes([i]) * 100)
-    write_checksums(root)
-    for i in range(21):
-        (root / "noise" / f"{i:02d}.wav").write_bytes(b"RIFF" + bytes([i]) * 99 + b"!")
+    root = summed_then_changed(tmp_path / "many", n_files=25, n_changed=21)
     for i in range(21, 25):
         (root / "noise" / f"{i:02d}.wav").unlink()
         (root / "noise" / f"{i:02d}.mp3").write_bytes(b"not in SHA256SUMS" + bytes([i]))  # no checksum
