@@ -235,8 +235,14 @@ def test_a_pool_killed_as_a_whole_makes_suspects_of_its_busy_files_only(tmp_path
     source, out = audio(tmp_path / "audio", a=0, b=6, extra=("a/hold.wav",)), tmp_path / "f.csv"
     # hold.wav is first: one worker waits on it while the other works through the queue.
     found = kill_while_holding(source, out, state, jobs=2, journaled=1)
-    # The files the workers had started, not the whole queue handed to the pool.
-    assert index_of(source, "hold.wav") in found and len(found) <= 3
+    # The files the workers had started, not the whole queue handed to the pool. How many were
+    # started and not yet journaled when the run died depends on timing (results in transit to
+    # the parent, whose journal fsyncs are slower than these tiny files); a file noted as it
+    # started may be killed before it logs its call (one per worker at most).
+    names = [Path(t.path).name for t in load_dataset(source).tracks]
+    started = {names.index(name) for name, _ in calls(state)}
+    assert index_of(source, "hold.wav") in found and len(found) < len(names)
+    assert len(found - started) <= 2, (found, started)
 
     rerun = run(source, out)
     assert rerun.returncode == 0, one_line(rerun)

@@ -5,19 +5,22 @@ Each test checks the updated table against a fresh extraction of the same files,
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 import genre.features.extract as engine
 from genre.cli import app
-from genre.data import load_dataset
+from genre.data import Dataset, load_dataset
 from genre.features.config import FeatureConfig
 from genre.features.extract import extract_to_csv, side_paths, table_is_current
 from tests.conftest import interrupt_extraction_after, write_tone_folder
+from tests.test_relabel_resume import write_manifest
 
 CONFIG = FeatureConfig(segment_seconds=1.0)
 PITCHES = {"a": (220.0, 330.0, 440.0), "b": (250.0, 350.0, 450.0)}
@@ -112,18 +115,148 @@ def test_a_file_skipped_before_is_tried_again(audio, table, tmp_path, write_wav,
     assert table.read_bytes() == fresh(audio, tmp_path)
 
 
-def test_a_track_of_another_label_is_extracted_again(audio, tmp_path, extracted):
-    """The rows hold the label: a manifest that relabels a file makes its rows out of date."""
-    paths = sorted(audio.rglob("*.wav"))
-    manifest = tmp_path / "tracks.csv"
-    manifest.write_text("path,label\n" + "".join(f"{p},{p.parent.name}\n" for p in paths))
+@pytest.fixture
+def listed(audio, tmp_path) -> tuple[list[tuple[Path, str, str]], Path, Path]:
+    """A manifest of ``audio`` (each file labelled by its folder, of an artist of its own), and its table.
+
+    Returns the manifest's rows (to edit and write again), the manifest and the table.
+    """
+    rows = [(p, p.parent.name, f"artist {i}") for i, p in enumerate(sorted(audio.rglob("*.wav")))]
+    manifest = write_manifest(tmp_path / "tracks.csv", rows)
     out = tmp_path / "m.csv"
     extract_to_csv(manifest, out, config=CONFIG, jobs=1)
+    return rows, manifest, out
+
+
+def relabel(rows: list[tuple[Path, str, str]], index: int, *, label: str = "", group: str = "") -> None:
+    """Give row ``index`` another label or group, in place."""
+    path, old_label, old_group = rows[index]
+    rows[index] = (path, label or old_label, group or old_group)
+
+
+def touch(path: Path) -> None:
+    """Move ``path``'s modification time a second on: the same size, a file changed as far as a stamp tells."""
+    info = path.stat()
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000_000))
+
+
+def test_a_relabelled_file_keeps_its_rows_with_the_new_label(listed, audio, tmp_path, write_wav, extracted):
+    """The features depend on the sound alone: a label or group fixed in the manifest costs no extraction."""
+    rows, manifest, out = listed
     extracted.clear()
-    manifest.write_text("path,label\n" + "".join(f"{p},{'c' if i == 0 else p.parent.name}\n" for i, p in enumerate(paths)))
+    relabel(rows, 0, label='c, "fixed"')  # one CSV has to quote
+    relabel(rows, 4, group="artist 1")
+    write_wav(audio / "b" / "new.wav", 2.5, freq=600.0, seed=9)
+    rows.append((audio / "b" / "new.wav", "b", "artist 9"))
+    write_manifest(manifest, rows)
     report = update(manifest, out)
-    assert extracted == [paths[0].name] and report.n_resumed == 5
+    assert extracted == ["new.wav"]
+    assert (report.n_resumed, report.n_extracted, report.n_tracks) == (6, 7, 7)
+    assert "reusing the rows of 6 unchanged files from" in " ".join(report.notes)
+    assert "(2 with a new name, label or group)" in " ".join(report.notes)
     assert out.read_bytes() == fresh(manifest, tmp_path)
+    assert outputs(out)["m.json"].replace(b"m.csv", b"") == outputs(tmp_path / "fresh" / "f.csv")["f.json"].replace(
+        b"f.csv", b""
+    )  # the sidecar too: its labels and stamps are those of the new listing
+    assert set(pd.read_csv(out, keep_default_na=False)["label"]) == {"a", "b", 'c, "fixed"'}
+    assert table_is_current(out, dataset=load_dataset(manifest), extractor=engine.choose_extractor(config=CONFIG))
+
+
+def test_a_renamed_track_of_a_built_dataset_keeps_its_rows(audio, table, tmp_path, extracted):
+    """A track's name is in its rows too, and is rewritten like its label."""
+    tracks = load_dataset(audio).tracks
+    renamed = Dataset([dataclasses.replace(tracks[1], track="a/renamed"), *tracks[2:]], [], name="built")
+    report = update(renamed, table)
+    assert extracted == [] and (report.n_resumed, report.n_extracted) == (5, 5)
+    assert "a/renamed" in pd.read_csv(table)["track"].tolist()
+    assert table.read_bytes() == fresh(renamed, tmp_path)
+
+
+@pytest.mark.parametrize("touched", [0, 1], ids=["the relabelled file", "another file"])
+def test_a_relabelled_file_and_a_touched_one(listed, tmp_path, extracted, touched):
+    """Relabelled rows are kept only while the file's stamp is the one they were extracted at."""
+    rows, manifest, out = listed
+    extracted.clear()
+    relabel(rows, 0, label="c")
+    write_manifest(manifest, rows)
+    touch(rows[touched][0])
+    report = update(manifest, out)
+    assert extracted == [rows[touched][0].name] and report.n_resumed == 5
+    said = " ".join(report.notes)
+    assert "1 audio file changed" in said
+    assert ("with a new name, label or group" in said) == (touched != 0)
+    assert out.read_bytes() == fresh(manifest, tmp_path)
+
+
+def test_a_damaged_block_of_a_relabelled_file_is_extracted_again(listed, tmp_path, extracted):
+    """A block is checked against its CRC before it is rewritten: a rewrite must not vouch for damaged rows."""
+    rows, manifest, out = listed
+    header, first, rest = out.read_text().split("\n", 2)
+    cells = first.split(",")
+    cells[-1] = cells[-1][:-1] + ("1" if cells[-1][-1] != "1" else "2")  # a feature's last digit: same length
+    out.write_text("\n".join([header, ",".join(cells), rest]))
+    extracted.clear()
+    relabel(rows, 0, label="c")
+    relabel(rows, 1, label="d")
+    write_manifest(manifest, rows)
+    report = update(manifest, out)
+    assert extracted == [rows[0][0].name] and report.n_resumed == 5
+    said = " ".join(report.notes)
+    assert "the rows of 1 file were changed after it was written" in said
+    assert "(1 with a new name, label or group)" in said
+    assert out.read_bytes() == fresh(manifest, tmp_path)
+
+
+def old_format(out: Path) -> None:
+    """Rewrite ``out``'s sidecar as the previous version wrote it: stamps without the path ids."""
+    sidecar, _ = side_paths(out)
+    meta = json.loads(sidecar.read_text())
+    for key in (engine.STAMPS_KEY, engine.SKIPPED_STAMPS_KEY):
+        assert meta[key]["fields"] == engine.STAMP_FIELDS and engine.STAMP_FIELDS.endswith(" path_id")
+        meta[key] = {
+            "fields": "track_id size mtime_ns rows length crc32",
+            "tracks": [line.rsplit(" ", 1)[0] for line in meta[key]["tracks"]],
+        }
+    sidecar.write_text(json.dumps(meta, indent=2) + "\n")
+
+
+@pytest.mark.parametrize("relabelled", [False, True], ids=["same listing", "relabelled"])
+def test_a_sidecar_of_the_previous_format_is_still_reused_by_track(listed, tmp_path, extracted, relabelled):
+    """It does not tell the rows of a relabelled file by path: they are extracted again, the others reused."""
+    rows, manifest, out = listed
+    old_format(out)
+    assert table_is_current(out, dataset=load_dataset(manifest), extractor=engine.choose_extractor(config=CONFIG))
+    extracted.clear()
+    if relabelled:
+        relabel(rows, 2, label="c")
+        write_manifest(manifest, rows)
+    report = update(manifest, out)
+    assert extracted == [rows[2][0].name] * relabelled and report.n_resumed == 6 - relabelled
+    assert "with a new name, label or group" not in " ".join(report.notes)
+    assert out.read_bytes() == fresh(manifest, tmp_path)
+    meta = json.loads(side_paths(out)[0].read_text())
+    assert meta[engine.STAMPS_KEY]["fields"] == engine.STAMP_FIELDS  # written in this version's form
+
+
+def test_the_benchmark_reuses_the_rows_after_a_label_edit_in_its_manifest(tmp_path, extracted):
+    long = write_tone_folder(tmp_path / "long", PITCHES, seconds=3.5)  # one 3 s segment each, by default
+    rows = [(p, p.parent.name, "") for p in sorted(long.rglob("*.wav"))]
+    manifest = write_manifest(tmp_path / "tracks.csv", rows)
+    report = tmp_path / "report"
+    args = ["benchmark", str(manifest), "-m", "lda", "--folds", "2", "-j", "1", "-o", str(report)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert len(extracted) == 6
+    extracted.clear()
+    relabel(rows, 2, label="b")  # a misfiled track: 2 and 4 tracks, still enough for 2 folds
+    write_manifest(manifest, rows)
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert extracted == [] and "out of date" in said and "features: 6 files reused, 0 extracted" in said
+    table = report / "features" / "features.csv"
+    assert pd.read_csv(table, keep_default_na=False)["label"].tolist() == ["a", "a", "b", "b", "b", "b"]
+    assert table.read_bytes() == fresh(manifest, tmp_path, config=FeatureConfig())
 
 
 def test_other_settings_extract_every_file_again(audio, table, tmp_path, extracted):

@@ -288,17 +288,20 @@ def test_benchmark_extracts_again_when_files_were_added(audio, tmp_path, monkeyp
     assert pd.read_csv(table).set_index("track").loc["a/a.00001"].iloc[-1] != before
 
 
-def test_benchmark_discards_an_unfinished_extraction_of_other_files(audio, tmp_path, monkeypatch):
+def test_benchmark_discards_an_unfinished_extraction_of_other_settings(audio, tmp_path, monkeypatch):
+    # One of other files only is kept (see tests/test_relabel_resume.py): its rows are the same.
     from genre.benchmark import extract_inputs
 
     folder, lines = tmp_path / "report" / "features", []
-    interrupted_run(monkeypatch, audio, folder / "features.csv", 2)
-    (audio / "b" / "b.00002.wav").unlink()
+    interrupt_extraction_after(monkeypatch, 2)
+    with pytest.raises(KeyboardInterrupt):
+        extract_to_csv(audio, folder / "features.csv", jobs=1, config=FeatureConfig(segment_seconds=2.0))
+    monkeypatch.undo()
     with pytest.raises(StaleJournalError):  # what the engine alone says
         extract_to_csv(audio, folder / "features.csv", jobs=1)
     (table,) = extract_inputs(audio, folder, models=["logreg"], jobs=1, echo=lines.append)
     assert any("discarding an unfinished extraction" in line for line in lines)
-    assert data_rows(table) == 5
+    assert data_rows(table) == 6
 
 
 # -- 9. worker processes -------------------------------------------------------------------------------

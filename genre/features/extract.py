@@ -15,6 +15,17 @@ time as the run found them, and a rerun extracts again the files whose size or t
 changed since, as ``make`` and ``rsync`` tell a changed file: rows of the old sound are
 never kept. ``<output>.lock`` keeps a second run off the same output.
 
+A rerun whose listing changed since (a label fixed in a manifest, files added or removed)
+resumes all the same when the extractor settings and library versions are those the
+journal's header records: a file's rows depend on its sound, the settings and the versions
+alone. The journal names each file by an id of its path and one of its path, name, label
+and group; the blocks of files still listed are journaled again under the new fingerprint
+(rewritten where their name, label or group changed), those of files no longer listed are
+dropped, and the checks above then apply as to any resumed run. Other settings, other
+versions (even for the same files: no table mixes rows of two versions), or a journal of an
+older version of genre, which records none of this, are refused (``--overwrite`` starts
+again); such a journal of the same files is resumed, as that version did.
+
 A file can also kill the process analysing it (a decoder crash, the kernel's OOM killer):
 in a worker process that costs the file alone (see :class:`LocalExecutor`), but with
 ``--jobs 1`` the file is analysed in this process, and a rerun would try it again in-process
@@ -27,9 +38,12 @@ tries each of them alone in a process of its own before anything else (see
 ``--overwrite`` of a finished table updates it rather than starting over, when its sidecar
 shows the same extractor settings and library versions: the sidecar's ``stamps`` record,
 for each extracted track in table order, an id of its path, name, label and group, the
-audio file's size and modification time, and the row count, byte length and CRC-32 of its
-block of rows. The blocks of unchanged tracks are copied into a new ``<output>.partial``
-and journaled as if an earlier run had extracted them; the resume above does the rest
+audio file's size and modification time, the row count, byte length and CRC-32 of its
+block of rows, and an id of its path alone. The blocks of the files still listed are copied
+into a new ``<output>.partial`` (found by path: those of files whose name, label or group
+changed since are rewritten with the new ones; a sidecar of an older version records no
+path ids, and its blocks are found by track, so a relabelled file is extracted again) and
+journaled as if an earlier run had extracted them; the resume above does the rest
 (files changed since are extracted again, and so are files that were skipped), so the
 table is replaced only at the end, and an update cut short resumes like any other run. A
 block edited since it was written fails its CRC and is extracted again. The sidecar's
@@ -57,7 +71,7 @@ import zlib
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import IO, Any, Callable, Mapping, NamedTuple, Protocol, TypeVar
+from typing import IO, Any, Callable, Collection, Mapping, NamedTuple, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -125,7 +139,11 @@ class ExtractReport:
 
 
 class StaleJournalError(ParameterError):
-    """An unfinished extraction of other files or settings is in the way of this one."""
+    """An unfinished extraction of other settings or library versions is in the way of this one.
+
+    Or of other files, when an older version of genre wrote its journal: it does not tell
+    which settings its rows were extracted with, nor which file is whose.
+    """
 
 
 @dataclass(frozen=True)
@@ -143,10 +161,19 @@ class _Block:
 
 
 # -- one file -----------------------------------------------------------------------------
-def _format_rows(track: Track, features: ClipFeatures) -> str:
+def _id_cells(track: Track) -> tuple[str, ...]:
+    """The path, name, label and group cells of ``track``'s rows."""
     # A table is UTF-8 text: a name that is not (a hand-built Dataset's, from os.listdir) is
     # written with its stray bytes as \xNN, as the skipped-files list shows it.
-    path, name, label, group = (printable(s) for s in (track.path, track.track, track.label, track.group))
+    return tuple(printable(s) for s in (track.path, track.track, track.label, track.group))
+
+
+#: Where the cells of :func:`_id_cells` lie in a row.
+_ID_CELL_COLUMNS = tuple(ID_COLUMNS.index(name) for name in ("path", "track", "label", "group"))
+
+
+def _format_rows(track: Track, features: ClipFeatures) -> str:
+    path, name, label, group = _id_cells(track)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     for segment, start, values in zip(features.segment_numbers(), features.starts, features.values):
@@ -172,6 +199,22 @@ def extract_or_reason(extract_file: Callable[[str], T], path: str) -> tuple[T | 
         return None, "out of memory while decoding"
     except Exception as exc:  # a decoder bug on one odd file must not cost the batch
         return None, f"unexpected error: {type(exc).__name__}: {exc}"
+
+
+def _relabel_rows(data: bytes, track: Track) -> bytes:
+    """A block of rows of ``track``'s audio file, with ``track``'s name, label and group put in.
+
+    The features and segments are kept: they depend on the file's sound alone. Written as
+    :func:`_format_rows` writes them, so the block is the one a fresh extraction would give.
+    """
+    cells = _id_cells(track)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for row in csv.reader(io.StringIO(data.decode("utf-8"), newline="")):
+        for column, cell in zip(_ID_CELL_COLUMNS, cells):
+            row[column] = cell
+        writer.writerow(row)
+    return buffer.getvalue().encode("utf-8")
 
 
 def _extract_block(task: tuple[int, Track, Extractor]) -> _Block:
@@ -259,9 +302,22 @@ def _fingerprint(tracks: list[Track], description: dict) -> str:
     return digest.hexdigest()
 
 
+def _settings_id(description: dict) -> str:
+    """What the journal's header records of the extractor settings, beside the fingerprint and versions."""
+    return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()
+
+
 def _track_id(track: Track) -> str:
-    """The track's id in its table's ``stamps``: 64 bits of a hash of :func:`_identity`."""
+    """The track's id in its table's ``stamps`` and its run's journal: 64 bits of a hash of :func:`_identity`."""
     return hashlib.sha256(_identity(track)).hexdigest()[:16]
+
+
+def _path_id(track: Track) -> str:
+    """The id of the track's audio file in its table's stamps, its run's journal and in-flight notes.
+
+    64 bits of a hash of its path: what tells a file's rows whatever its name, label or group.
+    """
+    return hashlib.sha256(track.path.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def _cannot_write(path: Path, exc: OSError) -> OutputError:
@@ -314,7 +370,7 @@ class _NoteStarted:
     costs an open, a write and a close (3 us), against milliseconds for the two fsyncs of a
     file's journal entry and 0.1 s or more for its analysis.
     The file is never created here: a worker still running after its run ended cleanly (and
-    removed the file) notes nothing.
+    removed the file) notes nothing. Each note is a line of :func:`_started_line`.
     """
 
     func: Callable[[Any], Any]
@@ -328,7 +384,7 @@ class _NoteStarted:
             pass
         else:
             try:
-                os.write(fd, f"{self.token} {task[0]}\n".encode())
+                os.write(fd, _started_line(self.token, task[0], task[1]).encode())
             except OSError:  # a full disk: the journal's next write says so
                 pass
             finally:
@@ -336,23 +392,46 @@ class _NoteStarted:
         return self.func(task)
 
 
-def _read_started(path: Path) -> set[int]:
+def _started_line(token: str, index: int, track: Track) -> str:
+    """The line of ``<output>.inflight`` that notes the analysis of ``track`` as started.
+
+    ``TOKEN INDEX PATH_ID``: the file's place in the run's listing, and the id of its path,
+    which tells the file in a rerun whose listing changed (see :func:`_read_started`).
+    """
+    return f"{token} {index} {_path_id(track)}\n"
+
+
+def _read_started(path: Path, tracks: list[Track] | None = None) -> set[int]:
     """The files noted in the ``<output>.inflight`` file at ``path`` by the run that wrote it last.
 
-    Its first line is that run's token; each further line is ``TOKEN INDEX``. Lines of other
-    tokens (a late worker of an earlier run) and a last line cut short are ignored.
+    Its first line is that run's token; each further line is :func:`_started_line`'s. Lines of
+    other tokens (a late worker of an earlier run) and a last line cut short are ignored.
+
+    Returns
+    -------
+    set of int
+        Indices into ``tracks``, found by path: the run that noted them may have listed other
+        files, or in another order (see :meth:`_Journal._carry_over`); a file no longer listed
+        is left out. Without ``tracks``, and for notes of older versions (no path id), the
+        indices the notes give.
     """
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
             token, *lines = handle.read().split("\n")
     except OSError:
         return set()
-    started = set()
+    noted = {}  # index -> path id ("" in notes of older versions)
     for line in lines[:-1]:  # the last piece is "" or a line cut short (by a power loss)
-        noted_by, _, index = line.partition(" ")
+        noted_by, _, rest = line.partition(" ")
+        index, _, path_id = rest.partition(" ")
         if noted_by == token and index.isdigit():
-            started.add(int(index))
-    return started
+            noted[int(index)] = path_id
+    if tracks is None:
+        return set(noted)
+    # Found by path where the track at the noted place is another file (the listing changed).
+    moved = {p for i, p in noted.items() if p and not (i < len(tracks) and _path_id(tracks[i]) == p)}
+    place = {_path_id(t): i for i, t in enumerate(tracks)} if moved else {}
+    return {i for i, p in noted.items() if p not in moved} | {place[p] for p in moved if p in place}
 
 
 class _Entry(NamedTuple):
@@ -366,6 +445,27 @@ class _Entry(NamedTuple):
     stamp: _Stamp | None  # the audio file as extraction found it; None in journals of older versions
     silent: int = 0  # segments left out as silent (0 in journals of older versions)
     native_sr: int | None = None  # the file's own sample rate; None: unknown
+
+
+def _entry_of(line: dict) -> _Entry:
+    """The entry of a journal line (see :meth:`_Journal._line`).
+
+    Raises
+    ------
+    KeyError, TypeError, ValueError
+        The line is not one (a journal edited or damaged).
+    """
+    stamp = (line["size"], line["mtime_ns"]) if "size" in line else None
+    return _Entry(
+        line["offset"],
+        line["length"],
+        line["rows"],
+        line["reason"],
+        line.get("crc"),
+        stamp,
+        silent=int(line.get("silent", 0)),
+        native_sr=line.get("native_sr"),
+    )
 
 
 class _OutputLock:
@@ -442,10 +542,18 @@ class _OutputLock:
 class _Journal:
     """The partial-rows file and its journal: what a rerun may trust.
 
-    Opening it resumes an unfinished run of the same fingerprint: every journaled block is
-    checked against the partial file, and every journaled file against ``stamps``; blocks
-    missing or damaged, and files changed since, are dropped so that those files are
-    extracted again (``notes`` says so).
+    Opening it resumes an unfinished run of the same fingerprint and library ``versions``:
+    every journaled block is checked against the partial file, and every journaled file
+    against ``stamps``; blocks missing or damaged, and files changed since, are dropped so
+    that those files are extracted again (``notes`` says so). A journal of an older version
+    of genre, which records no versions, is resumed on its fingerprint alone.
+
+    An unfinished run of the same settings and versions (the ``settings`` and ``versions``
+    in its header) but other ``tracks`` (files added or removed, a name, label or group
+    changed) is first carried over to this run's tracks (see :meth:`_carry_over`), then
+    resumed as above; one of other settings or versions is refused
+    (:class:`StaleJournalError`), or discarded with ``overwrite``: no table mixes rows of
+    two versions, as none does when a finished table is updated (:func:`_reusable_blocks`).
 
     ``suspects`` are the files whose analysis that run started but never journaled, noted
     in ``<output>.inflight``: its process died while analysing them. They are noted again
@@ -453,10 +561,10 @@ class _Journal:
     suspects still), and :meth:`close` keeps those not journaled by then and drops the
     notes of this run (see :meth:`note_started`).
 
-    With ``overwrite`` and no unfinished run of the same fingerprint, the blocks that
-    ``reuse()`` finds in the finished ``output`` (see :func:`_reusable_blocks`) are journaled
-    first, as if an earlier run had extracted them (see :meth:`_seed`); the checks above
-    then apply to them too.
+    With ``overwrite`` and no unfinished run of the same settings and versions, the blocks
+    that ``reuse()`` finds in the finished ``output`` (see :func:`_reusable_blocks`) are
+    journaled first, as if an earlier run had extracted them, those of relabelled files
+    rewritten (see :meth:`_seed`); the checks above then apply to them too.
     """
 
     def __init__(
@@ -464,9 +572,12 @@ class _Journal:
         output: Path,
         fingerprint: str,
         *,
+        settings: str,
+        versions: Mapping[str, str],
+        tracks: list[Track],
         stamps: dict[int, _Stamp],
         overwrite: bool,
-        reuse: Callable[[], tuple[dict[int, _Entry], list[str]]],
+        reuse: Callable[[], _Reusable],
     ) -> None:
         self.partial_path = output.with_name(output.name + ".partial")
         self.journal_path = output.with_name(output.name + ".journal")
@@ -474,34 +585,40 @@ class _Journal:
         self.entries: dict[int, _Entry] = {}
         self.suspects: list[int] = []
         self.notes: list[str] = []
+        self._tracks = tracks
+        self._header = {"fingerprint": fingerprint, "settings": settings, "versions": dict(versions)}
         try:
-            seeded = False
-            if overwrite and not self._same_run(fingerprint):
+            seeded, relabelled, same_run = False, set(), self._same_run()
+            carried = None if same_run else self._carry_over()
+            if overwrite and not same_run and carried is None:
                 self.discard()
-                blocks, notes = reuse()
+                blocks, relabelled, notes = reuse()
                 self.notes += notes
-                seeded = self._seed(output, fingerprint, blocks)
+                if blocks:
+                    self._seed(output, blocks, relabel=relabelled)
+                    seeded = True
             if self.journal_path.exists():
-                self._load(fingerprint)
+                self._load()
                 # Before the checks below: a file journaled is one whose analysis ended,
                 # whatever became of its block since.
-                started = _read_started(self.inflight_path)
+                started = _read_started(self.inflight_path, tracks)
                 self.suspects = sorted(i for i in started if i in stamps and i not in self.entries)
                 self._verify()
                 self._forget_changed(stamps)
                 if seeded and self.entries:
-                    n = len(self.entries)
+                    n, m = len(self.entries), len(relabelled & self.entries.keys())
+                    renamed = f" ({m} with a new name, label or group)" if m else ""
                     self.notes.append(
-                        f"reusing the rows of {n} unchanged {plural(n, 'file', 'files')} from {output}; "
+                        f"reusing the rows of {n} unchanged {plural(n, 'file', 'files')} from {output}{renamed}; "
                         "extracting only the files that are new, changed or were skipped"
                     )
+                if carried is not None and self.entries:
+                    self.notes.append(self._carried_note(*carried))
             else:
                 self.partial_path.unlink(missing_ok=True)
             # Rewritten whole: drops the lines of lost blocks and a last line cut short by a
             # kill, which new lines appended after it would otherwise turn into garbage.
-            lines = [json.dumps({"fingerprint": fingerprint})]
-            lines += [json.dumps(self._line(i, e)) for i, e in self.entries.items()]
-            atomic_write_text(self.journal_path, "\n".join(lines) + "\n")
+            self._write_journal(self.entries)
             end = max((e.offset + e.length for e in self.entries.values()), default=0)
             with open(self.partial_path, "ab") as handle:
                 handle.truncate(end)  # drop a block whose journal line never made it to disk
@@ -511,35 +628,101 @@ class _Journal:
         except OSError as exc:
             raise _cannot_write(Path(exc.filename or self.partial_path), exc) from None
 
-    def _seed(self, table: Path, fingerprint: str, blocks: dict[int, _Entry]) -> bool:
-        """Journal ``blocks`` of the finished ``table`` as an unfinished run of ``fingerprint``; whether any was.
+    def _carry_over(self) -> tuple[set[int], int] | None:
+        """Journal the blocks of an unfinished run of the same settings and versions, but other tracks, for these.
 
-        Each block is copied into the partial file, which is fsynced before the journal names
-        it, as in :meth:`record`; the journal is written last, atomically, so a kill leaves no
-        journal (the next run seeds again) or a whole one (it resumes). A block whose bytes no
-        longer match its CRC (the table was edited) is left out, and its file extracted again.
+        A file's rows depend on its sound, the settings and the library versions alone: the
+        blocks of the files still listed (told by the id of their path) are journaled under
+        this run's fingerprint by :meth:`_seed`, those whose name, label or group changed
+        rewritten; those of files no longer listed are dropped. Whether the files changed
+        since, and whether the blocks are intact, are checked next, as for any resumed run.
+
+        Returns
+        -------
+        (relabelled, dropped) or None
+            The indices of the tracks whose rows were rewritten, and how many journaled files
+            are no longer listed; None where there is no such run: no journal, or one of other
+            settings or library versions, or of an older version of genre (which records no
+            settings, nor whose each file is).
         """
-        if not blocks:
-            return False
-        entries = {}
-        with open(table, "rb") as source, open(self.partial_path, "wb") as partial:
+        try:
+            header, lines = self._read()
+        except OSError:
+            return None
+        # Of the same library versions too: rows of two versions must not mix in one table.
+        if any(header.get(key) != self._header[key] for key in ("settings", "versions")):
+            return None
+        journaled = {}  # path id -> (entry, track id as journaled)
+        for line in lines:
+            try:
+                journaled[line["path"]] = (_entry_of(line), line["id"])
+            except (KeyError, TypeError, ValueError):
+                break  # as _load reads on
+        blocks, relabelled, found = {}, set(), set()
+        for index, track in enumerate(self._tracks):
+            path_id = _path_id(track)
+            if path_id in journaled:
+                blocks[index], track_id = journaled[path_id]
+                found.add(path_id)
+                if track_id != _track_id(track):
+                    relabelled.add(index)
+        self._seed(self.partial_path, blocks, relabel=relabelled)
+        return relabelled, len(journaled.keys() - found)
+
+    def _carried_note(self, relabelled: set[int], dropped: int) -> str:
+        """What :meth:`_carry_over` kept of the unfinished run, once the checks dropped what they had to."""
+        n, m = len(self.entries), len(relabelled & self.entries.keys())
+        renamed = f" ({m} with a new name, label or group)" if m else ""
+        gone = f", dropping those of {dropped} {plural(dropped, 'file', 'files')} no longer listed" if dropped else ""
+        return (
+            f"{self.journal_path}: resuming an unfinished extraction of the same settings but other files, "
+            f"labels or groups: keeping its results for {n} {plural(n, 'file', 'files')} whose audio is "
+            f"unchanged{renamed}{gone}; extracting only the files that are new or changed"
+        )
+
+    def _seed(self, source: Path, blocks: dict[int, _Entry], *, relabel: Collection[int] = ()) -> None:
+        """Journal ``blocks`` of ``source`` as an unfinished run of this run's tracks.
+
+        ``source`` is a finished table, whose blocks are copied into a new partial file, or
+        the partial file itself (an unfinished run carried over), whose blocks stay where
+        they are. The blocks of ``relabel`` hold another name, label or group than their
+        track's: they are rewritten (:func:`_relabel_rows`) and appended. Each block copied
+        or rewritten is checked against its CRC first, and the partial file is fsynced before
+        the journal names it, as in :meth:`record`; the journal is written last, atomically,
+        so a kill leaves the journal there before (the next run seeds again) or a whole one
+        (it resumes). A block whose bytes no longer match its CRC (the table was edited) is
+        left out, and its file extracted again.
+        """
+        in_place = source == self.partial_path
+        entries, damaged = {}, 0
+        # The partial file first: carried over, it is created if it was lost, and read as it is.
+        with open(self.partial_path, "ab" if in_place else "wb") as partial, open(source, "rb") as rows:
             for index, entry in sorted(blocks.items()):  # dataset order, as a fresh run's assembly reads them
-                source.seek(entry.offset)
-                data = source.read(entry.length)
-                if len(data) == entry.length and zlib.crc32(data) == entry.crc:
-                    entries[index] = entry._replace(offset=partial.tell())
-                    partial.write(data)
+                if in_place and index not in relabel:
+                    entries[index] = entry  # checked as the run resumes (_verify), with the rest
+                    continue
+                rows.seek(entry.offset)
+                data = rows.read(entry.length)
+                if len(data) != entry.length or zlib.crc32(data) != entry.crc:
+                    damaged += 1
+                    continue
+                if index in relabel:
+                    data = _relabel_rows(data, self._tracks[index])
+                entries[index] = entry._replace(offset=partial.tell(), length=len(data), crc=zlib.crc32(data))
+                partial.write(data)
             partial.flush()
             os.fsync(partial.fileno())
-        lines = [{"fingerprint": fingerprint}] + [self._line(i, e) for i, e in entries.items()]
-        atomic_write_text(self.journal_path, "".join(json.dumps(line) + "\n" for line in lines))
-        if len(entries) < len(blocks):
-            n = len(blocks) - len(entries)
+        self._write_journal(entries)
+        if damaged:
             self.notes.append(
-                f"{table}: the rows of {n} {plural(n, 'file were', 'files were')} changed after it was written "
-                f"(edited by hand?); extracting {plural(n, 'it', 'them')} again"
+                f"{source}: the rows of {damaged} {plural(damaged, 'file were', 'files were')} changed after it "
+                f"was written (edited by hand?); extracting {plural(damaged, 'it', 'them')} again"
             )
-        return True
+
+    def _write_journal(self, entries: dict[int, _Entry]) -> None:
+        """Replace the journal, atomically, with this run's header and ``entries``."""
+        lines = [self._header] + [self._line(i, e) for i, e in entries.items()]
+        atomic_write_text(self.journal_path, "".join(json.dumps(line) + "\n" for line in lines))
 
     def _write_started(self, indices: list[int]) -> str:
         """Replace ``<output>.inflight`` with ``indices`` under a new token; return the token.
@@ -547,16 +730,20 @@ class _Journal:
         Atomic: a kill leaves the previous notes or these, never a mix.
         """
         token = os.urandom(4).hex()
-        atomic_write_text(self.inflight_path, token + "\n" + "".join(f"{token} {i}\n" for i in indices))
+        notes = "".join(_started_line(token, i, self._tracks[i]) for i in indices)
+        atomic_write_text(self.inflight_path, token + "\n" + notes)
         return token
 
     def note_started(self, func: Callable[[Any], Any]) -> Callable[[Any], Any]:
         """``func`` for the executor, noting each task's file in ``<output>.inflight`` as it starts."""
         return _NoteStarted(func, str(self.inflight_path), self._token)
 
-    @staticmethod
-    def _line(index: int, entry: _Entry) -> dict[str, Any]:
-        line = {"i": index, "offset": entry.offset, "length": entry.length, "rows": entry.rows, "reason": entry.reason}
+    def _line(self, index: int, entry: _Entry) -> dict[str, Any]:
+        """The journal line of ``entry``, the block of this run's track ``index``."""
+        # The ids tell a run carried over whose block this is (see _carry_over).
+        track = self._tracks[index]
+        line = {"i": index, "path": _path_id(track), "id": _track_id(track)}
+        line |= {"offset": entry.offset, "length": entry.length, "rows": entry.rows, "reason": entry.reason}
         if entry.crc is not None:
             line["crc"] = entry.crc
         if entry.stamp is not None:
@@ -567,8 +754,8 @@ class _Journal:
             line["native_sr"] = entry.native_sr
         return line
 
-    def _same_run(self, fingerprint: str) -> bool:
-        """Whether the unfinished run here is of these very files and settings.
+    def _same_run(self) -> bool:
+        """Whether the unfinished run here is of these very files, settings and library versions.
 
         ``--overwrite`` resumes such a run rather than discarding it: its finished files
         would come out the same, and a run whose final write failed (disk full) must be
@@ -576,37 +763,64 @@ class _Journal:
         """
         try:
             with open(self.journal_path, encoding="utf-8", errors="replace") as handle:
-                return json.loads(handle.readline()).get("fingerprint") == fingerprint
-        except (OSError, ValueError, AttributeError):
+                header = json.loads(handle.readline())
+        except (OSError, ValueError):
             return False
+        if not isinstance(header, dict):
+            return False
+        return header.get("fingerprint") == self._header["fingerprint"] and not self._other_versions(header)
 
-    def _load(self, fingerprint: str) -> None:
+    def _other_versions(self, header: dict) -> str:
+        """The packages of other versions than this run's in the journal ``header``; ``""`` if none.
+
+        A header of an older version of genre records none: ``""``, it is judged by its
+        fingerprint alone, as that version did.
+        """
+        if "versions" not in header:
+            return ""
+        return _versions_differ(header["versions"], self._header["versions"])
+
+    def _read(self) -> tuple[dict, list[dict]]:
+        """The journal's header and its lines, up to the first that cannot be read (cut short by a kill).
+
+        Raises
+        ------
+        OSError
+            The journal cannot be read (there is none).
+        """
         with open(self.journal_path, encoding="utf-8", errors="replace") as handle:
-            lines = handle.read().split("\n")
+            header, *lines = handle.read().split("\n")
         try:
-            header = json.loads(lines[0])
-        except (json.JSONDecodeError, IndexError):
+            header = json.loads(header)
+        except json.JSONDecodeError:
             header = {}
-        if not isinstance(header, dict) or header.get("fingerprint") != fingerprint:
+        read = []
+        for line in lines[:-1]:  # the last piece is "" or a line cut short by a kill
+            try:
+                read.append(json.loads(line))
+            except json.JSONDecodeError:
+                break
+        return header if isinstance(header, dict) else {}, read
+
+    def _load(self) -> None:
+        header, lines = self._read()
+        differ = self._other_versions(header)
+        if differ:  # of these files and settings, or of others: its rows are not this version's
             raise StaleJournalError(
-                f"{self.journal_path}: an unfinished extraction with other files or settings is there; "
+                f"{self.journal_path}: an unfinished extraction computed with other versions of {differ} "
+                "is there; rerun it with those versions, or pass --overwrite to start again"
+            )
+        if header.get("fingerprint") != self._header["fingerprint"]:
+            # Carried over otherwise (see _carry_over): of other settings, or of an older version.
+            what = "other settings" if "settings" in header else "other files or settings"
+            raise StaleJournalError(
+                f"{self.journal_path}: an unfinished extraction with {what} is there; "
                 "rerun it with its original options, or pass --overwrite to start again"
             )
-        for line in lines[1:-1]:  # the last piece is "" or a line cut short by a kill
+        for line in lines:
             try:
-                e = json.loads(line)
-                stamp = (e["size"], e["mtime_ns"]) if "size" in e else None
-                self.entries[e["i"]] = _Entry(
-                    e["offset"],
-                    e["length"],
-                    e["rows"],
-                    e["reason"],
-                    e.get("crc"),
-                    stamp,
-                    silent=int(e.get("silent", 0)),
-                    native_sr=e.get("native_sr"),
-                )
-            except (json.JSONDecodeError, KeyError, TypeError):
+                self.entries[line["i"]] = _entry_of(line)
+            except (KeyError, TypeError, ValueError):
                 break
 
     def _verify(self) -> None:
@@ -748,9 +962,14 @@ NAMED_IN_NOTE = 3
 
 #: The sidecar key of a table's stamps, and the fields of each of its lines: one line per
 #: extracted track, in table order, the fields separated by spaces (a line per track keeps a
-#: sidecar of 100,000 tracks readable and near 8 MB). What :func:`_reusable_blocks` reads.
+#: sidecar of 100,000 tracks readable and near 9 MB). What :func:`_reusable_blocks` reads.
+#: ``track_id`` is :func:`_track_id` (path, name, label and group), ``path_id`` :func:`_path_id`
+#: (the audio file alone): an update finds the block of a relabelled file by the latter.
 STAMPS_KEY = "stamps"
-STAMP_FIELDS = "track_id size mtime_ns rows length crc32"
+STAMP_FIELDS = "track_id size mtime_ns rows length crc32 path_id"
+#: The fields of the stamps that older versions of genre wrote: without ``path_id``, a block
+#: is found by its track id alone (a relabelled file is extracted again).
+_STAMP_FIELDS_WITHOUT_PATH = "track_id size mtime_ns rows length crc32"
 
 #: The sidecar key of the stamps of the tracks the table skipped (too short, unreadable, ...),
 #: in the form of :data:`STAMPS_KEY`'s (no rows: ``rows length crc32`` are ``0 0 0``): the
@@ -766,7 +985,7 @@ def _stamps(tracks: list[Track], entries: list[_Entry], crcs: list[int]) -> dict
     lines = []
     for (track, entry), crc in zip(extracted, crcs):
         size, mtime_ns = entry.stamp or (-1, -1)  # always known: unstamped entries are extracted again
-        lines.append(f"{_track_id(track)} {size} {mtime_ns} {entry.rows} {entry.length} {crc}")
+        lines.append(f"{_track_id(track)} {size} {mtime_ns} {entry.rows} {entry.length} {crc} {_path_id(track)}")
     return {"fields": STAMP_FIELDS, "tracks": lines}
 
 
@@ -776,7 +995,7 @@ def _skipped_stamps(tracks: list[Track], entries: list[_Entry]) -> dict[str, Any
     for track, entry in zip(tracks, entries):
         if entry.reason:
             size, mtime_ns = entry.stamp or (-1, -1)  # always known: unstamped entries are extracted again
-            lines.append(f"{_track_id(track)} {size} {mtime_ns} 0 0 0")
+            lines.append(f"{_track_id(track)} {size} {mtime_ns} 0 0 0 {_path_id(track)}")
     return {"fields": STAMP_FIELDS, "tracks": lines}
 
 
@@ -784,85 +1003,120 @@ def _skipped_stamps(tracks: list[Track], entries: list[_Entry]) -> dict[str, Any
 _UNREADABLE_STAMPS = (KeyError, TypeError, ValueError, AttributeError)
 
 
-def _recorded_stamps(meta: dict, key: str = STAMPS_KEY) -> list[tuple[str, _Stamp, int, int, int]]:
-    """The sidecar ``meta``'s ``stamps``, in table order: ``(track_id, (size, mtime_ns), rows, length, crc32)``.
+class _Recorded(NamedTuple):
+    """A line of a table's stamps (see :data:`STAMP_FIELDS`)."""
+
+    track_id: str
+    stamp: _Stamp
+    rows: int
+    length: int
+    crc: int
+    path_id: str | None  # None: written by an older version of genre, which did not record it
+
+
+def _recorded_stamps(meta: dict, key: str = STAMPS_KEY) -> list[_Recorded]:
+    """The sidecar ``meta``'s ``stamps``, in table order.
 
     The one reader of :data:`STAMPS_KEY` (:func:`_reusable_blocks`, :func:`table_is_current`),
-    and of :data:`SKIPPED_STAMPS_KEY` (``key``), which has the same form.
+    and of :data:`SKIPPED_STAMPS_KEY` (``key``), which has the same form. Reads this
+    version's :data:`STAMP_FIELDS` and the older form without ``path_id``.
 
     Raises
     ------
     KeyError, TypeError, ValueError, AttributeError
         (:data:`_UNREADABLE_STAMPS`) The sidecar records no stamps (an older version of genre
-        wrote it), or they are not in this version's form.
+        wrote it), or they are in neither form.
     """
     stamps = meta[key]
-    if stamps["fields"] != STAMP_FIELDS:
-        raise ValueError(stamps["fields"])
+    with_path = {STAMP_FIELDS: True, _STAMP_FIELDS_WITHOUT_PATH: False}[stamps["fields"]]  # KeyError: another form
     recorded = []
     for line in stamps["tracks"]:
         track_id, *numbers = line.split()
-        size, mtime_ns, rows, length, crc = map(int, numbers)
-        recorded.append((track_id, (size, mtime_ns), rows, length, crc))
+        path_id = None
+        if with_path:
+            *numbers, path_id = numbers
+        size, mtime_ns, rows, length, crc = map(int, numbers)  # ValueError: fields missing or too many
+        recorded.append(_Recorded(track_id, (size, mtime_ns), rows, length, crc, path_id))
     return recorded
 
 
-def _reusable_blocks(output: Path, tracks: list[Track], description: dict) -> tuple[dict[int, _Entry], list[str]]:
+class _Reusable(NamedTuple):
+    """What :func:`_reusable_blocks` finds in a finished table."""
+
+    #: By index into the tracks; offsets are into the table.
+    blocks: dict[int, _Entry]
+    #: The tracks whose block holds another name, label or group than theirs (to rewrite).
+    relabel: set[int]
+    #: Why a table of the same settings offers nothing, if it does not.
+    notes: list[str]
+
+
+def _reusable_blocks(
+    output: Path, tracks: list[Track], description: dict, *, versions: Mapping[str, str]
+) -> _Reusable:
     """The blocks of rows of the finished table ``output`` that an update may reuse for ``tracks``.
 
-    Only a table of genre's whose sidecar shows the same extractor description and library
-    versions, and records its ``stamps``, offers any: a block for each track of the same
-    path, name, label and group, with the audio file's stamp as it was extracted. Whether
-    the file changed since and whether the block is intact are for the journal to check
+    Only a table of genre's whose sidecar shows the same extractor ``description`` and
+    library ``versions``, and records its ``stamps``, offers any: a block for each track of
+    the same audio file, with the file's stamp as it was extracted. A block is found by its
+    track's id (path, name, label and group), else by its file's path alone (a file
+    relabelled since: its rows depend on its sound and the settings alone, and its name,
+    label and group cells are rewritten, see :meth:`_Journal._seed`); in a sidecar of an
+    older version, which records no path ids, by the track id alone. Whether the file
+    changed since and whether the block is intact are for the journal to check
     (:meth:`_Journal._forget_changed`, :meth:`_Journal._seed`).
 
     Returns
     -------
-    blocks : dict of int to _Entry
-        By index into ``tracks``; offsets are into ``output``.
-    notes : list of str
-        Why a table of the same settings offers nothing, if it does not.
+    _Reusable
+        The blocks, those among them to relabel, and the notes.
     """
+    nothing = _Reusable({}, set(), [])
     sidecar, _ = side_paths(output)
     try:
         meta = json.loads(sidecar.read_text(encoding="utf-8"))
     except (OSError, ValueError):  # no table, or a table without its sidecar: replaced as it is
-        return {}, []
+        return nothing
     if not isinstance(meta, dict) or meta.get("format") != TABLE_FORMAT:
-        return {}, []
+        return nothing
     settings = json.loads(json.dumps(description))  # as the sidecar holds them (tuples as lists)
     if any(meta.get(key) != value for key, value in settings.items()):
-        return {}, []  # other settings, as the user asked: every file is extracted again, as ever
+        return nothing  # other settings, as the user asked: every file is extracted again, as ever
     try:
         with open(output, "rb") as handle:
             offset = len(handle.readline())  # the blocks follow the header, in table order
     except OSError:
-        return {}, []
-    known = {}
+        return nothing
+    by_track, by_path = {}, {}  # track id -> entry; path id -> entry
     try:
-        for track_id, stamp, rows, length, crc in _recorded_stamps(meta):
-            if stamp[0] >= 0:  # a file that could not be seen then tells nothing of a change since
-                known[track_id] = _Entry(offset, length, rows, "", crc, stamp)
-            offset += length
+        for recorded in _recorded_stamps(meta):
+            if recorded.stamp[0] >= 0:  # a file that could not be seen then tells nothing of a change since
+                entry = _Entry(offset, recorded.length, recorded.rows, "", recorded.crc, recorded.stamp)
+                by_track[recorded.track_id] = entry
+                if recorded.path_id is not None:
+                    by_path[recorded.path_id] = entry
+            offset += recorded.length
     except _UNREADABLE_STAMPS:
-        return {}, [
+        return nothing._replace(notes=[
             f"{output}: its sidecar does not record which audio files its rows came from (an older "
             "version of genre wrote it); extracting every file again"
-        ]
-    old, new = meta.get("versions"), _versions()
-    if old != new:
-        old = old if isinstance(old, dict) else {}
-        differ = ", ".join(sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k)))
-        return {}, [
+        ])  # fmt: skip
+    differ = _versions_differ(meta.get("versions"), versions)
+    if differ:
+        return nothing._replace(notes=[
             f"{output}: its rows were computed with other versions of {differ}; extracting every file "
             "again, so that no table mixes rows of two versions"
-        ]
+        ])  # fmt: skip
     # What the table recorded of each file besides its rows (older sidecars: nothing, so
-    # nothing known; only files with something to say are recorded).
+    # nothing known; only files with something to say are recorded). By path: the file's.
     silent, below = recorded_file_facts(meta)
-    blocks = {}
+    blocks, relabel = {}, set()
     for i, track in enumerate(tracks):
-        entry = known.get(_track_id(track))
+        entry = by_track.get(_track_id(track))
+        if entry is None:  # relabelled since, or another file
+            entry = by_path.get(_path_id(track))
+            if entry is not None:
+                relabel.add(i)
         if entry is not None:
             shown = printable(track.path)
             n_silent, rate = silent.get(shown), below.get(shown)
@@ -870,7 +1124,19 @@ def _reusable_blocks(output: Path, tracks: list[Track], description: dict) -> tu
                 silent=n_silent if isinstance(n_silent, int) else 0,
                 native_sr=rate if isinstance(rate, int) else None,
             )
-    return blocks, []
+    return _Reusable(blocks, relabel, [])
+
+
+def _versions_differ(recorded: Any, versions: Mapping[str, str]) -> str:
+    """The packages whose version in ``recorded`` (as a sidecar or journal holds them) is not in ``versions``.
+
+    Returns
+    -------
+    str
+        Their names, sorted and joined by commas; ``""`` where all agree.
+    """
+    recorded = recorded if isinstance(recorded, dict) else {}
+    return ", ".join(sorted(k for k in recorded.keys() | versions.keys() if recorded.get(k) != versions.get(k)))
 
 
 def table_is_current(output: str | os.PathLike, *, dataset: Dataset, extractor: Extractor) -> bool:
@@ -1012,13 +1278,16 @@ def extract_to_csv(
     progress : bool
         Show a progress bar with ETA on stderr, and the report's ``notes``.
     overwrite : bool
-        Replace an existing output, and discard an unfinished run of other files or
-        settings (an unfinished run of the same files and settings is resumed: its rows
-        would come out the same). A finished table of the same settings and library
-        versions is updated: the rows of its files that are unchanged (path, size and
-        modification time) are reused, and only new, changed and skipped files are
-        extracted; the result is the table a fresh run would write. An existing output
-        is kept all the same when not a single file could be extracted.
+        Replace an existing output, and discard an unfinished run of other settings or
+        library versions (an unfinished run of the same settings and versions is resumed,
+        with or without ``overwrite``: its rows would come out the same; if files were
+        added or removed, or names, labels or groups changed since, the rows of its files
+        whose audio is unchanged are kept, relabelled as needed). A finished table of the
+        same settings and library versions is updated: the rows of its files that are
+        unchanged (path, size and modification time) are reused, relabelled as needed
+        where their name, label or group changed, and only new, changed and skipped files
+        are extracted; the result is the table a fresh run would write. An existing
+        output is kept all the same when not a single file could be extracted.
 
     Returns
     -------
@@ -1029,7 +1298,8 @@ def extract_to_csv(
     DataError, ParameterError
         The source is unusable, or ``output`` exists and ``overwrite`` is false.
     StaleJournalError
-        An unfinished run of other files or settings is there (and ``overwrite`` is false).
+        An unfinished run of other settings or library versions (or, its journal written by
+        an older version of genre, of other files) is there, and ``overwrite`` is false.
     OutputError
         ``output`` cannot be written (its folder cannot be made or written, the disk is full),
         or another run is writing it.
@@ -1080,12 +1350,17 @@ def _run(
     # Taken before any file is read: a file that changes while or after it is extracted then
     # differs from its journaled stamp, and a resumed run extracts it again.
     stamps = {i: file_stamp(t.path) for i, t in enumerate(dataset.tracks)}
+    # One reading for the run: what it resumes or reuses is checked against what its sidecar says.
+    versions = _versions()
     journal = _Journal(
         output,
         fingerprint,
+        settings=_settings_id(description),
+        versions=versions,
+        tracks=dataset.tracks,
         stamps=stamps,
         overwrite=overwrite,
-        reuse=lambda: _reusable_blocks(output, dataset.tracks, description),
+        reuse=lambda: _reusable_blocks(output, dataset.tracks, description, versions=versions),
     )
     notes = [*dataset.notes, *journal.notes]  # ignored non-audio files first
     n_resumed = len(journal.entries)
@@ -1174,7 +1449,7 @@ def _run(
         # Not in the fingerprint: the same files extracted from elsewhere are the same table.
         EXTRACTION_FOLDER_KEY: os.getcwd(),
         "fingerprint": fingerprint,
-        "versions": _versions(),
+        "versions": versions,
     }
     if report.silent_segments:
         sidecar[SILENT_KEY] = report.silent_segments
