@@ -238,14 +238,14 @@ def test_single_class_training_lists_are_named_in_number(tmp_path, segmented_tab
 
     from genre.errors import DataError
     from genre.evaluation import list_split
-    from genre.evaluation.cv import _check_split_classes
+    from genre.evaluation.cv import check_split_classes
 
     test = write_list(tmp_path / "test.txt", ["jazz/jazz.00000.wav"])
     names = ["blues/blues.00001.wav", "blues/blues.00002.wav"]
     lists = [write_list(tmp_path / f"train{i}.txt", names[i::n_lists]) for i in range(n_lists)]
     split, _ = list_split(segmented_table, train_lists=lists, test_list=test)
     with pytest.raises(DataError, match=f"{words} 2 tracks of f3.csv, all of class 'blues'"):
-        _check_split_classes(segmented_table, [split], train_lists=lists, test_list=test)
+        check_split_classes(segmented_table, [split], train_lists=lists, test_list=test)
 
 
 def test_printable_never_fails_on_a_lone_surrogate():

@@ -3,8 +3,10 @@
 For every model and every split, a fresh estimator is fitted on the segment rows of
 the training tracks and ``predict_proba`` is taken on the test rows. A track's
 prediction is the argmax of its segments' mean probability (the majority vote of its
-segments is reported too), so a table with ten 3-second rows per track is scored on
-the same tracks as a table with one row per track.
+segments is reported too, see :attr:`~genre.evaluation.results.FoldScore.vote_predictions`),
+so a table with ten 3-second rows per track is scored on the same tracks as a table with one
+row per track. The scores come from :func:`~genre.evaluation.results.track_scores` and its
+siblings, which ``load_results`` uses to recompute them from the per-track records.
 """
 
 from __future__ import annotations
@@ -25,14 +27,16 @@ import pandas as pd
 from genre.errors import DataError, ParameterError
 from genre.evaluation.checkpoint import CheckpointStore, StoredFit, fit_key, input_digest
 from genre.evaluation.inputs import InputPlan, plan_inputs, remap_split
-from genre.evaluation.results import METRICS, PROBABILITY_DECIMALS, BenchmarkResults, FoldScore, ModelResult, SplitInfo
+from genre.evaluation.results import (
+    PROBABILITY_DECIMALS, BenchmarkResults, FoldScore, ModelResult, SplitInfo, accuracy_interval, confusion_counts,
+    pairwise_tests, per_class_scores, same_every_fold, summarize_folds, track_scores,
+)  # fmt: skip
 from genre.evaluation.splits import ListMatch, Split, cv_splits, list_split
-from genre.evaluation.stats import pairwise_corrected_ttests, pairwise_mcnemar, summarize, wilson_interval
 from genre.features.table import FeatureTable
 from genre.progress import tell
 from genre.text import plural
 
-__all__ = ["cross_validate_models", "cv_settings", "DEFAULT_MODELS", "DEFAULT_FOLDS", "DEFAULT_REPEATS"]
+__all__ = ["cross_validate_models", "cv_settings", "check_split_classes", "DEFAULT_MODELS", "DEFAULT_FOLDS", "DEFAULT_REPEATS"]
 
 #: Models benchmarked when none are named.
 DEFAULT_MODELS: tuple[str, ...] = ("dense", "svm", "xgboost")
@@ -267,7 +271,7 @@ def cross_validate_models(
     else:
         splits = cv_splits(table, folds=folds, repeats=repeats, use_groups=groups, random_state=seed)
     labels = table.labels
-    class_notes = _check_split_classes(table, splits, train_lists=train_lists, test_list=test_list)
+    class_notes = check_split_classes(table, splits, train_lists=train_lists, test_list=test_list)
     list_note = _ambiguous_lines_note(list_matches)
     if progress:
         tell([note for note in [*class_notes, list_note] if note], kind="warning")
@@ -292,17 +296,9 @@ def cross_validate_models(
         for name in models
     ]
     ratio = float(np.mean([s.test_train_ratio for s in splits]))
-    pairwise = []
-    if len(results) > 1:
-        # Pairs are formed best-first, so each difference reads "better minus worse".
-        ranked = sorted(results, key=lambda r: -r.accuracy)
-        if fixed:
-            truth = _track_truth(table, splits[0])
-            correct = {r.name: np.asarray(r.folds[0].predictions) == truth for r in ranked}
-            pairwise = pairwise_mcnemar(correct, alpha=alpha)
-        else:
-            scores = {r.name: [f.accuracy for f in r.folds] for r in ranked}
-            pairwise = pairwise_corrected_ttests(scores, test_train_ratio=ratio, alpha=alpha)
+    pairwise = pairwise_tests(
+        results, fixed=fixed, test_labels=_track_truth(table, splits[0]), test_train_ratio=ratio, alpha=alpha
+    )
 
     for result in results:
         result.input = plan.inputs[result.name].description
@@ -327,7 +323,7 @@ def cross_validate_models(
         _warnings_note(name, specs[name], model_params.get(name, {}), [outputs[(name, i)] for i in range(len(splits))])
         for name in models
     ]
-    constant = [r for r in results if not fixed and _same_every_fold(r.summaries["accuracy"])]
+    constant = [r for r in results if not fixed and same_every_fold(r.summaries["accuracy"])]
     if constant:
         names = ", ".join(r.name for r in constant)
         caveats.append(
@@ -559,7 +555,7 @@ def _split_name(split: Split) -> str:
     return (f"repeat {split.repeat + 1}, " if split.repeat else "") + f"fold {split.fold + 1}"
 
 
-def _check_split_classes(
+def check_split_classes(
     table: FeatureTable,
     splits: Sequence[Split],
     *,
@@ -689,17 +685,23 @@ def _track_truth(table: FeatureTable, split: Split) -> np.ndarray:
 def _aggregate(
     table: FeatureTable, split: Split, proba: np.ndarray, n_labels: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-track mean segment probabilities (their argmax is the prediction), and class indices by majority vote."""
+    """Per-track mean segment probabilities (their argmax is the prediction), and class indices by majority vote.
+
+    Each segment row votes for its most probable class; a tie in votes goes to the tied class
+    of higher mean probability, and a tie in that to the first class (as documented in
+    :attr:`~genre.evaluation.results.FoldScore.vote_predictions`).
+    """
     codes = pd.Index(split.test_tracks).get_indexer(table.tracks[split.test])
     n_tracks = len(split.test_tracks)
     sums = np.zeros((n_tracks, n_labels))
     np.add.at(sums, codes, proba)
     counts = np.bincount(codes, minlength=n_tracks).reshape(-1, 1)
     mean = sums / np.maximum(counts, 1)
-    votes = np.zeros((n_tracks, n_labels))
-    np.add.at(votes, (codes, proba.argmax(axis=1)), 1.0)
-    # Ties between voted classes go to the higher mean probability (adds < 1 vote).
-    return mean, (votes + 0.5 * mean).argmax(axis=1)
+    votes = np.zeros((n_tracks, n_labels), dtype=int)
+    np.add.at(votes, (codes, proba.argmax(axis=1)), 1)
+    # Among the classes with the most votes, the higher mean probability (argmax: the first on a tie).
+    leading = votes == votes.max(axis=1, keepdims=True)
+    return mean, np.where(leading, mean, -np.inf).argmax(axis=1)
 
 
 def _score_model(
@@ -713,21 +715,15 @@ def _score_model(
     *,
     fixed: bool,
 ) -> ModelResult:
-    from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix, f1_score
-
     label_array = np.asarray(labels)
-    confusion = np.zeros((len(labels), len(labels)), dtype=int)
     folds: list[FoldScore] = []
+    truths = []
     segmented = table.n_rows > table.n_tracks
     for split, output in zip(splits, outputs):
         truth = _track_truth(table, split)
-        # Macro averages over the classes this split tests: a class without test tracks has no
-        # F1 to average (scikit-learn would count it as 0 and understate every model alike).
-        present = set(truth)
-        tested = [label for label in labels if label in present]
+        truths.append(truth)
         track_proba, by_vote = _aggregate(table, split, output.proba, len(labels))
-        by_mean = track_proba.argmax(axis=1)
-        predicted = label_array[by_mean]
+        predicted, voted = label_array[track_proba.argmax(axis=1)], label_array[by_vote]
         segment_accuracy = (
             float(np.mean(label_array[output.proba.argmax(axis=1)] == table.y[split.test])) if segmented else None
         )
@@ -735,50 +731,32 @@ def _score_model(
             FoldScore(
                 repeat=split.repeat,
                 fold=split.fold,
-                accuracy=float(accuracy_score(truth, predicted)),
-                balanced_accuracy=float(_balanced_accuracy(balanced_accuracy_score, truth, predicted)),
-                macro_f1=float(f1_score(truth, predicted, labels=tested, average="macro", zero_division=0)),
-                vote_accuracy=float(accuracy_score(truth, label_array[by_vote])),
+                **track_scores(truth, predicted, labels=labels, voted=voted),
                 segment_accuracy=segment_accuracy,
                 fit_seconds=output.fit_seconds,
                 predict_seconds=output.predict_seconds,
                 predictions=predicted.tolist(),
+                vote_predictions=voted.tolist(),
                 probabilities=np.round(track_proba, PROBABILITY_DECIMALS).tolist(),
                 details=dict(output.details),
             )
         )
-        confusion += confusion_matrix(truth, predicted, labels=labels)
 
-    # Folds share training rows: the interval's variance gets Nadeau and Bengio's correction,
-    # so that repeating the same folds does not make the mean look surer than it is.
     ratio = None if fixed else float(np.mean([split.test_train_ratio for split in splits]))
-    summaries = {
-        metric: summarize([getattr(f, metric) for f in folds], bounds=(0.0, 1.0), test_train_ratio=ratio)
-        for metric in METRICS
-        if all(getattr(f, metric) is not None for f in folds)
-    }
-    if fixed:
-        n = len(splits[0].test_tracks)
-        ci = wilson_interval(int(round(folds[0].accuracy * n)), n)
-    elif _same_every_fold(summaries["accuracy"]):
-        # Every fold scored alike (often 100 %): the t interval has no width, which would read
-        # as certainty. The Wilson interval of the tracks one repeat tests is a fair stand-in.
-        n = sum(len(split.test_tracks) for split in splits if split.repeat == splits[0].repeat)
-        low, high = wilson_interval(int(round(summaries["accuracy"].mean * n)), n)
-        mean = summaries["accuracy"].mean
-        ci = (min(low, mean), max(high, mean))  # folds of unequal size: the mean need not be k / n
-    else:
-        ci = (summaries["accuracy"].ci_low, summaries["accuracy"].ci_high)
+    summaries = summarize_folds(folds, test_train_ratio=ratio)
+    confusion = confusion_counts(truths, [f.predictions for f in folds], labels=labels)
+    # The stand-in interval of equal folds counts the tracks one repeat tests.
+    n_tracks = sum(len(split.test_tracks) for split in splits if split.repeat == splits[0].repeat)
     return ModelResult(
         name=name,
         input=table.input_description,
         description=str(getattr(spec, "description", "")),
         params=dict(params),
         folds=folds,
-        confusion=confusion.tolist(),
-        per_class=_per_class(confusion, labels),
+        confusion=confusion,
+        per_class=per_class_scores(confusion, labels),
         summaries=summaries,
-        accuracy_ci95=(float(ci[0]), float(ci[1])),
+        accuracy_ci95=accuracy_interval(summaries["accuracy"], fixed=fixed, n_tracks=n_tracks),
     )
 
 
@@ -793,41 +771,6 @@ def _extraction_notes(table: FeatureTable) -> list[str]:
         recorded_in=table.path.with_suffix(".json") if table.path is not None else None,
     )  # fmt: skip
     return [f"in {table.name}, {note}" for note in notes]
-
-
-def _same_every_fold(summary) -> bool:
-    """Whether several folds all gave the same score (a t interval of no width)."""
-    return summary.n > 1 and summary.std == 0
-
-
-def _balanced_accuracy(function, truth: np.ndarray, predicted: np.ndarray) -> float:
-    # sklearn warns when a predicted class is absent from the truth of a small fold; the score is still right.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return function(truth, predicted)
-
-
-def _per_class(confusion: np.ndarray, labels: list[str]) -> dict[str, dict[str, float | None]]:
-    """Precision, recall and F1 per class from a (summed) confusion matrix.
-
-    A class without true tracks (a fixed partition's test side may lack one) has no recall
-    or F1: they are ``None`` (n/a), and so is its precision unless something was predicted
-    as that class (then it is 0: every such prediction was wrong).
-    """
-    result: dict[str, dict[str, float | None]] = {}
-    for i, label in enumerate(labels):
-        tp = float(confusion[i, i])
-        predicted = float(confusion[:, i].sum())
-        actual = float(confusion[i, :].sum())
-        if not actual:
-            precision = 0.0 if predicted else None
-            result[label] = {"precision": precision, "recall": None, "f1": None, "support": 0}
-            continue
-        precision = tp / predicted if predicted else 0.0
-        recall = tp / actual
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        result[label] = {"precision": precision, "recall": recall, "f1": f1, "support": int(actual)}
-    return result
 
 
 # -- descriptions -------------------------------------------------------------------------------
@@ -891,7 +834,8 @@ def _describe_protocol(
     group_aware = bool(groups and table.groups is not None)
     aggregation = (
         "each track gets one prediction per split that tests it: the argmax of its segments' mean class probability "
-        "(the segments' majority vote is reported too)"
+        "(the segments' majority vote is reported too: each segment votes for its most probable class, and a tie "
+        "in votes goes to the tied class of higher mean probability)"
         if table.n_rows > table.n_tracks
         else "one row per track"
     )

@@ -160,9 +160,10 @@ def _begins_with(path: Path, mark: bytes) -> bool:
         return False
 
 
-#: The out-of-fold predictions beside the report, and the start of their header.
+#: The out-of-fold predictions beside the report, and the start of their header (then
+#: ``vote_predicted,prob_...``, or ``prob_...`` in files of versions that kept no votes).
 PREDICTIONS_FILE = "predictions.csv"
-_PREDICTIONS_HEADER = b"model,repeat,fold,track,label,predicted,prob_"
+_PREDICTIONS_HEADER = b"model,repeat,fold,track,label,predicted,"
 
 
 def _ours(path: Path) -> bool:
