@@ -230,22 +230,38 @@ def _audio_extractor(model: LoadedModel, model_path: Path):
     return extractor
 
 
-def _file_notes(model, attrs: Mapping[str, Mapping]) -> list[str]:
-    """Notes on the analysed files' silent segments and low sample rates, as extraction gives them.
+def _file_facts(model: LoadedModel, attrs: Mapping[str, Mapping]) -> tuple[dict[str, int], dict[str, int]]:
+    """What the end-of-run notes say of the analysed files: silent segments, and rates below the model's.
 
     ``attrs``: each file's frame attributes (``silent_segments``, ``native_sr``, see
-    :func:`genre.features.extract.extract_clip`).
+    :func:`genre.features.extract.extract_clip`), in input order.
+
+    Returns
+    -------
+    silent_segments, below_rate : dict
+        ``file -> segments left out as silent`` and ``file -> its own sample rate``, for the
+        files with something to say, as a table's sidecar records them
+        (:func:`genre.features.extract.recorded_file_facts`); plain ints, for JSON.
     """
+    sr = (model.feature_config or {}).get("sr")
+    # Counts only: a value a sidecar edited by hand garbled gives no note rather than a traceback.
+    silent = {
+        f: int(a["silent_segments"]) for f, a in attrs.items()
+        if isinstance(a.get("silent_segments"), (int, np.integer)) and a["silent_segments"] > 0
+    }  # fmt: skip
+    below = {
+        f: int(a["native_sr"]) for f, a in attrs.items()
+        if isinstance(a.get("native_sr"), int) and isinstance(sr, int) and 0 < a["native_sr"] < sr
+    }  # fmt: skip
+    return silent, below
+
+
+def _file_notes(model: LoadedModel, silent: Mapping[str, int], below: Mapping[str, int]) -> list[str]:
+    """Notes on ``silent`` segments and rates ``below`` the model's (:func:`_file_facts`), worded as extraction's."""
     from genre.features.extract import file_notes
 
     config = model.feature_config or {}
-    sr = config.get("sr")
-    silent = {f: int(a["silent_segments"]) for f, a in attrs.items() if a.get("silent_segments")}
-    below = {
-        f: int(a["native_sr"]) for f, a in attrs.items()
-        if isinstance(a.get("native_sr"), int) and isinstance(sr, int) and a["native_sr"] < sr
-    }  # fmt: skip
-    return file_notes(silent, below, analysis_sr=sr, silence_rms=config.get("silence_rms"))
+    return file_notes(silent, below, analysis_sr=config.get("sr"), silence_rms=config.get("silence_rms"))
 
 
 @dataclass(frozen=True)
@@ -402,7 +418,8 @@ def predict_files(
         replaced). Its rows of files among ``audio_paths`` are kept instead of analysing the
         files again where its sidecar shows the same model file (SHA-256) and the file's
         size and modification time are as they were when it was analysed (a relative path
-        also in the same working folder). Files it skipped are tried again. A CSV without
+        also in the same working folder), and the notes on them are those of their analysis,
+        as the sidecar recorded them. Files it skipped are tried again. A CSV without
         its sidecar (older versions), or with one that does not match it (either edited
         since), gives nothing; a missing file is no error.
 
@@ -416,11 +433,15 @@ def predict_files(
         ``predictions.attrs["skipped"]`` as ``(path, reason)`` pairs, once each and in input
         order too, paths that do not exist and folders without audio among them.
         ``attrs["notes"]`` lists what the run decided on its own (fewer worker processes
-        than asked, rows reused), also printed with ``progress``. ``attrs["n_reused"]``
+        than asked, rows reused) and, last, what it noticed of the files (silent segments
+        left out, files recorded below the model's rate; of reused rows' files too, as their
+        analysis found it), also printed with ``progress``. ``attrs["n_reused"]``
         counts the rows taken from ``reuse`` (their values as that CSV holds them, which
-        are the ones written anyway); ``attrs["model_sha256"]`` and ``attrs["stamps"]``
+        are the ones written anyway); ``attrs["model_sha256"]``, ``attrs["stamps"]``
         (each row's file as :func:`genre.features.extract.file_stamp` found it before its
-        analysis) are for the sidecar :func:`write_predictions` writes.
+        analysis), ``attrs["silent_segments"]`` and ``attrs["below_analysis_rate"]`` (``path
+        -> number`` for the files of those notes, as :func:`genre.features.extract.extract`
+        gives them) are for the sidecar :func:`write_predictions` writes.
 
     Raises
     ------
@@ -450,10 +471,12 @@ def predict_files(
     # goes on is recorded as it was, and analysed again by the next run.
     stamps = {f: file_stamp(f) for f in files}
 
-    notes: list[str] = [note] if (note := ignored_note(ignored)) else []
-    reused = pd.DataFrame()
+    notes: list[str] = []
+    # Said at the end with the notes on the files, where no progress bar scrolls it away.
+    listing_notes = [note] if (note := ignored_note(ignored)) else []
+    reused, recorded = pd.DataFrame(), {}
     if reuse is not None:
-        reused = _reusable_rows(
+        reused, recorded = _reusable_rows(
             Path(reuse), model_sha256=model_sha256, stamps=stamps, labels=model.labels, notes=notes
         )
     done = set(reused["path"]) if not reused.empty else set()
@@ -494,7 +517,11 @@ def predict_files(
             skipped.update({f: NOT_ANALYSED for f in todo if f not in frames and f not in skipped})
 
     kept = [f for f in todo if f in frames]
-    end_notes = _file_notes(model, {f: frames[f].attrs for f in kept})
+    # A reused file is not analysed again, but what its analysis found is in the sidecar: the
+    # notes cover it too, in input order, so a resumed run says what a fresh one would.
+    analysed = {**recorded, **{f: frames[f].attrs for f in kept}}
+    silent, below = _file_facts(model, {f: analysed[f] for f in files if f in analysed})
+    end_notes = [*listing_notes, *_file_notes(model, silent, below)]
     notes += end_notes
     if progress:
         tell(end_notes)
@@ -525,6 +552,7 @@ def predict_files(
     result.attrs["n_reused"] = len(reused)
     result.attrs["model_sha256"] = model_sha256
     result.attrs["stamps"] = {p: stamps[p] for p in result["path"]}
+    result.attrs["silent_segments"], result.attrs["below_analysis_rate"] = silent, below
     if interrupt is not None:
         raise PredictionInterrupted(result, interrupt) from interrupt
     return result
@@ -532,8 +560,8 @@ def predict_files(
 
 def _reusable_rows(
     output: Path, *, model_sha256: str, stamps: dict[str, tuple[int, int]], labels: Sequence[str], notes: list[str]
-) -> pd.DataFrame:
-    """The rows of the earlier predictions ``output`` that a run of the same model may keep.
+) -> tuple[pd.DataFrame, dict[str, dict[str, Any]]]:
+    """The rows of the earlier predictions ``output`` that a run of the same model may keep, and their files' facts.
 
     Only predictions whose sidecar (see :func:`write_predictions`) names the same model file
     and the CSV as it is now offer any: the row of each file of ``stamps`` whose size and
@@ -556,12 +584,17 @@ def _reusable_rows(
 
     Returns
     -------
-    pandas.DataFrame
+    rows : pandas.DataFrame
         The rows to keep, as read back (empty, without columns, when none).
+    analysed : dict of str to dict
+        For the files of ``rows`` that the sidecar records silent segments or a low rate of,
+        ``{"silent_segments": ..., "native_sr": ...}`` as their frames' attributes held them
+        (see :func:`_file_facts`); a sidecar of an older version records none.
     """
     from genre.features.config import EXTRACTION_FOLDER_KEY
+    from genre.features.extract import recorded_file_facts
 
-    nothing = pd.DataFrame()
+    nothing = pd.DataFrame(), {}
     again = f"{output}: cannot reuse its predictions ({{}}); predicting every file again"
     garbled = again.format(f"its sidecar {_sidecar_path(output)} is not as 'genre predict' wrote it")
     try:
@@ -613,7 +646,13 @@ def _reusable_rows(
         n = len(rows)
         reusing = f"reusing {n:,} {plural(n, 'prediction', 'predictions')}"
         notes.append(f"{reusing} from {output} (same model, files unchanged)")
-    return rows
+    silent, below = recorded_file_facts(meta)
+    analysed = {
+        path: {"silent_segments": silent.get(path), "native_sr": below.get(path)}
+        for path in rows["path"]
+        if path in silent or path in below
+    }
+    return rows, analysed
 
 
 def check_table_compatible(model: LoadedModel, table: Any, *, model_path: Path) -> None:
@@ -902,14 +941,19 @@ def write_predictions(predictions: pd.DataFrame, path: str | os.PathLike) -> Pat
     :func:`predict_files`): its ``format`` (:data:`PREDICTIONS_FORMAT`), the SHA-256 of the
     model file (``model_sha256``) and of the CSV (``csv_sha256``), the working folder that
     relative paths are relative to, and in ``files`` a line per row of an analysed audio
-    file: its size, modification time and path. Predictions of a table list no files.
+    file: its size, modification time and path. Predictions of a table list no files. What
+    the end-of-run notes said of those files is recorded as a feature table's sidecar
+    records it (:data:`genre.features.extract.SILENT_KEY`,
+    :data:`~genre.features.extract.BELOW_RATE_KEY`: ``path -> number``, only where there is
+    something to say), for a later run that reuses their rows to say it again.
 
     Parameters
     ----------
     predictions : pandas.DataFrame
         Predictions; without ``attrs["skipped"]``, nothing counts as skipped; without
         ``attrs["model_sha256"]`` and ``attrs["stamps"]`` (see :func:`predict_files`), no
-        row can be reused.
+        row can be reused; without ``attrs["silent_segments"]`` and
+        ``attrs["below_analysis_rate"]``, a run reusing the rows has no notes on them.
     path : path-like
         The predictions CSV.
 
@@ -925,6 +969,7 @@ def write_predictions(predictions: pd.DataFrame, path: str | os.PathLike) -> Pat
     """
     from genre.atomic import atomic_files, check_output_file
     from genre.features.config import EXTRACTION_FOLDER_KEY
+    from genre.features.extract import BELOW_RATE_KEY, SILENT_KEY
 
     # Checked first: a folder in the way would fail only at its rename, after the other
     # files had replaced their predecessors. The name as given: Path("") would be ".".
@@ -934,6 +979,7 @@ def write_predictions(predictions: pd.DataFrame, path: str | os.PathLike) -> Pat
     # Encoded first, for the sidecar to record the CSV's digest: rows edited since are not reused.
     data = predictions.to_csv(index=False, float_format="%.6g").encode("utf-8")
     stamps = predictions.attrs.get("stamps", {})
+    listed = [p for p in predictions["path"] if p in stamps]
     sidecar = {
         "format": PREDICTIONS_FORMAT,  # first: what check_predictions_output recognises
         "model_sha256": predictions.attrs.get("model_sha256"),
@@ -942,9 +988,14 @@ def write_predictions(predictions: pd.DataFrame, path: str | os.PathLike) -> Pat
         EXTRACTION_FOLDER_KEY: _working_folder(),
         "files": {
             "fields": _FILE_FIELDS,
-            "lines": [f"{stamps[p][0]} {stamps[p][1]} {p}" for p in predictions["path"] if p in stamps],
+            "lines": [f"{stamps[p][0]} {stamps[p][1]} {p}" for p in listed],
         },
     }
+    # Of the files listed only: a row that no later run can reuse needs no note repeated.
+    for key, attr in ((SILENT_KEY, "silent_segments"), (BELOW_RATE_KEY, "below_analysis_rate")):
+        facts = predictions.attrs.get(attr) or {}
+        if recorded := {p: facts[p] for p in listed if p in facts}:
+            sidecar[key] = recorded
     with atomic_files() as open_file:
         open_file(path, "wb").write(data)
         skipped = predictions.attrs.get("skipped", [])
