@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Sequence as SequenceABC
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
 from genre.errors import DataError, ParameterError
 from genre.evaluation.checkpoint import CheckpointStore
@@ -21,7 +23,14 @@ from genre.progress import tell
 from genre.text import name_list
 from genre.reports import ReportFiles, render_report
 
-__all__ = ["benchmark", "check_models", "extract_inputs", "is_audio_source", "CHECKPOINT_FOLDER"]
+if TYPE_CHECKING:
+    from genre.data import Dataset
+    from genre.features.table import FeatureTable
+
+__all__ = [
+    "benchmark", "check_models", "extract_inputs", "is_audio_source", "BenchmarkRun", "ExtractedInputs",
+    "ExtractedTable", "CHECKPOINT_FOLDER",
+]  # fmt: skip
 
 #: Folder under the report folder that keeps the finished fits of a run until its report is written.
 CHECKPOINT_FOLDER = ".unfinished"
@@ -49,6 +58,93 @@ TABLE_EXTRACTORS: dict[str, tuple[str, Callable[[], Any]]] = {
 _TABLE_OF_INPUT: dict[str, str] = {"audio": "handcrafted", "features": "handcrafted"}
 
 
+@dataclass(frozen=True)
+class ExtractedTable:
+    """One feature table extracted from a source of audio, and how many of its files this run reused and extracted.
+
+    Attributes
+    ----------
+    kind : str
+        ``"handcrafted"`` or ``"musicnn"`` (a key of :data:`TABLE_EXTRACTORS`).
+    path : pathlib.Path
+        The feature CSV.
+    n_reused : int
+        Files of the listing taken as an earlier run left them, rows or skip: every file of a
+        table already current, the unchanged files of an out-of-date one, the files an
+        interrupted extraction had finished.
+    n_extracted : int
+        Files of the listing analysed by this run (new, changed, or skipped before and tried
+        again), whether or not they gave rows.
+    """
+
+    kind: str
+    path: Path
+    n_reused: int
+    n_extracted: int
+
+
+@dataclass(frozen=True)
+class ExtractedInputs(SequenceABC):
+    """What :func:`extract_inputs` made ready: a sequence of the feature CSVs' paths, handcrafted first.
+
+    Unpacked or iterated it gives the paths (as a list of them would); its attributes tell how
+    each table came about and what the listing of the source said.
+
+    Attributes
+    ----------
+    tables : tuple of ExtractedTable
+        One per path, in the same order.
+    notes : tuple of str
+        The listing's notes (:attr:`genre.data.Dataset.notes`: non-audio files ignored, tracks
+        the source's rules leave out, a manifest's columns left unread).
+    """
+
+    tables: tuple[ExtractedTable, ...]
+    notes: tuple[str, ...] = ()
+
+    def __getitem__(self, index: int | slice) -> Path | list[Path]:
+        if isinstance(index, slice):
+            return [table.path for table in self.tables[index]]
+        return self.tables[index].path
+
+    def __len__(self) -> int:
+        return len(self.tables)
+
+
+class BenchmarkRun(tuple):
+    """What :func:`benchmark` returns: the pair ``(results, files)``, and how its features came about.
+
+    It unpacks and indexes as that pair (``results, files = benchmark(...)``); like
+    :class:`os.stat_result`, it carries more as attributes than its items.
+
+    Attributes
+    ----------
+    results : BenchmarkResults
+    files : genre.reports.ReportFiles or None
+    features : ExtractedInputs or None
+        For a source of audio: each table, how many of its files this run reused and
+        extracted, and the listing's notes; ``None`` for feature tables.
+    """
+
+    def __new__(
+        cls, results: BenchmarkResults, files: ReportFiles | None, *, features: ExtractedInputs | None = None
+    ) -> "BenchmarkRun":
+        run = super().__new__(cls, (results, files))
+        run.features = features
+        return run
+
+    def __getnewargs__(self) -> tuple:
+        return tuple(self)  # tuple's own, ((results, files),), is not what __new__ takes (copy, pickle)
+
+    @property
+    def results(self) -> BenchmarkResults:
+        return self[0]
+
+    @property
+    def files(self) -> ReportFiles | None:
+        return self[1]
+
+
 def extract_inputs(
     source: str | os.PathLike,
     folder: str | os.PathLike,
@@ -57,19 +153,29 @@ def extract_inputs(
     jobs: int = -1,
     progress: bool = False,
     echo: Callable[[str], None] | None = None,
+    notes: Callable[[str], None] | None = None,
     folds: int | None = None,
+    repeats: int = 1,
+    seed: int = 0,
     use_groups: bool = True,
     group_col: str | None = None,
+    label_col: str | None = None,
+    train_lists: Sequence[str | os.PathLike] = (),
+    test_list: str | os.PathLike | None = None,
     source_options: Mapping[str, Any] | None = None,
-) -> list[Path]:
+) -> ExtractedInputs:
     """Extract, resumably, the tables the models need from a folder of audio.
 
     The handcrafted table is always written (it carries the segment ids audio models
     read); a ``musicnn`` table only when a model reads one. A table already complete in
     ``folder`` for the same files and settings is reused (checked from its sidecar's
     fingerprint, without reading audio); an interrupted one resumes; one of other files or
-    settings (a file added to the folder) is extracted again, as is an unfinished run of
-    other files or settings: ``folder`` belongs to the benchmark.
+    settings (a file added to the folder, a label edited) is updated (the rows of unchanged
+    audio files are kept), and an unfinished run of other settings or library versions is
+    discarded: ``folder`` belongs to the benchmark.
+
+    The splits that follow are checked on the source's listing before any file is extracted
+    (see ``folds`` and ``test_list``), by the checks the evaluation makes on the table.
 
     Parameters
     ----------
@@ -86,28 +192,43 @@ def extract_inputs(
     echo : callable, optional
         Receives one line per table (reused, or extracted with its time), and why a table
         is extracted again.
-    folds : int, optional
-        The cross-validation's folds: every class must have that many tracks (or groups,
-        with ``use_groups``), checked on the folder's files before any is extracted.
+    notes : callable, optional
+        Receives the listing's notes (non-audio files ignored, tracks the source's rules
+        leave out) once the source is listed; default ``echo``. They are in the result's
+        ``notes`` too.
+    folds, repeats, seed : int, optional
+        The cross-validation that follows (``repeats`` and ``seed`` only with ``folds``):
+        every class must have ``folds`` tracks (or groups, with ``use_groups``), and the
+        folds and seeds must be valid, checked on the listing before any file is extracted
+        (see :func:`genre.evaluation.splits.cv_splits`).
     use_groups : bool
         Whether the tracks' groups (a manifest's ``group`` column) will keep artists whole.
     group_col : str, optional
         The column the groups will be read from (``--group-col``), if named: the files
-        must then have groups, checked on the listing before any is extracted.
+        must then have groups, checked on the listing before any is extracted. ``group``
+        and ``artist`` both name the table's ``group`` column, which a manifest's group or
+        artist column fills.
+    label_col : str, optional
+        The column the labels will be read from (``--label-col``), if named.
+    train_lists, test_list : path-like, optional
+        The fixed partition that follows instead of ``folds``: the lists must match tracks
+        of the listing, must not overlap nor (with ``use_groups``) put a group on both
+        sides, and must leave two classes to train on, checked before any file is extracted
+        (see :func:`genre.evaluation.splits.list_split`).
     source_options : mapping, optional
         Options of the source's reader (``fma:`` takes ``metadata`` and ``subset``), see
         :func:`genre.data.load_dataset`.
 
     Returns
     -------
-    tables : list of Path
-        The feature CSVs, handcrafted first.
+    tables : ExtractedInputs
+        The feature CSVs, handcrafted first (unpacked, the paths), with how many files of
+        each this run reused and extracted, and the listing's notes.
     """
     import time
 
     from genre.classifiers.registry import get_spec
     from genre.data import load_dataset
-    from genre.evaluation.splits import check_fold_counts
     from genre.features.extract import StaleJournalError, extract_to_csv, table_is_current
 
     kinds = ["handcrafted"]
@@ -122,41 +243,37 @@ def extract_inputs(
     if group_col is not None and not any(t.group for t in dataset.tracks):
         # The table's group column would be empty in every row: refused now, not after extracting.
         raise ParameterError(f"{source}: --group-col {group_col!r}: none of its files has a group; {_AUDIO_COLUMNS}")
-    if folds is not None:
-        # The class sizes are known from the listing: a refusal now costs no extraction.
-        grouped = use_groups and any(t.group for t in dataset.tracks)
-        check_fold_counts(
-            [t.label for t in dataset.tracks],
-            [(t.group or f"track:{t.track}") if grouped else t.track for t in dataset.tracks],
-            folds=folds,
-            grouped=grouped,
-            where=str(source),
-        )
+    # The track list decides the splits: a refusal now costs no extraction.
+    _check_splits(
+        dataset, where=str(source), folds=folds, repeats=repeats, seed=seed, use_groups=use_groups,
+        group_col=group_col, label_col=label_col, train_lists=train_lists, test_list=test_list,
+    )  # fmt: skip
     folder = Path(folder)
     say = echo or (lambda line: None)
-    for note in dataset.notes:  # e.g. cover art and notes beside the audio, ignored
-        say(note)
+    listing_notes = tuple(dataset.notes)  # e.g. cover art and notes beside the audio, ignored
+    for note in listing_notes:
+        (notes or say)(note)
     # Said once here, whatever is extracted below: the extractions need not say it again.
     dataset = dataset.without_notes()
-    paths = []
+    tables = []
     for kind in kinds:
         file_name, factory = TABLE_EXTRACTORS[kind]
         output = folder / file_name
         extractor = factory()
         if table_is_current(output, dataset=dataset, extractor=extractor):
             say(f"{kind}: using {output} (already extracted)")
-            paths.append(output)
+            tables.append(ExtractedTable(kind, output, n_reused=len(dataset.tracks), n_extracted=0))
             continue
         stale = output.exists()
         if stale:
             # Updated, not removed: the rows of unchanged files are reused, the table is replaced
-            # only once the update is done, and an unfinished run of these files resumes.
+            # only once the update is done, and an unfinished run of these settings resumes.
             say(f"{kind}: {output} is out of date (the files or the settings changed); updating it")
         started = time.perf_counter()
         try:
             report = extract_to_csv(dataset, output, extractor=extractor, jobs=jobs, progress=progress, overwrite=stale)
         except StaleJournalError:
-            say(f"{kind}: discarding an unfinished extraction of other files or settings in {folder}")
+            say(f"{kind}: discarding an unfinished extraction of other settings or library versions in {folder}")
             report = extract_to_csv(dataset, output, extractor=extractor, jobs=jobs, progress=progress, overwrite=True)
         if not report.written:
             # An out-of-date table left in place must not be benchmarked as if it were current.
@@ -167,8 +284,83 @@ def extract_inputs(
             f"{time.perf_counter() - started:.1f} s -> {output}"
             + (f" ({len(report.skipped)} skipped, see {report.skipped_path})" if report.skipped else "")
         )
-        paths.append(output)
-    return paths
+        # Every listed file was either taken from an earlier run (resumed, or kept by the
+        # update) or analysed now, whether or not it gave rows.
+        n_reused = report.n_resumed
+        tables.append(ExtractedTable(kind, output, n_reused=n_reused, n_extracted=len(dataset.tracks) - n_reused))
+    return ExtractedInputs(tuple(tables), notes=listing_notes)
+
+
+def _check_splits(
+    dataset: "Dataset",
+    *,
+    where: str,
+    folds: int | None,
+    repeats: int,
+    seed: int,
+    use_groups: bool,
+    group_col: str | None,
+    label_col: str | None,
+    train_lists: Sequence[str | os.PathLike],
+    test_list: str | os.PathLike | None,
+) -> None:
+    """Make the evaluation's split checks on a source's listing, before any of its files is extracted.
+
+    The checks are the evaluation's own, on the table extraction will write for the listing,
+    without its features (see :func:`_listing_table`): for a fixed partition, those of
+    :func:`~genre.evaluation.splits.list_split` (lines that match no track, lists that
+    overlap, a group on both sides, nothing left to train on); for a cross-validation, those
+    of :func:`~genre.evaluation.splits.cv_splits` (folds, repeats and seed; classes with fewer
+    tracks or groups than folds); for both, two classes on every training side. The files
+    that extraction then skips only take tracks away, so the same checks follow on the table.
+    Nothing is checked where the table's labels or groups will come from another of its
+    columns (``label_col``, ``group_col``) than the listing's labels and groups.
+    """
+    if label_col not in (None, "label") or _table_group_col(group_col) not in (None, "group"):
+        return
+    if test_list is None and folds is None:
+        return
+    from genre.evaluation.cv import check_split_classes
+    from genre.evaluation.splits import cv_splits, list_split
+
+    table = _listing_table(dataset, where=where)
+    if test_list is not None:
+        splits = [list_split(table, train_lists=list(train_lists), test_list=test_list, use_groups=use_groups)[0]]
+    else:
+        splits = cv_splits(table, folds=folds, repeats=repeats, use_groups=use_groups, random_state=seed)
+    check_split_classes(table, splits, train_lists=list(train_lists), test_list=test_list)
+
+
+def _listing_table(dataset: "Dataset", *, where: str) -> "FeatureTable":
+    """The table extraction will write for ``dataset``, one row per track and no feature column.
+
+    Its track ids, labels, file stems and groups are those of the extracted table's id
+    columns as :func:`genre.features.table.load_feature_table` reads them back (a track
+    without a group is a group of its own); ``where`` names it in messages.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from genre.data.tracks import printable
+    from genre.features.table import FeatureTable, file_stem
+
+    tracks = np.array([printable(t.track) for t in dataset.tracks], dtype=str)
+    written = np.array([printable(t.group).strip() for t in dataset.tracks], dtype=str)
+    ungrouped = written == ""
+    grouped = not ungrouped.all()
+    return FeatureTable(
+        X=pd.DataFrame(index=pd.RangeIndex(len(tracks))),
+        y=np.array([printable(t.label).strip() for t in dataset.tracks], dtype=str),
+        tracks=tracks,
+        stems=np.array([file_stem(printable(t.path)) for t in dataset.tracks], dtype=str),
+        groups=np.where(ungrouped, np.char.add("track:", tracks), written) if grouped else None,
+        feature_columns=[],
+        path=Path(where),
+        label_col="label",
+        id_col="track",
+        group_col="group" if grouped else None,
+        ungrouped=ungrouped if grouped else None,
+    )
 
 
 def benchmark(
@@ -192,7 +384,7 @@ def benchmark(
     command: str = "",
     checkpoint_dir: str | os.PathLike | None = None,
     source_options: Mapping[str, Any] | None = None,
-) -> tuple[BenchmarkResults, ReportFiles | None]:
+) -> BenchmarkRun:
     """Load a feature table, cross-validate models on it, and write the report.
 
     Parameters
@@ -201,7 +393,8 @@ def benchmark(
         Feature CSVs of the same tracks (``genre extract`` output, musicnn embeddings, or
         an external table such as GTZAN's); each model reads the one its spec's ``input``
         names. Or one folder of audio (any dataset source): the tables the models need are
-        first extracted into ``output_dir/features`` (resumably).
+        first extracted into ``output_dir/features`` (resumably), once the folds or list
+        files are checked on its listing (see :func:`extract_inputs`).
     output_dir : path-like, optional
         Folder for ``report.html``, ``report.md``, ``results.json`` and plots; ``None``
         writes nothing.
@@ -223,7 +416,8 @@ def benchmark(
         Column roles, see :func:`genre.features.table.load_feature_table`; ``drop`` as a
         str is comma-separated, as ``--drop`` takes it (a sequence: one column per item).
         For a folder of audio, ``label_col``, ``id_col`` and ``group_col`` must name columns
-        of the extracted table (checked before extracting).
+        of the extracted table (checked before extracting); ``group_col`` may also be
+        ``artist``, the manifest's column that fills the table's ``group``.
     jobs : int
         Parallel folds / model threads (-1: all cores; the CLI's default, 1 here as in scikit-learn);
         never more than the cores, and the results record the most fits that ran at once.
@@ -247,10 +441,14 @@ def benchmark(
 
     Returns
     -------
+    run : BenchmarkRun
+        The pair ``(results, files)``, and in ``run.features`` (for a source of audio) how
+        many files of each table were reused and extracted, and the listing's notes (with
+        ``progress``, also said on stderr as the run ends, however it ends).
     results : BenchmarkResults
-        With ``environment``: the machine that measured the times.
+        ``run[0]``, with ``environment``: the machine that measured the times.
     files : genre.reports.ReportFiles or None
-        The written report, or ``None`` without ``output_dir``.
+        ``run[1]``: the written report, or ``None`` without ``output_dir``.
 
     Raises
     ------
@@ -261,10 +459,12 @@ def benchmark(
         see :func:`check_models`); for a folder of audio, a column role the extracted table
         cannot fill; see also :func:`genre.evaluation.cv.cross_validate_models`.
     genre.errors.DataError
-        A list file is missing or unreadable (checked before any work).
+        A list file is missing or unreadable (checked before any work); for a source of
+        audio, lists or folds its listing cannot take (checked before extracting, see
+        :func:`extract_inputs`).
     genre.errors.OutputError
-        ``output_dir`` cannot be created or written, or (for a folder of audio) is that
-        folder or lies inside it (checked before any work).
+        ``output_dir`` (or ``checkpoint_dir``) cannot be created or written, or (for a folder
+        of audio) is that folder or lies inside it (checked before any work).
     """
     sources = [features] if isinstance(features, (str, os.PathLike)) else list(features)
     # One name or path is a list of one, never its letters ("logreg" is not l, o, g...).
@@ -275,9 +475,9 @@ def benchmark(
     if group_col is not None and not use_groups:
         raise ParameterError("--group-col names the groups that --no-groups ignores: give one of them")
     check_distinct_tables(sources)
-    if output_dir is not None:
-        from genre.atomic import check_output_folder
+    from genre.atomic import check_output_folder
 
+    if output_dir is not None:
         from genre.reports.render import check_report_folder
 
         check_output_folder(output_dir)  # before the work, not after it
@@ -285,60 +485,82 @@ def benchmark(
     # Before any extraction or fit: a missing list file, --folds with --test-list or a refused
     # --param costs nothing.
     _check_lists(train_lists, test_list)
-    cv_settings(folds, repeats, fixed=test_list is not None)
-    check_models(models, model_params, seed=seed)
-    if len(sources) == 1 and is_audio_source(sources[0]):
-        if output_dir is None:
-            raise ParameterError(f"{sources[0]}: benchmarking audio needs an output folder for its features")
-        from genre.atomic import check_output_outside
+    n_folds, n_repeats = cv_settings(folds, repeats, fixed=test_list is not None)
+    from genre.classifiers.registry import check_seed
 
-        # Report, plots and features/ among the label folders would be read as part of the
-        # dataset by the next benchmark of it (a 'features' label, skipped files).
-        check_output_outside(output_dir, inputs=_audio_folders(sources[0]), what="audio folder")
-        _check_audio_columns(sources[0], label_col=label_col, id_col=id_col, group_col=group_col)
-        # Checked before extracting only where the table's groups will be the listing's own.
-        precheck = test_list is None and group_col in (None, "group")
-        sources = extract_inputs(
-            sources[0], Path(output_dir) / "features", models=models, jobs=jobs, progress=progress,
-            echo=_echo if progress else None, use_groups=use_groups, group_col=group_col,
-            folds=(DEFAULT_FOLDS if folds is None else folds) if precheck else None, source_options=source_options,
-        )  # fmt: skip
-    tables = [
-        load_feature_table(path, label_col=label_col, id_col=id_col, group_col=group_col, drop=drop)
-        for path in sources
-    ]
-    if checkpoint_dir is None and output_dir is not None:
-        checkpoint_dir = Path(output_dir) / CHECKPOINT_FOLDER
-    results = cross_validate_models(
-        tables,
-        models,
-        folds=folds,
-        repeats=repeats,
-        groups=use_groups,
-        train_lists=train_lists,
-        test_list=test_list,
-        jobs=jobs,
-        seed=seed,
-        progress=progress,
-        model_params=model_params,
-        command=command or _python_call(
-            sources, models, folds=folds, repeats=repeats, seed=seed, train_lists=train_lists, test_list=test_list,
-            group_col=group_col, use_groups=use_groups, label_col=label_col, id_col=id_col, drop=drop,
-            model_params=model_params,
-        ),  # fmt: skip
-        checkpoint_dir=checkpoint_dir,
-    )
-    if not results.environment:
-        # The machine that measured the fit and predict times: they mean little without it.
-        results.environment = describe_environment()
-    files = None
-    if output_dir is not None:
-        files = render_report(results, Path(output_dir))
+    check_seed(seed, n_derived=n_repeats)  # each repeat takes the next seed
+    check_models(models, model_params, seed=seed)
     if checkpoint_dir is not None:
-        # Every fit is in the results (and the report) now; kept, they would make a later
-        # run of the same benchmark read old times back instead of measuring.
-        CheckpointStore(checkpoint_dir).remove()
-    return results, files
+        check_output_folder(checkpoint_dir)
+    extracted = None
+    # The listing's notes (files left out, ignored) are said last: a batch job says at the end
+    # what it skipped, where no progress bar scrolls it away.
+    listing_notes: list[str] = []
+    with _said_at_the_end(listing_notes, enabled=progress):
+        if len(sources) == 1 and is_audio_source(sources[0]):
+            if output_dir is None:
+                raise ParameterError(f"{sources[0]}: benchmarking audio needs an output folder for its features")
+            from genre.atomic import check_output_outside
+
+            # Report, plots and features/ among the label folders would be read as part of the
+            # dataset by the next benchmark of it (a 'features' label, skipped files).
+            check_output_outside(output_dir, inputs=_audio_folders(sources[0]), what="audio folder")
+            _check_audio_columns(sources[0], label_col=label_col, id_col=id_col, group_col=group_col)
+            extracted = extract_inputs(
+                sources[0], Path(output_dir) / "features", models=models, jobs=jobs, progress=progress,
+                echo=_echo if progress else None, notes=listing_notes.append,
+                folds=None if test_list is not None else n_folds, repeats=n_repeats, seed=seed, use_groups=use_groups,
+                group_col=group_col, label_col=label_col, train_lists=train_lists, test_list=test_list,
+                source_options=source_options,
+            )  # fmt: skip
+            sources = list(extracted)
+            group_col = _table_group_col(group_col)
+        tables = [
+            load_feature_table(path, label_col=label_col, id_col=id_col, group_col=group_col, drop=drop)
+            for path in sources
+        ]
+        if checkpoint_dir is None and output_dir is not None:
+            checkpoint_dir = Path(output_dir) / CHECKPOINT_FOLDER
+        results = cross_validate_models(
+            tables,
+            models,
+            folds=folds,
+            repeats=repeats,
+            groups=use_groups,
+            train_lists=train_lists,
+            test_list=test_list,
+            jobs=jobs,
+            seed=seed,
+            progress=progress,
+            model_params=model_params,
+            command=command or _python_call(
+                sources, models, folds=folds, repeats=repeats, seed=seed, train_lists=train_lists, test_list=test_list,
+                group_col=group_col, use_groups=use_groups, label_col=label_col, id_col=id_col, drop=drop,
+                model_params=model_params,
+            ),  # fmt: skip
+            checkpoint_dir=checkpoint_dir,
+        )
+        if not results.environment:
+            # The machine that measured the fit and predict times: they mean little without it.
+            results.environment = describe_environment()
+        files = None
+        if output_dir is not None:
+            files = render_report(results, Path(output_dir))
+        if checkpoint_dir is not None:
+            # Every fit is in the results (and the report) now; kept, they would make a later
+            # run of the same benchmark read old times back instead of measuring.
+            CheckpointStore(checkpoint_dir).remove()
+    return BenchmarkRun(results, files, features=extracted)
+
+
+@contextlib.contextmanager
+def _said_at_the_end(lines: list[str], *, enabled: bool) -> Iterator[None]:
+    """Say ``lines`` as notes on stderr when the block ends (done, Ctrl-C, an error); they may come as it runs."""
+    try:
+        yield
+    finally:
+        if enabled:
+            tell(lines)
 
 
 def check_models(
@@ -424,9 +646,17 @@ def _check_audio_columns(
     """Refuse, before extracting, a column role that names no column of the table to be extracted."""
     from genre.features.config import ID_COLUMNS
 
-    for option, name in (("--label-col", label_col), ("--id-col", id_col), ("--group-col", group_col)):
+    for option, name in (("--label-col", label_col), ("--id-col", id_col), ("--group-col", _table_group_col(group_col))):
         if name is not None and name not in ID_COLUMNS:
             raise ParameterError(f"{source}: {option} {name!r} is not a column of its table; {_AUDIO_COLUMNS}")
+
+
+def _table_group_col(group_col: str | None) -> str | None:
+    """The column of an extracted table that ``--group-col`` names: its ``group`` column, which a
+    manifest's group or artist column (FMA's artist ids) fills, for either name; others as given."""
+    from genre.data.manifest import GROUP_CANDIDATES
+
+    return "group" if group_col in GROUP_CANDIDATES else group_col
 
 
 def _audio_folders(root: str | os.PathLike) -> list[Path]:

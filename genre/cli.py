@@ -205,14 +205,15 @@ def extract(
     overwrite: bool = typer.Option(
         False,
         "--overwrite",
-        help="Replace an existing output; discard an unfinished run of other files or settings "
-        "(one of the same files and settings is resumed).",
+        help="Replace an existing output; discard an unfinished run of other settings or library versions "
+        "(one of the same settings is resumed, even for other files or labels: the rows of unchanged audio are kept).",
     ),
 ) -> None:
     """Turn a folder of audio into a feature CSV (one row per segment), resumably."""
     with user_errors(on_interrupt="finished files are kept; rerun the same command to resume"):
         from genre.data import load_dataset
         from genre.features.extract import choose_extractor, extract_to_csv
+        from genre.progress import tell
 
         target = output_path(output, what="--output")
         # Before the dataset is listed: a bad setting is refused at once, even for a large folder.
@@ -225,16 +226,21 @@ def extract(
             from genre.features.executors import DaskExecutor
 
             executor = DaskExecutor(scheduler=scheduler, n_workers=jobs)
-        with executor or contextlib.nullcontext():  # shuts down a cluster it started, even on Ctrl-C
-            report = extract_to_csv(
-                dataset,
-                target,
-                extractor=extractor,
-                jobs=jobs,
-                executor=executor,
-                progress=True,
-                overwrite=overwrite,
-            )
+        try:
+            with executor or contextlib.nullcontext():  # shuts down a cluster it started, even on Ctrl-C
+                report = extract_to_csv(
+                    dataset.without_notes(),
+                    target,
+                    extractor=extractor,
+                    jobs=jobs,
+                    executor=executor,
+                    progress=True,
+                    overwrite=overwrite,
+                )
+        finally:
+            # What the listing left out is said at the end, however the run ends, beside the
+            # run's own end notes: said as it starts, the progress bar would scroll it away.
+            tell(dataset.notes)
         _print_extract_report(report)
         if report.n_extracted == 0 or (strict and report.skipped):
             raise typer.Exit(code=1)
@@ -515,7 +521,10 @@ def benchmark(
         None, "--repeats", show_default=False, help="Repeat the k-fold with new shuffles (default 1)."
     ),
     group_col: Optional[str] = typer.Option(
-        None, "--group-col", help="Column of groups (artists) kept on one side of every split."
+        None,
+        "--group-col",
+        help="Column of groups (artists) kept on one side of every split (for audio: a manifest's group or "
+        "artist column).",
     ),
     no_groups: bool = typer.Option(False, "--no-groups", help="Ignore the table's group column."),
     train_list: Optional[list[Path]] = typer.Option(
@@ -557,7 +566,7 @@ def benchmark(
         command = _command_line(ctx, always=deciding)
         names = _split_names([models])
         fma = _fma_options(features[0] if len(features) == 1 else None, fma_metadata, fma_subset)
-        results, files = run_benchmark(
+        run = run_benchmark(
             list(features),
             output_dir=output_path(output, what="--output"),
             models=names,
@@ -577,7 +586,7 @@ def benchmark(
             command=command,
             source_options=fma,
         )
-        _print_results(results, files)
+        _print_results(run.results, run.files, features=run.features)
 
 
 @app.command(cls=_Command)
@@ -643,7 +652,12 @@ def _command_line(ctx: typer.Context, *, always: tuple[str, ...] = ()) -> str:
     return " ".join(shlex.quote(w) for w in words)
 
 
-def _print_results(results, files) -> None:
+def _print_results(results, files, *, features=None) -> None:
+    """Print the results table, the tests and notes, and the report's files.
+
+    ``features`` (a benchmark of audio's :class:`genre.benchmark.ExtractedInputs`) adds how
+    many files of its tables were reused and how many extracted by this run.
+    """
     from rich import box
     from rich.markup import escape
     from rich.table import Table
@@ -705,8 +719,23 @@ def _print_results(results, files) -> None:
         if item["n_unmatched"]:
             out.print(f"[yellow]{item['path']}[/]: {item['n_unmatched']} of {item['n_lines']} lines match no track "
                       f"(e.g. {', '.join(item['unmatched'][:3])})", highlight=False)  # fmt: skip
+    if features is not None:
+        out.print(f"features: {_reuse_summary(features.tables)}", highlight=False)
     predictions = f"  {files.predictions}" if files.predictions else ""
     out.print(f"report: {files.html}  {files.markdown}  {files.json}{predictions}", highlight=False)
+
+
+def _reuse_summary(tables) -> str:
+    """``80 files reused, 20 extracted``; each table's, by kind, when there are several."""
+    from genre.text import plural
+
+    said = [
+        f"{table.n_reused} {plural(table.n_reused, 'file', 'files')} reused, {table.n_extracted} extracted"
+        for table in tables
+    ]
+    if len(said) == 1:
+        return said[0]
+    return "; ".join(f"{table.kind} {text}" for table, text in zip(tables, said))
 
 
 #: Longest input label in the terminal's results table (see :func:`_input_labels`).

@@ -128,7 +128,8 @@ def test_an_unreadable_link_in_a_folder_is_left_out_not_a_traceback(low_high_mod
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"group_col": "artist"}, "--group-col 'artist' is not a column of its table"),
+        ({"group_col": "singer"}, "--group-col 'singer' is not a column of its table"),
+        ({"group_col": "artist"}, "--group-col 'artist': none of its files has a group"),
         ({"label_col": "genre"}, "--label-col 'genre' is not a column of its table"),
         ({"id_col": "filename"}, "--id-col 'filename' is not a column of its table"),
         ({"group_col": "group"}, "--group-col 'group': none of its files has a group"),
@@ -150,7 +151,7 @@ def test_the_cli_refuses_a_group_column_of_an_audio_folder_in_one_line(audio, tm
     result = invoke("benchmark", audio, "-m", "logreg", "-k", "2", "--group-col", "artist", "-o", tmp_path / "r")
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
-    assert f"error: {audio}: --group-col 'artist' is not a column of its table" in flat(result.output)
+    assert f"error: {audio}: --group-col 'artist': none of its files has a group" in flat(result.output)
 
 
 @pytest.mark.parametrize("which", ["train", "test"])

@@ -514,7 +514,8 @@ def test_an_empty_checksum_file_lists_nothing_to_verify_against(folder):
     (folder / "MD5SUMS").write_text("# nothing yet\n")
     report = verify(folder)
     assert report.ok and report.against == (str(folder / "SHA256SUMS"),) and report.n_matched == 2
-    assert f"{folder / 'MD5SUMS'} holds only blank lines and comments, it lists no checksum" in report.notes[0]
+    assert report.notes[0] == "ignored 1 non-audio file (.jpg)"  # the listing's notes first
+    assert f"{folder / 'MD5SUMS'} holds only blank lines and comments, it lists no checksum" in report.notes[1]
 
 
 def test_a_folder_whose_audio_is_all_gone_lists_it_as_missing(folder):
@@ -528,3 +529,13 @@ def test_a_folder_whose_audio_is_all_gone_lists_it_as_missing(folder):
     assert "holds no audio file in label folders any more" in result.output
     (folder / "SHA256SUMS").unlink()  # without checksums, an empty folder is still an error
     assert run(folder).exit_code == 2
+
+
+def test_the_listings_notes_are_said_by_check(fma):
+    # A track of another subset is not checked: the listing says so, as extract and benchmark do.
+    (fma / "000" / "000010.mp3").write_bytes(b"medium track")
+    result = run(f"fma:{fma}", "--fma-subset", "small")
+    assert result.exit_code == 0, result.output
+    report = verify(f"fma:{fma}", subset="small")
+    assert report.notes and any("medium" in note for note in report.notes), report.notes
+    assert report.notes[0] in " ".join(result.output.split()) or report.notes[0][:40] in result.output

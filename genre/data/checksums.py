@@ -417,6 +417,8 @@ def verify(
         if dataset is None:
             raise
         notes.append(f"{source} holds no audio file in label folders any more (expected ROOT/<label>/<file>.wav)")
+    # What the listing said (tracks outside the subset, non-audio files ignored): not checked either.
+    notes.extend(dataset.notes)
     notes.extend(_left_out_note(dataset, "not checked"))
     nothing = ""
     entries: dict[str, tuple[str, tuple[Checksum, ...]]] = {}
@@ -612,7 +614,7 @@ def write_checksums(source: str | os.PathLike, *, executor: Any = None, progress
             f"{listing}: {root} has checksums already, which genre check verifies; delete the file to write "
             f"{WRITTEN_NAME} anew"
         )
-    notes = _left_out_note(dataset, f"not written to {WRITTEN_NAME}")
+    notes = [*dataset.notes, *_left_out_note(dataset, f"not written to {WRITTEN_NAME}")]
     tasks = [(t.path, ("sha256",)) for t in dataset.tracks]
     digests = _digests(tasks, executor=executor, progress=progress, notes=notes, what="computing checksums")
     lines = []

@@ -324,7 +324,7 @@ def list_split(
                 )
             raise DataError(
                 f"{path}: none of its {len(lines)} lines matches a track of {table.path.name} "
-                f"(lines look like {lines[0]!r}, the table's file stems like {example!r})"
+                f"(lines look like {lines[0]!r}, the tracks' file stems like {example!r})"
             )
         n_matched = len(lines) - len(unmatched) - len(ambiguous)
         matches.append(
