@@ -257,6 +257,21 @@ def test_an_edited_prediction_is_refused_by_the_scores_it_changes(segmented, tmp
         load_results(edited)
 
 
+def test_edited_probabilities_that_contradict_a_prediction_are_refused(segmented, tmp_path):
+    # Scores follow from the predictions, which are left alone: only the probabilities are edited.
+    _, files = segmented
+    data = json.loads(files.json.read_text(encoding="utf-8"))
+    fold, split, labels = data["models"][0]["folds"][0], data["splits"][0], data["labels"]
+    row = fold["probabilities"][0]
+    first, other = labels.index(fold["predictions"][0]), labels.index(next(l for l in labels if l != fold["predictions"][0]))
+    row[first], row[other] = min(row), max(row) + 0.01
+    edited = tmp_path / "results.json"
+    edited.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(DataError, match=rf"track '{split['test_tracks'][0]}' is predicted '{labels[first]}' in the "
+                                         rf"file, but its probabilities give '{labels[other]}'"):  # fmt: skip
+        load_results(edited)
+
+
 def test_rounding_is_not_a_disagreement(segmented, tmp_path):
     _, files = segmented
     data = json.loads(files.json.read_text(encoding="utf-8"))

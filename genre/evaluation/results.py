@@ -692,6 +692,7 @@ def check_track_records(results: BenchmarkResults, *, stored: Mapping[str, Any] 
                                   voted=fold.vote_predictions or None)  # fmt: skip
             for metric, value in scores.items():
                 _agree(getattr(fold, metric), value, f"{name}, {where}: {metric}", "its per-track predictions")
+            _check_argmax(fold, split, labels, f"{name}, {where}")
         summaries = summarize_folds(model.folds, test_train_ratio=None if fixed else ratio)
         for metric in (m for m in summaries if m in model.summaries):
             for stat in ("mean", "std", "ci_low", "ci_high", "n"):
@@ -718,6 +719,24 @@ def check_track_records(results: BenchmarkResults, *, stored: Mapping[str, Any] 
                 _agree(model.per_class[label].get(key), value, f"{name}: {key} of {label!r}", "its per-track predictions")
     if len(checked) == len(results.models):
         _check_pairwise(results, fixed=fixed, ratio=ratio)
+
+
+def _check_argmax(fold: FoldScore, split: SplitInfo, labels: Sequence[str], where: str) -> None:
+    """Each stored prediction is a most probable class of its stored (rounded) probabilities.
+
+    Rounded to :data:`PROBABILITY_DECIMALS`, two classes may tie where the unrounded mean
+    had one first: any class of the highest rounded probability is accepted.
+    """
+    if len(fold.probabilities) != len(fold.predictions):
+        return  # results of versions that kept no probabilities
+    column = {label: j for j, label in enumerate(labels)}
+    for track, predicted, row in zip(split.test_tracks, fold.predictions, fold.probabilities):
+        if not math.isclose(row[column[predicted]], max(row), abs_tol=10.0**-PROBABILITY_DECIMALS / 2):
+            best = labels[int(np.argmax(row))]
+            raise InconsistentResults(
+                f"{where}: track {track!r} is predicted {predicted!r} in the file, but its probabilities "
+                f"give {best!r} ({max(row):g} against {row[column[predicted]]:g})"
+            )
 
 
 def _check_pairwise(results: BenchmarkResults, *, fixed: bool, ratio: float) -> None:

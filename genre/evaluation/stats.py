@@ -53,7 +53,7 @@ class Summary:
     Attributes
     ----------
     mean, std : float
-        Mean and sample standard deviation (``ddof=1``; 0 for one value).
+        Mean and sample standard deviation (``ddof=1``; NaN for one value).
     ci_low, ci_high : float
         95 % Student-t interval of the mean; its variance is corrected for overlapping
         training sets when :func:`summarize` is given ``test_train_ratio`` (NaN with fewer
