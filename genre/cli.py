@@ -721,8 +721,8 @@ def _print_results(results, files, *, features=None) -> None:
                       f"(e.g. {', '.join(item['unmatched'][:3])})", highlight=False)  # fmt: skip
     if features is not None:
         out.print(f"features: {_reuse_summary(features.tables)}", highlight=False)
-    predictions = f"  {files.predictions}" if files.predictions else ""
-    out.print(f"report: {files.html}  {files.markdown}  {files.json}{predictions}", highlight=False)
+    extra = "".join(f"  {path}" for path in (files.predictions, files.latex) if path)
+    out.print(f"report: {files.html}  {files.markdown}  {files.json}{extra}", highlight=False)
 
 
 def _reuse_summary(tables) -> str:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Block", "build_document", "plot_names", "pct", "headline_header", "headline_rows", "report_title",
     "HEADLINE_COLUMNS", "MAX_ANNOTATED_CLASSES", "MAX_PLOT_LABEL", "machine_text", "pooled_counts",
+    "pairwise_header", "pairwise_rows", "per_class_rows", "holm_family", "n_predictions",
 ]
 
 
@@ -78,6 +79,8 @@ def pct(value: float | None, digits: int = 1) -> str:
 
 
 def _seconds(value: float) -> str:
+    if 0 <= value < 0.0005:  # "0.000" would read as no time at all
+        return "< 0.001"
     return f"{value:.3f}" if value < 0.1 else f"{value:.2f}" if value < 100 else f"{value:.0f}"
 
 
@@ -145,6 +148,11 @@ def headline_header(results: "BenchmarkResults") -> list[str]:
     return header
 
 
+def n_predictions(model: "ModelResult") -> int:
+    """The track-level predictions ``model``'s (summed) confusion matrix counts: a fixed partition's test tracks."""
+    return int(sum(sum(row) for row in model.confusion))
+
+
 def pooled_counts(results: "BenchmarkResults", *, tracks: bool = True) -> str:
     """The predictions the (summed) confusion matrices count, as a noun phrase.
 
@@ -167,7 +175,7 @@ def pooled_counts(results: "BenchmarkResults", *, tracks: bool = True) -> str:
         the parenthesis for results that did not record their splits. The short form:
         ``the test tracks of all 10 folds``.
     """
-    total = int(sum(sum(row) for row in results.models[0].confusion))
+    total = n_predictions(results.models[0])
     if results.protocol.get("kind") == "fixed":
         return f"the {total} test {plural(total, 'track', 'tracks')} of the single partition"
     n_folds = len(results.models[0].folds)
@@ -189,6 +197,61 @@ def _sizes_differ(results: "BenchmarkResults") -> bool:
     return len({(s.n_train_tracks, s.n_test_tracks) for s in results.splits}) > 1
 
 
+def _counted(results: "BenchmarkResults") -> bool:
+    """Whether every McNemar test kept its two discordant counts (results of older versions hold only their
+    difference), so that a reader can recompute the exact p."""
+    return all(t.only_a is not None and t.only_b is not None for t in results.pairwise)
+
+
+def holm_family(results: "BenchmarkResults") -> str:
+    """The pairs Holm's correction ran over: ``the 15 pairs``, ``the 14 testable pairs``.
+
+    Untestable pairs (no p) are not in Holm's family: the count must be the family's.
+    """
+    testable = sum(math.isfinite(test.p_value) for test in results.pairwise)
+    untested = len(results.pairwise) - testable
+    return f"the {testable} {'testable ' if untested else ''}{plural(testable, 'pair', 'pairs')}"
+
+
+def pairwise_header(results: "BenchmarkResults") -> list[str]:
+    """Header of the pairwise tests table (see :func:`pairwise_rows`); needs ``results.pairwise``."""
+    if results.pairwise[0].test == "mcnemar":
+        statistic = "tracks only A / only B got right" if _counted(results) else "A-only − B-only tracks"
+    else:
+        statistic = "t"
+    return ["model A", "model B", "Δ accuracy (A − B)", statistic, "p", "p (Holm)", "verdict"]
+
+
+def pairwise_rows(results: "BenchmarkResults") -> list[list[str]]:
+    """Rows of the pairwise tests table, one per pair of ``results.pairwise``, in its order.
+
+    The difference is in percentage points (``+1.7 points``), p-values as :func:`_p` writes
+    them; untestable pairs show ``–`` for what they lack.
+    """
+    counted = _counted(results)
+    rows = []
+    for test in results.pairwise:
+        if test.test == "mcnemar" and counted:
+            statistic = f"{test.only_a} / {test.only_b}"
+        elif not math.isfinite(test.statistic):
+            statistic = "–"  # untestable pair: t is undefined
+        else:
+            statistic = _signed(test.statistic, 0 if test.test == "mcnemar" else 2)
+        difference = f"{_signed(test.difference * 100, 1)} points" if math.isfinite(test.difference) else "–"
+        verdict = ("significant: " if test.significant else "") + test.verdict
+        rows.append([test.model_a, test.model_b, difference, statistic, _p(test.p_value), _p(test.p_holm), verdict])
+    return rows
+
+
+def per_class_rows(results: "BenchmarkResults") -> list[list[str]]:
+    """Rows of the per-class F1 table: a label, then its F1 (%) for each model of ``results.models``, in order;
+    ``n/a`` for a class without test tracks."""
+    return [
+        [label] + ["n/a" if _untested(results, label) else pct(m.per_class.get(label, {}).get("f1")) for m in results.models]
+        for label in results.labels
+    ]
+
+
 def _significance(results: "BenchmarkResults") -> list[Block]:
     blocks = [Block("h2", "Which differences are significant")]
     if not results.pairwise:
@@ -200,9 +263,7 @@ def _significance(results: "BenchmarkResults") -> list[Block]:
         blocks.append(Block("p", text))
         return blocks
     first = results.pairwise[0]
-    # McNemar's two discordant counts let a reader recompute the exact p; results of older
-    # versions hold only their difference.
-    counted = all(t.only_a is not None and t.only_b is not None for t in results.pairwise)
+    counted = _counted(results)
     if first.test == "mcnemar":
         shown = (
             "the table gives the tracks only model A got right and those only model B got right, from which the "
@@ -214,8 +275,6 @@ def _significance(results: "BenchmarkResults") -> list[Block]:
             "Two-sided exact (binomial) McNemar test (McNemar 1947) on the test tracks both models saw (a single "
             f"partition has no folds to compare over); {shown}"
         )
-        statistic_name = "tracks only A / only B got right" if counted else "A-only − B-only tracks"
-        header = ["model A", "model B", "Δ accuracy (A − B)", statistic_name, "p", "p (Holm)", "verdict"]
     else:
         ratio = _number(results.protocol.get("test_train_ratio"))
         n_scores = len(results.models[0].folds)
@@ -238,41 +297,15 @@ def _significance(results: "BenchmarkResults") -> list[Block]:
                 f". The {n_scores} fold scores of the {repeats} repeats are pooled in one test, as in the corrected "
                 "repeated k-fold cross-validation test (Bouckaert & Frank 2004)"
             )
-        header = ["model A", "model B", "Δ accuracy (A − B)", "t", "p", "p (Holm)", "verdict"]
-    # Untestable pairs (no p) are not in Holm's family: the count must be the family's.
-    testable = sum(math.isfinite(test.p_value) for test in results.pairwise)
-    untested = len(results.pairwise) - testable
-    family = f"the {testable} testable {plural(testable, 'pair', 'pairs')}" if untested else (
-        f"the {testable} {plural(testable, 'pair', 'pairs')}"
-    )
     blocks.append(
         Block(
             "p",
-            f"{method}. p-values are Holm-corrected (Holm 1979) over {family}; a difference is called significant "
-            f"when the corrected p < {first.alpha:g}.",
+            f"{method}. Δ accuracy is model A's accuracy minus model B's, in percentage points. p-values are "
+            f"Holm-corrected (Holm 1979) over {holm_family(results)}; a difference is called significant when the "
+            f"corrected p < {first.alpha:g}.",
         )
     )
-    rows = []
-    for test in results.pairwise:
-        if test.test == "mcnemar" and counted:
-            statistic = f"{test.only_a} / {test.only_b}"
-        elif not math.isfinite(test.statistic):
-            statistic = "–"  # untestable pair: t is undefined
-        else:
-            statistic = _signed(test.statistic, 0 if test.test == "mcnemar" else 2)
-        difference = f"{_signed(test.difference * 100, 1)} points" if math.isfinite(test.difference) else "–"
-        rows.append(
-            [
-                test.model_a,
-                test.model_b,
-                difference,
-                statistic,
-                _p(test.p_value),
-                _p(test.p_holm),
-                ("significant: " if test.significant else "") + test.verdict,
-            ]
-        )
-    blocks.append(_table(header, rows, names=2))
+    blocks.append(_table(pairwise_header(results), pairwise_rows(results), names=2))
     untestable = [t for t in results.pairwise if not t.testable]
     if untestable:
         pairs = ", ".join(f"{t.model_a} vs {t.model_b}" for t in untestable)
@@ -341,6 +374,8 @@ def _dataset_paragraph(results: "BenchmarkResults") -> str:
     sizes += [per_track] if per_track else []
     sizes += [f"{data['n_features']} features"] if data.get("n_features") is not None else []
     kind = f" ({data['kind']})" if data.get("kind") else ""
+    if data.get("kind") == "external":  # a reader cannot guess what "external" means
+        kind = " (external: not extracted by genre, its features used as given)"
     source = data.get("source")
     origin = f", extracted from {source}" if isinstance(source, str) and source.strip() else ""
     text = f"Table {data.get('name') or 'of features'}{kind}{origin}: {', '.join(sizes) or 'size not recorded'}. "
@@ -447,11 +482,12 @@ def _scores_paragraph(results: "BenchmarkResults", best: "ModelResult") -> str:
     machine = machine_text(results.environment)
     timing += f" on {machine}" if machine else "; the machine was not recorded"
     if protocol.get("kind") == "fixed":
-        n_test = int(sum(sum(row) for row in best.confusion))
+        n_test = n_predictions(best)
         return (
             f"Accuracy, balanced accuracy and macro-F1 are per track, on the {n_test} test tracks of the single "
             f"partition; the 95 % CI is the Wilson score interval (Wilson 1927) of accuracy over those {n_test} "
-            f"tracks. Fit and predict times are wall seconds{timing}.{_contention(jobs)}{_fit_time_scope(results)}"
+            f"tracks. Fit and predict times (the latter for all {n_test} test tracks, not one) are wall "
+            f"seconds{timing}.{_contention(jobs)}{_fit_time_scope(results)}"
         )
     n = len(best.folds)
     repeats, folds = protocol.get("repeats") or 1, protocol.get("folds")
@@ -473,7 +509,8 @@ def _scores_paragraph(results: "BenchmarkResults", best: "ModelResult") -> str:
     return (
         f"Accuracy, balanced accuracy and macro-F1 are per track, averaged over {n} folds{layout}; ± is the sample "
         f"standard deviation over the {n} fold accuracies, and the 95 % CI is {interval}. Fit and predict "
-        f"times are mean wall seconds per fold{timing}.{_contention(jobs)}{_fit_time_scope(results)}"
+        f"times (the latter for all of a fold's test tracks, not one) are mean wall seconds per fold"
+        f"{timing}.{_contention(jobs)}{_fit_time_scope(results)}"
     )
 
 
@@ -575,7 +612,7 @@ def build_document(results: "BenchmarkResults", *, undrawable: Sequence[str] = (
     n_classes = len(results.labels)
     chance = f"dashed line: chance, 1/{n_classes} (a uniform guess)"
     if fixed:
-        n_test = int(sum(sum(row) for row in best.confusion))
+        n_test = n_predictions(best)
         caption = (
             f"Track-level accuracy of each model on the {n_test} test tracks; error bars: 95 % Wilson interval; "
             f"{chance}."
@@ -584,7 +621,7 @@ def build_document(results: "BenchmarkResults", *, undrawable: Sequence[str] = (
         caption = (
             f"Track-level accuracy of each model, the mean over the {len(best.folds)} fold accuracies; error bars: "
             f"95 % Student-t interval of that mean"
-            f"{' (Nadeau-Bengio corrected, as in the table)' if results.protocol.get('ci') == 'corrected' else ''}; "
+            f"{' (Nadeau–Bengio corrected, as in the table)' if results.protocol.get('ci') == 'corrected' else ''}; "
             f"{chance}."
         )
     blocks.append(
@@ -627,11 +664,7 @@ def build_document(results: "BenchmarkResults", *, undrawable: Sequence[str] = (
             f"{absent} {macro[0].upper()}{macro[1:]}.",
         )
     )
-    rows = [
-        [label] + ["n/a" if _untested(results, label) else pct(m.per_class.get(label, {}).get("f1")) for m in results.models]
-        for label in results.labels
-    ]
-    blocks.append(_table(["label"] + [m.name for m in results.models], rows, names=1))
+    blocks.append(_table(["label"] + [m.name for m in results.models], per_class_rows(results), names=1))
     blocks.append(
         Block("image", f"Figure {next(figures)}. F1 of each class for each model, from the track-level confusion "
               f"matrix of {short}: the values of the table above.", image=names["per_class_f1"],
@@ -709,13 +742,14 @@ def build_document(results: "BenchmarkResults", *, undrawable: Sequence[str] = (
     if results.versions:
         facts.append("Versions: " + ", ".join(f"{k} {v}" for k, v in results.versions.items()) + ".")
     blocks.append(Block("p", " ".join(facts)))
+    blocks.append(Block("p", _training_side_sentence(results)))
     descriptions = [[m.name, m.description or "–", _params(m.params)] for m in results.models]
     header = ["model", "description", "parameters"]
     chosen = [_chosen(m) for m in results.models]
     if any(chosen):
         # What inner tuning and early stopping settled on, fold by fold: a reader can see
         # whether the grid's edge was hit, or the epochs ran out.
-        header.append("chosen on the training sides (folds)")
+        header.append("chosen on the training side" if fixed else "chosen on the training sides (folds)")
         descriptions = [row + [text or "–"] for row, text in zip(descriptions, chosen)]
     blocks.append(_table(header, descriptions, names=3))
 
@@ -725,6 +759,24 @@ def build_document(results: "BenchmarkResults", *, undrawable: Sequence[str] = (
         blocks.append(Block("h2", "References"))
         blocks.append(Block("list", rows=[[entry] for entry in cited]))
     return blocks
+
+
+def _training_side_sentence(results: "BenchmarkResults") -> str:
+    """What each model learned from: a methods section must say that nothing was tuned on the test tracks."""
+    fixed = results.protocol.get("kind") == "fixed"
+    side = "the training side" if fixed else "the training side of each split"
+    text = (
+        f"Each model learns everything it chooses from data (scaling, inner-CV tuning, early stopping, calibration) "
+        f"on {side} alone: the test tracks are used only to score it."
+    )
+    n_train_lists = sum(item.get("role") == "train" for item in results.protocol.get("lists") or [])
+    if n_train_lists > 1:
+        # A "valid" list among them is not a validation set here: a reader of GTZAN's lists would assume it is.
+        text += (
+            f" The tracks of the {n_train_lists} train lists form one training side: none of the lists is held out as "
+            "a validation set (a model that tunes or stops early splits its training side itself)."
+        )
+    return text
 
 
 def _untested(results: "BenchmarkResults", label: str) -> bool:
@@ -755,7 +807,8 @@ def _chosen(model: "ModelResult") -> str:
                 text = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in sorted(value.items()))
                 counts[text] = counts.get(text, 0) + 1
             ranked = sorted(counts.items(), key=lambda item: -item[1])
-            parts.append(f"{key}: " + "; ".join(f"{text} ({n})" for text, n in ranked))
+            # How many fits chose each; a single fit (a fixed partition) needs no count.
+            parts.append(f"{key}: " + "; ".join(f"{text} ({n})" if len(values) > 1 else text for text, n in ranked))
         elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
             low, high = min(values), max(values)
             middle = float(statistics.median(values))

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 
-from genre.reports.content import MAX_ANNOTATED_CLASSES, MAX_PLOT_LABEL
+from genre.reports.content import MAX_ANNOTATED_CLASSES, MAX_PLOT_LABEL, n_predictions
 
 if TYPE_CHECKING:
     from genre.evaluation.results import BenchmarkResults, ModelResult
@@ -195,7 +195,7 @@ def accuracy_png(results: "BenchmarkResults") -> bytes:
         axis.set_ylim(-0.6, len(models) - 0.1)
         if results.protocol.get("kind") == "fixed":
             interval = "Wilson 95 % interval"
-            n_test = int(sum(sum(row) for row in models[0].confusion))
+            n_test = n_predictions(models[0])
             title = f"Accuracy per model on {n_test} test tracks"
         else:
             corrected = results.protocol.get("ci") == "corrected"

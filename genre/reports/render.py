@@ -1,5 +1,6 @@
-"""Write a benchmark's report: ``report.html``, ``report.md`` with its PNG plots, ``results.json``
-and ``predictions.csv`` (every test track's out-of-fold prediction)."""
+"""Write a benchmark's report: ``report.html``, ``report.md`` with its PNG plots, ``results.json``,
+``predictions.csv`` (every test track's out-of-fold prediction) and ``tables.tex`` (the report's
+tables in LaTeX, for a paper)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from genre.errors import ParameterError
 from genre.evaluation.results import BenchmarkResults
 from genre.reports.content import build_document, plot_names, report_title
 from genre.reports.html import render_html
+from genre.reports.latex import LATEX_START, render_latex
 from genre.reports.markdown import render_markdown
 from genre.reports.plots import accuracy_png, confusion_png, per_class_f1_png, undrawable
 
@@ -29,10 +31,12 @@ class ReportFiles:
     json: Path
     plots: list[Path] = field(default_factory=list)
     predictions: Path | None = None
+    latex: Path | None = None
 
     @property
     def all(self) -> list[Path]:
-        return [self.html, self.markdown, self.json, *([self.predictions] if self.predictions else []), *self.plots]
+        optional = [path for path in (self.predictions, self.latex) if path is not None]
+        return [self.html, self.markdown, self.json, *optional, *self.plots]
 
 
 def render_report(results: BenchmarkResults, out_dir: str | os.PathLike) -> ReportFiles:
@@ -49,10 +53,11 @@ def render_report(results: BenchmarkResults, out_dir: str | os.PathLike) -> Repo
     ----------
     results : BenchmarkResults
     out_dir : path-like
-        Folder for ``report.html``, ``report.md``, ``results.json``, the PNGs and
-        ``predictions.csv`` (see :meth:`BenchmarkResults.track_predictions`; not written for
-        results of versions that did not keep the probabilities, and then a previous one of
-        ours in ``out_dir`` is removed, since it would belong to other results).
+        Folder for ``report.html``, ``report.md``, ``results.json``, the PNGs, ``tables.tex``
+        (see :func:`genre.reports.latex.render_latex`) and ``predictions.csv`` (see
+        :meth:`BenchmarkResults.track_predictions`; not written for results of versions that
+        did not keep the probabilities, and then a previous one of ours in ``out_dir`` is
+        removed, since it would belong to other results).
 
     Returns
     -------
@@ -63,7 +68,8 @@ def render_report(results: BenchmarkResults, out_dir: str | os.PathLike) -> Repo
     ParameterError
         ``out_dir`` exists and is not a folder.
     genre.errors.OutputError
-        ``out_dir`` is empty, or cannot be created or written.
+        ``out_dir`` is empty, or cannot be created or written, or holds a report file
+        genre did not write (see :func:`check_report_folder`).
     """
     from genre.atomic import check_output_folder, output_path
 
@@ -79,7 +85,9 @@ def render_report(results: BenchmarkResults, out_dir: str | os.PathLike) -> Repo
     html_path = out_dir / "report.html"
     json_path = out_dir / "results.json"
     predictions_path = out_dir / PREDICTIONS_FILE
-    check_report_folder(out_dir)
+    latex_path = out_dir / LATEX_FILE
+    # predictions.csv once it is known whether these results have any (below).
+    check_report_folder(out_dir, predictions=False)
     data = results.to_json()
     try:
         names = plot_names(results)
@@ -91,6 +99,7 @@ def render_report(results: BenchmarkResults, out_dir: str | os.PathLike) -> Repo
         blocks = build_document(results, undrawable=undrawable(names_drawn))
         markdown = render_markdown(blocks)
         page = render_html(blocks, images, title=report_title(results))
+        tables = render_latex(results)
         predictions = results.track_predictions()
         table = None if predictions is None else predictions.to_csv(index=False, lineterminator="\n")
     except Exception as exc:
@@ -99,13 +108,15 @@ def render_report(results: BenchmarkResults, out_dir: str | os.PathLike) -> Repo
             atomic_write_text(json_path, data)
             exc.add_note(f"the results were saved to {json_path}; once fixed, re-render with: genre report {json_path}")
         raise
+    if table is not None:
+        check_report_folder(out_dir)
 
     plots = [out_dir / name for name in images]
     previous = _previous_plots(markdown_path)
     with atomic_files() as open_file:
         for path, content in zip(plots, images.values()):
             open_file(path, "wb").write(content)  # atomic_files flushes, syncs and closes them
-        texts = [(markdown_path, markdown), (html_path, page), (json_path, data)]
+        texts = [(markdown_path, markdown), (html_path, page), (latex_path, tables), (json_path, data)]
         for path, text in texts + ([(predictions_path, table)] if table is not None else []):
             open_file(path, "w", encoding="utf-8", newline="").write(text)
     if table is None and _ours(predictions_path):
@@ -121,7 +132,7 @@ def render_report(results: BenchmarkResults, out_dir: str | os.PathLike) -> Repo
                 stale.unlink()
     return ReportFiles(
         html=html_path, markdown=markdown_path, json=json_path, plots=plots,
-        predictions=predictions_path if table is not None else None,
+        predictions=predictions_path if table is not None else None, latex=latex_path,
     )  # fmt: skip
 
 
@@ -131,24 +142,40 @@ _HTML_TITLE = b"<title>Genre benchmark"
 _JSON_START = b'"format": "genre-benchmark/'
 
 
-def check_report_folder(out_dir: str | os.PathLike) -> None:
-    """Refuse a folder whose ``report.md``, ``report.html`` or ``results.json`` is not one of ours.
+def check_report_folder(out_dir: str | os.PathLike, *, predictions: bool = True) -> None:
+    """Refuse a folder whose ``report.md``, ``report.html``, ``results.json``, ``tables.tex`` or
+    ``predictions.csv`` is not one of ours.
 
-    A folder may hold a user's own ``report.md`` (a project's notes): only reports this
-    renderer wrote are replaced. ``genre benchmark`` checks this before its work, not after.
+    A folder may hold a user's own ``report.md`` (a project's notes), ``tables.tex`` (a
+    paper's) or ``predictions.csv`` (of ``genre predict``): only files this renderer wrote
+    are replaced. ``genre benchmark`` checks this before its work, not after.
+
+    Parameters
+    ----------
+    out_dir : path-like
+    predictions : bool
+        Whether a ``predictions.csv`` will be written and must be checked too (results of
+        versions that kept no probabilities write none, and leave a file of that name alone).
 
     Raises
     ------
     genre.errors.OutputError
-        One of the three exists and was not written by a genre report.
+        One of them exists and was not written by a genre report.
     """
-    from genre.atomic import check_replaceable
+    from genre.atomic import check_replaceable, starts_with
 
     out_dir = Path(out_dir)
     for name, mark in (("report.md", _MARKDOWN_START), ("report.html", _HTML_TITLE), ("results.json", _JSON_START)):
         check_replaceable(
             out_dir / name, ours=lambda p, mark=mark: _begins_with(p, mark), what="a genre benchmark report file"
         )
+    # These two by how they begin, not by a mark anywhere in their first KiB: a paper's own
+    # tables.tex may quote ours, and a CSV's cells may hold any text.
+    check_replaceable(
+        out_dir / LATEX_FILE, ours=lambda p: starts_with(p, LATEX_START), what="a genre benchmark report file"
+    )
+    if predictions:
+        check_replaceable(out_dir / PREDICTIONS_FILE, ours=_ours, what="a genre benchmark report file")
 
 
 def _begins_with(path: Path, mark: bytes) -> bool:
@@ -171,6 +198,10 @@ def _ours(path: Path) -> bool:
     from genre.atomic import starts_with
 
     return path.is_file() and not path.is_symlink() and starts_with(path, _PREDICTIONS_HEADER)
+
+
+#: The report's tables in LaTeX (see :mod:`genre.reports.latex`).
+LATEX_FILE = "tables.tex"
 
 
 #: Plot file names the renderer gives (see ``content.plot_names``): only such files are removed.

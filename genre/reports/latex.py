@@ -1,0 +1,243 @@
+"""Lay out a benchmark's tables as LaTeX (booktabs) for a paper: ``tables.tex`` beside the report.
+
+The cells are those of the Markdown report (:mod:`genre.reports.content`), with the same
+rounding: one source of numbers, so a paper's table never disagrees with the report it came
+from. Labels and model names come from the user's data and are escaped; non-ASCII text is
+kept as it is (the file is UTF-8).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Sequence
+
+from genre.reports.content import (
+    headline_header, headline_rows, holm_family, n_predictions, pairwise_header, pairwise_rows, per_class_rows,
+    pooled_counts, report_title,
+)  # fmt: skip
+
+if TYPE_CHECKING:
+    from genre.evaluation.results import BenchmarkResults
+
+__all__ = ["render_latex", "latex_escape", "LATEX_START", "TABLE_LABELS"]
+
+#: The first bytes of every ``tables.tex`` this module writes: how a report folder tells it from a user's own.
+LATEX_START = b"% Genre benchmark tables"
+#: ``\label`` of each table: headline, per-class F1, pairwise tests.
+TABLE_LABELS = ("tab:genre-results", "tab:genre-per-class-f1", "tab:genre-pairwise")
+
+# LaTeX's special characters, and a few the default OT1 font encoding prints as something else
+# (< as ¡, | as —) or that need math mode under pdflatex (±, ×, −, Δ, α).
+_SPECIAL = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
+    "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "<": r"$<$", ">": r"$>$", "|": r"\textbar{}",
+    "±": r"$\pm$", "×": r"$\times$", "−": r"$-$", "Δ": r"$\Delta$", "α": r"$\alpha$", "–": "--", "—": "---",
+}  # fmt: skip
+# A hyphen before a hyphen is split off: "--" in a label is two hyphens, not an en dash.
+_ESCAPED = re.compile("|".join(map(re.escape, _SPECIAL)) + "|-(?=-)")
+
+
+def latex_escape(text: object) -> str:
+    """``text`` as LaTeX that prints exactly this text, on one line.
+
+    Parameters
+    ----------
+    text : object
+        Plain text (a label, a model name, a caption); its ``str`` is escaped.
+
+    Returns
+    -------
+    str
+        Every special character (``& % $ # _ { } ~ ^ \\``) escaped; ``< > |`` and the
+        symbols the report uses (``± × − Δ α``, dashes) written so that pdflatex prints
+        them in its default encoding; other non-ASCII characters unchanged.
+    """
+    line = " ".join(str(text).splitlines())  # a blank line would end the paragraph (or the table row)
+    return _ESCAPED.sub(lambda m: _SPECIAL.get(m.group(0), "-{}"), line)
+
+
+def render_latex(results: "BenchmarkResults") -> str:
+    """The text of ``tables.tex``: the headline table, per-class F1 and (several models) the pairwise tests.
+
+    Parameters
+    ----------
+    results : BenchmarkResults
+
+    Returns
+    -------
+    text : str
+        Tables to ``\\input{}``; they need ``\\usepackage{booktabs}`` and UTF-8 input. The
+        same results always give the same text.
+    """
+    tables = [_headline(results), _per_class(results)]
+    if results.pairwise:  # more than one model
+        tables.append(_pairwise(results))
+    elif len(results.models) > 1:
+        tables.append("% These results hold no pairwise tests (a results file of another version).\n")
+    labels = TABLE_LABELS[: 3 if results.pairwise else 2]
+    return "\n".join([_preamble(results, labels=labels), *tables])
+
+
+def _comment(text: str) -> str:
+    return "% " + " ".join(text.splitlines())  # a line break would end the comment
+
+
+def _preamble(results: "BenchmarkResults", *, labels: Sequence[str]) -> str:
+    lines = [
+        _comment(report_title(results).replace("Genre benchmark", LATEX_START.decode("ascii")[2:], 1)),
+        "% Written by genre beside report.md, from the same numbers and with the same rounding (scores in %);",
+        "% rewritten by: genre report results.json. Use with \\input{tables.tex}; labels: "
+        + ", ".join(labels) + ".",
+        "% Needs \\usepackage{booktabs} and UTF-8 input (the default since LaTeX 2018;",
+        "% earlier: \\usepackage[utf8]{inputenc}).",
+    ]  # fmt: skip
+    if results.command:
+        lines.append(_comment(f"Results of: {results.command}"))
+    if results.created:
+        lines.append(_comment(f"Created {results.created}."))
+    return "\n".join(lines) + "\n"
+
+
+def _table(*, caption: str, label: str, align: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A booktabs table: ``header`` is LaTeX already; ``rows`` are LaTeX cells; ``caption`` is plain text."""
+
+    def line(cells: Sequence[str]) -> str:
+        first = cells[0]
+        # After \\ or a rule, a row's leading [ or * would be read as their optional argument.
+        if first[:1] in ("[", "*"):
+            first = "{" + first[0] + "}" + first[1:]
+        return " & ".join([first, *cells[1:]]) + r" \\"
+
+    body = [
+        r"\begin{table}[htbp]",
+        r"\centering",
+        rf"\caption{{{latex_escape(caption)}}}",
+        rf"\label{{{label}}}",
+        rf"\begin{{tabular}}{{{align}}}",
+        r"\toprule",
+        line(header),
+        r"\midrule",
+        *(line(row) for row in rows),
+        r"\bottomrule",
+        r"\end{tabular}",
+        r"\end{table}",
+    ]
+    return "\n".join(body) + "\n"
+
+
+def _headline(results: "BenchmarkResults") -> str:
+    fixed = results.protocol.get("kind") == "fixed"
+    header = headline_header(results)
+    accuracy = next(name for name in header if name.startswith("accuracy"))  # "accuracy ± std" or "accuracy"
+    columns = [header.index(name) for name in ("model", accuracy, "95 % CI", "balanced acc", "macro-F1", "fit s")]
+    shown = [[row[i] for i in columns] for row in headline_rows(results)]
+    # Bold: the best accuracy as shown (rounded), so that models the table shows as tied are all bold.
+    means = [_float(row[1].removesuffix(" %").split(" ± ")[0]) for row in shown]
+    top = max((m for m in means if m is not None), default=None)
+    rows = []
+    for row, mean in zip(shown, means):
+        name, accuracy, interval, balanced, macro, fit = row
+        value, _, spread = accuracy.removesuffix(" %").partition(" ± ")
+        value = rf"\textbf{{{value}}}" if top is not None and mean == top else latex_escape(value)
+        accuracy = value + (rf" $\pm$ {latex_escape(spread)}" if spread else "")
+        cells = [interval, balanced.removesuffix(" %"), macro.removesuffix(" %"), fit]
+        rows.append([latex_escape(name), accuracy, *(_number(cell) for cell in cells)])
+    accuracy = r"Accuracy (\%)" if fixed else r"Accuracy $\pm$ SD (\%)"
+    fit = "Fit (s)" if fixed else "Fit (s/fold)"
+    titles = ["Model", accuracy, r"95\,\% CI", r"Bal.\ acc.\ (\%)", r"Macro-F1 (\%)", fit]
+    return _table(caption=_headline_caption(results), label=TABLE_LABELS[0], align="lrrrrr", header=titles, rows=rows)
+
+
+def _headline_caption(results: "BenchmarkResults") -> str:
+    """The protocol in one sentence: the splits, whether they keep groups apart, what ± and the CI are."""
+    protocol = results.protocol
+    name = results.dataset.get("name") or "the feature table"
+    group = protocol.get("group_column") or "group"
+    if protocol.get("kind") == "fixed":
+        train = f"{results.splits[0].n_train_tracks} training tracks, " if results.splits else ""
+        test = f"{n_predictions(results.models[0])} test tracks"
+        apart = f", no group of column `{group}' on both sides" if protocol.get("group_aware") else ""
+        return (
+            f"Track-level genre classification on {name} with a fixed train/test partition ({train}{test}{apart}): "
+            "accuracy on the test tracks with its 95 % Wilson score interval; scores in %, fit time in wall seconds; "
+            "best accuracy in bold."
+        )
+    n = len(results.models[0].folds)
+    folds, repeats = protocol.get("folds") or n, protocol.get("repeats") or 1
+    layout = f"{folds}-fold cross-validation" + (f" × {repeats} repeats" if repeats > 1 else "")
+    if protocol.get("group_aware"):
+        split = f"over the groups of column `{group}' (group-aware: no group on both sides of a split)"
+    else:
+        split = "over tracks, not group-aware (one artist's tracks may fall on both sides of a split)"
+    if protocol.get("ci") == "corrected":
+        interval = (
+            "the Student-t interval of the mean with the Nadeau–Bengio correction for overlapping training sets"
+        )
+    else:  # results written before the correction
+        interval = "the Student-t interval of the mean, folds treated as independent"
+    return (
+        f"Track-level genre classification on {name} with stratified {layout} {split}: accuracy is the mean ± sample "
+        f"SD over the {n} fold accuracies and the 95 % CI {interval}; scores in %, fit time in mean wall seconds "
+        "per fold; best accuracy in bold."
+    )
+
+
+def _per_class(results: "BenchmarkResults") -> str:
+    header = ["Class", *(latex_escape(m.name) for m in results.models)]
+    rows = [[latex_escape(row[0]), *(_number(cell) for cell in row[1:])] for row in per_class_rows(results)]
+    pooled = (
+        f"on {pooled_counts(results)}"
+        if results.protocol.get("kind") == "fixed"
+        else f"on {pooled_counts(results, tracks=False)}, pooled (so a column's mean can differ slightly from the "
+        "macro-F1 of the first table, a mean over folds)"
+    )
+    absent = "; n/a: no test tracks of that class" if any("n/a" in row for row in rows) else ""
+    caption = f"Per-class F1 (%) of each model, from its track-level confusion matrix {pooled}{absent}."
+    align = "l" + "r" * len(results.models)
+    return _table(caption=caption, label=TABLE_LABELS[1], align=align, header=header, rows=rows)
+
+
+def _pairwise(results: "BenchmarkResults") -> str:
+    header = pairwise_header(results)
+    columns = [header.index(name) for name in ("model A", "model B", "Δ accuracy (A − B)", "p", "p (Holm)")]
+    rows = []
+    for test, row in zip(results.pairwise, pairwise_rows(results)):
+        a, b, difference, p, holm = (row[i] for i in columns)
+        significant = ("yes" if test.significant else "no") if test.testable else "--"
+        rows.append([latex_escape(a), latex_escape(b), _number(difference.removesuffix(" points")), _number(p),
+                     _number(holm), significant])  # fmt: skip
+    alpha = f"{results.pairwise[0].alpha:g}"
+    if results.pairwise[0].test == "mcnemar":
+        test = f"two-sided exact McNemar test on the {n_predictions(results.models[0])} test tracks"
+    else:
+        repeats = results.protocol.get("repeats") or 1
+        pooled = f", the {repeats} repeats pooled" if repeats > 1 else ""
+        test = f"two-sided Nadeau–Bengio corrected resampled t-test on the paired fold accuracies{pooled}"
+    caption = (
+        f"Pairwise comparison of the models ({test}): Δ is the accuracy of A minus that of B in percentage points "
+        f"(pp), p-values are Holm-adjusted over {holm_family(results)}, and a difference is significant when the "
+        f"adjusted p < {alpha}."
+    )
+    # What the report says in notes below its table, a paper's table must say in its caption.
+    if any(not t.testable for t in results.pairwise):
+        caption += " –: not testable (the same difference in every fold, so the t-test has no variance)."
+    weak = next((t for t in results.pairwise if t.weak and t.testable), None)
+    if weak is not None:
+        caption += (
+            f" With {round(weak.df) + 1} fold scores the t-test has {weak.df:.0f} degree of freedom: its p-values are "
+            "unreliable."
+        )
+    titles = ["Model A", "Model B", r"$\Delta$ acc.\ (pp)", "$p$", r"$p$ (Holm)", "Significant"]
+    return _table(caption=caption, label=TABLE_LABELS[2], align="llrrrl", header=titles, rows=rows)
+
+
+def _number(cell: str) -> str:
+    """A numeric cell of the report in LaTeX: a minus sign, not a hyphen; ``< 0.001`` as ``$<$ 0.001``."""
+    return "$-$" + latex_escape(cell[1:]) if cell.startswith("-") else latex_escape(cell)
+
+
+def _float(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:  # "–": not measured
+        return None
