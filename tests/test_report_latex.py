@@ -190,7 +190,7 @@ def test_the_cross_validation_caption_states_the_protocol(kfold, tmp_path):
     assert "mean $\\pm$ sample SD over the 3 fold accuracies" in caption
     assert "Nadeau--Bengio correction" in caption and "Wilson" not in caption
     header = _rows(_tables(render_latex(kfold))[0])[0]
-    assert "Accuracy $\\pm$ SD" in header and "Fit (s/fold)" in header
+    assert "Acc.\\ $\\pm$ SD" in header and "Fit (s/fold)" in header
 
     path = write_own_table(tmp_path / "g.csv", tracks_per_class=6, segments=2, groups_per_class=3)
     grouped = cross_validate_models(load_feature_table(path), ["logreg", "knn"], folds=2, repeats=2, progress=False)
@@ -207,7 +207,7 @@ def test_the_fixed_partition_caption_names_the_test_tracks_and_wilson(fixed):
     assert "fixed train/test partition (16 training tracks, 8 test tracks)" in caption
     assert "Wilson score interval" in caption and "fold" not in caption and "$\\pm$" not in caption
     header = _rows(headline)[0]
-    assert "Accuracy (\\%)" in header and "SD" not in header and "Fit (s)" in header
+    assert "Accuracy" in header and "SD" not in header and "Fit (s)" in header
     assert "exact McNemar test on the 8 test tracks" in pairwise
 
 

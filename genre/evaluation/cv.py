@@ -837,7 +837,7 @@ def _describe_protocol(
         "(the segments' majority vote is reported too: each segment votes for its most probable class, and a tie "
         "in votes goes to the tied class of higher mean probability)"
         if table.n_rows > table.n_tracks
-        else "one row per track"
+        else "the table has one row per track"
     )
     if fixed:
         parts = ", ".join(
@@ -848,7 +848,9 @@ def _describe_protocol(
         description = (
             f"Fixed train/test partition from list files: {parts}. All segments of a track lie on one side. "
             f"Scores are per track; {aggregation}. The 95 % interval of accuracy is a Wilson interval over the "
-            "test tracks; models are compared with exact McNemar tests on the same test tracks, Holm-corrected."
+            "test tracks; models are compared with exact McNemar tests on the same test tracks, Holm-corrected. "
+            "Both take the test tracks as independent; tracks of one artist or album on the test side are not, "
+            "so both are somewhat optimistic."
         )
         if not any(m.role == "train" for m in matches):
             description += " Every track not in the test list was used for training."
@@ -895,8 +897,8 @@ def _describe_protocol(
         )
         if _looks_like_gtzan(table):
             caveat += (
-                "This table looks like GTZAN, where they do: there, models that score about 75 % in random 10-fold "
-                "cross-validation score about 50 % on the artist-disjoint, fault-filtered partition. "
+                "This table looks like GTZAN, where they do: there, models that score 74-78 % in random 10-fold "
+                "cross-validation score 49-58 % on the artist-disjoint, fault-filtered partition. "
             )
         caveat += (
             "Use --group-col, or an artist-disjoint partition (--train-list/--test-list), for an honest estimate."

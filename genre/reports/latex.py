@@ -111,6 +111,7 @@ def _table(*, caption: str, label: str, align: str, header: Sequence[str], rows:
     body = [
         r"\begin{table}[htbp]",
         r"\centering",
+        r"\small",  # six columns of a headline table fit an article's text width only in a smaller size
         rf"\caption{{{latex_escape(caption)}}}",
         rf"\label{{{label}}}",
         rf"\begin{{tabular}}{{{align}}}",
@@ -142,9 +143,10 @@ def _headline(results: "BenchmarkResults") -> str:
         accuracy = value + (rf" $\pm$ {latex_escape(spread)}" if spread else "")
         cells = [interval, balanced.removesuffix(" %"), macro.removesuffix(" %"), fit]
         rows.append([latex_escape(name), accuracy, *(_number(cell) for cell in cells)])
-    accuracy = r"Accuracy (\%)" if fixed else r"Accuracy $\pm$ SD (\%)"
+    accuracy = "Accuracy" if fixed else r"Acc.\ $\pm$ SD"
     fit = "Fit (s)" if fixed else "Fit (s/fold)"
-    titles = ["Model", accuracy, r"95\,\% CI", r"Bal.\ acc.\ (\%)", r"Macro-F1 (\%)", fit]
+    # Short: the caption says the scores are in %, and six columns must fit an article's width.
+    titles = ["Model", accuracy, r"95\,\% CI", r"Bal.\ acc.", "Macro-F1", fit]
     return _table(caption=_headline_caption(results), label=TABLE_LABELS[0], align="lrrrrr", header=titles, rows=rows)
 
 
