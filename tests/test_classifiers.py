@@ -279,3 +279,17 @@ def test_one_class_is_refused(data):
     X, _ = data
     with pytest.raises(ValueError, match="one class"):
         small_model("xgboost").fit(X, np.full(len(X), "jazz"))
+
+
+def test_an_ensembles_fit_details_are_its_members_under_their_names():
+    from sklearn.datasets import make_classification
+
+    from genre.classifiers.registry import make_model
+    from genre.classifiers.training import fit_details
+
+    X, y = make_classification(n_samples=90, n_features=6, n_informative=4, n_classes=3, random_state=0)
+    ensemble = make_model("ensemble", random_state=0, members=["svm", "logreg"]).fit(X, y.astype(str))
+    details = fit_details(ensemble)
+    assert set(details["svm.best_params"]) >= {"C"} and details["svm.tuning_folds"] >= 2
+    assert not any(key.startswith("logreg.") for key in details)  # it chose nothing
+    assert fit_details(make_model("logreg").fit(X, y)) == {}

@@ -248,7 +248,10 @@ register_component(
 @register
 class DenseNetSpec(ModelSpec):
     name = "dense"
-    description = "gaussianised features -> Keras MLP 256-128-64 (ReLU, dropout), early-stopped"
+    description = (
+        "gaussianised features -> Keras MLP 256-128-64 (ReLU, dropout), early-stopped on a held-out "
+        "part of its training side (whole tracks, or whole groups when the table has them)"
+    )
     parallel_folds = True  # one TensorFlow thread per fold beats all threads on one small net
 
     def build(self, *, random_state: int = 0, n_jobs: int = 1, **params: Any):

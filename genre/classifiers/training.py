@@ -172,13 +172,21 @@ def _model_inputs(spec: Any, table: Any) -> tuple[Any, list[str], str]:
 
 
 def fit_details(estimator: Any) -> dict[str, Any]:
-    """Fitted facts of the final step worth printing (tuned parameters and the folds that chose them, epochs)."""
+    """Fitted facts of the final step worth printing (tuned parameters and the folds that chose them, epochs).
+
+    An ensemble's are its members', each under its name (``svm.best_params``): what a soft
+    vote's SVM chose in each fold belongs in a methods section as much as a lone SVM's.
+    """
     final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
     facts = {}
     for attribute in ("best_params_", "tuning_folds_", "calibration_folds_", "best_epoch_", "n_epochs_"):
         value = getattr(final, attribute, None)
         if value is not None:
             facts[attribute.rstrip("_")] = value if isinstance(value, dict) else int(value)
+    named, fitted = getattr(final, "estimators", None), getattr(final, "estimators_", None)
+    if isinstance(named, (list, tuple)) and isinstance(fitted, list) and len(named) == len(fitted):
+        for (name, _), member in zip(named, fitted):
+            facts.update({f"{name}.{key}": value for key, value in fit_details(member).items()})
     return facts
 
 
