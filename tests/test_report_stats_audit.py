@@ -212,6 +212,29 @@ def test_the_commit_of_a_git_checkout_is_recorded_beside_the_version(tmp_path):
     assert _source_commit(str(tmp_path)) is None  # no checkout: an installed package
 
 
+def test_a_modified_checkout_is_told_apart_from_its_commit(tmp_path):
+    import shutil
+    import subprocess
+
+    import pytest
+
+    from genre.evaluation.cv import _source_modified
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    package = tmp_path / "repo" / "genre"
+    package.mkdir(parents=True)
+    (package / "m.py").write_text("x = 1\n")
+    git = ["git", "-C", str(tmp_path / "repo"), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "c"], check=True)
+    assert _source_modified(str(package)) is False
+    (package / "m.py").write_text("x = 2\n")
+    assert _source_modified(str(package)) is True
+    assert _source_modified(str(tmp_path / "nowhere")) is False  # git cannot tell: no marker
+
+
 def test_a_users_own_report_md_is_never_replaced(tmp_path):
     from typer.testing import CliRunner
 

@@ -1043,6 +1043,24 @@ def _source_commit(root: str) -> str | None:
     return head[:12] if re.fullmatch(r"[0-9a-f]{40}(?:[0-9a-f]{24})?", head) else None
 
 
+def _source_modified(package: str) -> bool:
+    """Whether the package's tracked files differ from the checkout's commit (``git diff``).
+
+    The commit alone would credit numbers made by edited code to code that never made them.
+    ``False`` where git cannot tell (not installed, too slow, not a checkout).
+    """
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            ["git", "-C", package, "diff", "--quiet", "HEAD", "--", "."],
+            capture_output=True, timeout=10, env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 1  # 0: unchanged; 128 and others: git could not tell
+
+
 def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -1053,7 +1071,7 @@ def _versions() -> dict[str, str]:
     if commit:
         # Run from a git checkout (an editable install): the version number alone does not
         # say which code made the numbers.
-        found["genre commit"] = commit
+        found["genre commit"] = commit + ("+modified" if _source_modified(os.path.dirname(genre.__file__)) else "")
     for package in _VERSIONED:
         try:
             found[package] = version(package)
