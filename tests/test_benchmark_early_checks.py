@@ -318,3 +318,16 @@ def test_an_interrupted_extraction_says_the_notes_at_its_end(fma, tmp_path, monk
     assert result.exit_code == 130, result.output
     said_at_the_end(result.output, [n.format(root=fma) for n in LEFT_OUT], after="extracting (")
     assert flat(result.output).index(LEFT_OUT[0].format(root=fma)) < flat(result.output).index("interrupted")
+
+
+def test_extract_to_csv_in_python_says_the_listing_notes_at_the_end(tmp_path, write_wav, capsys):
+    from genre.features.extract import extract_to_csv
+
+    for label, freq in (("low", 300.0), ("high", 2000.0)):
+        write_wav(tmp_path / "audio" / label / f"{label}.0.wav", 2.0, freq=freq)
+    (tmp_path / "audio" / "low" / "cover.png").write_bytes(b"png")
+    report = extract_to_csv(tmp_path / "audio", tmp_path / "f.csv", jobs=1, progress=True)
+    said = capsys.readouterr().err
+    assert report.notes[0] == "ignored 1 non-audio file (.png)"  # the report keeps them first
+    assert said.count("ignored 1 non-audio file (.png)") == 1
+    assert said.index("ignored 1 non-audio file") > said.index("extracting")

@@ -1379,8 +1379,11 @@ def _run(
         )
     # A Dask worker runs elsewhere and dies without taking this process along: nothing to note.
     work = journal.note_started(_extract_block) if isinstance(executor, LocalExecutor) else _extract_block
+    listed = len(dataset.notes)
     if progress:
-        tell(notes)
+        # The listing's notes (files left out, ignored) are said at the end, however the run
+        # ends, where no progress bar scrolls them away.
+        tell(notes[listed:])
     try:
         with progress_bar(enabled=progress) as bar:
             where = executor.description if todo else "in a separate process" if alone else "all from an earlier run"
@@ -1392,6 +1395,10 @@ def _run(
                     block = _Block(block.item[0], "", 0, block.reason)
                 journal.record(block, stamp=stamps[block.index])
                 bar.advance(task)
+    except BaseException:
+        if progress:
+            tell(dataset.notes)
+        raise
     finally:
         journal.close()
 
@@ -1421,7 +1428,7 @@ def _run(
         report.written = False
         report.notes.append(f"not a single file was extracted, so {output} and its sidecar were kept as they were")
         if progress:
-            tell(report.notes[-1:])
+            tell([*dataset.notes, *report.notes[-1:]])
         return report
     settings = description.get("config") if isinstance(description.get("config"), dict) else {}
     report.silent_segments = {printable(t.path): e.silent for t, e in zip(tracks, entries) if not e.reason and e.silent}
@@ -1470,7 +1477,7 @@ def _run(
     journal.discard()
     report.notes += end_notes
     if progress:
-        tell(end_notes)
+        tell([*dataset.notes, *end_notes])
     return report
 
 
