@@ -481,7 +481,8 @@ def benchmark(
         from genre.reports.render import check_report_folder
 
         check_output_folder(output_dir)  # before the work, not after it
-        check_report_folder(output_dir)
+        # With the plots the named models will have: a user's own accuracy.png is kept too.
+        check_report_folder(output_dir, models=[m.strip() for m in models if m and m.strip()])
     # Before any extraction or fit: a missing list file, --folds with --test-list or a refused
     # --param costs nothing.
     _check_lists(train_lists, test_list)

@@ -253,3 +253,32 @@ def test_a_users_own_report_md_is_never_replaced(tmp_path):
     assert result.exit_code == 2 and not (notes / "results.json").exists()
     assert (notes / "report.md").read_text() == "# My project notes\n"
     render_report(load_results(files.json), tmp_path / "ours")
+
+
+def test_a_users_own_plot_is_never_replaced_but_ours_are(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from genre.cli import app
+    from genre.reports import load_results, render_report
+
+    path = write_gtzan_table(tmp_path / "t.csv", tracks_per_class=6)
+    _, files = genre.benchmark.benchmark(path, models=["lda"], folds=2, output_dir=tmp_path / "ours")
+    figures = tmp_path / "figures"
+    figures.mkdir()
+    user_png = b"\x89PNG\r\n\x1a\n a figure of the user's own"
+    (figures / "confusion_lda.png").write_bytes(user_png)
+    result = CliRunner().invoke(app, ["benchmark", str(path), "-m", "lda", "--folds", "2", "-o", str(figures)])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and "confusion_lda.png: exists and is not a genre benchmark plot" in said
+    assert not (figures / "results.json").exists()  # refused before the work
+    result = CliRunner().invoke(app, ["report", str(files.json), "-o", str(figures)])
+    assert result.exit_code == 2 and (figures / "confusion_lda.png").read_bytes() == user_png
+    # Another model's plots have other names: the user's file is no obstacle, and stays.
+    result = CliRunner().invoke(app, ["benchmark", str(path), "-m", "logreg", "--folds", "2", "-o", str(figures)])
+    assert result.exit_code == 0 and (figures / "confusion_lda.png").read_bytes() == user_png
+    # Ours are replaced: marked, or (an older version's, unmarked) linked from our report.md.
+    render_report(load_results(files.json), tmp_path / "ours")
+    accuracy = tmp_path / "ours" / "accuracy.png"
+    accuracy.write_bytes(accuracy.read_bytes().replace(b"genre benchmark report", b"matplotlib version 0.0"))
+    render_report(load_results(files.json), tmp_path / "ours")
+    assert b"tEXtSoftware\x00genre benchmark report" in accuracy.read_bytes()[:4096]

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from genre.evaluation.results import BenchmarkResults, ModelResult
 
 __all__ = [
-    "Block", "build_document", "plot_names", "pct", "headline_header", "headline_rows", "report_title",
+    "Block", "build_document", "plot_names", "plot_file_names", "pct", "headline_header", "headline_rows", "report_title",
     "HEADLINE_COLUMNS", "MAX_ANNOTATED_CLASSES", "MAX_PLOT_LABEL", "machine_text", "pooled_counts",
     "pairwise_header", "pairwise_rows", "per_class_rows", "holm_family", "n_predictions",
 ]
@@ -102,16 +102,21 @@ def _number(value: object) -> float:
 
 def plot_names(results: "BenchmarkResults") -> dict[str, str]:
     """File name of every plot: ``accuracy``, ``per_class_f1`` and ``confusion:<model>``."""
+    return plot_file_names([model.name for model in results.models])
+
+
+def plot_file_names(models: Sequence[str]) -> dict[str, str]:
+    """File name of every plot of a report of ``models`` (known before they run): see :func:`plot_names`."""
     names = {"accuracy": "accuracy.png", "per_class_f1": "per_class_f1.png"}
     used = set(names.values())
-    for model in results.models:
-        stem = "confusion_" + (re.sub(r"[^A-Za-z0-9_.-]+", "_", model.name).strip("_.") or "model")[:80]
+    for model in models:
+        stem = "confusion_" + (re.sub(r"[^A-Za-z0-9_.-]+", "_", model).strip("_.") or "model")[:80]
         name, n = f"{stem}.png", 2
         # Two names that differ only in odd characters, or only in case (one file on macOS and Windows).
         while name.lower() in used:
             name, n = f"{stem}_{n}.png", n + 1
         used.add(name.lower())
-        names[f"confusion:{model.name}"] = name
+        names[f"confusion:{model}"] = name
     return names
 
 

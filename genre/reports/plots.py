@@ -149,8 +149,9 @@ def _style() -> Iterator[None]:
 def _encode(figure) -> bytes:
     plt = _pyplot()
     buffer = io.BytesIO()
-    # Fixed metadata so that re-rendering the same results gives the same bytes.
-    figure.savefig(buffer, format="png", dpi=_DPI, bbox_inches="tight", metadata={"Software": None})
+    # Fixed metadata so that re-rendering the same results gives the same bytes; the mark
+    # tells a report's own plot from a user's file of that name (see render.check_report_folder).
+    figure.savefig(buffer, format="png", dpi=_DPI, bbox_inches="tight", metadata={"Software": PNG_SOFTWARE})
     plt.close(figure)
     return buffer.getvalue()
 
@@ -302,6 +303,10 @@ def confusion_title(model: "ModelResult", *, repeats: int = 1) -> str:
             title += f"\n{repeats} repeats: each track counted {repeats} times"
         return title
     return f"{name}: accuracy {accuracy:.1f} %"
+
+
+#: The ``Software`` text chunk of every plot genre writes.
+PNG_SOFTWARE = "genre benchmark report"
 
 
 def per_class_f1_png(results: "BenchmarkResults") -> bytes:

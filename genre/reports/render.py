@@ -9,15 +9,16 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 from genre.atomic import atomic_files, atomic_write_text
 from genre.errors import ParameterError
 from genre.evaluation.results import BenchmarkResults
-from genre.reports.content import build_document, plot_names, report_title
+from genre.reports.content import build_document, plot_file_names, plot_names, report_title
 from genre.reports.html import render_html
 from genre.reports.latex import LATEX_START, render_latex
 from genre.reports.markdown import render_markdown
-from genre.reports.plots import accuracy_png, confusion_png, per_class_f1_png, undrawable
+from genre.reports.plots import PNG_SOFTWARE, accuracy_png, confusion_png, per_class_f1_png, undrawable
 
 __all__ = ["ReportFiles", "check_report_folder", "render_report"]
 
@@ -87,7 +88,7 @@ def render_report(results: BenchmarkResults, out_dir: str | os.PathLike) -> Repo
     predictions_path = out_dir / PREDICTIONS_FILE
     latex_path = out_dir / LATEX_FILE
     # predictions.csv once it is known whether these results have any (below).
-    check_report_folder(out_dir, predictions=False)
+    check_report_folder(out_dir, predictions=False, models=[m.name for m in results.models])
     data = results.to_json()
     try:
         names = plot_names(results)
@@ -109,7 +110,7 @@ def render_report(results: BenchmarkResults, out_dir: str | os.PathLike) -> Repo
             exc.add_note(f"the results were saved to {json_path}; once fixed, re-render with: genre report {json_path}")
         raise
     if table is not None:
-        check_report_folder(out_dir)
+        check_report_folder(out_dir, models=[m.name for m in results.models])
 
     plots = [out_dir / name for name in images]
     previous = _previous_plots(markdown_path)
@@ -142,13 +143,13 @@ _HTML_TITLE = b"<title>Genre benchmark"
 _JSON_START = b'"format": "genre-benchmark/'
 
 
-def check_report_folder(out_dir: str | os.PathLike, *, predictions: bool = True) -> None:
-    """Refuse a folder whose ``report.md``, ``report.html``, ``results.json``, ``tables.tex`` or
-    ``predictions.csv`` is not one of ours.
+def check_report_folder(out_dir: str | os.PathLike, *, predictions: bool = True, models: Sequence[str] = ()) -> None:
+    """Refuse a folder whose ``report.md``, ``report.html``, ``results.json``, ``tables.tex``,
+    ``predictions.csv`` or plots are not ours.
 
     A folder may hold a user's own ``report.md`` (a project's notes), ``tables.tex`` (a
-    paper's) or ``predictions.csv`` (of ``genre predict``): only files this renderer wrote
-    are replaced. ``genre benchmark`` checks this before its work, not after.
+    paper's), ``predictions.csv`` (of ``genre predict``) or ``accuracy.png``: only files this
+    renderer wrote are replaced. ``genre benchmark`` checks this before its work, not after.
 
     Parameters
     ----------
@@ -156,6 +157,10 @@ def check_report_folder(out_dir: str | os.PathLike, *, predictions: bool = True)
     predictions : bool
         Whether a ``predictions.csv`` will be written and must be checked too (results of
         versions that kept no probabilities write none, and leave a file of that name alone).
+    models : sequence of str
+        The models of the report, whose plots' names (:func:`genre.reports.content.plot_file_names`)
+        are checked too: a plot is ours when it carries genre's ``Software`` mark, or (written
+        by a version that set none) when the folder's report links it.
 
     Raises
     ------
@@ -176,13 +181,27 @@ def check_report_folder(out_dir: str | os.PathLike, *, predictions: bool = True)
     )
     if predictions:
         check_replaceable(out_dir / PREDICTIONS_FILE, ours=_ours, what="a genre benchmark report file")
+    linked = None  # read once, only when a plot's name is taken
+    for name in plot_file_names(models).values():
+        path = out_dir / name
+        if path.exists() or path.is_symlink():
+            if linked is None:
+                linked = set(_previous_plots(out_dir / "report.md"))
+            check_replaceable(
+                path, ours=lambda p: _begins_with(p, _PNG_MARK, size=4096) or p.name in linked,
+                what="a genre benchmark plot",
+            )  # fmt: skip
 
 
-def _begins_with(path: Path, mark: bytes) -> bool:
-    """Whether ``mark`` is in the first KiB of ``path`` (``False`` when it cannot be read)."""
+#: The text chunk of genre's plots (see :data:`genre.reports.plots.PNG_SOFTWARE`), before their pixels.
+_PNG_MARK = b"tEXtSoftware\x00" + PNG_SOFTWARE.encode("latin-1")
+
+
+def _begins_with(path: Path, mark: bytes, *, size: int = 1024) -> bool:
+    """Whether ``mark`` is in the first ``size`` bytes of ``path`` (``False`` when it cannot be read)."""
     try:
         with open(path, "rb") as handle:
-            return mark in handle.read(1024)
+            return mark in handle.read(size)
     except OSError:
         return False
 
