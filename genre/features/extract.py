@@ -201,20 +201,40 @@ def extract_or_reason(extract_file: Callable[[str], T], path: str) -> tuple[T | 
         return None, f"unexpected error: {type(exc).__name__}: {exc}"
 
 
-def _relabel_rows(data: bytes, track: Track) -> bytes:
+def _csv_text(rows: list[list[str]]) -> str:
+    """``rows`` as :func:`_format_rows` writes them."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
+def _relabel_rows(data: bytes, track: Track) -> bytes | None:
     """A block of rows of ``track``'s audio file, with ``track``'s name, label and group put in.
 
     The features and segments are kept: they depend on the file's sound alone. Written as
     :func:`_format_rows` writes them, so the block is the one a fresh extraction would give.
+
+    Returns
+    -------
+    bytes or None
+        None where the block does not read back as the rows it was written from, so its
+        cells cannot be told apart: its file is to be extracted again.
     """
+    try:
+        text = data.decode("utf-8")
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except (ValueError, csv.Error):  # not our UTF-8, a cell over the csv module's size limit
+        return None
+    # The writer leaves a lone carriage return in a cell (a path, name, label or group may
+    # hold one) unquoted, and the reader ends a row there: cells would be put in the wrong
+    # places, feature columns overwritten. Rows that read back as written are split right.
+    if _csv_text(rows) != text or any(len(row) <= max(_ID_CELL_COLUMNS) for row in rows):
+        return None
     cells = _id_cells(track)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    for row in csv.reader(io.StringIO(data.decode("utf-8"), newline="")):
+    for row in rows:
         for column, cell in zip(_ID_CELL_COLUMNS, cells):
             row[column] = cell
-        writer.writerow(row)
-    return buffer.getvalue().encode("utf-8")
+    return _csv_text(rows).encode("utf-8")
 
 
 def _extract_block(task: tuple[int, Track, Extractor]) -> _Block:
@@ -289,7 +309,18 @@ def extract_clip(
 
 # -- run state ------------------------------------------------------------------------------
 def _identity(track: Track) -> bytes:
-    """What a track's rows hold besides its sound: its path, name, label and group."""
+    """What a track's rows hold besides its sound: its path, name, label and group.
+
+    Other tracks have other identities, and other listings other runs of them in
+    :func:`_fingerprint`: each identity ends at its one newline.
+    """
+    cells = (track.path, track.track, track.label, track.group)
+    if any("\0" in cell or "\n" in cell for cell in cells):
+        # A separator inside a cell (a manifest's label or group may hold either) would make two
+        # tracks one (label "a\0b" without group, label "a" of group "b\0"), or two listings (a
+        # newline in a group, or in the next path). Such a track is its cells' JSON (no NUL, no
+        # newline) after four NULs, which the other form (three NULs) never starts with.
+        return ("\0" * 4 + json.dumps(cells) + "\n").encode("ascii")
     # surrogatepass: a name that is not UTF-8 (its bytes as lone surrogates, as os.fsdecode
     # gives them) is hashed as it is, unlike its printable form; valid text hashes as before.
     return f"{track.path}\0{track.track}\0{track.label}\0{track.group}\n".encode("utf-8", "surrogatepass")
@@ -690,11 +721,12 @@ class _Journal:
         or rewritten is checked against its CRC first, and the partial file is fsynced before
         the journal names it, as in :meth:`record`; the journal is written last, atomically,
         so a kill leaves the journal there before (the next run seeds again) or a whole one
-        (it resumes). A block whose bytes no longer match its CRC (the table was edited) is
-        left out, and its file extracted again.
+        (it resumes). A block whose bytes no longer match its CRC (the table was edited), or
+        whose cells cannot be rewritten (see :func:`_relabel_rows`), is left out, and its file
+        extracted again.
         """
         in_place = source == self.partial_path
-        entries, damaged = {}, 0
+        entries, damaged, unsplit = {}, 0, 0
         # The partial file first: carried over, it is created if it was lost, and read as it is.
         with open(self.partial_path, "ab" if in_place else "wb") as partial, open(source, "rb") as rows:
             for index, entry in sorted(blocks.items()):  # dataset order, as a fresh run's assembly reads them
@@ -708,6 +740,9 @@ class _Journal:
                     continue
                 if index in relabel:
                     data = _relabel_rows(data, self._tracks[index])
+                    if data is None:
+                        unsplit += 1
+                        continue
                 entries[index] = entry._replace(offset=partial.tell(), length=len(data), crc=zlib.crc32(data))
                 partial.write(data)
             partial.flush()
@@ -717,6 +752,12 @@ class _Journal:
             self.notes.append(
                 f"{source}: the rows of {damaged} {plural(damaged, 'file were', 'files were')} changed after it "
                 f"was written (edited by hand?); extracting {plural(damaged, 'it', 'them')} again"
+            )
+        if unsplit:
+            self.notes.append(
+                f"{source}: the rows of {unsplit} relabelled {plural(unsplit, 'file', 'files')} could not be given "
+                "their new name, label or group (a path, name, label or group with a carriage return?); "
+                f"extracting {plural(unsplit, 'it', 'them')} again"
             )
 
     def _write_journal(self, entries: dict[int, _Entry]) -> None:
