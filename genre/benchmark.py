@@ -110,6 +110,45 @@ class ExtractedInputs(SequenceABC):
     def __len__(self) -> int:
         return len(self.tables)
 
+    def skipped_lines(self, lines: Sequence[str]) -> tuple[list[str], Path | None]:
+        """Which of a list file's ``lines`` (ones that matched no track) name a file the extraction skipped.
+
+        Such a line is no typo: the file is listed but unreadable (truncated, not audio...),
+        so its track is not in the table; the skipped-files CSV says why.
+
+        Parameters
+        ----------
+        lines : sequence of str
+            List-file lines, matched to skipped files by file stem as the splits match them.
+
+        Returns
+        -------
+        lines : list of str
+            Those of ``lines`` whose file some table skipped.
+        listed_in : pathlib.Path or None
+            The first table's skipped-files CSV that names one of them.
+        """
+        import csv
+
+        from genre.features.extract import side_paths
+        from genre.features.table import file_stem
+
+        wanted = {file_stem(line): line for line in lines}
+        found: dict[str, None] = {}
+        listed_in = None
+        for table in self.tables:
+            skipped_csv = side_paths(table.path)[1]
+            try:
+                with open(skipped_csv, encoding="utf-8", newline="") as handle:
+                    stems = {file_stem(row.get("path") or "") for row in csv.DictReader(handle)}
+            except (OSError, UnicodeDecodeError, csv.Error):
+                continue  # none written (nothing skipped), or unreadable: no hint, the line stays unmatched
+            hits = [line for stem, line in wanted.items() if stem in stems]
+            if hits and listed_in is None:
+                listed_in = skipped_csv
+            found.update(dict.fromkeys(hits))
+        return [line for line in lines if line in found], listed_in
+
 
 class BenchmarkRun(tuple):
     """What :func:`benchmark` returns: the pair ``(results, files)``, and how its features came about.
@@ -242,7 +281,10 @@ def extract_inputs(
     dataset = load_dataset(source, **dict(source_options or {}))
     if group_col is not None and not any(t.group for t in dataset.tracks):
         # The table's group column would be empty in every row: refused now, not after extracting.
-        raise ParameterError(f"{source}: --group-col {group_col!r}: none of its files has a group; {_AUDIO_COLUMNS}")
+        raise ParameterError(
+            f"{source}: --group-col {group_col!r}: none of its files has a group; {_AUDIO_COLUMNS}. Leave the option "
+            "out, or list the files in a manifest with an artist column for artist-disjoint splits"
+        )
     # The track list decides the splits: a refusal now costs no extraction.
     _check_splits(
         dataset, where=str(source), folds=folds, repeats=repeats, seed=seed, use_groups=use_groups,
@@ -507,6 +549,8 @@ def benchmark(
             # dataset by the next benchmark of it (a 'features' label, skipped files).
             check_output_outside(output_dir, inputs=_audio_folders(sources[0]), what="audio folder")
             _check_audio_columns(sources[0], label_col=label_col, id_col=id_col, group_col=group_col)
+            # The extracted table's columns are lower case, a manifest's in any case ("Label").
+            label_col, id_col = (None if c is None else _audio_column(c) for c in (label_col, id_col))
             extracted = extract_inputs(
                 sources[0], Path(output_dir) / "features", models=models, jobs=jobs, progress=progress,
                 echo=_echo if progress else None, notes=listing_notes.append,
@@ -636,28 +680,102 @@ def _check_lists(train_lists: Sequence[str | os.PathLike], test_list: str | os.P
 _AUDIO_COLUMNS = (
     "audio is extracted into a table of the columns path, track, segment, start, label and group: label "
     "from a folder's label folders or a manifest's label column; group only from a manifest's group or "
-    "artist column, or FMA's artist ids (a folder of label folders has no groups). Leave the option out: "
-    "the table's group column is used when it is filled"
+    "artist column, or FMA's artist ids (a folder of label folders has no groups)"
 )
+#: What to do instead, for each column option (the advice differs: a label is never a group).
+_LEAVE_OUT = {
+    "--label-col": "Leave the option out: the labels are read from the label column",
+    "--id-col": "Leave the option out: the track ids are read from the path and track columns",
+    "--group-col": "Leave the option out: the table's group column is used when it is filled",
+}
 
 
 def _check_audio_columns(
     source: str | os.PathLike, *, label_col: str | None, id_col: str | None, group_col: str | None
 ) -> None:
-    """Refuse, before extracting, a column role that names no column of the table to be extracted."""
+    """Refuse, before extracting, a column role that names no column of the table to be extracted.
+
+    For a manifest, ``--group-col`` is checked against its first line too: a name that is none
+    of its columns is refused naming the column its groups are read from, and ``artist`` where
+    the manifest also has a ``group`` column (which extraction reads instead) is refused rather
+    than silently read as that other column.
+    """
     from genre.features.config import ID_COLUMNS
 
     for option, name in (("--label-col", label_col), ("--id-col", id_col), ("--group-col", _table_group_col(group_col))):
-        if name is not None and name not in ID_COLUMNS:
-            raise ParameterError(f"{source}: {option} {name!r} is not a column of its table; {_AUDIO_COLUMNS}")
+        if name is not None and _audio_column(name) not in ID_COLUMNS:
+            header = _manifest_columns(source) if option == "--group-col" else None
+            if header is not None:
+                raise ParameterError(_unknown_manifest_group(source, group_col, header))
+            raise ParameterError(
+                f"{source}: {option} {name!r} is not a column of its table; {_AUDIO_COLUMNS}. {_LEAVE_OUT[option]}"
+            )
+    header = _manifest_columns(source) if group_col is not None else None
+    if header is not None:
+        _check_manifest_group(source, group_col, header)
+
+
+def _manifest_columns(source: str | os.PathLike) -> list[str] | None:
+    """A manifest source's column names as its first line writes them; ``None`` for other sources."""
+    from genre.data import source_layout
+    from genre.data.manifest import manifest_header
+
+    return manifest_header(source) if source_layout(source) == "manifest" else None
+
+
+def _unknown_manifest_group(source: str | os.PathLike, group_col: str, header: list[str]) -> str:
+    """The refusal of ``--group-col NAME`` where NAME is not a group column a manifest's groups come from."""
+    from genre.data.manifest import GROUP_CANDIDATES, group_column
+
+    chosen = group_column(header)
+    columns = ", ".join(header)
+    named = next((c for c in header if c.lower() == group_col.strip().lower()), None)
+    candidates = " or ".join(map(repr, GROUP_CANDIDATES))
+    if chosen is not None:
+        advice = f"its groups are read from its {chosen!r} column: give --group-col {chosen}, or leave the option out"
+    elif named is not None:
+        advice = f"rename its {named!r} column to 'artist' (a manifest's groups come from a {candidates} column only)"
+    else:
+        advice = f"add an 'artist' column for artist-disjoint splits (its groups are read from {candidates})"
+    return f"{source}: --group-col {group_col!r} is not a group column of the manifest (columns: {columns}); {advice}"
+
+
+def _check_manifest_group(source: str | os.PathLike, group_col: str, header: list[str]) -> None:
+    """Refuse ``--group-col`` naming a manifest's group column other than the one extraction reads."""
+    from genre.data.manifest import group_column
+
+    chosen = group_column(header)
+    wanted = group_col.strip().lower()
+    if chosen is None:
+        raise ParameterError(
+            f"{source}: --group-col {group_col!r}: the manifest has no 'group' or 'artist' column (columns: "
+            f"{', '.join(header)}); add one, or leave the option out"
+        )
+    if chosen.lower() != wanted and wanted in (c.lower() for c in header):
+        # Both columns: the extracted table's groups come from the first, not the one named.
+        raise ParameterError(
+            f"{source}: --group-col {group_col!r}: the manifest also has a {chosen!r} column, and its groups are "
+            f"read from that one (group before artist); give --group-col {chosen}, or rename or remove the "
+            f"{chosen!r} column to group by {group_col}"
+        )
+
+
+def _audio_column(name: str) -> str:
+    """A column option of a benchmark of audio as the extracted table spells it: ``Label`` is ``label``
+    (a manifest's column names are read in any case; the table's are lower case)."""
+    from genre.features.config import ID_COLUMNS
+
+    return name.strip().lower() if name.strip().lower() in ID_COLUMNS else name
 
 
 def _table_group_col(group_col: str | None) -> str | None:
     """The column of an extracted table that ``--group-col`` names: its ``group`` column, which a
-    manifest's group or artist column (FMA's artist ids) fills, for either name; others as given."""
+    manifest's group or artist column (FMA's artist ids) fills, for either name in any case; others as given."""
     from genre.data.manifest import GROUP_CANDIDATES
 
-    return "group" if group_col in GROUP_CANDIDATES else group_col
+    if group_col is None:
+        return None
+    return "group" if group_col.strip().lower() in GROUP_CANDIDATES else group_col
 
 
 def _audio_folders(root: str | os.PathLike) -> list[Path]:

@@ -663,6 +663,7 @@ def _print_results(results, files, *, features=None) -> None:
     from rich.table import Table
 
     from genre.reports.content import headline_header, headline_rows, numeric_columns
+    from genre.text import plural
 
     rows = headline_rows(results)
     columns = headline_header(results)
@@ -703,8 +704,10 @@ def _print_results(results, files, *, features=None) -> None:
     for description, label in legend.items():
         if label != description:
             out.print(f"input {escape(label)}: {escape(description)}", highlight=False)
+    # User text below (labels in a caveat, list files and their lines, the report folder) is
+    # escaped: "rock [live]" or "test[v2].txt" is not rich markup, which would drop it or raise.
     if results.protocol.get("caveat"):
-        out.print(f"[yellow]caveat:[/] {results.protocol['caveat']}", highlight=False)
+        out.print(f"[yellow]caveat:[/] {escape(results.protocol['caveat'])}", highlight=False)
     for test in results.pairwise:
         if not test.testable:
             mark, p = "not testable (identical differences in every fold)", "undefined"
@@ -713,16 +716,23 @@ def _print_results(results, files, *, features=None) -> None:
             p = f"{test.p_holm:.3g}"
         if test.weak and test.testable:
             mark += f" (weak test: {test.df:.0f} degree of freedom)"
-        out.print(f"{test.model_a} vs {test.model_b}: {test.difference * 100:+.1f} points, "
+        out.print(f"{escape(test.model_a)} vs {escape(test.model_b)}: {test.difference * 100:+.1f} points, "
                   f"p(Holm) = {p}, {mark}", highlight=False)  # fmt: skip
     for item in results.protocol.get("lists", []):
         if item["n_unmatched"]:
-            out.print(f"[yellow]{item['path']}[/]: {item['n_unmatched']} of {item['n_lines']} lines match no track "
-                      f"(e.g. {', '.join(item['unmatched'][:3])})", highlight=False)  # fmt: skip
+            shown = item["unmatched"][:3]
+            # A listed file that extraction skipped (unreadable) is no typo in the list: say so.
+            skipped, listed_in = features.skipped_lines(shown) if features is not None else ([], None)
+            if skipped and len(skipped) == len(shown):
+                why = f": {plural(len(skipped), 'a file', 'files')} the extraction skipped, see {listed_in}"
+            else:
+                why = f"; {', '.join(skipped)}: skipped by the extraction, see {listed_in}" if skipped else ""
+            out.print(f"[yellow]{escape(item['path'])}[/]: {item['n_unmatched']} of {item['n_lines']} lines match "
+                      f"no track (e.g. {escape(', '.join(shown) + why)})", highlight=False)  # fmt: skip
     if features is not None:
         out.print(f"features: {_reuse_summary(features.tables)}", highlight=False)
-    extra = "".join(f"  {path}" for path in (files.predictions, files.latex) if path)
-    out.print(f"report: {files.html}  {files.markdown}  {files.json}{extra}", highlight=False)
+    written = [files.html, files.markdown, files.json, *(path for path in (files.predictions, files.latex) if path)]
+    out.print("report: " + "  ".join(escape(str(path)) for path in written), highlight=False)
 
 
 def _reuse_summary(tables) -> str:
@@ -867,10 +877,14 @@ def predict(
             n_done, n_left = len(predictions), sum(r == NOT_ANALYSED for _, r in predictions.attrs["skipped"])
             where = f" and in {escape(str(written))}" if written is not None else ""
             rerun = "rerun the same command to predict only them" if written is not None else "rerun to predict them"
+            # "the predictions of the 0 files finished are above" would point at nothing.
+            done = (
+                f"the predictions of the {n_done} {plural(n_done, 'file', 'files')} finished are above{where}"
+                if n_done else "no file was finished"
+            )  # fmt: skip
             _stop_for(
                 interrupted,
-                f"the predictions of the {n_done} {plural(n_done, 'file', 'files')} finished are above{where}; the "
-                f"{n_left} not reached {'is' if n_left == 1 else 'are'} listed as skipped; {rerun}",
+                f"{done}; the {n_left} not reached {'is' if n_left == 1 else 'are'} listed as skipped; {rerun}",
             )
         if predictions.empty:
             raise typer.Exit(code=1)

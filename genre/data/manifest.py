@@ -77,18 +77,37 @@ def looks_like_manifest(path: str | os.PathLike) -> bool:
     and neither ``segment`` nor ``start``, which every table ``genre extract`` writes has.
     Reads only the start of the file; ``False`` for anything unreadable.
     """
+    names = manifest_header(path)
+    return names is not None and not {c.lower() for c in names} & {"segment", "start"}
+
+
+def manifest_header(path: str | os.PathLike) -> list[str] | None:
+    """The column names of a manifest's first line, as written (stripped), in the separator
+    :func:`load_manifest` reads; ``None`` for a file that is unreadable or names no ``path``
+    and ``label`` (the listing then says why).
+
+    Reads only the start of the file, for messages about columns before the manifest is listed.
+    """
     try:
         with open(path, "rb") as handle:
             head = handle.read(1 << 16)
     except OSError:
-        return False
+        return None
     encoding = "utf-16" if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
     first = head.decode(encoding, errors="replace").split("\n", 1)[0]
     for delimiter in DELIMITERS:
-        names = {c.strip().lower() for c in next(csv.reader([first], delimiter=delimiter), [])}
-        if set(REQUIRED_COLUMNS) <= names:
-            return not names & {"segment", "start"}
-    return False
+        names = [c.strip() for c in next(csv.reader([first], delimiter=delimiter), [])]
+        if set(REQUIRED_COLUMNS) <= {c.lower() for c in names}:
+            return names
+    return None
+
+
+def group_column(names: list[str]) -> str | None:
+    """Which of a manifest's columns (``names``, as :func:`manifest_header` gives them) holds its
+    groups: the first of :data:`GROUP_CANDIDATES` present, in any case, as written; or ``None``."""
+    lowered = [c.lower() for c in names]
+    found = next((c for c in GROUP_CANDIDATES if c in lowered), None)
+    return None if found is None else names[lowered.index(found)]
 
 
 def _local_path(raw: str) -> tuple[str, str | None]:

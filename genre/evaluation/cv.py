@@ -1044,21 +1044,29 @@ def _source_commit(root: str) -> str | None:
 
 
 def _source_modified(package: str) -> bool:
-    """Whether the package's tracked files differ from the checkout's commit (``git diff``).
+    """Whether the package's code differs from the checkout's commit: a tracked file changed
+    (``git diff``), or a Python file that git does not track nor ignore (a new module).
 
     The commit alone would credit numbers made by edited code to code that never made them.
     ``False`` where git cannot tell (not installed, too slow, not a checkout).
     """
     import subprocess
 
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
     try:
         done = subprocess.run(
-            ["git", "-C", package, "diff", "--quiet", "HEAD", "--", "."],
-            capture_output=True, timeout=10, env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
+            ["git", "-C", package, "diff", "--quiet", "HEAD", "--", "."], capture_output=True, timeout=10, env=env
+        )
+        if done.returncode != 0:
+            return done.returncode == 1  # 1: changed; 128 and others: git could not tell
+        # A new module, imported by edited code, is not in the diff until it is added.
+        untracked = subprocess.run(
+            ["git", "-C", package, "ls-files", "--others", "--exclude-standard", "--", "*.py"],
+            capture_output=True, timeout=10, env=env,
         )  # fmt: skip
     except (OSError, subprocess.SubprocessError):
         return False
-    return done.returncode == 1  # 0: unchanged; 128 and others: git could not tell
+    return untracked.returncode == 0 and bool(untracked.stdout.strip())
 
 
 def _versions() -> dict[str, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Sequence
 
+from genre.evaluation.results import same_every_fold
 from genre.reports.content import (
     headline_header, headline_rows, holm_family, n_predictions, pairwise_header, pairwise_rows, per_class_rows,
     pooled_counts, report_title,
@@ -98,8 +99,13 @@ def _preamble(results: "BenchmarkResults", *, labels: Sequence[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _table(*, caption: str, label: str, align: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A booktabs table: ``header`` is LaTeX already; ``rows`` are LaTeX cells; ``caption`` is plain text."""
+def _table(
+    *, caption: str, label: str, align: str, header: Sequence[str], rows: Sequence[Sequence[str]], narrow: bool = False
+) -> str:
+    """A booktabs table: ``header`` is LaTeX already; ``rows`` are LaTeX cells; ``caption`` is plain text.
+
+    ``narrow`` halves the space between columns (``\\tabcolsep`` 3pt, inside the table only).
+    """
 
     def line(cells: Sequence[str]) -> str:
         first = cells[0]
@@ -112,6 +118,7 @@ def _table(*, caption: str, label: str, align: str, header: Sequence[str], rows:
         r"\begin{table}[htbp]",
         r"\centering",
         r"\small",  # six columns of a headline table fit an article's text width only in a smaller size
+        *([r"\setlength{\tabcolsep}{3pt}"] if narrow else []),
         rf"\caption{{{latex_escape(caption)}}}",
         rf"\label{{{label}}}",
         rf"\begin{{tabular}}{{{align}}}",
@@ -177,6 +184,15 @@ def _headline_caption(results: "BenchmarkResults") -> str:
         )
     else:  # results written before the correction
         interval = "the Student-t interval of the mean, folds treated as independent"
+    # A model whose folds all scored alike has the Wilson interval instead (the report's caveat
+    # says so above its table; a paper's table has only its caption to say it).
+    constant = [m.name for m in results.models if same_every_fold(m.summaries["accuracy"])] if n > 1 else []
+    if constant:
+        shown = ", ".join(constant)
+        interval += (
+            f" (for {shown}, whose {n} fold accuracies were all equal, a t interval would have no width: "
+            "the Wilson score interval of the tracks one repeat tests instead)"
+        )
     return (
         f"Track-level genre classification on {name} with stratified {layout} {split}: accuracy is the mean ± sample "
         f"SD over the {n} fold accuracies and the 95 % CI {interval}; scores in %, fit time in mean wall seconds "
@@ -184,9 +200,47 @@ def _headline_caption(results: "BenchmarkResults") -> str:
     )
 
 
+#: An article's text width, and a character of ``\small`` text at its widest on average (lower case
+#: is 4.5 pt, digits 4.2): a per-class table estimated wider than the text sets its model names on
+#: two lines, and then, if still too wide, its columns closer; pdflatex would warn of an overfull box.
+_TEXT_WIDTH_PT = 345.0
+_CHAR_PT = 4.5
+_PADDING_PT = 12.0  # \tabcolsep (6 pt) on both sides of a column
+
+
+def _estimated_width(columns: Sequence[Sequence[str]]) -> float:
+    """Rough width in pt of a tabular whose columns hold these (plain-text) lines, header lines included."""
+    return sum(_CHAR_PT * max(len(line) for line in column) + _PADDING_PT for column in columns)
+
+
+def _stacked(name: str) -> list[str]:
+    """A model name as lines broken after its hyphens: ``musicnn-logreg`` -> ``musicnn-``, ``logreg``."""
+    return re.findall(r"[^-]*-+|[^-]+$", name) or [name]
+
+
+def _header_cell(lines: Sequence[str]) -> str:
+    """One header cell of LaTeX: a single escaped line, or the lines stacked, right-aligned, on the baseline."""
+    if len(lines) == 1:
+        return latex_escape(lines[0])
+    return r"\begin{tabular}[b]{@{}r@{}}" + r" \\ ".join(latex_escape(line) for line in lines) + r"\end{tabular}"
+
+
 def _per_class(results: "BenchmarkResults") -> str:
-    header = ["Class", *(latex_escape(m.name) for m in results.models)]
-    rows = [[latex_escape(row[0]), *(_number(cell) for cell in row[1:])] for row in per_class_rows(results)]
+    table_rows = per_class_rows(results)
+    names = [m.name for m in results.models]
+    numbers = [[row[i] for row in table_rows] for i in range(1, len(names) + 1)]
+    first = ["Class", *(row[0] for row in table_rows)]
+
+    def too_wide(lines: list[list[str]]) -> bool:
+        return _estimated_width([first, *([*head, *cells] for head, cells in zip(lines, numbers))]) > _TEXT_WIDTH_PT
+
+    lines = [[name] for name in names]
+    # Six models such as musicnn-logreg and cnn-xgboost overflowed an article's width.
+    wide = too_wide(lines)
+    if wide:
+        lines = [_stacked(name) for name in names]
+    header = ["Class", *(_header_cell(cell) for cell in lines)]
+    rows = [[latex_escape(row[0]), *(_number(cell) for cell in row[1:])] for row in table_rows]
     pooled = (
         f"on {pooled_counts(results)}"
         if results.protocol.get("kind") == "fixed"
@@ -196,7 +250,8 @@ def _per_class(results: "BenchmarkResults") -> str:
     absent = "; n/a: no test tracks of that class" if any("n/a" in row for row in rows) else ""
     caption = f"Per-class F1 (%) of each model, from its track-level confusion matrix {pooled}{absent}."
     align = "l" + "r" * len(results.models)
-    return _table(caption=caption, label=TABLE_LABELS[1], align=align, header=header, rows=rows)
+    narrow = wide and too_wide(lines)  # a long class name too ("Old-Time / Historic" in FMA)
+    return _table(caption=caption, label=TABLE_LABELS[1], align=align, header=header, rows=rows, narrow=narrow)
 
 
 def _pairwise(results: "BenchmarkResults") -> str:
