@@ -259,17 +259,26 @@ def test_a_report_folder_of_ours_is_replaced(kfold, tmp_path):
     assert "genre benchmark other.csv" in files.latex.read_text(encoding="utf-8")
 
 
-@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed: the structural checks stand")
-def test_the_tables_compile_with_pdflatex(tmp_path):
-    render_report(_results(tmp_path, labels=ODD[:-1], folds=2), tmp_path)  # 日本 would need a CJK font
-    (tmp_path / "paper.tex").write_text(
+def compile_tables(folder, tables: str | None = None) -> str:
+    """Compile ``folder``'s tables.tex (``tables`` written there first, if given) in an article
+    with pdflatex; the log's text. Fails the test where pdflatex stops with an error."""
+    if tables is not None:
+        (folder / "tables.tex").write_text(tables, encoding="utf-8")
+    (folder / "paper.tex").write_text(
         "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{booktabs}\n\\begin{document}\n"
         "\\input{tables.tex}\n\\end{document}\n",
         encoding="utf-8",
     )
-    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paper.tex"], cwd=tmp_path,
+    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paper.tex"], cwd=folder,
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:]
+    return (folder / "paper.log").read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed: the structural checks stand")
+def test_the_tables_compile_with_pdflatex(tmp_path):
+    render_report(_results(tmp_path, labels=ODD[:-1], folds=2), tmp_path)  # 日本 would need a CJK font
+    compile_tables(tmp_path)
 
 
 # -- report.md wording a reviewer asked for --------------------------------------------------------

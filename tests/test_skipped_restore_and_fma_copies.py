@@ -125,6 +125,19 @@ def test_a_sidecar_without_skipped_stamps_judges_skipped_files_by_time(audio, tm
     assert not current(table, audio)
 
 
+def test_a_listed_file_that_is_missing_leaves_the_table_current_until_it_appears(audio, tmp_path):
+    """A manifest line naming no file: skipped ("no such file"), and stamped as unseen. The table
+    was never current before, so every benchmark of the manifest rewrote it."""
+    manifest = audio / "m.csv"
+    lines = [f"{p.relative_to(audio).as_posix()},{p.parent.name}" for p in sorted(audio.rglob("*.wav"))]
+    manifest.write_text("path,label\n" + "\n".join([*lines, "high/later.wav,high"]) + "\n", encoding="utf-8")
+    table = tmp_path / "f.csv"
+    report = extract_to_csv(manifest, table, jobs=1)
+    assert [Path(p).name for p, _ in report.skipped] == ["later.wav"]
+    assert current(table, manifest)
+    shutil.copy2(audio / "high" / "high.00001.wav", audio / "high" / "later.wav")
+    assert not current(table, manifest)
+
 def benchmark(audio: Path, out: Path) -> str:
     result = runner.invoke(app, ["benchmark", str(audio), "-m", "lda", "--folds", "2", "-j", "1", "-o", str(out)])
     assert result.exit_code == 0, result.output

@@ -22,6 +22,7 @@ from genre.evaluation.results import BenchmarkResults
 from genre.features.table import load_feature_table
 from genre.reports.latex import render_latex
 from tests.conftest import tone
+from tests.test_report_latex import compile_tables
 
 runner = CliRunner()
 
@@ -71,19 +72,6 @@ def six_models(tmp_path_factory) -> BenchmarkResults:
     return BenchmarkResults.from_dict(json.loads(text))
 
 
-def _compile(folder: Path, tables: str) -> str:
-    (folder / "tables.tex").write_text(tables, encoding="utf-8")
-    (folder / "paper.tex").write_text(
-        "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{booktabs}\n\\begin{document}\n"
-        "\\input{tables.tex}\n\\end{document}\n",
-        encoding="utf-8",
-    )
-    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paper.tex"], cwd=folder,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert done.returncode == 0, done.stdout[-3000:]
-    return (folder / "paper.log").read_text(encoding="utf-8", errors="replace")
-
-
 def test_six_long_model_names_stack_in_the_per_class_header(six_models):
     per_class = render_latex(six_models).split("\\label{tab:genre-per-class-f1}", 1)[1].split("\\midrule", 1)[0]
     assert r"\begin{tabular}[b]{@{}r@{}}musicnn- \\ logreg\end{tabular}" in per_class
@@ -93,7 +81,7 @@ def test_six_long_model_names_stack_in_the_per_class_header(six_models):
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed: the structural check stands")
 def test_six_long_model_names_fit_an_articles_width(six_models, tmp_path):
-    log = _compile(tmp_path, render_latex(six_models))
+    log = compile_tables(tmp_path, render_latex(six_models))
     assert "Overfull" not in log, re.findall(r"Overfull.*", log)
 
 

@@ -1210,9 +1210,8 @@ def table_is_current(output: str | os.PathLike, *, dataset: Dataset, extractor: 
     except _UNREADABLE_STAMPS:
         return False
     try:  # the skipped files' (older sidecars: none, judged by time below)
-        skipped = {
-            track_id: stamp for track_id, stamp, *_ in _recorded_stamps(meta, SKIPPED_STAMPS_KEY) if stamp[0] >= 0
-        }
+        # Kept when (-1, -1): a file missing then and now is unchanged; one that appears is not.
+        skipped = {track_id: stamp for track_id, stamp, *_ in _recorded_stamps(meta, SKIPPED_STAMPS_KEY)}
     except _UNREADABLE_STAMPS:
         skipped = {}
     for track in dataset.tracks:
