@@ -61,6 +61,21 @@ def kill_at_fsync(monkeypatch, n: int) -> list[int]:
     return calls
 
 
+def killed_at_fsync_after_restoring(
+    monkeypatch, n: int, *, folder: Path, leftovers: list[Path], start: dict[str, bytes], run
+) -> None:
+    """Delete ``leftovers``, put back the files of ``start`` (name to bytes) in ``folder``, then run
+    ``run()`` killed at its ``n``-th fsync: one replay of a kill at one durable step."""
+    for path in leftovers:
+        path.unlink()
+    for name, data in start.items():
+        (folder / name).write_bytes(data)
+    with monkeypatch.context() as patched:
+        kill_at_fsync(patched, n)
+        with pytest.raises(Killed):
+            run()
+
+
 # -- a kill at each durable step of a carry-over or an update, then a second edit -------------
 def edits(audio: Path) -> tuple[list, list, list]:
     """A listing, the same relabelled and reordered (a label that CSV must quote, two labels
@@ -117,14 +132,9 @@ def test_a_kill_at_any_step_of_taking_over_then_another_edit_gives_the_fresh_tab
     expected = fresh(manifest(tmp_path, rerun), tmp_path)
     # Each step of opening the journal, then the first file's two: its rows, its journal line.
     for n in range(1, steps + 3):
-        for path in ours():
-            path.unlink()
-        for name, data in start.items():
-            (tmp_path / name).write_bytes(data)
-        with monkeypatch.context() as patched:
-            kill_at_fsync(patched, n)
-            with pytest.raises(Killed):
-                second_run()
+        killed_at_fsync_after_restoring(
+            monkeypatch, n, folder=tmp_path, leftovers=list(ours()), start=start, run=second_run
+        )
         report = extract_to_csv(manifest(tmp_path, rerun), out, config=CONFIG, jobs=1, overwrite=update)
         assert out.read_bytes() == expected, f"killed at fsync {n}"
         # Every file of the first run that is still listed, and any the killed run journaled.

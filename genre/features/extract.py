@@ -10,7 +10,9 @@ byte-identical to an uninterrupted run, whatever order the workers finished in.
 
 A rerun checks each journaled block against the partial file (length and CRC-32), so a
 partial file cut short, changed or deleted costs a re-extraction of the files concerned,
-never a corrupt table. The journal also records each audio file's size and modification
+never a corrupt table. Blocks no longer journaled (dropped by these checks, or left behind by
+a relabel) never reach the table, and a rerun rewrites the partial file without them once
+they are over half of it. The journal also records each audio file's size and modification
 time as the run found them, and a rerun extracts again the files whose size or time has
 changed since, as ``make`` and ``rsync`` tell a changed file: rows of the old sound are
 never kept. ``<output>.lock`` keeps a second run off the same output.
@@ -76,7 +78,7 @@ from typing import IO, Any, Callable, Collection, Mapping, NamedTuple, Protocol,
 import numpy as np
 import pandas as pd
 
-from genre.atomic import atomic_files, atomic_write_text, check_output_file, output_path
+from genre.atomic import atomic_files, atomic_open, atomic_write_text, check_output_file, output_path
 from genre.data import Dataset, Track, load_dataset
 from genre.data.tracks import printable, write_skipped_csv
 from genre.errors import AudioError, OutputError, ParameterError
@@ -174,12 +176,11 @@ _ID_CELL_COLUMNS = tuple(ID_COLUMNS.index(name) for name in ("path", "track", "l
 
 def _format_rows(track: Track, features: ClipFeatures) -> str:
     path, name, label, group = _id_cells(track)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    rows = []
     for segment, start, values in zip(features.segment_numbers(), features.starts, features.values):
         ids = [path, name, int(segment), f"{start:.3f}", label, group]
-        writer.writerow(ids + [format(v, VALUE_FORMAT) for v in values])
-    return buffer.getvalue()
+        rows.append(ids + [format(v, VALUE_FORMAT) for v in values])
+    return _csv_text(rows)
 
 
 def extract_or_reason(extract_file: Callable[[str], T], path: str) -> tuple[T | None, str]:
@@ -201,11 +202,24 @@ def extract_or_reason(extract_file: Callable[[str], T], path: str) -> tuple[T | 
         return None, f"unexpected error: {type(exc).__name__}: {exc}"
 
 
-def _csv_text(rows: list[list[str]]) -> str:
-    """``rows`` as :func:`_format_rows` writes them."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    return buffer.getvalue()
+def _csv_text(rows: list[list[Any]]) -> str:
+    """``rows`` as a table holds them: CSV, each row ending in ``"\\n"``."""
+    if not any(isinstance(cell, str) and "\r" in cell for row in rows for cell in row):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        for row in rows:
+            writer.writerow(row)
+        return buffer.getvalue()
+    # The writer quotes a cell holding a carriage return only if its line terminator holds
+    # one: a bare CR in a path, name, label or group would end the row for every reader
+    # (pandas, the csv module). Written with CRLF, which quotes it and nothing else more,
+    # then each row's terminator put back to "\n".
+    lines = []
+    for row in rows:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\r\n").writerow(row)
+        lines.append(buffer.getvalue().removesuffix("\r\n") + "\n")
+    return "".join(lines)
 
 
 def _relabel_rows(data: bytes, track: Track) -> bytes | None:
@@ -225,10 +239,11 @@ def _relabel_rows(data: bytes, track: Track) -> bytes | None:
         rows = list(csv.reader(io.StringIO(text, newline="")))
     except (ValueError, csv.Error):  # not our UTF-8, a cell over the csv module's size limit
         return None
-    # The writer leaves a lone carriage return in a cell (a path, name, label or group may
+    # Older versions wrote a lone carriage return in a cell (a path, name, label or group may
     # hold one) unquoted, and the reader ends a row there: cells would be put in the wrong
-    # places, feature columns overwritten. Rows that read back as written are split right.
-    if _csv_text(rows) != text or any(len(row) <= max(_ID_CELL_COLUMNS) for row in rows):
+    # places, feature columns overwritten. Rows that read back as written are split right;
+    # blocks with a CR at all are extracted again, which costs rare files a little time.
+    if "\r" in text or _csv_text(rows) != text or any(len(row) <= max(_ID_CELL_COLUMNS) for row in rows):
         return None
     cells = _id_cells(track)
     for row in rows:
@@ -432,11 +447,22 @@ def _started_line(token: str, index: int, track: Track) -> str:
     return f"{token} {index} {_path_id(track)}\n"
 
 
+def _is_index(text: str) -> bool:
+    """Whether ``text`` is an index as :func:`_started_line` writes it: ASCII digits, of a size int() reads.
+
+    ``str.isdigit`` alone takes superscripts (``"²"``, which int() refuses) and digits of
+    other scripts (``"٣"``, which int() reads as 3): a damaged line must be ignored, not
+    crash the run or name another file.
+    """
+    return 0 < len(text) <= 18 and text.isascii() and text.isdigit()
+
+
 def _read_started(path: Path, tracks: list[Track] | None = None) -> set[int]:
     """The files noted in the ``<output>.inflight`` file at ``path`` by the run that wrote it last.
 
     Its first line is that run's token; each further line is :func:`_started_line`'s. Lines of
-    other tokens (a late worker of an earlier run) and a last line cut short are ignored.
+    other tokens (a late worker of an earlier run), a last line cut short and lines that are
+    not notes (a damaged file) are ignored.
 
     Returns
     -------
@@ -455,7 +481,7 @@ def _read_started(path: Path, tracks: list[Track] | None = None) -> set[int]:
     for line in lines[:-1]:  # the last piece is "" or a line cut short (by a power loss)
         noted_by, _, rest = line.partition(" ")
         index, _, path_id = rest.partition(" ")
-        if noted_by == token and index.isdigit():
+        if noted_by == token and _is_index(index):
             noted[int(index)] = path_id
     if tracks is None:
         return set(noted)
@@ -478,6 +504,11 @@ class _Entry(NamedTuple):
     native_sr: int | None = None  # the file's own sample rate; None: unknown
 
 
+def _is_int(value: Any, *, low: int | None = 0) -> bool:
+    """Whether a journal's ``value`` is an int (a bool is not one) of at least ``low`` (None: any)."""
+    return isinstance(value, int) and not isinstance(value, bool) and (low is None or value >= low)
+
+
 def _entry_of(line: dict) -> _Entry:
     """The entry of a journal line (see :meth:`_Journal._line`).
 
@@ -487,16 +518,27 @@ def _entry_of(line: dict) -> _Entry:
         The line is not one (a journal edited or damaged).
     """
     stamp = (line["size"], line["mtime_ns"]) if "size" in line else None
-    return _Entry(
+    entry = _Entry(
         line["offset"],
         line["length"],
         line["rows"],
         line["reason"],
         line.get("crc"),
         stamp,
-        silent=int(line.get("silent", 0)),
+        silent=line.get("silent", 0),
         native_sr=line.get("native_sr"),
     )
+    # A damaged line may be valid JSON of other types ("offset": "x", a size of 1e400): it
+    # must cost its file a re-extraction, not crash the checks or the sums that read it.
+    if not (
+        all(_is_int(v) for v in (entry.offset, entry.length, entry.rows, entry.silent))
+        and isinstance(entry.reason, str)
+        and (entry.crc is None or _is_int(entry.crc))
+        and (stamp is None or all(_is_int(v, low=None) for v in stamp))
+        and (entry.native_sr is None or _is_int(entry.native_sr))
+    ):
+        raise ValueError("not a journal line")
+    return entry
 
 
 class _OutputLock:
@@ -617,6 +659,9 @@ class _Journal:
         self.suspects: list[int] = []
         self.notes: list[str] = []
         self._tracks = tracks
+        # Blocks of the partial file found damaged while carried over (see _seed): said with
+        # those _verify finds, in one note, as they are the same loss.
+        self._lost_carried = 0
         self._header = {"fingerprint": fingerprint, "settings": settings, "versions": dict(versions)}
         try:
             seeded, relabelled, same_run = False, set(), self._same_run()
@@ -647,6 +692,7 @@ class _Journal:
                     self.notes.append(self._carried_note(*carried))
             else:
                 self.partial_path.unlink(missing_ok=True)
+            self._compact()
             # Rewritten whole: drops the lines of lost blocks and a last line cut short by a
             # kill, which new lines appended after it would otherwise turn into garbage.
             self._write_journal(self.entries)
@@ -686,6 +732,8 @@ class _Journal:
         journaled = {}  # path id -> (entry, track id as journaled)
         for line in lines:
             try:
+                if not (isinstance(line["path"], str) and isinstance(line["id"], str)):
+                    raise ValueError(line["path"])
                 journaled[line["path"]] = (_entry_of(line), line["id"])
             except (KeyError, TypeError, ValueError):
                 break  # as _load reads on
@@ -699,6 +747,42 @@ class _Journal:
                     relabelled.add(index)
         self._seed(self.partial_path, blocks, relabel=relabelled)
         return relabelled, len(journaled.keys() - found)
+
+    def _compact(self) -> None:
+        """Rewrite the partial file with only the journaled blocks, when most of its bytes are no longer journaled.
+
+        Blocks dropped by the checks, the old copies of relabelled blocks (:meth:`_seed`) and
+        those of files no longer listed stay in the partial file below its last journaled
+        block: never in a table (:func:`_assemble` reads journaled blocks alone), but every
+        interrupted run could add more. Rewritten when they are over half of it, so the file
+        stays under twice its journaled bytes (plus what the run appends).
+
+        The blocks keep their order, so those before the first dead byte keep their offsets.
+        The new file is fsynced and renamed into place (see :func:`atomic_open`) before the
+        journal names it (in ``__init__``), as :meth:`record` fsyncs a block before journaling
+        it: a kill in between leaves the old journal, whose moved blocks fail their CRC and are
+        extracted again, never read as another file's. Not done where an entry has no CRC (a
+        journal of an older version), which nothing would then tell from another block.
+        """
+        blocks = sorted({(e.offset, e.length) for e in self.entries.values() if e.length})
+        end = max((offset + length for offset, length in blocks), default=0)
+        live = sum(length for _, length in blocks)
+        if 2 * live >= end or any(e.crc is None for e in self.entries.values()):
+            return
+        moved = {}
+        with open(self.partial_path, "rb") as old, atomic_open(self.partial_path, "wb") as new:
+            for offset, length in blocks:
+                old.seek(offset)
+                data = old.read(length)
+                if len(data) == length:  # else cut since _verify, by another process: extracted again
+                    moved[offset, length] = new.tell()
+                    new.write(data)
+        # An empty block (a skipped file) has no bytes to keep: offset 0 is inside any file.
+        self.entries = {
+            i: e._replace(offset=moved[e.offset, e.length] if e.length else 0)
+            for i, e in self.entries.items()
+            if not e.length or (e.offset, e.length) in moved
+        }
 
     def _carried_note(self, relabelled: set[int], dropped: int) -> str:
         """What :meth:`_carry_over` kept of the unfinished run, once the checks dropped what they had to."""
@@ -721,9 +805,10 @@ class _Journal:
         or rewritten is checked against its CRC first, and the partial file is fsynced before
         the journal names it, as in :meth:`record`; the journal is written last, atomically,
         so a kill leaves the journal there before (the next run seeds again) or a whole one
-        (it resumes). A block whose bytes no longer match its CRC (the table was edited), or
-        whose cells cannot be rewritten (see :func:`_relabel_rows`), is left out, and its file
-        extracted again.
+        (it resumes). A block whose bytes no longer match its CRC, or whose cells cannot be
+        rewritten (see :func:`_relabel_rows`), is left out, and its file extracted again. A
+        table's block was edited; the partial file's was lost as :meth:`_verify` says (cut
+        short, torn, removed), and is counted in its note.
         """
         in_place = source == self.partial_path
         entries, damaged, unsplit = {}, 0, 0
@@ -748,7 +833,10 @@ class _Journal:
             partial.flush()
             os.fsync(partial.fileno())
         self._write_journal(entries)
-        if damaged:
+        if damaged and in_place:
+            # Not edited by hand: the run's own file, cut short, torn or removed (said by _verify).
+            self._lost_carried += damaged
+        elif damaged:
             self.notes.append(
                 f"{source}: the rows of {damaged} {plural(damaged, 'file were', 'files were')} changed after it "
                 f"was written (edited by hand?); extracting {plural(damaged, 'it', 'them')} again"
@@ -805,7 +893,7 @@ class _Journal:
         try:
             with open(self.journal_path, encoding="utf-8", errors="replace") as handle:
                 header = json.loads(handle.readline())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):  # see _read
             return False
         if not isinstance(header, dict):
             return False
@@ -831,15 +919,17 @@ class _Journal:
         """
         with open(self.journal_path, encoding="utf-8", errors="replace") as handle:
             header, *lines = handle.read().split("\n")
+        # ValueError, not only JSONDecodeError: a number of over 4300 digits is refused by int().
+        # RecursionError: brackets nested thousands deep.
         try:
             header = json.loads(header)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             header = {}
         read = []
         for line in lines[:-1]:  # the last piece is "" or a line cut short by a kill
             try:
                 read.append(json.loads(line))
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):
                 break
         return header if isinstance(header, dict) else {}, read
 
@@ -860,7 +950,10 @@ class _Journal:
             )
         for line in lines:
             try:
-                self.entries[line["i"]] = _entry_of(line)
+                index = line["i"]
+                if not (_is_int(index) and index < len(self._tracks)):  # the line of a damaged journal
+                    raise ValueError(index)
+                self.entries[index] = _entry_of(line)
             except (KeyError, TypeError, ValueError):
                 break
 
@@ -881,11 +974,12 @@ class _Journal:
                 if not intact:
                     lost.append(index)
                     del self.entries[index]
-        if lost:
+        n = len(lost) + self._lost_carried
+        if n:
             self.notes.append(
-                f"{self.partial_path}: the rows of {len(lost)} finished {plural(len(lost), 'file', 'files')} "
+                f"{self.partial_path}: the rows of {n} finished {plural(n, 'file', 'files')} "
                 "were missing or damaged (the file was cut short, changed or removed); extracting "
-                f"{plural(len(lost), 'it', 'them')} again"
+                f"{plural(n, 'it', 'them')} again"
             )
 
     def _forget_changed(self, stamps: dict[int, _Stamp]) -> None:
