@@ -7,9 +7,9 @@ It sits above the packages it joins: it extracts with :mod:`genre.features`, eva
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 from collections.abc import Sequence as SequenceABC
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
@@ -58,7 +58,7 @@ TABLE_EXTRACTORS: dict[str, tuple[str, Callable[[], Any]]] = {
 _TABLE_OF_INPUT: dict[str, str] = {"audio": "handcrafted", "features": "handcrafted"}
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class ExtractedTable:
     """One feature table extracted from a source of audio, and how many of its files this run reused and extracted.
 
@@ -75,15 +75,26 @@ class ExtractedTable:
     n_extracted : int
         Files of the listing analysed by this run (new, changed, or skipped before and tried
         again), whether or not they gave rows.
+    n_skipped : int
+        Files (and folders) of the listing the table has no rows of, by this run or an earlier
+        one, each with its reason in :attr:`skipped_path`.
     """
 
     kind: str
     path: Path
     n_reused: int
     n_extracted: int
+    n_skipped: int = 0
+
+    @property
+    def skipped_path(self) -> Path:
+        """The CSV beside the table that lists its skipped files and why."""
+        from genre.features.extract import side_paths
+
+        return side_paths(self.path)[1]
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class ExtractedInputs(SequenceABC):
     """What :func:`extract_inputs` made ready: a sequence of the feature CSVs' paths, handcrafted first.
 
@@ -289,6 +300,7 @@ def extract_inputs(
     _check_splits(
         dataset, where=str(source), folds=folds, repeats=repeats, seed=seed, use_groups=use_groups,
         group_col=group_col, label_col=label_col, train_lists=train_lists, test_list=test_list,
+        group_name=_group_column_name(source, group_col),
     )  # fmt: skip
     folder = Path(folder)
     say = echo or (lambda line: None)
@@ -304,7 +316,9 @@ def extract_inputs(
         extractor = factory()
         if table_is_current(output, dataset=dataset, extractor=extractor):
             say(f"{kind}: using {output} (already extracted)")
-            tables.append(ExtractedTable(kind, output, n_reused=len(dataset.tracks), n_extracted=0))
+            reused = ExtractedTable(kind, output, n_reused=len(dataset.tracks), n_extracted=0)
+            # The files an earlier run skipped are still missing from the table: counted for the summary.
+            tables.append(dataclasses.replace(reused, n_skipped=_count_skipped(reused.skipped_path)))
             continue
         stale = output.exists()
         if stale:
@@ -329,8 +343,24 @@ def extract_inputs(
         # Every listed file was either taken from an earlier run (resumed, or kept by the
         # update) or analysed now, whether or not it gave rows.
         n_reused = report.n_resumed
-        tables.append(ExtractedTable(kind, output, n_reused=n_reused, n_extracted=len(dataset.tracks) - n_reused))
+        tables.append(
+            ExtractedTable(
+                kind, output, n_reused=n_reused, n_extracted=len(dataset.tracks) - n_reused,
+                n_skipped=len(report.skipped),
+            )
+        )  # fmt: skip
     return ExtractedInputs(tuple(tables), notes=listing_notes)
+
+
+def _count_skipped(path: Path) -> int:
+    """Rows of a skipped-files CSV; 0 when it cannot be read (the summary then says none)."""
+    import csv
+
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            return sum(1 for _ in csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return 0
 
 
 def _check_splits(
@@ -345,6 +375,7 @@ def _check_splits(
     label_col: str | None,
     train_lists: Sequence[str | os.PathLike],
     test_list: str | os.PathLike | None,
+    group_name: str | None = None,
 ) -> None:
     """Make the evaluation's split checks on a source's listing, before any of its files is extracted.
 
@@ -356,7 +387,8 @@ def _check_splits(
     tracks or groups than folds); for both, two classes on every training side. The files
     that extraction then skips only take tracks away, so the same checks follow on the table.
     Nothing is checked where the table's labels or groups will come from another of its
-    columns (``label_col``, ``group_col``) than the listing's labels and groups.
+    columns (``label_col``, ``group_col``) than the listing's labels and groups. Messages
+    call the groups' column ``group_name`` (see :func:`_group_column_name`), default ``group``.
     """
     if label_col not in (None, "label") or _table_group_col(group_col) not in (None, "group"):
         return
@@ -365,7 +397,7 @@ def _check_splits(
     from genre.evaluation.cv import check_split_classes
     from genre.evaluation.splits import cv_splits, list_split
 
-    table = _listing_table(dataset, where=where)
+    table = _listing_table(dataset, where=where, group_name=group_name)
     if test_list is not None:
         splits = [list_split(table, train_lists=list(train_lists), test_list=test_list, use_groups=use_groups)[0]]
     else:
@@ -373,12 +405,13 @@ def _check_splits(
     check_split_classes(table, splits, train_lists=list(train_lists), test_list=test_list)
 
 
-def _listing_table(dataset: "Dataset", *, where: str) -> "FeatureTable":
+def _listing_table(dataset: "Dataset", *, where: str, group_name: str | None = None) -> "FeatureTable":
     """The table extraction will write for ``dataset``, one row per track and no feature column.
 
     Its track ids, labels, file stems and groups are those of the extracted table's id
     columns as :func:`genre.features.table.load_feature_table` reads them back (a track
-    without a group is a group of its own); ``where`` names it in messages.
+    without a group is a group of its own); ``where`` names it in messages, and
+    ``group_name`` (default ``group``) its group column, as the benchmark's table will be named.
     """
     import numpy as np
     import pandas as pd
@@ -400,7 +433,7 @@ def _listing_table(dataset: "Dataset", *, where: str) -> "FeatureTable":
         path=Path(where),
         label_col="label",
         id_col="track",
-        group_col="group" if grouped else None,
+        group_col=(group_name or "group") if grouped else None,
         ungrouped=ungrouped if grouped else None,
     )
 
@@ -426,6 +459,7 @@ def benchmark(
     command: str = "",
     checkpoint_dir: str | os.PathLike | None = None,
     source_options: Mapping[str, Any] | None = None,
+    notes: Callable[[str], None] | None = None,
 ) -> BenchmarkRun:
     """Load a feature table, cross-validate models on it, and write the report.
 
@@ -480,13 +514,18 @@ def benchmark(
     source_options : mapping, optional
         For a source of audio: options of its reader (``fma:`` takes ``metadata`` and
         ``subset``, as ``genre extract --fma-metadata/--fma-subset``).
+    notes : callable, optional
+        For a source of audio: receives the listing's notes (files left out or ignored) once
+        it is listed, for the caller to say where it says the end of the run (``genre
+        benchmark``: after the results). By default they are said on stderr as the run ends,
+        however it ends, with ``progress``.
 
     Returns
     -------
     run : BenchmarkRun
         The pair ``(results, files)``, and in ``run.features`` (for a source of audio) how
-        many files of each table were reused and extracted, and the listing's notes (with
-        ``progress``, also said on stderr as the run ends, however it ends).
+        many files of each table were reused, extracted and skipped, and the listing's notes
+        (with ``progress`` and no ``notes``, also said on stderr as the run ends, however it ends).
     results : BenchmarkResults
         ``run[0]``, with ``environment``: the machine that measured the times.
     files : genre.reports.ReportFiles or None
@@ -536,10 +575,11 @@ def benchmark(
     if checkpoint_dir is not None:
         check_output_folder(checkpoint_dir)
     extracted = None
+    table_group_col, group_name = group_col, None
     # The listing's notes (files left out, ignored) are said last: a batch job says at the end
     # what it skipped, where no progress bar scrolls it away.
     listing_notes: list[str] = []
-    with _said_at_the_end(listing_notes, enabled=progress):
+    with _said_at_the_end(listing_notes, enabled=progress and notes is None):
         if len(sources) == 1 and is_audio_source(sources[0]):
             if output_dir is None:
                 raise ParameterError(f"{sources[0]}: benchmarking audio needs an output folder for its features")
@@ -549,19 +589,24 @@ def benchmark(
             # dataset by the next benchmark of it (a 'features' label, skipped files).
             check_output_outside(output_dir, inputs=_audio_folders(sources[0]), what="audio folder")
             _check_audio_columns(sources[0], label_col=label_col, id_col=id_col, group_col=group_col)
+            # The table calls its groups' column "group"; the texts name it as the user knows it.
+            group_name = _group_column_name(sources[0], group_col)
             # The extracted table's columns are lower case, a manifest's in any case ("Label").
             label_col, id_col = (None if c is None else _audio_column(c) for c in (label_col, id_col))
             extracted = extract_inputs(
                 sources[0], Path(output_dir) / "features", models=models, jobs=jobs, progress=progress,
-                echo=_echo if progress else None, notes=listing_notes.append,
+                echo=_echo if progress else None, notes=notes or listing_notes.append,
                 folds=None if test_list is not None else n_folds, repeats=n_repeats, seed=seed, use_groups=use_groups,
                 group_col=group_col, label_col=label_col, train_lists=train_lists, test_list=test_list,
                 source_options=source_options,
             )  # fmt: skip
             sources = list(extracted)
-            group_col = _table_group_col(group_col)
+            table_group_col = _table_group_col(group_col)
         tables = [
-            load_feature_table(path, label_col=label_col, id_col=id_col, group_col=group_col, drop=drop)
+            _group_column_named(
+                load_feature_table(path, label_col=label_col, id_col=id_col, group_col=table_group_col, drop=drop),
+                group_name,
+            )
             for path in sources
         ]
         if checkpoint_dir is None and output_dir is not None:
@@ -618,7 +663,8 @@ def check_models(
     estimator and on each estimator inside it (pipeline steps, ensemble members), without
     fitting: a model's own ``_check_params()`` where it has one (the dense network, the
     CNN, the SVM's grids, XGBoost's bounds, the ensemble's members and weights), else
-    scikit-learn's parameter validation (``C=-1`` for ``logreg``).
+    scikit-learn's parameter validation (``C=-1`` for ``logreg``), where the scikit-learn
+    installed offers it apart from the fit (else the fit refuses the value, on its first fold).
 
     Parameters
     ----------
@@ -654,8 +700,8 @@ def _run_parameter_checks(estimator: Any) -> None:
     own = getattr(estimator, "_check_params", None)
     if callable(own):
         own()
-    elif getattr(estimator, "_parameter_constraints", None) is not None and hasattr(estimator, "_validate_params"):
-        estimator._validate_params()  # scikit-learn's, the first thing its fit does
+    elif getattr(estimator, "_parameter_constraints", None) is not None:
+        _sklearn_parameter_checks(estimator)
     if not hasattr(estimator, "get_params"):
         return
     for value in estimator.get_params(deep=False).values():
@@ -664,6 +710,22 @@ def _run_parameter_checks(estimator: Any) -> None:
             part = part[-1] if isinstance(part, tuple) and part else part
             if hasattr(part, "get_params") and not isinstance(part, type):
                 _run_parameter_checks(part)
+
+
+def _sklearn_parameter_checks(estimator: Any) -> None:
+    """scikit-learn's parameter validation, the first thing its ``fit`` does, run apart from the fit.
+
+    It is private API (``_validate_params()``, scikit-learn 1.2 and later): where a version
+    lacks it or calls it otherwise (an ``AttributeError`` or a ``TypeError`` that is no
+    refusal), nothing is checked early and the fit refuses a bad value instead, on its first
+    fold. A refusal (``InvalidParameterError``) is a ``ValueError`` and passes.
+    """
+    try:
+        estimator._validate_params()
+    except ValueError:
+        raise  # the refusal: InvalidParameterError is a ValueError (and a TypeError)
+    except (AttributeError, TypeError):
+        return
 
 
 def _check_lists(train_lists: Sequence[str | os.PathLike], test_list: str | os.PathLike | None) -> None:
@@ -776,6 +838,35 @@ def _table_group_col(group_col: str | None) -> str | None:
     if group_col is None:
         return None
     return "group" if group_col.strip().lower() in GROUP_CANDIDATES else group_col
+
+
+def _group_column_name(source: str | os.PathLike, group_col: str | None) -> str | None:
+    """How texts name the column an audio source's groups come from, which its extracted table calls ``group``.
+
+    A manifest's group column as its first line spells it (``Artist``): the one ``--group-col``
+    names (checked to be it, see :func:`_check_manifest_group`), or the one found. For other
+    sources, ``group_col`` as given (``artist`` for FMA's artist ids). ``None`` where nothing
+    names it (the table's own ``group`` then), or where ``group_col`` is another column of the table.
+    """
+    if _table_group_col(group_col) not in (None, "group"):
+        return None
+    header = _manifest_columns(source)
+    if header is not None:
+        from genre.data.manifest import group_column
+
+        return group_column(header)
+    return None if group_col is None else group_col.strip()
+
+
+def _group_column_named(table: "FeatureTable", name: str | None) -> "FeatureTable":
+    """``table`` with its ``group`` column called ``name``, the column its groups were extracted from.
+
+    The name is only words: no column is read by it once the table is loaded, and the splits,
+    messages, protocol and report that follow all take it from the table.
+    """
+    if name is None or table.group_col != "group":
+        return table
+    return dataclasses.replace(table, group_col=name)
 
 
 def _audio_folders(root: str | os.PathLike) -> list[Path]:

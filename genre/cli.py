@@ -551,6 +551,7 @@ def benchmark(
     from genre.benchmark import benchmark as run_benchmark
     from genre.benchmark import is_audio_source
     from genre.evaluation.cv import DEFAULT_FOLDS, DEFAULT_REPEATS
+    from genre.progress import tell
 
     from_audio = len(features) == 1 and is_audio_source(features[0])
     kept = "finished fits and the features extracted so far" if from_audio else "finished fits"
@@ -566,26 +567,34 @@ def benchmark(
         command = _command_line(ctx, always=deciding)
         names = _split_names([models])
         fma = _fma_options(features[0] if len(features) == 1 else None, fma_metadata, fma_subset)
-        run = run_benchmark(
-            list(features),
-            output_dir=output_path(output, what="--output"),
-            models=names,
-            folds=folds,
-            repeats=repeats,
-            group_col=group_col,
-            use_groups=not no_groups,
-            train_lists=list(train_list or []),
-            test_list=test_list,
-            label_col=label_col,
-            id_col=id_col,
-            drop=_split_names(drop),
-            jobs=jobs,
-            seed=seed,
-            progress=True,
-            model_params=_model_params(param, models=names),
-            command=command,
-            source_options=fma,
-        )
+        listing_notes: list[str] = []
+        try:
+            run = run_benchmark(
+                list(features),
+                output_dir=output_path(output, what="--output"),
+                models=names,
+                folds=folds,
+                repeats=repeats,
+                group_col=group_col,
+                use_groups=not no_groups,
+                train_lists=list(train_list or []),
+                test_list=test_list,
+                label_col=label_col,
+                id_col=id_col,
+                drop=_split_names(drop),
+                jobs=jobs,
+                seed=seed,
+                progress=True,
+                model_params=_model_params(param, models=names),
+                command=command,
+                source_options=fma,
+                notes=listing_notes.append,
+            )
+        except BaseException:
+            # A run that ends early (a refusal, Ctrl-C) still says what the listing left out, last
+            # before the error; a finished one says it after its results (see _print_results).
+            tell(listing_notes)
+            raise
         _print_results(run.results, run.files, features=run.features)
 
 
@@ -655,8 +664,10 @@ def _command_line(ctx: typer.Context, *, always: tuple[str, ...] = ()) -> str:
 def _print_results(results, files, *, features=None) -> None:
     """Print the results table, the tests and notes, and the report's files.
 
-    ``features`` (a benchmark of audio's :class:`genre.benchmark.ExtractedInputs`) adds how
-    many files of its tables were reused and how many extracted by this run.
+    ``features`` (a benchmark of audio's :class:`genre.benchmark.ExtractedInputs`) adds its
+    listing's notes (on stderr) and how many files of its tables were reused, extracted by
+    this run and skipped: after the results, where the run's progress cannot scroll them away,
+    and before the report's files, the last line, as ``genre extract`` ends on its output.
     """
     from rich import box
     from rich.markup import escape
@@ -730,17 +741,22 @@ def _print_results(results, files, *, features=None) -> None:
             out.print(f"[yellow]{escape(item['path'])}[/]: {item['n_unmatched']} of {item['n_lines']} lines match "
                       f"no track (e.g. {escape(', '.join(shown) + why)})", highlight=False)  # fmt: skip
     if features is not None:
-        out.print(f"features: {_reuse_summary(features.tables)}", highlight=False)
+        from genre.progress import tell
+
+        tell(features.notes)
+        out.print(f"features: {escape(_reuse_summary(features.tables))}", highlight=False)
     written = [files.html, files.markdown, files.json, *(path for path in (files.predictions, files.latex) if path)]
     out.print("report: " + "  ".join(escape(str(path)) for path in written), highlight=False)
 
 
 def _reuse_summary(tables) -> str:
-    """``80 files reused, 20 extracted``; each table's, by kind, when there are several."""
+    """``80 files reused, 20 extracted, 2 skipped (listed in ...)``; each table's, by kind, when there are several."""
     from genre.text import plural
 
     said = [
         f"{table.n_reused} {plural(table.n_reused, 'file', 'files')} reused, {table.n_extracted} extracted"
+        # The skipped files are named mid-run, before the folds' progress: counted again here.
+        + (f", {table.n_skipped} skipped (listed in {table.skipped_path})" if table.n_skipped else "")
         for table in tables
     ]
     if len(said) == 1:

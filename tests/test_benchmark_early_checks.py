@@ -15,6 +15,7 @@ from genre.data.fma import audio_path
 from genre.errors import DataError, ParameterError
 from tests.conftest import interrupt_extraction_after, tone
 from tests.fma_tables import write_fma_tracks_csv
+from tests.tone_manifests import write_tone_manifest
 
 runner = CliRunner()
 
@@ -27,26 +28,6 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def write_manifest(root: Path, *, artists: dict[str, str] | None = None, extra: str = "") -> Path:
-    """``root/songs.csv`` (path,label,artist[,extra]) of six 3.2 s tones, low0..low2 and high0..high2.
-
-    ``artists`` maps a track name to its artist (default: one artist per track).
-    """
-    header = "path,label,artist" + (f",{extra}" if extra else "")
-    rows = [header]
-    for label, base in (("low", 180.0), ("high", 2400.0)):
-        for i in range(3):
-            name = f"{label}{i}"
-            path = root / "audio" / f"{name}.wav"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            sf.write(path, tone(3.2, freq=base + 37 * i, seed=i), 22050)
-            artist = (artists or {}).get(name, f"artist-{name}")
-            rows.append(f"audio/{name}.wav,{label},{artist}" + (",x" if extra else ""))
-    manifest = root / "songs.csv"
-    manifest.write_text("\n".join(rows) + "\n")
-    return manifest
-
-
 def write_lines(path: Path, *lines: str) -> Path:
     path.write_text("".join(f"{line}\n" for line in lines))
     return path
@@ -55,7 +36,7 @@ def write_lines(path: Path, *lines: str) -> Path:
 @pytest.fixture
 def manifest(tmp_path) -> Path:
     # low2 and high2 share an artist with low0 and high0.
-    return write_manifest(tmp_path, artists={"low2": "artist-low0", "high2": "artist-high0"})
+    return write_tone_manifest(tmp_path, artists={"low2": "artist-low0", "high2": "artist-high0"})
 
 
 #: The columns of tracks.csv that listing an FMA folder reads.
@@ -82,7 +63,7 @@ def test_an_artist_on_both_sides_of_the_lists_is_refused_before_extraction(tmp_p
     result = invoke("benchmark", manifest, "-m", "lda", *lists, "-j", "1", "-o", report)
     refused_before_extraction(
         result, extracted_tracks, report,
-        f"{test}: 2 groups of column 'group' have tracks on both sides of the partition, in the training lists "
+        f"{test}: 2 groups of column 'artist' have tracks on both sides of the partition, in the training lists "
         "and the test list (e.g. 'artist-low0' (1 training, 1 test)",
     )  # fmt: skip
     # The same with --group-col group, and without training lists (the rest trains).
@@ -124,7 +105,7 @@ def test_group_col_may_name_the_manifests_artist_column(tmp_path, manifest, extr
     ],
 )  # fmt: skip
 def test_lists_the_listing_cannot_take_are_refused_before_extraction(tmp_path, extracted_tracks, train, test, said):
-    manifest = write_manifest(tmp_path)
+    manifest = write_tone_manifest(tmp_path)
     lists = ["--train-list", write_lines(tmp_path / "train.txt", *train)] if train is not None else []
     test_list = write_lines(tmp_path / "test.txt", *test)
     report = tmp_path / "report"
@@ -142,7 +123,7 @@ def test_lists_the_listing_cannot_take_are_refused_before_extraction(tmp_path, e
     ],
 )
 def test_folds_repeats_and_seeds_are_refused_before_extraction(tmp_path, extracted_tracks, options, said):
-    manifest = write_manifest(tmp_path)
+    manifest = write_tone_manifest(tmp_path)
     report = tmp_path / "report"
     result = invoke("benchmark", manifest, "-m", "lda", *options, "-j", "1", "-o", report)
     refused_before_extraction(result, extracted_tracks, report, said)
@@ -205,7 +186,7 @@ def summary_line(output: str) -> str:
 
 
 def test_the_summary_says_how_many_files_were_reused_and_extracted(tmp_path, write_wav):
-    manifest = write_manifest(tmp_path)
+    manifest = write_tone_manifest(tmp_path)
     args = ["benchmark", manifest, "-m", "lda", "-k", "3", "-j", "1", "-o", tmp_path / "report"]
     result = invoke(*args)
     assert result.exit_code == 0, result.output
@@ -224,7 +205,7 @@ def test_the_summary_says_how_many_files_were_reused_and_extracted(tmp_path, wri
 def test_a_resumed_extraction_counts_the_files_of_the_interrupted_run_as_reused(tmp_path, monkeypatch):
     from genre.benchmark import benchmark
 
-    manifest = write_manifest(tmp_path)
+    manifest = write_tone_manifest(tmp_path)
     interrupt_extraction_after(monkeypatch, 2)
     with pytest.raises(KeyboardInterrupt):
         benchmark(manifest, output_dir=tmp_path / "report", models=["lda"], folds=3, jobs=1)
@@ -305,7 +286,7 @@ def test_extract_and_benchmark_say_a_folders_and_a_manifests_notes_at_the_end(tm
     assert result.exit_code == 0, result.output
     said_at_the_end(result.output, [ignored], after="benchmark done")
 
-    manifest = write_manifest(tmp_path / "m", extra="comment")
+    manifest = write_tone_manifest(tmp_path / "m", extra="comment")
     result = invoke("extract", manifest, "-o", tmp_path / "m.csv", "-j", "1")
     assert result.exit_code == 0, result.output
     unread = next(line for line in flat(result.output).split("note: ") if "comment" in line)
