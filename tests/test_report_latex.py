@@ -152,7 +152,8 @@ def test_three_tables_with_the_report_numbers_and_the_best_accuracy_bold(kfold):
     for row, cells in zip(rows, shown):
         mean, spread = cells[2].removesuffix(" %").split(" ± ")
         assert row.startswith(f"{cells[0]} & ") and f"{mean}" in row and f"$\\pm$ {spread}" in row
-        assert cells[3] in row and cells[4].removesuffix(" %") in row  # the CI, balanced accuracy: as rounded there
+        # The CI, balanced accuracy: as rounded there (the caption says the scores are in %).
+        assert cells[3].removesuffix(" %") in row and cells[4].removesuffix(" %") in row
     best = max(kfold.models, key=lambda m: m.accuracy)
     assert headline.count("\\textbf{") == 1 and rows[0].startswith(best.name)
     assert re.search(r"\\textbf\{[\d.]+\} \$\\pm\$", rows[0])

@@ -198,7 +198,7 @@ def test_fixed_partition_report_states_sizes_and_the_wilson_interval(tmp_path):
     text = render_report(results, tmp_path / "out").markdown.read_text(encoding="utf-8")
     assert "The partition trains on 20 tracks and tests on 4 tracks." in text
     assert "the 95 % CI is the Wilson score interval (Wilson 1927) of accuracy over those 4 tracks" in text
-    assert "| model | input | accuracy | 95 % CI |" in text  # no "± std" over a single test set
+    assert "| model | accuracy | 95 % CI |" in text  # no "± std" over a single test set (nor input: one for all)
     assert "Two-sided exact (binomial) McNemar test (McNemar 1947)" in text
     assert "McNemar, Q. (1947)" in text and "Nadeau, C." not in text
 

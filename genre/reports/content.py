@@ -7,6 +7,7 @@ two reports can never disagree.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import statistics
@@ -18,11 +19,13 @@ from genre.text import plural
 
 if TYPE_CHECKING:
     from genre.evaluation.results import BenchmarkResults, ModelResult
+    from genre.evaluation.stats import PairwiseTest
 
 __all__ = [
     "Block", "build_document", "plot_names", "plot_file_names", "pct", "headline_header", "headline_rows", "report_title",
     "HEADLINE_COLUMNS", "MAX_ANNOTATED_CLASSES", "MAX_PLOT_LABEL", "machine_text", "pooled_counts",
-    "pairwise_header", "pairwise_rows", "per_class_rows", "holm_family", "n_predictions",
+    "pairwise_header", "pairwise_rows", "per_class_rows", "holm_family", "n_predictions", "ranked_models",
+    "ranked_pairs", "shared_input",
 ]
 
 
@@ -120,10 +123,59 @@ def plot_file_names(models: Sequence[str]) -> dict[str, str]:
     return names
 
 
+def ranked_models(results: "BenchmarkResults") -> list["ModelResult"]:
+    """The models in the order of every per-model listing of a report: best accuracy first.
+
+    The headline table, the per-class table, the plots, the confusion matrices, the
+    pairwise tests, the per-fold and model tables and ``tables.tex`` all list the models in
+    this order, so that a reader finds a model at the same place in each.
+
+    Parameters
+    ----------
+    results : BenchmarkResults
+
+    Returns
+    -------
+    models : list of ModelResult
+        By headline accuracy (the unrounded mean), highest first. Models of equal accuracy
+        keep their order in ``results.models`` (the order they ran in, that of ``--models``),
+        as the pairwise tests of the results rank them; a model without an accuracy (NaN)
+        comes last.
+    """
+    # A stable sort: ties keep the run order. NaN would compare false with everything and
+    # scramble its neighbours, so it is sorted apart.
+    def key(model: "ModelResult") -> tuple[bool, float]:
+        missing = math.isnan(model.accuracy)
+        return missing, 0.0 if missing else -model.accuracy
+
+    return sorted(results.models, key=key)
+
+
+def ranked_pairs(results: "BenchmarkResults") -> list["PairwiseTest"]:
+    """The pairwise tests of ``results`` in :func:`ranked_models` order, each read "higher-ranked minus lower".
+
+    Results of this version store their tests that way already; results of versions that
+    ran them in the order of ``--models`` are shown the same way here. A pair turned round
+    keeps its p-values and Holm family (two-sided tests, the same set of pairs): only the
+    signs of its difference and statistic, and its two discordant counts, change places.
+    """
+    rank = {model.name: i for i, model in enumerate(ranked_models(results))}
+    last = len(rank)  # a test of a model the results do not hold (a hand-edited file): after the others
+    pairs = []
+    for test in results.pairwise:
+        if rank.get(test.model_a, last) > rank.get(test.model_b, last):
+            test = dataclasses.replace(
+                test, model_a=test.model_b, model_b=test.model_a, difference=-test.difference,
+                statistic=-test.statistic, only_a=test.only_b, only_b=test.only_a,
+            )  # fmt: skip
+        pairs.append(test)
+    return sorted(pairs, key=lambda t: (rank.get(t.model_a, last), rank.get(t.model_b, last)))
+
+
 def headline_rows(results: "BenchmarkResults") -> list[list[str]]:
-    """Rows of the headline table (see :data:`HEADLINE_COLUMNS`), best accuracy first."""
+    """Rows of the headline table (see :data:`HEADLINE_COLUMNS`), in :func:`ranked_models` order (best first)."""
     rows = []
-    for model in sorted(results.models, key=lambda m: -m.accuracy):
+    for model in ranked_models(results):
         low, high = model.accuracy_ci95
         spread = f" ± {pct(model.accuracy_std)}" if len(model.folds) > 1 else ""
         rows.append(
@@ -131,7 +183,8 @@ def headline_rows(results: "BenchmarkResults") -> list[list[str]]:
                 model.name,
                 model.input or "–",
                 f"{pct(model.accuracy)}{spread} %",
-                f"[{pct(low)}, {pct(high)}]",
+                # In % like the cells beside it (the "%" of the column's "95 % CI" is the level).
+                f"[{pct(low)}, {pct(high)}] %",
                 f"{pct(model.balanced_accuracy)} %",
                 f"{pct(model.macro_f1)} %",
                 _seconds(model.fit_seconds),
@@ -139,6 +192,21 @@ def headline_rows(results: "BenchmarkResults") -> list[list[str]]:
             ]
         )
     return rows
+
+
+def shared_input(results: "BenchmarkResults") -> str | None:
+    """The input every model read, when it is one and the same: ``f.csv (handcrafted, 6 features)``.
+
+    The report then says it once instead of in an "input" column repeating it in every row.
+
+    Returns
+    -------
+    text : str or None
+        The shared input; ``""`` when no model's input was recorded (results of another
+        version); ``None`` when the models read different inputs (the column stays).
+    """
+    inputs = {model.input or "" for model in results.models}
+    return inputs.pop() if len(inputs) == 1 else None
 
 
 def headline_header(results: "BenchmarkResults") -> list[str]:
@@ -228,14 +296,14 @@ def pairwise_header(results: "BenchmarkResults") -> list[str]:
 
 
 def pairwise_rows(results: "BenchmarkResults") -> list[list[str]]:
-    """Rows of the pairwise tests table, one per pair of ``results.pairwise``, in its order.
+    """Rows of the pairwise tests table, one per pair of ``results.pairwise``, in :func:`ranked_pairs` order.
 
     The difference is in percentage points (``+1.7 points``), p-values as :func:`_p` writes
     them; untestable pairs show ``–`` for what they lack.
     """
     counted = _counted(results)
     rows = []
-    for test in results.pairwise:
+    for test in ranked_pairs(results):
         if test.test == "mcnemar" and counted:
             statistic = f"{test.only_a} / {test.only_b}"
         elif not math.isfinite(test.statistic):
@@ -249,10 +317,11 @@ def pairwise_rows(results: "BenchmarkResults") -> list[list[str]]:
 
 
 def per_class_rows(results: "BenchmarkResults") -> list[list[str]]:
-    """Rows of the per-class F1 table: a label, then its F1 (%) for each model of ``results.models``, in order;
+    """Rows of the per-class F1 table: a label, then its F1 (%) for each model in :func:`ranked_models` order;
     ``n/a`` for a class without test tracks."""
+    models = ranked_models(results)
     return [
-        [label] + ["n/a" if _untested(results, label) else pct(m.per_class.get(label, {}).get("f1")) for m in results.models]
+        [label] + ["n/a" if _untested(results, label) else pct(m.per_class.get(label, {}).get("f1")) for m in models]
         for label in results.labels
     ]
 
@@ -311,7 +380,8 @@ def _significance(results: "BenchmarkResults") -> list[Block]:
         )
     )
     blocks.append(_table(pairwise_header(results), pairwise_rows(results), names=2))
-    untestable = [t for t in results.pairwise if not t.testable]
+    tests = ranked_pairs(results)
+    untestable = [t for t in tests if not t.testable]
     if untestable:
         pairs = ", ".join(f"{t.model_a} vs {t.model_b}" for t in untestable)
         blocks.append(
@@ -322,7 +392,7 @@ def _significance(results: "BenchmarkResults") -> list[Block]:
                 "real difference. Use more folds or repeats.",
             )
         )
-    weak = [t for t in results.pairwise if t.weak]
+    weak = [t for t in tests if t.weak]
     if weak:
         folds = int(round(weak[0].df)) + 1
         blocks.append(
@@ -333,7 +403,7 @@ def _significance(results: "BenchmarkResults") -> list[Block]:
                 "folds (or --repeats) before calling a difference significant.",
             )
         )
-    significant = [t.verdict for t in results.pairwise if t.significant]
+    significant = [t.verdict for t in tests if t.significant]
     if significant:
         blocks.append(Block("note", "Significant at the corrected level: " + "; ".join(significant) + "."))
     else:
@@ -525,7 +595,7 @@ def _fit_time_scope(results: "BenchmarkResults") -> str:
         " A fit time is everything a model learns from the training side (scaling, any inner tuning search and "
         "calibration), not the feature extraction."
     )
-    networks = [m.name for m in results.models if m.name in ("cnn", "cnn-svm", "cnn-xgboost")]
+    networks = [m.name for m in ranked_models(results) if m.name in ("cnn", "cnn-svm", "cnn-xgboost")]
     if len(networks) > 1:
         text += (
             f" {', '.join(networks)} train the same CNN on a fold, once: the first of them to fit a fold counts its "
@@ -585,7 +655,8 @@ def build_document(results: "BenchmarkResults", *, undrawable: Sequence[str] = (
     """
     protocol = results.protocol
     names = plot_names(results)
-    best = max(results.models, key=lambda m: m.accuracy)
+    models = ranked_models(results)  # every listing of the models in the headline's order
+    best = models[0]
     blocks = [Block("h1", report_title(results))]
     method = " ".join(filter(None, [protocol.get("description", ""), _splits_sentence(results)]))
     if method:
@@ -595,22 +666,33 @@ def build_document(results: "BenchmarkResults", *, undrawable: Sequence[str] = (
     blocks.append(Block("p", _dataset_paragraph(results)))
 
     blocks.append(Block("h2", "Results"))
-    blocks.append(_table(headline_header(results), headline_rows(results), names=2))
+    header, rows = headline_header(results), headline_rows(results)
+    shared = shared_input(results)
+    if shared is not None:  # the same in every row: said once below instead
+        index = header.index("input")
+        header.pop(index)
+        rows = [row[:index] + row[index + 1 :] for row in rows]
+    blocks.append(_table(header, rows, names=1 if shared is not None else 2))
+    reads = ""
+    if shared:
+        reads = f"{'The model reads' if len(models) == 1 else 'Every model reads the same input,'} {shared}. "
     extra = []
-    if any("segment_accuracy" in m.summaries for m in results.models):
+    if any("segment_accuracy" in m.summaries for m in models):
         extra.append(
             "per-segment accuracy: "
             + ", ".join(
                 f"{m.name} {pct(m.summaries['segment_accuracy'].mean)} %"
-                for m in results.models
+                for m in models
                 if "segment_accuracy" in m.summaries
             )
         )
         extra.append(
             "track accuracy by majority vote of segments: "
-            + ", ".join(f"{m.name} {pct(m.summaries['vote_accuracy'].mean)} %" for m in results.models)
+            + ", ".join(f"{m.name} {pct(m.summaries['vote_accuracy'].mean)} %" for m in models)
         )
-    blocks.append(Block("p", _scores_paragraph(results, best) + (f" Also: {'; '.join(extra)}." if extra else "")))
+    blocks.append(
+        Block("p", reads + _scores_paragraph(results, best) + (f" Also: {'; '.join(extra)}." if extra else ""))
+    )
     fixed = protocol.get("kind") == "fixed"
     pooled, short = pooled_counts(results), pooled_counts(results, tracks=False)
     figures = iter(range(1, 1000))  # numbered in reading order, the same in both renderings
@@ -669,7 +751,7 @@ def build_document(results: "BenchmarkResults", *, undrawable: Sequence[str] = (
             f"{absent} {macro[0].upper()}{macro[1:]}.",
         )
     )
-    blocks.append(_table(["label"] + [m.name for m in results.models], per_class_rows(results), names=1))
+    blocks.append(_table(["label"] + [m.name for m in models], per_class_rows(results), names=1))
     blocks.append(
         Block("image", f"Figure {next(figures)}. F1 of each class for each model, from the track-level confusion "
               f"matrix of {short}: the values of the table above.", image=names["per_class_f1"],
@@ -697,7 +779,7 @@ def build_document(results: "BenchmarkResults", *, undrawable: Sequence[str] = (
             "\\uXXXX code points (a font such as Noto Sans CJK makes them readable)."
         )
     blocks.append(Block("p", legend))
-    for model in results.models:
+    for model in models:
         blocks.append(
             Block("image", f"Figure {next(figures)}. Confusion matrix of {model.name}: rows are true labels, "
                   f"columns predicted labels; counts of {short}, colour row-normalised (% of the true "
@@ -716,7 +798,7 @@ def build_document(results: "BenchmarkResults", *, undrawable: Sequence[str] = (
             )
         )
         header = ["model"] + [f"r{f.repeat + 1}f{f.fold + 1}" if repeated else f"fold {f.fold + 1}" for f in best.folds]
-        rows = [[m.name] + [pct(f.accuracy) for f in m.folds] for m in results.models]
+        rows = [[m.name] + [pct(f.accuracy) for f in m.folds] for m in models]
         blocks.append(_table(header, rows, names=1))
     elif not fixed:
         blocks.append(Block("h2", "Accuracy per fold"))
@@ -748,9 +830,9 @@ def build_document(results: "BenchmarkResults", *, undrawable: Sequence[str] = (
         facts.append("Versions: " + ", ".join(f"{k} {v}" for k, v in results.versions.items()) + ".")
     blocks.append(Block("p", " ".join(facts)))
     blocks.append(Block("p", _training_side_sentence(results)))
-    descriptions = [[m.name, m.description or "–", _params(m.params)] for m in results.models]
+    descriptions = [[m.name, m.description or "–", _params(m.params)] for m in models]
     header = ["model", "description", "parameters"]
-    chosen = [_chosen(m) for m in results.models]
+    chosen = [_chosen(m) for m in models]
     if any(chosen):
         # What inner tuning and early stopping settled on, fold by fold: a reader can see
         # whether the grid's edge was hit, or the epochs ran out.

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Sequence
 from genre.evaluation.results import same_every_fold
 from genre.reports.content import (
     headline_header, headline_rows, holm_family, n_predictions, pairwise_header, pairwise_rows, per_class_rows,
-    pooled_counts, report_title,
+    pooled_counts, ranked_models, ranked_pairs, report_title,
 )  # fmt: skip
 
 if TYPE_CHECKING:
@@ -148,7 +148,7 @@ def _headline(results: "BenchmarkResults") -> str:
         value, _, spread = accuracy.removesuffix(" %").partition(" ± ")
         value = rf"\textbf{{{value}}}" if top is not None and mean == top else latex_escape(value)
         accuracy = value + (rf" $\pm$ {latex_escape(spread)}" if spread else "")
-        cells = [interval, balanced.removesuffix(" %"), macro.removesuffix(" %"), fit]
+        cells = [interval.removesuffix(" %"), balanced.removesuffix(" %"), macro.removesuffix(" %"), fit]
         rows.append([latex_escape(name), accuracy, *(_number(cell) for cell in cells)])
     accuracy = "Accuracy" if fixed else r"Acc.\ $\pm$ SD"
     fit = "Fit (s)" if fixed else "Fit (s/fold)"
@@ -186,7 +186,7 @@ def _headline_caption(results: "BenchmarkResults") -> str:
         interval = "the Student-t interval of the mean, folds treated as independent"
     # A model whose folds all scored alike has the Wilson interval instead (the report's caveat
     # says so above its table; a paper's table has only its caption to say it).
-    constant = [m.name for m in results.models if same_every_fold(m.summaries["accuracy"])] if n > 1 else []
+    constant = [m.name for m in ranked_models(results) if same_every_fold(m.summaries["accuracy"])] if n > 1 else []
     if constant:
         shown = ", ".join(constant)
         interval += (
@@ -227,7 +227,7 @@ def _header_cell(lines: Sequence[str]) -> str:
 
 def _per_class(results: "BenchmarkResults") -> str:
     table_rows = per_class_rows(results)
-    names = [m.name for m in results.models]
+    names = [m.name for m in ranked_models(results)]  # the order of per_class_rows' columns
     numbers = [[row[i] for row in table_rows] for i in range(1, len(names) + 1)]
     first = ["Class", *(row[0] for row in table_rows)]
 
@@ -258,7 +258,8 @@ def _pairwise(results: "BenchmarkResults") -> str:
     header = pairwise_header(results)
     columns = [header.index(name) for name in ("model A", "model B", "Δ accuracy (A − B)", "p", "p (Holm)")]
     rows = []
-    for test, row in zip(results.pairwise, pairwise_rows(results)):
+    pairs = ranked_pairs(results)  # the order of pairwise_rows
+    for test, row in zip(pairs, pairwise_rows(results)):
         a, b, difference, p, holm = (row[i] for i in columns)
         significant = ("yes" if test.significant else "no") if test.testable else "--"
         rows.append([latex_escape(a), latex_escape(b), _number(difference.removesuffix(" points")), _number(p),
@@ -276,9 +277,9 @@ def _pairwise(results: "BenchmarkResults") -> str:
         f"adjusted p < {alpha}."
     )
     # What the report says in notes below its table, a paper's table must say in its caption.
-    if any(not t.testable for t in results.pairwise):
+    if any(not t.testable for t in pairs):
         caption += " –: not testable (the same difference in every fold, so the t-test has no variance)."
-    weak = next((t for t in results.pairwise if t.weak and t.testable), None)
+    weak = next((t for t in pairs if t.weak and t.testable), None)
     if weak is not None:
         caption += (
             f" With {round(weak.df) + 1} fold scores the t-test has {weak.df:.0f} degree of freedom: its p-values are "

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 
-from genre.reports.content import MAX_ANNOTATED_CLASSES, MAX_PLOT_LABEL, n_predictions
+from genre.reports.content import MAX_ANNOTATED_CLASSES, MAX_PLOT_LABEL, n_predictions, ranked_models
 
 if TYPE_CHECKING:
     from genre.evaluation.results import BenchmarkResults, ModelResult
@@ -159,18 +159,18 @@ def _encode(figure) -> bytes:
 def model_colours(results: "BenchmarkResults") -> dict[str, str]:
     """Colour of each model, the same in every figure of a report.
 
-    By the model's place in ``results.models`` (the order of the per-class table and
-    plot), not by its rank: the accuracy plot sorts by accuracy, and colours given in its
-    order made one model blue there and orange in the per-class plot.
+    By the model's place in :func:`~genre.reports.content.ranked_models`, the order of
+    every listing of the models (bars of the accuracy plot, legend of the per-class plot),
+    so that the palette reads in that order in both.
     """
-    return {model.name: _PALETTE[i % len(_PALETTE)] for i, model in enumerate(results.models)}
+    return {model.name: _PALETTE[i % len(_PALETTE)] for i, model in enumerate(ranked_models(results))}
 
 
 def accuracy_png(results: "BenchmarkResults") -> bytes:
     """Track-level accuracy per model, with 95 % interval error bars and the chance level."""
     plt = _pyplot()
     colour_of = model_colours(results)
-    models = sorted(results.models, key=lambda m: -m.accuracy)  # same order as the headline table
+    models = ranked_models(results)  # the order of the headline table
     names = plot_texts([m.name for m in models])
     means = np.array([m.accuracy for m in models]) * 100
     lows = np.array([m.accuracy_ci95[0] for m in models], dtype=float) * 100
@@ -318,7 +318,7 @@ def per_class_f1_png(results: "BenchmarkResults") -> bytes:
     """
     plt = _pyplot()
     labels = plot_texts(results.labels)
-    models = results.models
+    models = ranked_models(results)  # the order of the per-class table's columns
     model_names = plot_texts([m.name for m in models])
     colour_of = model_colours(results)
     width = 0.8 / max(len(models), 1)

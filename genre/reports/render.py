@@ -14,7 +14,7 @@ from typing import Sequence
 from genre.atomic import atomic_files, atomic_write_text
 from genre.errors import ParameterError
 from genre.evaluation.results import BenchmarkResults
-from genre.reports.content import build_document, plot_file_names, plot_names, report_title
+from genre.reports.content import build_document, plot_file_names, plot_names, ranked_models, report_title
 from genre.reports.html import render_html
 from genre.reports.latex import LATEX_START, render_latex
 from genre.reports.markdown import render_markdown
@@ -94,9 +94,10 @@ def render_report(results: BenchmarkResults, out_dir: str | os.PathLike) -> Repo
         names = plot_names(results)
         images = {names["accuracy"]: accuracy_png(results), names["per_class_f1"]: per_class_f1_png(results)}
         repeats = results.protocol.get("repeats") or 1
-        for model in results.models:
+        models = ranked_models(results)  # the report's order, in which its plots are listed too
+        for model in models:
             images[names[f"confusion:{model.name}"]] = confusion_png(model, results.labels, repeats=repeats)
-        names_drawn = [*results.labels, *(m.name for m in results.models)]
+        names_drawn = [*results.labels, *(m.name for m in models)]
         blocks = build_document(results, undrawable=undrawable(names_drawn))
         markdown = render_markdown(blocks)
         page = render_html(blocks, images, title=report_title(results))
