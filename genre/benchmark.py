@@ -845,9 +845,12 @@ def _group_column_name(source: str | os.PathLike, group_col: str | None) -> str 
 
     A manifest's group column as its first line spells it (``Artist``): the one ``--group-col``
     names (checked to be it, see :func:`_check_manifest_group`), or the one found. For other
-    sources, ``group_col`` as given (``artist`` for FMA's artist ids). ``None`` where nothing
-    names it (the table's own ``group`` then), or where ``group_col`` is another column of the table.
+    sources, ``group_col`` as given, else the word of a scheme's metadata (``artist`` for FMA's
+    artist ids, :data:`genre.data.SCHEME_GROUP_NAMES`). ``None`` where nothing names it (the table's
+    own ``group`` then), or where ``group_col`` is another column of the table.
     """
+    from genre.data import SCHEME_GROUP_NAMES, source_layout
+
     if _table_group_col(group_col) not in (None, "group"):
         return None
     header = _manifest_columns(source)
@@ -855,7 +858,7 @@ def _group_column_name(source: str | os.PathLike, group_col: str | None) -> str 
         from genre.data.manifest import group_column
 
         return group_column(header)
-    return None if group_col is None else group_col.strip()
+    return SCHEME_GROUP_NAMES.get(source_layout(source)) if group_col is None else group_col.strip()
 
 
 def _group_column_named(table: "FeatureTable", name: str | None) -> "FeatureTable":

@@ -153,7 +153,8 @@ def test_fma_artists_on_both_sides_are_refused_before_extraction(tmp_path, extra
         "benchmark", f"fma:{tmp_path / 'fma_small'}", "-m", "lda", "--train-list", train, "--test-list", test,
         "-j", "1", "-o", report,
     )  # fmt: skip
-    refused_before_extraction(result, extracted_tracks, report, "groups of column 'group' have tracks on both sides")
+    # Named as FMA's metadata names them: the user's data has no column called "group".
+    refused_before_extraction(result, extracted_tracks, report, "groups of column 'artist' have tracks on both sides")
 
 
 def test_the_python_call_refuses_as_early(tmp_path, manifest, monkeypatch):
@@ -271,6 +272,8 @@ def test_benchmark_says_fma_listing_notes_at_the_end(fma, tmp_path):
     result = invoke("benchmark", f"fma:{fma}", "-m", "lda", "-k", "2", "-j", "1", "-o", tmp_path / "report")
     assert result.exit_code == 0, result.output
     said_at_the_end(result.output, [n.format(root=fma) for n in LEFT_OUT], after="benchmark done")
+    protocol = json.loads((tmp_path / "report" / "results.json").read_text())["protocol"]
+    assert protocol["group_column"] == "artist" and "column 'group'" not in protocol["description"]
 
 
 def test_extract_and_benchmark_say_a_folders_and_a_manifests_notes_at_the_end(tmp_path, write_wav):

@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
-from genre.data.fma import load_fma, open_fma
+from genre.data.fma import ARTIST_COLUMN, load_fma, open_fma
 from genre.data.folder import load_folder
 from genre.data.manifest import load_manifest
 from genre.data.tracks import Dataset, Track
@@ -28,6 +28,9 @@ SYNTHETIC = "synthetic"
 
 #: Layouts named by a prefix, ``"<scheme>:<location>"``: scheme -> ``loader(location, **options)``.
 SCHEMES: dict[str, Callable[..., Dataset]] = {"fma": open_fma}
+#: What a scheme's groups are called in its own metadata (FMA's artist ids: ``artist``), the word
+#: messages and reports use for the column an extracted table calls ``group``.
+SCHEME_GROUP_NAMES: dict[str, str] = {"fma": ARTIST_COLUMN[0]}
 
 
 def source_layout(source: str | os.PathLike | None) -> str | None:
