@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import genre.features.extract as engine
+from genre.csvtext import csv_text
 from genre.data import Track
 from genre.features.extract import extract_to_csv
 from genre.features.table import load_feature_table
@@ -278,15 +279,15 @@ def test_rows_without_a_carriage_return_are_written_as_before():
     rows = [["p.wav", "p", 0, "0.000", 'a, "q"', "new\nline", "1.5"], ["x", "", 1, "1.000", "", "", "nan"]]
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows)
-    assert engine._csv_text(rows) == buffer.getvalue()
-    assert engine._csv_text([["a\rb", "c\r\nd", "e", 'f"']]) == '"a\rb","c\r\nd",e,"f"""\n'
+    assert csv_text(rows) == buffer.getvalue()
+    assert csv_text([["a\rb", "c\r\nd", "e", 'f"']]) == '"a\rb","c\r\nd",e,"f"""\n'
 
 
 def test_rows_of_an_older_table_with_a_bare_carriage_return_are_not_relabelled():
     """Written unquoted by an older version, such rows are split wrongly by a reader."""
     track = Track(path="x.wav", track="x", label="new", group="")
     assert engine._relabel_rows(b"x.wav,x,0,0.000,a\rb,,1.5\n", track) is None
-    quoted = engine._csv_text([["x.wav", "x", 0, "0.000", "a\rb", "", "1.5"]]).encode()
+    quoted = csv_text([["x.wav", "x", 0, "0.000", "a\rb", "", "1.5"]]).encode()
     assert engine._relabel_rows(quoted, track) is None  # extracted again, as before
     plain = b"x.wav,x,0,0.000,old,,1.5\n"
     assert engine._relabel_rows(plain, track) == b"x.wav,x,0,0.000,new,,1.5\n"

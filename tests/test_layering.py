@@ -21,7 +21,7 @@ ALLOWED: dict[str, set[str]] = {
     "benchmark": {"data", "features", "classifiers", "evaluation", "reports"},
     "cli": {"data", "features", "classifiers", "evaluation", "reports", "benchmark"},
 }
-BASE = {"errors", "text", "atomic", "progress", "tensorflow_quiet", "stderr_capture", "__init__"}
+BASE = {"errors", "text", "csvtext", "atomic", "progress", "tensorflow_quiet", "stderr_capture", "__init__"}
 
 
 def part_of(module: str) -> str | None:

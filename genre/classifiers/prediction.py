@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from genre.classifiers.persistence import LoadedModel, load_model
+from genre.csvtext import frame_csv_text
 from genre.data.tracks import ignored_note, write_skipped_csv
 from genre.errors import DataError, ModelFileError, ParameterError
 from genre.text import plural
@@ -977,7 +978,7 @@ def write_predictions(predictions: pd.DataFrame, path: str | os.PathLike) -> Pat
     skipped_path = check_output_file(skipped_list_path(path))
     sidecar_path = check_output_file(_sidecar_path(path))
     # Encoded first, for the sidecar to record the CSV's digest: rows edited since are not reused.
-    data = predictions.to_csv(index=False, float_format="%.6g").encode("utf-8")
+    data = frame_csv_text(predictions, float_format="%.6g").encode("utf-8")
     stamps = predictions.attrs.get("stamps", {})
     listed = [p for p in predictions["path"] if p in stamps]
     sidecar = {

@@ -21,7 +21,6 @@ when there are many.
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 import time
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from genre.atomic import atomic_open, atomic_write_text, file_digests
+from genre.csvtext import csv_text
 from genre.data import load_dataset, source_layout
 from genre.data.fma import CHECKSUMS_NAME as FMA_CHECKSUMS_NAME
 from genre.data.tracks import Checksum, Dataset, printable
@@ -675,10 +675,8 @@ def write_problems_csv(report: ChecksumReport, path: str | os.PathLike) -> int:
     """
     rows = problems(report)
     with atomic_open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(PROBLEMS_HEADER)
         # Printable: a name that is not valid UTF-8 would stop the UTF-8 write halfway.
-        writer.writerows(tuple(map(printable, row)) for row in rows)
+        handle.write(csv_text([PROBLEMS_HEADER, *(tuple(map(printable, row)) for row in rows)]))
     return len(rows)
 
 

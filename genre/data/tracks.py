@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
 import os
@@ -12,6 +11,7 @@ from dataclasses import dataclass
 from typing import IO, Callable, Iterable, Mapping, NamedTuple
 
 from genre.atomic import file_digests
+from genre.csvtext import csv_text
 from genre.errors import DataError
 from genre.text import plural
 
@@ -178,10 +178,8 @@ def write_skipped_csv(handle: IO[str], skipped: Iterable[tuple[str, str]]) -> No
     skipped : iterable of (str, str)
         The skipped files (or folders) and why.
     """
-    writer = csv.writer(handle, lineterminator="\n")
-    writer.writerow(["path", "reason"])
     # Printable: a name that is not valid UTF-8 would stop the UTF-8 write halfway.
-    writer.writerows((printable(path), printable(reason)) for path, reason in skipped)
+    handle.write(csv_text([("path", "reason"), *((printable(path), printable(reason)) for path, reason in skipped)]))
 
 
 def is_printable(path: str | os.PathLike) -> bool:

@@ -79,6 +79,7 @@ import numpy as np
 import pandas as pd
 
 from genre.atomic import atomic_files, atomic_open, atomic_write_text, check_output_file, output_path
+from genre.csvtext import csv_text
 from genre.data import Dataset, Track, load_dataset
 from genre.data.tracks import printable, write_skipped_csv
 from genre.errors import AudioError, OutputError, ParameterError
@@ -180,7 +181,7 @@ def _format_rows(track: Track, features: ClipFeatures) -> str:
     for segment, start, values in zip(features.segment_numbers(), features.starts, features.values):
         ids = [path, name, int(segment), f"{start:.3f}", label, group]
         rows.append(ids + [format(v, VALUE_FORMAT) for v in values])
-    return _csv_text(rows)
+    return csv_text(rows)
 
 
 def extract_or_reason(extract_file: Callable[[str], T], path: str) -> tuple[T | None, str]:
@@ -200,26 +201,6 @@ def extract_or_reason(extract_file: Callable[[str], T], path: str) -> tuple[T | 
         return None, "out of memory while decoding"
     except Exception as exc:  # a decoder bug on one odd file must not cost the batch
         return None, f"unexpected error: {type(exc).__name__}: {exc}"
-
-
-def _csv_text(rows: list[list[Any]]) -> str:
-    """``rows`` as a table holds them: CSV, each row ending in ``"\\n"``."""
-    if not any(isinstance(cell, str) and "\r" in cell for row in rows for cell in row):
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        for row in rows:
-            writer.writerow(row)
-        return buffer.getvalue()
-    # The writer quotes a cell holding a carriage return only if its line terminator holds
-    # one: a bare CR in a path, name, label or group would end the row for every reader
-    # (pandas, the csv module). Written with CRLF, which quotes it and nothing else more,
-    # then each row's terminator put back to "\n".
-    lines = []
-    for row in rows:
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\r\n").writerow(row)
-        lines.append(buffer.getvalue().removesuffix("\r\n") + "\n")
-    return "".join(lines)
 
 
 def _relabel_rows(data: bytes, track: Track) -> bytes | None:
@@ -243,13 +224,13 @@ def _relabel_rows(data: bytes, track: Track) -> bytes | None:
     # hold one) unquoted, and the reader ends a row there: cells would be put in the wrong
     # places, feature columns overwritten. Rows that read back as written are split right;
     # blocks with a CR at all are extracted again, which costs rare files a little time.
-    if "\r" in text or _csv_text(rows) != text or any(len(row) <= max(_ID_CELL_COLUMNS) for row in rows):
+    if "\r" in text or csv_text(rows) != text or any(len(row) <= max(_ID_CELL_COLUMNS) for row in rows):
         return None
     cells = _id_cells(track)
     for row in rows:
         for column, cell in zip(_ID_CELL_COLUMNS, cells):
             row[column] = cell
-    return _csv_text(rows).encode("utf-8")
+    return csv_text(rows).encode("utf-8")
 
 
 def _extract_block(task: tuple[int, Track, Extractor]) -> _Block:

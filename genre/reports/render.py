@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Sequence
 
 from genre.atomic import atomic_files, atomic_write_text
+from genre.csvtext import frame_csv_text
 from genre.errors import ParameterError
 from genre.evaluation.results import BenchmarkResults
 from genre.reports.content import build_document, plot_file_names, plot_names, ranked_models, report_title
@@ -103,7 +104,7 @@ def render_report(results: BenchmarkResults, out_dir: str | os.PathLike) -> Repo
         page = render_html(blocks, images, title=report_title(results))
         tables = render_latex(results)
         predictions = results.track_predictions()
-        table = None if predictions is None else predictions.to_csv(index=False, lineterminator="\n")
+        table = None if predictions is None else frame_csv_text(predictions)
     except Exception as exc:
         # A benchmark may have run for hours: whatever broke the report, keep its results.
         with contextlib.suppress(Exception):
