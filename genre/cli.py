@@ -796,16 +796,20 @@ def _input_labels(descriptions: list[str]) -> dict[str, str]:
 @app.command(cls=_Command)
 def train(
     features: Path = typer.Argument(..., help="Feature CSV: 'genre extract' output or an external table."),
-    model: str = typer.Option("dense", "--model", "-m", help="Model name (dense, svm, xgboost, ensemble, ...)."),
+    model: str = typer.Option(
+        "dense", "--model", "-m", metavar="NAME",
+        help="Model name (dense, svm, xgboost, ensemble, ...; see 'genre models').",
+    ),  # fmt: skip
     output: str = _output_option("reports/model.genre", help="Model file to write."),
     label_col: Optional[str] = typer.Option(None, "--label-col", help="Label column (default: detected)."),
     id_col: Optional[str] = typer.Option(None, "--id-col", help="File/track id column (default: detected)."),
     drop: Optional[list[str]] = typer.Option(
-        None, "--drop", help="Columns to leave out of the features (repeatable, or comma-separated)."
+        None, "--drop", metavar="COLUMNS", help="Columns to leave out of the features (repeatable, or comma-separated)."
     ),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Threads/processes the model may use (-1: all cores)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the model."),
-    param: Optional[list[str]] = typer.Option(None, "--param", "-p", help=_PARAM_HELP + "."),
+    # metavars: Typer would show a repeatable option's type, <list[str]>, as if it took a Python list.
+    param: Optional[list[str]] = typer.Option(None, "--param", "-p", metavar="NAME=VALUE", help=_PARAM_HELP + "."),
 ) -> None:
     """Fit one model on every row of a feature table and save it as a safe model file."""
     with user_errors():
@@ -934,7 +938,9 @@ def _print_predictions(predictions, *, skipped_csv: Optional[Path], unlisted: st
     prob_columns = [c for c in predictions.columns if c.startswith("prob_")]
     for shown, (_, row) in zip(shown_paths, predictions.iterrows()):
         ranked = sorted(prob_columns, key=lambda c: row[c], reverse=True)
-        runner = f"{ranked[1][5:]} {row[ranked[1]]:.0%}" if len(ranked) > 1 else ""
+        # No runner-up where every other class has probability 0 (a k-NN's unanimous vote):
+        # the first of the tied classes at "0%" would look like a second choice.
+        runner = f"{ranked[1][5:]} {row[ranked[1]]:.0%}" if len(ranked) > 1 and row[ranked[1]] > 0 else "–"
         # Cells are rich markup too: a path is escaped like a skipped one.
         table.add_row(escape(shown), escape(str(row["genre"])), f"{row['probability']:.0%}", escape(runner))
     out.print(table)

@@ -53,6 +53,8 @@ FORMAT_VERSION = 1
 _META = "meta.json"
 _ESTIMATOR = "estimator.skops"
 _MARKER = "genre-component:"
+#: The first bytes of a zip archive (its first member's local header).
+_ZIP_LOCAL_HEADER = b"PK\x03\x04"
 
 #: Types (besides those registered by our own estimator modules) that a model file may contain.
 #: Everything else named in a file, whatever skops would trust by default, is refused.
@@ -437,6 +439,15 @@ def _read_archive(path: Path) -> tuple[dict, bytes, dict[str, bytes]]:
         except _ARCHIVE_ERRORS as exc:
             handle.seek(0)
             if not zipfile.is_zipfile(handle):
+                handle.seek(0)
+                if handle.read(4) == _ZIP_LOCAL_HEADER:
+                    # A zip's directory is at its end: a copy or download cut short starts like a
+                    # model file but has none. "Not a genre model file" would send the user
+                    # looking for the wrong file.
+                    raise ModelFileError(
+                        f"{path}: corrupt model file (a zip archive without its end: cut short when copied or "
+                        "downloaded?); copy it again or train it again"
+                    ) from None
                 raise ModelFileError(f"{path}: not a genre model file (not a zip archive)") from None
             raise _archive_error(path, exc) from None
         try:

@@ -798,9 +798,11 @@ def predict(
     Raises
     ------
     genre.errors.ParameterError
-        A feature CSV given with other inputs, or no input at all.
+        A feature CSV given with other inputs, no input at all, or a model file among the
+        inputs while ``model_path`` is none (the arguments swapped).
     """
     inputs = _path_list(inputs)
+    _check_model_first(model_path, inputs)
     tables = [path for path in inputs if Path(path).suffix.lower() in (".csv", ".tsv")]
     if tables and len(inputs) > 1:
         raise ParameterError(
@@ -810,6 +812,24 @@ def predict(
     if tables:
         return predict_table(model_path, tables[0])
     return predict_files(model_path, inputs, jobs=jobs, progress=progress, reuse=reuse)
+
+
+def _check_model_first(model_path: str | os.PathLike, inputs: Sequence[str | os.PathLike]) -> None:
+    """Refuse a model file given among the inputs where the model should be (arguments swapped).
+
+    Otherwise the first argument is refused as "not a genre model file" and the real model
+    file, read as audio, as an unsupported format: two messages that hide the slip.
+    """
+    from genre.classifiers.persistence import is_model_file
+
+    if is_model_file(model_path):
+        return
+    models = [path for path in inputs if is_model_file(path)]
+    if models:
+        raise ParameterError(
+            f"{model_path}: not a genre model file, but {models[0]} is; the model comes first: "
+            f"genre predict {models[0]} FILE..."
+        )
 
 
 def check_predictions_output(

@@ -366,6 +366,28 @@ def make_model(name: str, *, random_state: int = 0, n_jobs: int = 1, **params: A
     except TypeError as exc:
         # An unexpected keyword is the user's option, not our bug: say which model refused it.
         raise ParameterError(
-            f"model {name!r} does not accept these parameters {sorted(params)} ({exc}); "
+            f"model {name!r} does not accept these parameters {_refused_parameters(spec, params)} ({exc}); "
             f"it takes: {', '.join(spec.parameters())}"
         ) from None
+
+
+def _refused_parameters(spec: ModelSpec, params: dict[str, Any]) -> list[str]:
+    """The names among ``params`` that ``spec.build`` refuses (a ``TypeError``), sorted.
+
+    Each name is tried on top of those accepted before it, plain names first, so a member's
+    parameter (``svm__C_grid``) is judged with the ``members`` given; a name whose value alone
+    is refused is taken by name. Without this, every parameter given would be listed as refused,
+    the valid ones too (``-p C_grid=10 -p C=3`` named ``C_grid``).
+    """
+    accepted: dict[str, Any] = {}
+    refused = []
+    for key in sorted(params, key=lambda key: ("__" in key, key)):
+        try:
+            spec.build(**accepted, **{key: params[key]})
+        except TypeError:
+            refused.append(key)
+            continue
+        except Exception:  # the name is taken; its value is refused once the names are right
+            continue
+        accepted[key] = params[key]
+    return sorted(refused) or sorted(params)

@@ -171,6 +171,29 @@ def _model_inputs(spec: Any, table: Any) -> tuple[Any, list[str], str]:
     return table.X[columns], columns, description
 
 
+def _single_track_message(path: str | os.PathLike, lonely: Sequence[str], *, n_classes: int, label_col: str | None) -> str:
+    """The refusal of a table where the classes ``lonely`` have a single track each.
+
+    Worded as the benchmark's fold check words it: the advice names what can work (more
+    tracks, or the class's rows gone), and when most classes have one track the label
+    column itself is the likelier mistake (a title or id column taken for the genre).
+    """
+    from genre.text import plural
+
+    n = len(lonely)
+    message = (
+        f"{path}: {plural(n, 'class', 'classes')} {', '.join(map(repr, lonely))} {plural(n, 'has', 'have')} "
+        "a single track; every class needs at least two tracks to train on: "
+        f"add tracks to {plural(n, 'it', 'them')} or remove {plural(n, 'its', 'their')} rows"
+    )
+    if n > n_classes / 2:
+        column = f"{label_col!r}" if label_col else "the label column"
+        message += (
+            f"; {n} of {n_classes} classes have one track: is {column} really the label column (--label-col)?"
+        )
+    return message
+
+
 def fit_details(estimator: Any) -> dict[str, Any]:
     """Fitted facts of the final step worth printing (tuned parameters and the folds that chose them, epochs).
 
@@ -236,8 +259,8 @@ def train_model(
     Raises
     ------
     genre.errors.DataError
-        The table is unusable (see :func:`genre.features.table.load_feature_table`), or a
-        class has a single track.
+        The table is unusable (see :func:`genre.features.table.load_feature_table`), is a
+        model file, or a class has a single track.
     genre.errors.ParameterError
         Unknown model or parameter, unusable ``jobs``, or the model refused the table or its parameters
         (the library's first line of explanation).
@@ -246,7 +269,7 @@ def train_model(
         other than a genre model file (see :func:`check_model_output`).
     """
     from genre.classifiers.fit_errors import model_refusals
-    from genre.classifiers.persistence import save_model
+    from genre.classifiers.persistence import is_model_file, save_model
     from genre.classifiers.registry import get_spec, make_model
     from genre.features.executors import resolve_jobs
     from genre.features.extractors import can_rebuild
@@ -255,6 +278,12 @@ def train_model(
     # -1 (all cores) becomes a count here, as in cross-validation, so every model and library
     # gets a plain number of threads; a bad value is refused before any work.
     jobs = resolve_jobs(jobs)
+    if is_model_file(features_csv):
+        # Else read as a CSV: a UTF-8 decoding error about a zip archive's bytes.
+        raise DataError(
+            f"{features_csv}: is a model file written by 'genre train', not a feature table; train on the CSV "
+            "'genre extract' wrote (or an external feature table)"
+        )
     check_model_output(output, inputs=[features_csv])
     spec = get_spec(model)
     estimator = make_model(model, random_state=seed, n_jobs=jobs, **dict(params or {}))
@@ -266,8 +295,7 @@ def train_model(
     lonely = sorted(label for label, n in tracks_per_label.items() if n < 2)
     if lonely:
         raise DataError(
-            f"{table.path}: classes {', '.join(map(repr, lonely))} have a single track; every class needs "
-            "at least two tracks to train on"
+            _single_track_message(table.path, lonely, n_classes=len(tracks_per_label), label_col=table.label_col)
         )
     groups = table.groups if table.groups is not None else table.tracks
 
