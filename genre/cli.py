@@ -673,7 +673,7 @@ def _print_results(results, files, *, features=None) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from genre.reports.content import headline_header, headline_rows, numeric_columns
+    from genre.reports.content import headline_header, headline_rows, numeric_columns, p_value_text
     from genre.text import plural
 
     rows = headline_rows(results)
@@ -724,7 +724,7 @@ def _print_results(results, files, *, features=None) -> None:
             mark, p = "not testable (identical differences in every fold)", "undefined"
         else:
             mark = "[green]significant[/]" if test.significant else "not significant"
-            p = f"{test.p_holm:.3g}"
+            p = p_value_text(test.p_holm, alpha=test.alpha)  # as the report shows it: on its side of alpha
         if test.weak and test.testable:
             mark += f" (weak test: {test.df:.0f} degree of freedom)"
         out.print(f"{escape(test.model_a)} vs {escape(test.model_b)}: {test.difference * 100:+.1f} points, "

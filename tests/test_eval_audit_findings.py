@@ -241,7 +241,7 @@ def test_recorded_jobs_are_the_fits_that_ran_at_once(tmp_path):
     test = write_list(tmp_path / "test.txt", [f"{g}/{g}.00000.wav" for g in GENRES])
     results, _ = benchmark(path, models=["lda"], test_list=test, jobs=64)
     assert results.protocol["jobs"] == 1  # a single fit per model
-    assert "(run with one job, sequentially)" in text(results)
+    assert "(one fit at a time)" in text(results)
 
 
 # -- G. warnings of the fits ----------------------------------------------------------------------

@@ -184,7 +184,7 @@ def test_repeated_cv_report_states_splits_interval_test_and_references(tmp_path)
     assert "pooled in one test, as in the corrected repeated k-fold cross-validation test (Bouckaert & Frank 2004)" in (
         text
     )
-    assert "(run with one job, sequentially)" in text
+    assert "(one fit at a time)" in text
     assert "Feature extraction settings: sr=22050, segment_seconds=3.0." in text
     references = text.split("## References")[1]
     assert "Nadeau, C. & Bengio, Y. (2003)" in references and "Holm, S. (1979)" in references

@@ -25,7 +25,7 @@ __all__ = [
     "Block", "build_document", "plot_names", "plot_file_names", "pct", "headline_header", "headline_rows", "report_title",
     "HEADLINE_COLUMNS", "MAX_ANNOTATED_CLASSES", "MAX_PLOT_LABEL", "machine_text", "pooled_counts",
     "pairwise_header", "pairwise_rows", "per_class_rows", "holm_family", "n_predictions", "ranked_models",
-    "ranked_pairs", "shared_input",
+    "ranked_pairs", "shared_input", "p_value_text",
 ]
 
 
@@ -92,10 +92,34 @@ def _signed(value: float, digits: int) -> str:
     return f"{round(value, digits) + 0.0:+.{digits}f}"
 
 
-def _p(value: float) -> str:
+def p_value_text(value: float, *, alpha: float | None = None) -> str:
+    """A p-value as the report shows it: 3 decimals, ``< 0.001``, ``–`` when missing.
+
+    Parameters
+    ----------
+    value : float
+        The p-value.
+    alpha : float, optional
+        The significance level the p-value is judged against. Three decimals that round the
+        p-value onto or across it would show a verdict the number contradicts (0.0496 as
+        ``0.050``, called significant at 0.05) or cannot tell (0.0504 as ``0.050``, not
+        significant): more decimals are shown then, up to 6.
+
+    Returns
+    -------
+    str
+    """
     if not math.isfinite(value):
         return "–"
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+    if value < 0.001:
+        # "< 0.001" cannot tell its side of a (rare) alpha below 0.001: 3 significant digits then.
+        return "< 0.001" if alpha is None or alpha >= 0.001 else f"{value:.3g}"
+    digits = 3
+    text = f"{value:.{digits}f}"
+    while alpha is not None and digits < 6 and (float(text) == alpha or (float(text) < alpha) != (value < alpha)):
+        digits += 1
+        text = f"{value:.{digits}f}"
+    return text
 
 
 def _number(value: object) -> float:
@@ -277,13 +301,16 @@ def _counted(results: "BenchmarkResults") -> bool:
 
 
 def holm_family(results: "BenchmarkResults") -> str:
-    """The pairs Holm's correction ran over: ``the 15 pairs``, ``the 14 testable pairs``.
+    """The pairs Holm's correction ran over: ``the 15 pairs``, ``the 14 testable pairs``, ``the 1 pair (a
+    family of one: its p is left as it is)``.
 
     Untestable pairs (no p) are not in Holm's family: the count must be the family's.
     """
     testable = sum(math.isfinite(test.p_value) for test in results.pairwise)
     untested = len(results.pairwise) - testable
-    return f"the {testable} {'testable ' if untested else ''}{plural(testable, 'pair', 'pairs')}"
+    family = f"the {testable} {'testable ' if untested else ''}{plural(testable, 'pair', 'pairs')}"
+    # A family of one is not corrected at all: a reader must not look for an adjustment in its p.
+    return family + " (a family of one: its p is left as it is)" if testable == 1 else family
 
 
 def pairwise_header(results: "BenchmarkResults") -> list[str]:
@@ -312,7 +339,8 @@ def pairwise_rows(results: "BenchmarkResults") -> list[list[str]]:
             statistic = _signed(test.statistic, 0 if test.test == "mcnemar" else 2)
         difference = f"{_signed(test.difference * 100, 1)} points" if math.isfinite(test.difference) else "–"
         verdict = ("significant: " if test.significant else "") + test.verdict
-        rows.append([test.model_a, test.model_b, difference, statistic, _p(test.p_value), _p(test.p_holm), verdict])
+        rows.append([test.model_a, test.model_b, difference, statistic, p_value_text(test.p_value, alpha=test.alpha),
+                     p_value_text(test.p_holm, alpha=test.alpha), verdict])  # fmt: skip
     return rows
 
 
@@ -552,7 +580,7 @@ def _scores_paragraph(results: "BenchmarkResults", best: "ModelResult") -> str:
     jobs = protocol.get("jobs")
     timing = ""
     if isinstance(jobs, int) and not isinstance(jobs, bool):
-        timing = f" (run with {jobs} parallel jobs)" if jobs > 1 else " (run with one job, sequentially)"
+        timing = f" (run with {jobs} parallel jobs)" if jobs > 1 else " (one fit at a time)"
     # Times mean little without the machine; results that did not record it must not seem to.
     machine = machine_text(results.environment)
     timing += f" on {machine}" if machine else "; the machine was not recorded"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Sequence
 from genre.evaluation.results import same_every_fold
 from genre.reports.content import (
     headline_header, headline_rows, holm_family, n_predictions, pairwise_header, pairwise_rows, per_class_rows,
-    pooled_counts, ranked_models, ranked_pairs, report_title,
+    pooled_counts, ranked_models, ranked_pairs, report_title, shared_input,
 )  # fmt: skip
 
 if TYPE_CHECKING:
@@ -161,6 +161,10 @@ def _headline_caption(results: "BenchmarkResults") -> str:
     """The protocol in one sentence: the splits, whether they keep groups apart, what ± and the CI are."""
     protocol = results.protocol
     name = results.dataset.get("name") or "the feature table"
+    inputs = _inputs_sentence(results)
+    if inputs:  # the models read several tables: the first alone is not what they were scored on
+        others = [str(other.get("name")) for other in results.dataset.get("other_tables") or [] if other.get("name")]
+        name = " and ".join([", ".join([name, *others[:-1]]), others[-1]]) if others else name
     group = protocol.get("group_column") or "group"
     if protocol.get("kind") == "fixed":
         train = f"{results.splits[0].n_train_tracks} training tracks, " if results.splits else ""
@@ -169,7 +173,7 @@ def _headline_caption(results: "BenchmarkResults") -> str:
         return (
             f"Track-level genre classification on {name} with a fixed train/test partition ({train}{test}{apart}): "
             "accuracy on the test tracks with its 95 % Wilson score interval; scores in %, fit time in wall seconds; "
-            "best accuracy in bold."
+            f"best accuracy in bold.{inputs}"
         )
     n = len(results.models[0].folds)
     folds, repeats = protocol.get("folds") or n, protocol.get("repeats") or 1
@@ -196,8 +200,23 @@ def _headline_caption(results: "BenchmarkResults") -> str:
     return (
         f"Track-level genre classification on {name} with stratified {layout} {split}: accuracy is the mean ± sample "
         f"SD over the {n} fold accuracies and the 95 % CI {interval}; scores in %, fit time in mean wall seconds "
-        "per fold; best accuracy in bold."
+        f"per fold; best accuracy in bold.{inputs}"
     )
+
+
+def _inputs_sentence(results: "BenchmarkResults") -> str:
+    """`` Inputs: svm, xgboost: f.csv (handcrafted, 57 features); musicnn-svm: m.csv (musicnn, 200 features).``
+
+    The report's headline has an input column when the models read different inputs; the
+    paper's table has no room for one, so its caption must say which model read what.
+    Empty when every model read the same input.
+    """
+    if shared_input(results) is not None:
+        return ""
+    readers: dict[str, list[str]] = {}
+    for model in ranked_models(results):
+        readers.setdefault(model.input or "not recorded", []).append(model.name)
+    return " Inputs: " + "; ".join(f"{', '.join(names)}: {text}" for text, names in readers.items()) + "."
 
 
 #: An article's text width, and a character of ``\small`` text at its widest on average (lower case

@@ -202,6 +202,9 @@ def accuracy_png(results: "BenchmarkResults") -> bytes:
             corrected = results.protocol.get("ci") == "corrected"
             interval = "95 % corrected t-interval over folds" if corrected else "95 % t-interval over folds"
             title = f"Accuracy per model, mean over {len(models[0].folds)} folds"
+            folds, repeats = results.protocol.get("folds"), results.protocol.get("repeats") or 1
+            if folds and repeats > 1:  # "10 folds" of a 5-fold benchmark would read as 10-fold CV
+                title += f" ({folds} folds × {repeats} repeats)"
         axis.set_xlabel(f"track-level accuracy (%), error bars: {interval}")
         axis.set_ylabel("model")
         axis.set_title(title, fontsize=11)
