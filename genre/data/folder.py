@@ -7,7 +7,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 from genre.data.formats import NON_AUDIO_FOLDERS, is_audio_path, is_known_non_audio
-from genre.data.tracks import Dataset, Track, check_label_spellings, is_printable, printable, reject_repeated_files
+from genre.data.tracks import (
+    Dataset, Track, check_label_spellings, is_printable, label_lookalikes_note, printable, reject_repeated_files,
+    with_notes,
+)
 from genre.errors import DataError
 
 #: Prefix of the AppleDouble files macOS writes beside real ones on foreign disks (``._song.wav``).
@@ -220,5 +223,6 @@ def load_folder(root: str | os.PathLike) -> Dataset:
         raise DataError(f"{root}: no audio files found in label folders (expected ROOT/<label>/<file>.wav){example}")
     check_label_spellings({t.label: str(root / t.label) for t in reversed(tracks)}, str(root))
     tracks.sort(key=lambda t: t.track)
-    return Dataset(tracks=tracks, rejected=rejected, name=f"folder {root}", ignored=ignored)
+    dataset = Dataset(tracks=tracks, rejected=rejected, name=f"folder {root}", ignored=ignored)
+    return with_notes(dataset, [label_lookalikes_note(dataset.labels, printable(root))])
 

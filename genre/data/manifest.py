@@ -20,7 +20,8 @@ import urllib.parse
 from pathlib import Path
 
 from genre.data.tracks import (
-    Checksum, Dataset, Track, check_label_spellings, is_printable, printable, reject_repeated_files, with_notes,
+    Checksum, Dataset, Track, check_label_spellings, is_printable, label_lookalikes_note, printable,
+    reject_repeated_files, with_notes,
 )
 from genre.errors import DataError
 from genre.text import plural
@@ -297,7 +298,8 @@ def load_manifest(manifest: str | os.PathLike) -> Dataset:
         listings=(str(manifest),),
         checksums={t.track: declared[t.track] for t in tracks if declared[t.track]},
     )
-    return with_notes(dataset, [_unread_note(manifest, unread, group_column)])
+    lookalikes = label_lookalikes_note(dataset.labels, manifest.name)
+    return with_notes(dataset, [_unread_note(manifest, unread, group_column), lookalikes])
 
 
 def _unread_note(manifest: Path, unread: list[str], group_column: str | None) -> str | None:

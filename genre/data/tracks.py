@@ -191,6 +191,42 @@ def _label_key(label: str) -> str:
     return unicodedata.normalize("NFKC", label).casefold()
 
 
+#: Characters a label's spelling may add or drop without naming another genre (``Hip Hop``,
+#: ``Hip-Hop``, ``hip_hop``, ``hiphop``; ``R.&B.``).
+_LABEL_SEPARATORS = str.maketrans("", "", " \t-_.")
+
+
+def label_lookalikes_note(labels: Iterable[str], source: str) -> str | None:
+    """One line naming labels that differ only in spaces, hyphens, underscores or dots, or ``None``.
+
+    ``Hip Hop`` and ``hiphop`` folders are two genres to every model, which then confuses
+    them with each other; nothing is refused (``Drum & Bass`` and ``Drum and Bass`` are
+    for the user to judge), but the user should know before the extraction's hours.
+
+    Parameters
+    ----------
+    labels : iterable of str
+        The dataset's labels.
+    source : str
+        The dataset, for the note.
+
+    Returns
+    -------
+    note : str or None
+    """
+    spellings: dict[str, list[str]] = {}
+    for label in sorted(set(labels)):
+        spellings.setdefault(_label_key(label).translate(_LABEL_SEPARATORS), []).append(label)
+    groups = [group for group in spellings.values() if len(group) > 1]
+    if not groups:
+        return None
+    said = "; ".join(" and ".join(repr(label) for label in group) for group in groups)
+    return (
+        f"{source}: labels {said} differ only in spaces, hyphens, underscores or dots, and are separate "
+        "genres; if they are one, give them one spelling"
+    )
+
+
 def check_label_spellings(where: dict[str, str], source: str) -> None:
     """Refuse labels that differ only in letter case or Unicode form (``Rock`` and ``rock``).
 

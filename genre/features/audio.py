@@ -97,6 +97,10 @@ def decode_audio(path: str | os.PathLike, *, sr: int | None = 22050, dtype: str 
         raise AudioError(f"{path}: not a regular file (a folder, pipe or device)")
     if not is_audio_path(path):
         raise AudioError(f"{path}: unsupported format {path.suffix or '(no extension)'!r}")
+    if info.st_size == 0:
+        # libsndfile would say "Format not recognised" of it, which sends the user looking for
+        # a wrong format rather than a failed copy or download.
+        raise AudioError(f"{path}: cannot decode audio (an empty file: 0 bytes)")
     try:
         # libsndfile says only "System error" of a file it may not open; opening it first
         # (one system call, no data read) names the cause.
@@ -189,6 +193,10 @@ def _sequential_reader() -> type[soundfile.SoundFile]:
 def _cannot_decode(path: Path, exc: Exception) -> AudioError:
     """The error for a file libsndfile fails to open or to read (at any point of it)."""
     reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    # "Error opening '<path>': Format not recognised.": the message names the file already.
+    for opening in (f"Error opening {str(path)!r}: ", f"Error opening {path!r}: "):
+        if reason.startswith(opening) and reason[len(opening) :].strip():
+            reason = reason[len(opening) :].rstrip(".")
     if "does not exist or is not a regular file" in reason:
         # libsndfile's MP3 decoder says this of any file it cannot parse; the file does exist.
         reason = f"not valid {path.suffix.lstrip('.').upper() or 'audio'} data"

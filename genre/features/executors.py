@@ -8,6 +8,8 @@ processes on this machine) and :class:`DaskExecutor` (a Dask cluster, imported o
 from __future__ import annotations
 
 import os
+import threading
+import time
 import warnings
 from dataclasses import dataclass
 from itertools import chain, islice
@@ -219,7 +221,7 @@ def map_alone(
         for item in items:
             pool = pool or ProcessPoolExecutor(max_workers=1)
             try:
-                result = pool.submit(func, item).result()
+                result = pool.submit(_keyed, func, 0, item, os.getpid()).result()[1]
             except TerminatedWorkerError:
                 result = TaskFailure(item, reason)
                 pool.shutdown(wait=False)  # broken: the next item gets a fresh process
@@ -240,10 +242,12 @@ def _pool_map(
     """
     from joblib import Parallel, delayed
 
+    parent = os.getpid()
+
     def tasks() -> Iterator[Any]:
         for key, item in enumerate(items):
             in_flight[key] = item
-            yield delayed(_keyed)(func, key, item)
+            yield delayed(_keyed)(func, key, item, parent)
 
     # A bounded dispatch window keeps the number of pending results, and so memory,
     # independent of how many files there are.
@@ -263,9 +267,50 @@ def _pool_map(
             yield result
 
 
-def _keyed(func: Callable[[Any], Any], key: int, item: Any) -> tuple[int, Any]:
-    """Worker side of :func:`_pool_map`: the result with the key of its item."""
+def _keyed(func: Callable[[Any], Any], key: int, item: Any, parent: int) -> tuple[int, Any]:
+    """Worker side of :func:`_pool_map` and :func:`map_alone`: the result with the key of its item.
+
+    ``parent`` is the process that handed out the item; a worker process it started exits
+    when it is gone (see :func:`_exit_with_parent`).
+    """
+    _exit_with_parent(parent)
     return key, func(item)
+
+
+#: Seconds between two looks of a worker process at its parent (see :func:`_exit_with_parent`).
+PARENT_POLL_S = 0.5
+
+#: The parent process this worker watches already, if any (one watcher per process).
+_watched_parent: int | None = None
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a worker process that ``parent`` started: exit as soon as ``parent`` is gone.
+
+    loky's workers wait up to 300 s for their next item and finish the one they hold even
+    when the process that started them was killed (``kill -9``, the OOM killer): up to five
+    minutes of a stale pool, its memory held and its cores busy beside the rerun. A daemon
+    thread polls the parent's id (a dead parent's children are handed to another process)
+    and ends the worker then; a partial result is of no use to anyone. Nothing happens in
+    the parent itself (the function ran in-process), nor in a process that is not its
+    direct child.
+
+    Parameters
+    ----------
+    parent : int
+        Process id of the process that handed out the work.
+    """
+    global _watched_parent
+    if _watched_parent is not None or os.getpid() == parent or os.getppid() != parent:
+        return
+    _watched_parent = parent
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="genre-exit-with-parent", daemon=True).start()
 
 
 #: Dask settings for a local cluster started by :class:`DaskExecutor` (and advice for a remote one).
