@@ -464,8 +464,9 @@ def load_feature_table(
         raise DataError(f"{path}: no numeric feature columns; columns are {_list(columns)}{hint}")
 
     X = frame[kept].astype("float64")
-    _check_finite(path, X, can_drop=can_drop)
-    _check_magnitude(path, X, frame[id_col] if id_col is not None else None, can_drop=can_drop)
+    ids = frame[id_col] if id_col is not None else None
+    _check_finite(path, X, ids, can_drop=can_drop)
+    _check_magnitude(path, X, ids, can_drop=can_drop)
 
     # -- labels, tracks, groups ----------------------------------------------------------
     if label_col is not None:
@@ -779,20 +780,24 @@ def _remedy(columns: Sequence[str], *, can_drop: bool, named: bool = False) -> s
     return f"fix the table, or leave {'those columns' if len(columns) != 1 else 'the column'} out with --drop"
 
 
-def _check_finite(path: Path, X: pd.DataFrame, *, can_drop: bool = True) -> None:
+def _check_finite(path: Path, X: pd.DataFrame, ids: pd.Series | None, *, can_drop: bool = True) -> None:
+    """Refuse NaN and infinite feature values, naming the first row (and track) that holds one."""
     values = X.to_numpy()
     bad = ~np.isfinite(values)
     if bad.any():
         columns = [c for c, flag in zip(X.columns, bad.any(axis=0)) if flag]
-        rows = int(bad.any(axis=1).sum())
+        rows = np.flatnonzero(bad.any(axis=1))
+        row, column = int(rows[0]), int(np.flatnonzero(bad[rows[0]])[0])
+        track = f" (track {str(ids.iloc[row]).strip()!r})" if ids is not None else ""
         kinds = []
         if np.isnan(values).any():
             kinds.append("missing/NaN")
         if np.isinf(values).any():
             kinds.append("infinite")
         raise DataError(
-            f"{path}: {' and '.join(kinds)} feature values in {rows} {plural(rows, 'row', 'rows')}, "
-            f"{plural(len(columns), 'column', 'columns')} {_list(columns)}; {_remedy(columns, can_drop=can_drop)}"
+            f"{path}: {' and '.join(kinds)} feature values in {len(rows)} {plural(len(rows), 'row', 'rows')}, "
+            f"{plural(len(columns), 'column', 'columns')} {_list(columns)} (first: {X.columns[column]!r} at row "
+            f"{row + 2}{track}); {_remedy(columns, can_drop=can_drop)}"
         )
 
 
