@@ -299,3 +299,21 @@ def test_the_report_says_what_was_learned_on_what_and_never_shows_zero_seconds(k
     two_lists = dataclasses.replace(fixed, protocol={**fixed.protocol, "lists": [*fixed.protocol["lists"], train, train]})
     text = render_markdown(build_document(two_lists))
     assert "The tracks of the 2 train lists form one training side: none of the lists is held out" in text
+
+
+@pytest.mark.parametrize("kind", ["kfold", "fixed"])
+def test_the_pairwise_table_gives_the_statistic_each_p_comes_from(kind, request):
+    # A table of p-values alone cannot be checked: the report's t (k-fold) or McNemar's
+    # discordant counts (a fixed partition) are in the paper's table too.
+    from genre.reports.content import pairwise_header, pairwise_rows
+
+    results = request.getfixturevalue(kind)
+    table = render_latex(results).split(r"\label{tab:genre-pairwise}", 1)
+    caption, body = table[0].rsplit(r"\caption{", 1)[1], table[1]
+    header, *rows = _rows(body)
+    title = "$t$" if kind == "kfold" else "Only A / B"
+    assert header.split(" & ")[3] == title
+    assert pairwise_header(results)[3] in ("t", "tracks only A / only B got right")  # the report's statistic column
+    for row, report_row in zip(rows, pairwise_rows(results)):
+        assert row.split(" & ")[3] == latex_escape(report_row[3]).replace("-", "$-$", 1)
+    assert ("t is the corrected t statistic" if kind == "kfold" else "only A / B are the test tracks") in caption

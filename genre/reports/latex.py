@@ -275,25 +275,33 @@ def _per_class(results: "BenchmarkResults") -> str:
 
 def _pairwise(results: "BenchmarkResults") -> str:
     header = pairwise_header(results)
-    columns = [header.index(name) for name in ("model A", "model B", "Δ accuracy (A − B)", "p", "p (Holm)")]
+    # The statistic (t, or McNemar's discordant counts) is the report's fourth column: with it a
+    # reader can recompute each p, which a table of p-values alone does not allow.
+    statistic = header[3]
+    columns = [header.index(name) for name in ("model A", "model B", "Δ accuracy (A − B)", statistic, "p", "p (Holm)")]
     rows = []
     pairs = ranked_pairs(results)  # the order of pairwise_rows
     for test, row in zip(pairs, pairwise_rows(results)):
-        a, b, difference, p, holm = (row[i] for i in columns)
+        a, b, difference, value, p, holm = (row[i] for i in columns)
         significant = ("yes" if test.significant else "no") if test.testable else "--"
-        rows.append([latex_escape(a), latex_escape(b), _number(difference.removesuffix(" points")), _number(p),
-                     _number(holm), significant])  # fmt: skip
+        rows.append([latex_escape(a), latex_escape(b), _number(difference.removesuffix(" points")), _number(value),
+                     _number(p), _number(holm), significant])  # fmt: skip
     alpha = f"{results.pairwise[0].alpha:g}"
     if results.pairwise[0].test == "mcnemar":
         test = f"two-sided exact McNemar test on the {n_predictions(results.models[0])} test tracks"
+        if statistic.startswith("tracks only"):
+            statistic_title, statistic_text = "Only A / B", "only A / B are the test tracks only A, and only B, classified right"
+        else:  # older results: the difference of the two counts only
+            statistic_title, statistic_text = "A $-$ B only", "A − B only is the number of tracks only A minus those only B classified right"
     else:
+        statistic_title, statistic_text = "$t$", "t is the corrected t statistic"
         repeats = results.protocol.get("repeats") or 1
         pooled = f", the {repeats} repeats pooled" if repeats > 1 else ""
         test = f"two-sided Nadeau–Bengio corrected resampled t-test on the paired fold accuracies{pooled}"
     caption = (
         f"Pairwise comparison of the models ({test}): Δ is the accuracy of A minus that of B in percentage points "
-        f"(pp), p-values are Holm-adjusted over {holm_family(results)}, and a difference is significant when the "
-        f"adjusted p < {alpha}."
+        f"(pp); {statistic_text}; p-values are Holm-adjusted over {holm_family(results)}, and a difference is "
+        f"significant when the adjusted p < {alpha}."
     )
     # What the report says in notes below its table, a paper's table must say in its caption.
     if any(not t.testable for t in pairs):
@@ -304,8 +312,10 @@ def _pairwise(results: "BenchmarkResults") -> str:
             f" With {round(weak.df) + 1} fold scores the t-test has {weak.df:.0f} degree of freedom: its p-values are "
             "unreliable."
         )
-    titles = ["Model A", "Model B", r"$\Delta$ acc.\ (pp)", "$p$", r"$p$ (Holm)", "Significant"]
-    return _table(caption=caption, label=TABLE_LABELS[2], align="llrrrl", header=titles, rows=rows)
+    # Short titles (the caption says what each is): with the statistic's column, long model
+    # names (musicnn-logreg, random-forest) must still fit an article's text width.
+    titles = ["Model A", "Model B", r"$\Delta$ (pp)", statistic_title, "$p$", r"$p$ (Holm)", "Signif."]
+    return _table(caption=caption, label=TABLE_LABELS[2], align="llrrrrl", header=titles, rows=rows)
 
 
 def _number(cell: str) -> str:
