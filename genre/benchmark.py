@@ -20,7 +20,7 @@ from genre.evaluation.inputs import model_input_kind
 from genre.evaluation.results import BenchmarkResults, describe_environment
 from genre.features.table import check_distinct_tables, load_feature_table
 from genre.progress import tell
-from genre.text import name_list
+from genre.text import name_list, plural
 from genre.reports import ReportFiles, render_report
 
 if TYPE_CHECKING:
@@ -36,11 +36,31 @@ __all__ = [
 CHECKPOINT_FOLDER = ".unfinished"
 
 
-def _handcrafted_extractor():
+def _handcrafted_config(*, segment_seconds: float | None = None) -> Any:
+    """The handcrafted features' settings: the defaults, but for ``segment_seconds`` when given.
+
+    Built before any work, so that a value the configuration refuses (negative, shorter than
+    one STFT frame) costs no listing and no extraction.
+
+    Parameters
+    ----------
+    segment_seconds : float, optional
+        Segment length in seconds (0: one row per track); ``None`` keeps the default.
+
+    Returns
+    -------
+    config : genre.features.config.FeatureConfig
+        The settings of the handcrafted table.
+    """
     from genre.features.config import FeatureConfig
+
+    return FeatureConfig() if segment_seconds is None else FeatureConfig(segment_seconds=segment_seconds)
+
+
+def _handcrafted_extractor(*, segment_seconds: float | None = None):
     from genre.features.handcrafted import HandcraftedExtractor
 
-    return HandcraftedExtractor(FeatureConfig())
+    return HandcraftedExtractor(_handcrafted_config(segment_seconds=segment_seconds))
 
 
 def _musicnn_extractor():
@@ -213,6 +233,7 @@ def extract_inputs(
     train_lists: Sequence[str | os.PathLike] = (),
     test_list: str | os.PathLike | None = None,
     source_options: Mapping[str, Any] | None = None,
+    segment_seconds: float | None = None,
 ) -> ExtractedInputs:
     """Extract, resumably, the tables the models need from a folder of audio.
 
@@ -268,6 +289,10 @@ def extract_inputs(
     source_options : mapping, optional
         Options of the source's reader (``fma:`` takes ``metadata`` and ``subset``), see
         :func:`genre.data.load_dataset`.
+    segment_seconds : float, optional
+        Segment length of the handcrafted table in seconds, as ``genre extract
+        --segment-seconds`` takes it (0: one row per track); default 3. A table extracted with
+        another length is extracted again.
 
     Returns
     -------
@@ -313,7 +338,9 @@ def extract_inputs(
     for kind in kinds:
         file_name, factory = TABLE_EXTRACTORS[kind]
         output = folder / file_name
-        extractor = factory()
+        # Only the handcrafted table is cut into segments here; musicnn's patches are its own.
+        settings = {"segment_seconds": segment_seconds} if kind == "handcrafted" and segment_seconds is not None else {}
+        extractor = factory(**settings)
         if table_is_current(output, dataset=dataset, extractor=extractor):
             say(f"{kind}: using {output} (already extracted)")
             reused = ExtractedTable(kind, output, n_reused=len(dataset.tracks), n_extracted=0)
@@ -335,8 +362,11 @@ def extract_inputs(
             # An out-of-date table left in place must not be benchmarked as if it were current.
             example = f"; e.g. {report.skipped[0][0]}: {report.skipped[0][1]}" if report.skipped else ""
             raise DataError(f"{source}: no file could be extracted for the {kind} features{example}")
+        # The engine counts every file with rows, resumed ones too: said apart, so that this line
+        # agrees with the summary's "reused" and "extracted" counts after an interruption.
+        earlier = f" ({report.n_resumed} of them from an earlier run)" if report.n_resumed else ""
         say(
-            f"{kind}: {report.n_extracted} of {report.n_tracks} files, {report.n_rows} rows in "
+            f"{kind}: {report.n_extracted} of {report.n_tracks} files{earlier}, {report.n_rows} rows in "
             f"{time.perf_counter() - started:.1f} s -> {output}"
             + (f" ({len(report.skipped)} skipped, see {report.skipped_path})" if report.skipped else "")
         )
@@ -460,6 +490,7 @@ def benchmark(
     checkpoint_dir: str | os.PathLike | None = None,
     source_options: Mapping[str, Any] | None = None,
     notes: Callable[[str], None] | None = None,
+    segment_seconds: float | None = None,
 ) -> BenchmarkRun:
     """Load a feature table, cross-validate models on it, and write the report.
 
@@ -519,6 +550,10 @@ def benchmark(
         it is listed, for the caller to say where it says the end of the run (``genre
         benchmark``: after the results). By default they are said on stderr as the run ends,
         however it ends, with ``progress``.
+    segment_seconds : float, optional
+        For a source of audio: the handcrafted table's segment length in seconds (0: one row
+        per track; default 3), see :func:`extract_inputs`. Refused for feature tables, whose
+        segments were cut when they were extracted.
 
     Returns
     -------
@@ -556,6 +591,13 @@ def benchmark(
     if group_col is not None and not use_groups:
         raise ParameterError("--group-col names the groups that --no-groups ignores: give one of them")
     check_distinct_tables(sources)
+    if segment_seconds is not None:
+        if not (len(sources) == 1 and is_audio_source(sources[0])):
+            raise ParameterError(
+                "--segment-seconds applies to a source of audio; a feature table keeps the segments it was "
+                "extracted with (extract it again with 'genre extract --segment-seconds')"
+            )
+        _handcrafted_config(segment_seconds=segment_seconds)  # an invalid length is refused before any work
     from genre.atomic import check_output_folder
 
     if output_dir is not None:
@@ -572,6 +614,8 @@ def benchmark(
 
     check_seed(seed, n_derived=n_repeats)  # each repeat takes the next seed
     check_models(models, model_params, seed=seed)
+    if segment_seconds is not None:
+        _check_patch_models(models, segment_seconds=segment_seconds)
     if checkpoint_dir is not None:
         check_output_folder(checkpoint_dir)
     extracted = None
@@ -598,7 +642,7 @@ def benchmark(
                 echo=_echo if progress else None, notes=notes or listing_notes.append,
                 folds=None if test_list is not None else n_folds, repeats=n_repeats, seed=seed, use_groups=use_groups,
                 group_col=group_col, label_col=label_col, train_lists=train_lists, test_list=test_list,
-                source_options=source_options,
+                source_options=source_options, segment_seconds=segment_seconds,
             )  # fmt: skip
             sources = list(extracted)
             table_group_col = _table_group_col(group_col)
@@ -611,25 +655,26 @@ def benchmark(
         ]
         if checkpoint_dir is None and output_dir is not None:
             checkpoint_dir = Path(output_dir) / CHECKPOINT_FOLDER
-        results = cross_validate_models(
-            tables,
-            models,
-            folds=folds,
-            repeats=repeats,
-            groups=use_groups,
-            train_lists=train_lists,
-            test_list=test_list,
-            jobs=jobs,
-            seed=seed,
-            progress=progress,
-            model_params=model_params,
-            command=command or _python_call(
-                sources, models, folds=folds, repeats=repeats, seed=seed, train_lists=train_lists, test_list=test_list,
-                group_col=group_col, use_groups=use_groups, label_col=label_col, id_col=id_col, drop=drop,
+        with _blaming_skipped_files(extracted):
+            results = cross_validate_models(
+                tables,
+                models,
+                folds=folds,
+                repeats=repeats,
+                groups=use_groups,
+                train_lists=train_lists,
+                test_list=test_list,
+                jobs=jobs,
+                seed=seed,
+                progress=progress,
                 model_params=model_params,
-            ),  # fmt: skip
-            checkpoint_dir=checkpoint_dir,
-        )
+                command=command or _python_call(
+                    sources, models, folds=folds, repeats=repeats, seed=seed, train_lists=train_lists,
+                    test_list=test_list, group_col=group_col, use_groups=use_groups, label_col=label_col,
+                    id_col=id_col, drop=drop, model_params=model_params,
+                ),  # fmt: skip
+                checkpoint_dir=checkpoint_dir,
+            )
         if not results.environment:
             # The machine that measured the fit and predict times: they mean little without it.
             results.environment = describe_environment()
@@ -641,6 +686,67 @@ def benchmark(
             # run of the same benchmark read old times back instead of measuring.
             CheckpointStore(checkpoint_dir).remove()
     return BenchmarkRun(results, files, features=extracted)
+
+
+def _check_patch_models(models: Sequence[str], *, segment_seconds: float) -> None:
+    """Refuse models that read one 3 s log-mel patch per row with segments of another length.
+
+    The CNN models take a fixed-length patch at each row's ``start``: with whole-track rows
+    (``segment_seconds=0``) or longer segments they would silently learn from a fraction of
+    each track (its first 3 s), and the report would not say so.
+
+    Parameters
+    ----------
+    models : sequence of str
+        Registry names (already checked to exist).
+    segment_seconds : float
+        The handcrafted table's segment length asked for.
+    """
+    from genre.classifiers.registry import get_spec
+    from genre.features.melpatches import MelConfig
+
+    mel = MelConfig()
+    patch_seconds = mel.patch_frames * mel.hop_length / mel.sr
+    # 130 frames of 512 samples are 3.02 s: a 3 s segment is what the patches were sized for.
+    if abs(segment_seconds - 3.0) <= 0.05:
+        return
+    readers = [name for name in models if model_input_kind(get_spec(name)) == "audio"]
+    if readers:
+        rows = "one row per track" if segment_seconds == 0 else f"{segment_seconds:g} s segments"
+        raise ParameterError(
+            f"--segment-seconds {segment_seconds:g}: {', '.join(readers)} {plural(len(readers), 'reads', 'read')} "
+            f"one {patch_seconds:.0f} s log-mel patch at each row's start, so with {rows} "
+            f"{plural(len(readers), 'it', 'they')} would see only part of each track; benchmark "
+            f"{plural(len(readers), 'it', 'them')} without --segment-seconds (3 s segments)"
+        )
+
+
+@contextlib.contextmanager
+def _blaming_skipped_files(extracted: ExtractedInputs | None) -> Iterator[None]:
+    """Add to a refusal of the extracted tables that the extraction skipped files.
+
+    The folds and lists were checked on the source's listing before extracting; a refusal
+    after it (a class left with fewer tracks or artists than folds) comes from the files
+    the extraction could not use, which the bare message would not say.
+
+    Parameters
+    ----------
+    extracted : ExtractedInputs or None
+        What :func:`extract_inputs` made ready; ``None`` (feature tables given) adds nothing.
+    """
+    try:
+        yield
+    except DataError as error:
+        skipped = [table for table in (extracted.tables if extracted is not None else ()) if table.n_skipped]
+        if not skipped:
+            raise
+        first = skipped[0]
+        n = first.n_skipped
+        raise DataError(
+            f"{error} (note: {n} of the source's {plural(n, 'files was', 'files were')} skipped when the "
+            f"{first.kind} features were extracted, see {first.skipped_path}, so the table has fewer tracks than "
+            "the listing the folds and lists were checked on before extracting)"
+        ) from error
 
 
 @contextlib.contextmanager

@@ -546,6 +546,12 @@ def benchmark(
     output: str = _output_option("reports/benchmark", help="Report folder."),
     fma_metadata: Optional[Path] = _fma_metadata_option(),
     fma_subset: Optional[str] = _fma_subset_option(),
+    segment_seconds: Optional[float] = typer.Option(
+        None,
+        "--segment-seconds",
+        show_default=False,
+        help="For audio: segment length in s of the extracted features; 0: one row per track (default 3).",
+    ),
 ) -> None:
     """Cross-validate models on feature tables (or audio), track-level and leakage-free, and write a report."""
     from genre.benchmark import benchmark as run_benchmark
@@ -589,6 +595,7 @@ def benchmark(
                 command=command,
                 source_options=fma,
                 notes=listing_notes.append,
+                segment_seconds=segment_seconds,
             )
         except BaseException:
             # A run that ends early (a refusal, Ctrl-C) still says what the listing left out, last

@@ -19,6 +19,7 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -315,6 +316,7 @@ def cross_validate_models(
     # What extraction said about the audio (silent stretches, low sample rates) belongs in the
     # report too: a rerun on the cached table, or a reader of the paper, would not see it.
     read = {str(plan.inputs[name].table.path): plan.inputs[name].table for name in models}
+    caveats += _skipped_notes(list(read.values()))
     for input_table in read.values():
         caveats += _extraction_notes(input_table)
     if fixed and not train_lists:
@@ -771,6 +773,60 @@ def _extraction_notes(table: FeatureTable) -> list[str]:
         recorded_in=table.path.with_suffix(".json") if table.path is not None else None,
     )  # fmt: skip
     return [f"in {table.name}, {note}" for note in notes]
+
+
+def _skipped_notes(tables: Sequence[FeatureTable]) -> list[str]:
+    """Say that the tables' extractions skipped files, which are therefore in no split.
+
+    The report otherwise reads as if every listed file had been benchmarked: a corrupt clip
+    of a folder would vanish from the results without a word (the count is in each table's
+    sidecar, the paths and reasons in the skipped-files CSV beside it). Tables that skipped
+    the same files (a corrupt clip is skipped by every extractor) share one note.
+
+    Parameters
+    ----------
+    tables : sequence of FeatureTable
+        The tables the models read; one without a ``genre extract`` sidecar (an external
+        table) has no note.
+
+    Returns
+    -------
+    notes : list of str
+        One caveat per distinct set of skipped files, with the first file and its reason.
+    """
+    import csv
+
+    from genre.features.extract import side_paths
+
+    by_files: dict[tuple, list[tuple[FeatureTable, int, Path | None, dict | None]]] = {}
+    for table in tables:
+        n_skipped = table.meta.get("n_skipped") if table.meta else None
+        if not isinstance(n_skipped, int) or isinstance(n_skipped, bool) or n_skipped <= 0:
+            continue
+        listing = side_paths(table.path)[1] if table.path is not None else None
+        try:
+            with open(listing, encoding="utf-8", newline="") as handle:  # type: ignore[arg-type]
+                rows = list(csv.DictReader(handle))
+        except (OSError, TypeError, UnicodeDecodeError, csv.Error):
+            rows = []  # the count alone is still worth saying
+        key = (n_skipped, tuple(row.get("path") for row in rows)) if rows else (id(table),)
+        by_files.setdefault(key, []).append((table, n_skipped, listing, rows[0] if rows else None))
+    notes = []
+    for group in by_files.values():
+        names = " and ".join(table.name for table, *_ in group)
+        _, n, _, first = group[0]
+        note = (
+            f"{n} {plural(n, 'file', 'files')} of the source could not be used when {names} "
+            f"{plural(len(group), 'was', 'were')} extracted and {plural(n, 'is', 'are')} in no split"
+        )
+        if first and first.get("path"):
+            example = f"{first['path']} ({first.get('reason') or 'no reason recorded'})"
+            note += f": {example}" if n == 1 else f", e.g. {example}"
+        listings = " and ".join(str(listing) for _, _, listing, _ in group if listing is not None)
+        if listings:
+            note += f"; {plural(n, 'it is', 'all are')} listed, with the reason, in {listings}"
+        notes.append(note)
+    return notes
 
 
 # -- descriptions -------------------------------------------------------------------------------
