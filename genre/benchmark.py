@@ -159,24 +159,20 @@ class ExtractedInputs(SequenceABC):
         listed_in : pathlib.Path or None
             The first table's skipped-files CSV that names one of them.
         """
-        import csv
-
-        from genre.features.extract import side_paths
+        from genre.data.tracks import read_skipped_csv
         from genre.features.table import file_stem
 
         wanted = {file_stem(line): line for line in lines}
         found: dict[str, None] = {}
         listed_in = None
         for table in self.tables:
-            skipped_csv = side_paths(table.path)[1]
-            try:
-                with open(skipped_csv, encoding="utf-8", newline="") as handle:
-                    stems = {file_stem(row.get("path") or "") for row in csv.DictReader(handle)}
-            except (OSError, UnicodeDecodeError, csv.Error):
+            skipped = read_skipped_csv(table.skipped_path)
+            if skipped is None:
                 continue  # none written (nothing skipped), or unreadable: no hint, the line stays unmatched
+            stems = {file_stem(path) for path, _ in skipped}
             hits = [line for stem, line in wanted.items() if stem in stems]
             if hits and listed_in is None:
-                listed_in = skipped_csv
+                listed_in = table.skipped_path
             found.update(dict.fromkeys(hits))
         return [line for line in lines if line in found], listed_in
 
@@ -384,13 +380,9 @@ def extract_inputs(
 
 def _count_skipped(path: Path) -> int:
     """Rows of a skipped-files CSV; 0 when it cannot be read (the summary then says none)."""
-    import csv
+    from genre.data.tracks import read_skipped_csv
 
-    try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            return sum(1 for _ in csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return 0
+    return len(read_skipped_csv(path) or [])
 
 
 def _check_splits(
@@ -707,8 +699,8 @@ def _check_patch_models(models: Sequence[str], *, segment_seconds: float) -> Non
 
     mel = MelConfig()
     patch_seconds = mel.patch_frames * mel.hop_length / mel.sr
-    # 130 frames of 512 samples are 3.02 s: a 3 s segment is what the patches were sized for.
-    if abs(segment_seconds - 3.0) <= 0.05:
+    # 130 frames of 512 samples are 3.02 s: the default segment is what the patches were sized for.
+    if abs(segment_seconds - _handcrafted_config().segment_seconds) <= 0.05:
         return
     readers = [name for name in models if model_input_kind(get_spec(name)) == "audio"]
     if readers:

@@ -69,6 +69,34 @@ def _output_option(default: Optional[str], *, help: str):
     return typer.Option(default, "--output", "-o", metavar="PATH", help=help)
 
 
+# "\\[": rich markup would take "[linear]" for a style tag and drop it.
+_PARAM_HELP = (
+    "Model parameter NAME=VALUE (repeatable). VALUE is a Python literal (3, 0.05, [1, 10], None) or text; "
+    "text with commas or in brackets is a list of literals or words: svm,logreg, \\[0.01, scale], "
+    "\\[linear] (one item); a single value for a list parameter is a list of one (C_grid=10)"
+)
+
+
+def _drop_option():
+    """The ``--drop`` option of ``train`` and ``benchmark``, for a parameter typed ``Optional[list[str]]``.
+
+    Its metavar: Typer would show a repeatable option's type, ``<list[str]>``, as if it took a Python list.
+    """
+    return typer.Option(
+        None, "--drop", metavar="COLUMNS", help="Columns to leave out of the features (repeatable, or comma-separated)."
+    )
+
+
+def _param_option(*, several: bool):
+    """The ``--param``/``-p`` option of ``train`` (one model) and ``benchmark`` (``several`` models)."""
+    if several:
+        return typer.Option(
+            None, "--param", "-p", metavar="[MODEL:]NAME=VALUE",
+            help=_PARAM_HELP + "; MODEL:NAME=VALUE when several models run.",
+        )  # fmt: skip
+    return typer.Option(None, "--param", "-p", metavar="NAME=VALUE", help=_PARAM_HELP + ".")
+
+
 def _print_version(value: bool) -> None:
     if value:
         from genre import __version__
@@ -495,12 +523,6 @@ def _literal(text: str, *, otherwise: Any) -> Any:
         return otherwise
 
 
-# "\\[": rich markup would take "[linear]" for a style tag and drop it.
-_PARAM_HELP = (
-    "Model parameter NAME=VALUE (repeatable). VALUE is a Python literal (3, 0.05, [1, 10], None) or text; "
-    "text with commas or in brackets is a list of literals or words: svm,logreg, \\[0.01, scale], "
-    "\\[linear] (one item); a single value for a list parameter is a list of one (C_grid=10)"
-)
 
 
 @app.command(cls=_Command)
@@ -528,21 +550,17 @@ def benchmark(
     ),
     no_groups: bool = typer.Option(False, "--no-groups", help="Ignore the table's group column."),
     train_list: Optional[list[Path]] = typer.Option(
-        None, "--train-list", help="List file of training tracks (repeatable)."
+        None, "--train-list", metavar="FILE", help="List file of training tracks (repeatable)."
     ),
     test_list: Optional[Path] = typer.Option(
         None, "--test-list", help="List file of test tracks: a fixed partition instead of CV."
     ),
     label_col: Optional[str] = typer.Option(None, "--label-col", help="Label column (default: detected)."),
     id_col: Optional[str] = typer.Option(None, "--id-col", help="File/track id column (default: detected)."),
-    drop: Optional[list[str]] = typer.Option(
-        None, "--drop", help="Columns to leave out of the features (repeatable, or comma-separated)."
-    ),
+    drop: Optional[list[str]] = _drop_option(),
     jobs: int = typer.Option(-1, "--jobs", "-j", help="Parallel folds / model threads (-1: all cores)."),
     seed: int = typer.Option(0, "--seed", help="Seed of splits and models."),
-    param: Optional[list[str]] = typer.Option(
-        None, "--param", "-p", help=_PARAM_HELP + "; MODEL:NAME=VALUE when several models run."
-    ),
+    param: Optional[list[str]] = _param_option(several=True),
     output: str = _output_option("reports/benchmark", help="Report folder."),
     fma_metadata: Optional[Path] = _fma_metadata_option(),
     fma_subset: Optional[str] = _fma_subset_option(),
@@ -810,13 +828,10 @@ def train(
     output: str = _output_option("reports/model.genre", help="Model file to write."),
     label_col: Optional[str] = typer.Option(None, "--label-col", help="Label column (default: detected)."),
     id_col: Optional[str] = typer.Option(None, "--id-col", help="File/track id column (default: detected)."),
-    drop: Optional[list[str]] = typer.Option(
-        None, "--drop", metavar="COLUMNS", help="Columns to leave out of the features (repeatable, or comma-separated)."
-    ),
+    drop: Optional[list[str]] = _drop_option(),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Threads/processes the model may use (-1: all cores)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the model."),
-    # metavars: Typer would show a repeatable option's type, <list[str]>, as if it took a Python list.
-    param: Optional[list[str]] = typer.Option(None, "--param", "-p", metavar="NAME=VALUE", help=_PARAM_HELP + "."),
+    param: Optional[list[str]] = _param_option(several=False),
 ) -> None:
     """Fit one model on every row of a feature table and save it as a safe model file."""
     with user_errors():

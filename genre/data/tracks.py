@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import hashlib
 import os
@@ -180,6 +181,27 @@ def write_skipped_csv(handle: IO[str], skipped: Iterable[tuple[str, str]]) -> No
     """
     # Printable: a name that is not valid UTF-8 would stop the UTF-8 write halfway.
     handle.write(csv_text([("path", "reason"), *((printable(path), printable(reason)) for path, reason in skipped)]))
+
+
+def read_skipped_csv(path: str | os.PathLike) -> list[tuple[str, str]] | None:
+    """The ``(path, reason)`` pairs of a skipped list that :func:`write_skipped_csv` wrote.
+
+    Parameters
+    ----------
+    path : path-like
+        The skipped list (``features.skipped.csv``).
+
+    Returns
+    -------
+    skipped : list of (str, str) or None
+        One pair per line, ``""`` for a cell the line lacks; ``None`` where the file is absent
+        (a run that skipped nothing may write none) or cannot be read as such a list.
+    """
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            return [(row.get("path") or "", row.get("reason") or "") for row in csv.DictReader(handle)]
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
 
 
 def is_printable(path: str | os.PathLike) -> bool:

@@ -794,22 +794,18 @@ def _skipped_notes(tables: Sequence[FeatureTable]) -> list[str]:
     notes : list of str
         One caveat per distinct set of skipped files, with the first file and its reason.
     """
-    import csv
-
+    from genre.data.tracks import read_skipped_csv
     from genre.features.extract import side_paths
 
-    by_files: dict[tuple, list[tuple[FeatureTable, int, Path | None, dict | None]]] = {}
+    by_files: dict[tuple, list[tuple[FeatureTable, int, Path | None, tuple[str, str] | None]]] = {}
     for table in tables:
         n_skipped = table.meta.get("n_skipped") if table.meta else None
         if not isinstance(n_skipped, int) or isinstance(n_skipped, bool) or n_skipped <= 0:
             continue
         listing = side_paths(table.path)[1] if table.path is not None else None
-        try:
-            with open(listing, encoding="utf-8", newline="") as handle:  # type: ignore[arg-type]
-                rows = list(csv.DictReader(handle))
-        except (OSError, TypeError, UnicodeDecodeError, csv.Error):
-            rows = []  # the count alone is still worth saying
-        key = (n_skipped, tuple(row.get("path") for row in rows)) if rows else (id(table),)
+        # Unreadable or absent: the count alone is still worth saying.
+        rows = (read_skipped_csv(listing) if listing is not None else None) or []
+        key = (n_skipped, tuple(path for path, _ in rows)) if rows else (id(table),)
         by_files.setdefault(key, []).append((table, n_skipped, listing, rows[0] if rows else None))
     notes = []
     for group in by_files.values():
@@ -819,8 +815,8 @@ def _skipped_notes(tables: Sequence[FeatureTable]) -> list[str]:
             f"{n} {plural(n, 'file', 'files')} of the source could not be used when {names} "
             f"{plural(len(group), 'was', 'were')} extracted and {plural(n, 'is', 'are')} in no split"
         )
-        if first and first.get("path"):
-            example = f"{first['path']} ({first.get('reason') or 'no reason recorded'})"
+        if first and first[0]:
+            example = f"{first[0]} ({first[1] or 'no reason recorded'})"
             note += f": {example}" if n == 1 else f", e.g. {example}"
         listings = " and ".join(str(listing) for _, _, listing, _ in group if listing is not None)
         if listings:

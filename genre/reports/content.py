@@ -325,7 +325,7 @@ def pairwise_header(results: "BenchmarkResults") -> list[str]:
 def pairwise_rows(results: "BenchmarkResults") -> list[list[str]]:
     """Rows of the pairwise tests table, one per pair of ``results.pairwise``, in :func:`ranked_pairs` order.
 
-    The difference is in percentage points (``+1.7 points``), p-values as :func:`_p` writes
+    The difference is in percentage points (``+1.7 points``), p-values as :func:`p_value_text` writes
     them; untestable pairs show ``–`` for what they lack.
     """
     counted = _counted(results)
