@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
+import socket
 import tempfile
 from pathlib import Path
 from typing import IO, Callable, Iterable, Iterator
@@ -12,6 +14,7 @@ from typing import IO, Callable, Iterable, Iterator
 from genre.errors import OutputError
 
 __all__ = [
+    "OutputLock",
     "file_digests",
     "file_sha256",
     "atomic_files",
@@ -101,7 +104,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", **kwargs) -> Iterator[
         yield open_file(path, mode, **kwargs)
 
 
-def output_path(path: str | os.PathLike, *, what: str = "the output path") -> Path:
+def output_path(path: str | os.PathLike, *, what: str = "the output path", kind: str = "file or folder") -> Path:
     """``path`` as a :class:`~pathlib.Path`, refusing an empty or blank name.
 
     ``Path("")`` is the current folder, so an empty name (often an unset variable in a
@@ -115,6 +118,9 @@ def output_path(path: str | os.PathLike, *, what: str = "the output path") -> Pa
         The output file or folder as the user gave it.
     what : str
         How the message names it, e.g. ``"--output"``.
+    kind : str
+        What the command writes there, for the message: ``"file"`` (a model, a CSV),
+        ``"folder"`` (a report), or, where either is taken, ``"file or folder"``.
 
     Returns
     -------
@@ -126,7 +132,9 @@ def output_path(path: str | os.PathLike, *, what: str = "the output path") -> Pa
         ``path`` is empty or only whitespace.
     """
     if not str(path).strip():
-        raise OutputError(f"{what} is empty; give a file or folder name to write to")
+        # Worded for what the command takes: "a file or folder name" sends the user of a
+        # command that writes one file looking for a folder option it does not have.
+        raise OutputError(f"{what} is empty; give a {kind} name to write to")
     return Path(path)
 
 
@@ -145,7 +153,7 @@ def check_output_folder(folder: str | os.PathLike) -> Path:
         ``folder`` is empty, ``folder`` or one of its parents is a file, or the nearest
         existing folder cannot be written.
     """
-    folder = output_path(folder, what="the output folder name")
+    folder = output_path(folder, what="the output folder name", kind="folder")
     try:
         existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
         is_folder = existing.is_dir()
@@ -182,7 +190,7 @@ def check_output_file(path: str | os.PathLike, *, inputs: Iterable[str | os.Path
     genre.errors.OutputError
         ``path`` is empty, a folder, one of ``inputs``, or cannot be written.
     """
-    target = output_path(path, what="the output file name")
+    target = output_path(path, what="the output file name", kind="file")
     try:
         is_folder = target.is_dir()
     except OSError as exc:  # see check_output_folder
@@ -289,7 +297,7 @@ def check_output_outside(
     genre.errors.OutputError
         ``folder`` is one of ``inputs`` or lies below one.
     """
-    folder = output_path(folder, what="the output folder name")
+    folder = output_path(folder, what="the output folder name", kind="folder")
     target = os.path.realpath(folder)
     for item in inputs:
         source = os.path.realpath(item)
@@ -373,3 +381,89 @@ def file_digests(path: str | os.PathLike, algorithms: Iterable[str]) -> dict[str
             for digest in digests.values():
                 digest.update(block)
     return {name: digest.hexdigest() for name, digest in digests.items()}
+
+
+class OutputLock:
+    """``<output>.lock``: held (``flock``) by the one run writing ``output``, with its pid and host.
+
+    The kernel drops the lock when its process dies, so a lock left by ``kill -9`` never
+    stands in the way; the pid and host in the file only name the holder in the message.
+    On a file system without locks (or off POSIX) the run goes on unguarded.
+
+    Parameters
+    ----------
+    output : pathlib.Path
+        The file or folder being written; the lock is ``<output>.lock`` beside it.
+    what : str
+        What the refusal calls the run holding it: ``"another extraction (pid 12 on host)
+        is writing ..."``.
+
+    Raises
+    ------
+    genre.errors.OutputError
+        On entering: another run holds the lock, or the lock file cannot be written.
+    """
+
+    def __init__(self, output: Path, *, what: str = "extraction") -> None:
+        self.output = output
+        self.what = what
+        self.path = output.with_name(output.name + ".lock")
+        self._fd: int | None = None
+
+    def __enter__(self) -> "OutputLock":
+        try:
+            import fcntl
+        except ImportError:  # not POSIX (Windows): no lock
+            return self
+        while True:
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            except OSError as exc:
+                raise OutputError(f"{self.path}: cannot create the lock file ({exc.strerror})") from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = self._holder(fd)
+                os.close(fd)
+                raise OutputError(
+                    f"another {self.what} ({holder}) is writing {self.output}; wait for it to finish, "
+                    "or stop it and rerun this command to take over its work"
+                ) from None
+            except OSError:  # a file system without locks: run unguarded rather than not at all
+                os.close(fd)
+                return self
+            # The previous holder removes the file as it leaves: a lock on the file we opened
+            # before that counts only if it is still the file at this path.
+            try:
+                current = os.path.samestat(os.fstat(fd), os.stat(self.path))
+            except FileNotFoundError:
+                current = False
+            if current:
+                break
+            os.close(fd)
+        self._fd = fd
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname()}).encode())
+        except OSError as exc:  # a full disk: nothing else could be written either
+            self.__exit__()
+            raise OutputError(f"{self.path}: cannot write the lock file ({exc.strerror})") from None
+        return self
+
+    @staticmethod
+    def _holder(fd: int) -> str:
+        try:
+            holder = json.loads(os.pread(fd, 4096, 0))
+            return f"pid {int(holder['pid'])} on {holder['host']}"
+        except (OSError, ValueError, TypeError, KeyError):  # still being written
+            return "pid unknown"
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._fd is not None:
+            # Removed while still held, so that no run can lock the file we are leaving.
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+            os.close(self._fd)
+            self._fd = None

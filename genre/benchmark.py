@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
 from genre.errors import DataError, ParameterError
-from genre.evaluation.checkpoint import CheckpointStore
+from genre.evaluation.checkpoint import CheckpointStore, hold_checkpoints
 from genre.evaluation.cv import DEFAULT_FOLDS, DEFAULT_MODELS, DEFAULT_REPEATS, cross_validate_models, cv_settings
 from genre.evaluation.inputs import model_input_kind
 from genre.evaluation.results import BenchmarkResults, describe_environment
@@ -82,6 +82,10 @@ _TABLE_OF_INPUT: dict[str, str] = {"audio": "handcrafted", "features": "handcraf
 class ExtractedTable:
     """One feature table extracted from a source of audio, and how many of its files this run reused and extracted.
 
+    Each file the listing found is counted once: ``n_reused + n_extracted + n_skipped`` is
+    the number of files found (the :attr:`ExtractReport.n_tracks
+    <genre.features.extract.ExtractReport.n_tracks>` of the extraction).
+
     Attributes
     ----------
     kind : str
@@ -89,15 +93,18 @@ class ExtractedTable:
     path : pathlib.Path
         The feature CSV.
     n_reused : int
-        Files of the listing taken as an earlier run left them, rows or skip: every file of a
-        table already current, the unchanged files of an out-of-date one, the files an
-        interrupted extraction had finished.
+        Files whose rows an earlier run left: every file with rows of a table already
+        current, the unchanged files of an out-of-date one, the files an interrupted
+        extraction had finished.
     n_extracted : int
-        Files of the listing analysed by this run (new, changed, or skipped before and tried
-        again), whether or not they gave rows.
+        Files that gave rows in this run (new, changed, or skipped before and tried again
+        with success).
     n_skipped : int
-        Files (and folders) of the listing the table has no rows of, by this run or an earlier
-        one, each with its reason in :attr:`skipped_path`.
+        Files of the listing the table has no rows of, by this run or an earlier one (the
+        listing's rejected files included), each with its reason in :attr:`skipped_path`.
+    n_folders_left_out : int
+        Folders the listing left out (without audio, unlistable, a link loop), also in
+        :attr:`skipped_path`; not files, so in none of the counts above.
     """
 
     kind: str
@@ -105,6 +112,7 @@ class ExtractedTable:
     n_reused: int
     n_extracted: int
     n_skipped: int = 0
+    n_folders_left_out: int = 0
 
     @property
     def skipped_path(self) -> Path:
@@ -339,9 +347,7 @@ def extract_inputs(
         extractor = factory(**settings)
         if table_is_current(output, dataset=dataset, extractor=extractor):
             say(f"{kind}: using {output} (already extracted)")
-            reused = ExtractedTable(kind, output, n_reused=len(dataset.tracks), n_extracted=0)
-            # The files an earlier run skipped are still missing from the table: counted for the summary.
-            tables.append(dataclasses.replace(reused, n_skipped=_count_skipped(reused.skipped_path)))
+            tables.append(_current_table(kind, output, dataset=dataset))
             continue
         stale = output.exists()
         if stale:
@@ -361,18 +367,20 @@ def extract_inputs(
         # The engine counts every file with rows, resumed ones too: said apart, so that this line
         # agrees with the summary's "reused" and "extracted" counts after an interruption.
         earlier = f" ({report.n_resumed} of them from an earlier run)" if report.n_resumed else ""
+        n_folders = len(report.folders_left_out)
+        n_skipped = len(report.skipped) - n_folders
+        left_out = f", {n_folders} {plural(n_folders, 'folder', 'folders')} left out" if n_folders else ""
         say(
             f"{kind}: {report.n_extracted} of {report.n_tracks} files{earlier}, {report.n_rows} rows in "
             f"{time.perf_counter() - started:.1f} s -> {output}"
-            + (f" ({len(report.skipped)} skipped, see {report.skipped_path})" if report.skipped else "")
+            + (f" ({n_skipped} skipped{left_out}, see {report.skipped_path})" if report.skipped else "")
         )
-        # Every listed file was either taken from an earlier run (resumed, or kept by the
-        # update) or analysed now, whether or not it gave rows.
-        n_reused = report.n_resumed
+        # Each file found counted once: with rows from an earlier run (resumed, or kept by the
+        # update), with rows from this one, or skipped (now or by an earlier run, never twice).
         tables.append(
             ExtractedTable(
-                kind, output, n_reused=n_reused, n_extracted=len(dataset.tracks) - n_reused,
-                n_skipped=len(report.skipped),
+                kind, output, n_reused=report.n_resumed, n_extracted=report.n_extracted - report.n_resumed,
+                n_skipped=n_skipped, n_folders_left_out=n_folders,
             )
         )  # fmt: skip
     return ExtractedInputs(tuple(tables), notes=listing_notes)
@@ -383,6 +391,37 @@ def _count_skipped(path: Path) -> int:
     from genre.data.tracks import read_skipped_csv
 
     return len(read_skipped_csv(path) or [])
+
+
+def _current_table(kind: str, output: Path, *, dataset: "Dataset") -> ExtractedTable:
+    """The counts of a table reused whole: its files with rows reused, the rest of the listing's files skipped.
+
+    Parameters
+    ----------
+    kind : str
+        The table's key in :data:`TABLE_EXTRACTORS`.
+    output : pathlib.Path
+        The feature CSV, current for ``dataset`` (:func:`genre.features.extract.table_is_current`).
+    dataset : Dataset
+        The listing the table was found current for; its rejected files are skipped ones,
+        its rejected folders are counted apart, as the extraction counts them.
+    """
+    import json
+
+    from genre.features.extract import side_paths
+
+    folders = sum(1 for path, _ in dataset.rejected if os.path.isdir(path))
+    table = ExtractedTable(kind, output, n_reused=0, n_extracted=0, n_folders_left_out=folders)
+    n_files = len(dataset.tracks) + len(dataset.rejected) - folders
+    try:  # the sidecar's n_tracks: its files with rows (a current table's sidecar is readable)
+        with_rows = json.loads(side_paths(output)[0].read_text(encoding="utf-8")).get("n_tracks")
+    except (OSError, ValueError, AttributeError):
+        with_rows = None
+    if not isinstance(with_rows, int) or isinstance(with_rows, bool) or not 0 <= with_rows <= len(dataset.tracks):
+        # Else from the skipped list, which also holds the listing's rejected files and folders.
+        skipped_tracks = max(0, _count_skipped(table.skipped_path) - len(dataset.rejected))
+        with_rows = max(0, len(dataset.tracks) - skipped_tracks)
+    return dataclasses.replace(table, n_reused=with_rows, n_skipped=n_files - with_rows)
 
 
 def _check_splits(
@@ -532,7 +571,10 @@ def benchmark(
         Where each finished (model, split) fit is kept as it finishes, so that the same call
         after an interruption (Ctrl-C, kill -9, a crash) fits only the missing ones; default
         ``output_dir/.unfinished`` (none without ``output_dir``). Removed once the results
-        are computed and the report written, so a later run measures afresh. See
+        are computed and the report written, so a later run measures afresh. The run holds
+        its lock from before any extraction until then: a second benchmark into the same
+        folder meanwhile is refused at once (see
+        :func:`genre.evaluation.checkpoint.hold_checkpoints`). See
         :func:`genre.evaluation.cv.cross_validate_models`.
     source_options : mapping, optional
         For a source of audio: options of its reader (``fma:`` takes ``metadata`` and
@@ -572,7 +614,8 @@ def benchmark(
         :func:`extract_inputs`).
     genre.errors.OutputError
         ``output_dir`` (or ``checkpoint_dir``) cannot be created or written, or (for a folder
-        of audio) is that folder or lies inside it (checked before any work).
+        of audio) is that folder or lies inside it (checked before any work); another
+        benchmark is running into the same folder.
     """
     sources = [features] if isinstance(features, (str, os.PathLike)) else list(features)
     # One name or path is a list of one, never its letters ("logreg" is not l, o, g...).
@@ -606,16 +649,24 @@ def benchmark(
 
     check_seed(seed, n_derived=n_repeats)  # each repeat takes the next seed
     check_models(models, model_params, seed=seed)
-    if segment_seconds is not None:
-        _check_patch_models(models, segment_seconds=segment_seconds)
+    if segment_seconds is not None or (len(sources) == 1 and is_audio_source(sources[0])):
+        # Audio is extracted with the default segments unless told otherwise: a CNN whose patch
+        # is shorter than them is refused now, not after the extraction.
+        rows = _handcrafted_config(segment_seconds=segment_seconds).segment_seconds
+        _check_patch_models(models, segment_seconds=rows, model_params=model_params, seed=seed)
     if checkpoint_dir is not None:
         check_output_folder(checkpoint_dir)
+    elif output_dir is not None:
+        checkpoint_dir = Path(output_dir) / CHECKPOINT_FOLDER
+    # Held from before the extraction until the kept fits are removed: a second benchmark
+    # into the same folder is refused before any long work, not in the middle of it.
+    held = hold_checkpoints(checkpoint_dir) if checkpoint_dir is not None else contextlib.nullcontext()
     extracted = None
     table_group_col, group_name = group_col, None
     # The listing's notes (files left out, ignored) are said last: a batch job says at the end
     # what it skipped, where no progress bar scrolls it away.
     listing_notes: list[str] = []
-    with _said_at_the_end(listing_notes, enabled=progress and notes is None):
+    with held, _said_at_the_end(listing_notes, enabled=progress and notes is None):
         if len(sources) == 1 and is_audio_source(sources[0]):
             if output_dir is None:
                 raise ParameterError(f"{sources[0]}: benchmarking audio needs an output folder for its features")
@@ -645,8 +696,6 @@ def benchmark(
             )
             for path in sources
         ]
-        if checkpoint_dir is None and output_dir is not None:
-            checkpoint_dir = Path(output_dir) / CHECKPOINT_FOLDER
         with _blaming_skipped_files(extracted):
             results = cross_validate_models(
                 tables,
@@ -680,37 +729,20 @@ def benchmark(
     return BenchmarkRun(results, files, features=extracted)
 
 
-def _check_patch_models(models: Sequence[str], *, segment_seconds: float) -> None:
-    """Refuse models that read one 3 s log-mel patch per row with segments of another length.
+def _check_patch_models(
+    models: Sequence[str], *, segment_seconds: float, model_params: Mapping[str, Mapping] | None = None, seed: int = 0
+) -> None:
+    """Refuse CNN models whose log-mel patch is shorter than the rows ``--segment-seconds`` asks for.
 
-    The CNN models take a fixed-length patch at each row's ``start``: with whole-track rows
-    (``segment_seconds=0``) or longer segments they would silently learn from a fraction of
-    each track (its first 3 s), and the report would not say so.
-
-    Parameters
-    ----------
-    models : sequence of str
-        Registry names (already checked to exist).
-    segment_seconds : float
-        The handcrafted table's segment length asked for.
+    The same rule as for a feature table (:func:`genre.classifiers.cnn.check_patch_segments`),
+    applied before any audio is extracted.
     """
-    from genre.classifiers.registry import get_spec
-    from genre.features.melpatches import MelConfig
+    from genre.classifiers.cnn import check_patch_segments
+    from genre.classifiers.registry import make_model
 
-    mel = MelConfig()
-    patch_seconds = mel.patch_frames * mel.hop_length / mel.sr
-    # 130 frames of 512 samples are 3.02 s: the default segment is what the patches were sized for.
-    if abs(segment_seconds - _handcrafted_config().segment_seconds) <= 0.05:
-        return
-    readers = [name for name in models if model_input_kind(get_spec(name)) == "audio"]
-    if readers:
-        rows = "one row per track" if segment_seconds == 0 else f"{segment_seconds:g} s segments"
-        raise ParameterError(
-            f"--segment-seconds {segment_seconds:g}: {', '.join(readers)} {plural(len(readers), 'reads', 'read')} "
-            f"one {patch_seconds:.0f} s log-mel patch at each row's start, so with {rows} "
-            f"{plural(len(readers), 'it', 'they')} would see only part of each track; benchmark "
-            f"{plural(len(readers), 'it', 'them')} without --segment-seconds (3 s segments)"
-        )
+    params = model_params or {}
+    estimators = {name: make_model(name, random_state=seed, **dict(params.get(name, {}))) for name in models}
+    check_patch_segments(segment_seconds, estimators=estimators)
 
 
 @contextlib.contextmanager

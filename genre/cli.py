@@ -243,7 +243,7 @@ def extract(
         from genre.features.extract import choose_extractor, extract_to_csv
         from genre.progress import tell
 
-        target = output_path(output, what="--output")
+        target = output_path(output, what="--output", kind="file")
         # Before the dataset is listed: a bad setting is refused at once, even for a large folder.
         extractor = choose_extractor(sr=sr, segment_seconds=segment_seconds, embeddings=embeddings)
         if dask and scheduler:
@@ -291,7 +291,7 @@ def fma_split(
         from genre.progress import tell
 
         lists = write_split_lists(
-            source, output_path(output, what="--output"), metadata=fma_metadata, subset=fma_subset
+            source, output_path(output, what="--output", kind="folder"), metadata=fma_metadata, subset=fma_subset
         )
         tell(lists.notes)
         for split, path in lists.files.items():
@@ -337,7 +337,7 @@ def check(
             if write:
                 raise ParameterError("--output lists what a check finds wrong; --write checks nothing: give one or the other")
             header = (",".join(PROBLEMS_HEADER) + "\n").encode()
-            target = check_output_file(output_path(output, what="--output"), inputs=[source])
+            target = check_output_file(output_path(output, what="--output", kind="file"), inputs=[source])
             # Never over a manifest or a checksum file mistyped for it: only an earlier list is replaced.
             check_replaceable(
                 target, ours=lambda p: starts_with(p, header), what="a list of genre check (path,problem,detail)"
@@ -595,7 +595,7 @@ def benchmark(
         try:
             run = run_benchmark(
                 list(features),
-                output_dir=output_path(output, what="--output"),
+                output_dir=output_path(output, what="--output", kind="folder"),
                 models=names,
                 folds=folds,
                 repeats=repeats,
@@ -633,7 +633,7 @@ def report(
         from genre.reports import load_results, render_report
 
         if output is not None:
-            target = output_path(output, what="--output")
+            target = output_path(output, what="--output", kind="folder")
         else:
             target = results_json if results_json.is_dir() else results_json.parent
         results = load_results(results_json)
@@ -775,13 +775,24 @@ def _print_results(results, files, *, features=None) -> None:
 
 
 def _reuse_summary(tables) -> str:
-    """``80 files reused, 20 extracted, 2 skipped (listed in ...)``; each table's, by kind, when there are several."""
+    """``80 files reused, 20 extracted, 2 skipped (listed in ...)``; each table's, by kind, when there are several.
+
+    Each file found is counted once (see :class:`genre.benchmark.ExtractedTable`): reused (rows
+    from an earlier run), extracted (rows from this one) or skipped (no rows); folders the
+    listing left out are no files, said apart as ``genre extract`` says them.
+    """
     from genre.text import plural
+
+    def skipped(table) -> str:
+        folders = table.n_folders_left_out
+        parts = [f"{table.n_skipped} skipped"] if table.n_skipped else []
+        parts += [f"{folders} {plural(folders, 'folder', 'folders')} left out"] if folders else []
+        # The skipped files are named mid-run, before the folds' progress: counted again here.
+        return f", {', '.join(parts)} (listed in {table.skipped_path})" if parts else ""
 
     said = [
         f"{table.n_reused} {plural(table.n_reused, 'file', 'files')} reused, {table.n_extracted} extracted"
-        # The skipped files are named mid-run, before the folds' progress: counted again here.
-        + (f", {table.n_skipped} skipped (listed in {table.skipped_path})" if table.n_skipped else "")
+        + skipped(table)
         for table in tables
     ]
     if len(said) == 1:
@@ -840,7 +851,7 @@ def train(
         from genre.classifiers.training import train_model
 
         result = train_model(
-            features, model=model, output=output_path(output, what="--output"), label_col=label_col, id_col=id_col,
+            features, model=model, output=output_path(output, what="--output", kind="file"), label_col=label_col, id_col=id_col,
             drop=_split_names(drop), seed=seed, jobs=jobs, progress=True,
             params=_model_params(param, models=[model]).get(model, {}),
         )  # fmt: skip
@@ -888,7 +899,7 @@ def predict(
         )
         from genre.text import plural
 
-        target = None if output is None else output_path(output, what="--output")
+        target = None if output is None else output_path(output, what="--output", kind="file")
         if target is not None:
             target = check_predictions_output(target, inputs=[model, *inputs])
         interrupted = None

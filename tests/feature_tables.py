@@ -99,3 +99,18 @@ def write_list(path: Path, lines: list[str]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def table_with_bad_cells(path: Path, bad: dict[int, object] | None = None) -> Path:
+    """An external table (``filename,a,b,c,label``) of 12 clips of two classes; ``bad``: row -> value of ``b``."""
+    rng = np.random.default_rng(0)
+    labels = np.repeat(["rock", "pop"], 6)
+    frame = pd.DataFrame(rng.normal(size=(12, 3)), columns=["a", "b", "c"])
+    frame["a"] += 4.0 * (labels == "rock")
+    frame.insert(0, "filename", [f"clip{i:02d}.wav" for i in range(12)])
+    frame["label"] = labels
+    frame["b"] = frame["b"].astype(object)
+    for row, value in (bad or {}).items():
+        frame.loc[row, "b"] = value
+    frame.to_csv(path, index=False)
+    return path

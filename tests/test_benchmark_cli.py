@@ -155,7 +155,7 @@ def test_empty_output_is_refused_not_taken_for_the_current_folder(tmp_path, tabl
     for command in (["benchmark", table_path, "-m", "knn", "-k", "2", "-j", "1"], ["report", report / "results.json"]):
         result = invoke(*command, "-o", empty)
         assert result.exit_code == 2, result.output
-        assert result.output.strip() == "error: --output is empty; give a file or folder name to write to"
+        assert result.output.strip() == "error: --output is empty; give a folder name to write to"
     with pytest.raises(OutputError, match="the output folder name is empty"):
         benchmark(table_path, output_dir=empty, models=["knn"], folds=2)
     assert not list(work.iterdir())

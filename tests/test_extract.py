@@ -177,7 +177,7 @@ def test_a_resumed_run_skips_finished_files(corpus, tmp_path, monkeypatch):
     assert not out.exists() and out.with_name("f.csv.journal").exists()
     monkeypatch.undo()
     report = extract_to_csv(corpus, out, jobs=1)
-    assert report.n_resumed == 3
+    assert report.n_resumed == 2  # of the 3 files journaled, one was skipped: no rows to resume
     extract_to_csv(corpus, tmp_path / "whole.csv", jobs=1)
     assert out.read_bytes() == (tmp_path / "whole.csv").read_bytes()
 

@@ -38,8 +38,8 @@ def test_a_second_process_is_refused_while_the_first_holds_the_output(tmp_path):
     audio = write_tone_folder(tmp_path / "audio", {"low": (200.0,), "high": (2000.0,)}, seconds=3.5)
     out = tmp_path / "f.csv"
     holder = (
-        "import sys; from pathlib import Path; from genre.features.extract import _OutputLock\n"
-        "with _OutputLock(Path(sys.argv[1])):\n"
+        "import sys; from pathlib import Path; from genre.atomic import OutputLock\n"
+        "with OutputLock(Path(sys.argv[1])):\n"
         "    print('held', flush=True)\n"
         "    sys.stdin.read()\n"
     )

@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 import genre.features.extract as engine
+from genre.atomic import OutputLock
 from genre.cli import app
 from genre.errors import OutputError, ParameterError
 from genre.features.config import FeatureConfig
@@ -144,7 +145,7 @@ def test_a_second_run_on_an_output_being_written_fails_at_once(audio, tmp_path, 
     interrupted_run(monkeypatch, audio, out, 2)
     state = out.with_name("f.csv.journal").read_bytes(), out.with_name("f.csv.partial").read_bytes()
     monkeypatch.setattr(engine, "_extract_block", lambda task: pytest.fail("the second run extracted a file"))
-    with engine._OutputLock(out):  # the first run, still writing
+    with OutputLock(out):  # the first run, still writing
         for overwrite in (False, True):
             with pytest.raises(OutputError, match=r"another extraction \(pid \d+ on .+\) is writing .*f\.csv"):
                 extract_to_csv(audio, out, jobs=1, overwrite=overwrite)
@@ -430,6 +431,6 @@ def test_an_empty_output_name_is_refused_as_empty(audio, tmp_path, monkeypatch, 
 
     monkeypatch.chdir(tmp_path)
     for run in (extract_to_csv, extract):
-        with pytest.raises(OutputError, match="^the output file name is empty; give a file or folder name"):
+        with pytest.raises(OutputError, match="^the output file name is empty; give a file name to write to$"):
             run(audio, empty, jobs=1)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["audio"]

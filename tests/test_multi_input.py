@@ -125,15 +125,29 @@ def test_benchmark_straight_from_audio(tmp_path):
 
     write_clips(tmp_path / "audio", per_class=3)
     out = tmp_path / "report"
+    # TINY's patch is 1 s: 1 s segments, or the CNN would see a third of every default 3 s one.
     results, files = benchmark(
         tmp_path / "audio", output_dir=out, models=["logreg", "cnn"], folds=3, jobs=1,
-        model_params={"cnn": TINY},
+        model_params={"cnn": TINY}, segment_seconds=1.0,
     )  # fmt: skip
     assert (out / "features" / "features.csv").is_file() and not (out / "features" / "musicnn.csv").exists()
     assert files.json.is_file()
     inputs = {m.name: m.input for m in results.models}
     assert inputs["cnn"].startswith("features.csv (audio")
     assert results.dataset["n_tracks"] == 6
+
+
+def test_a_cnn_patch_shorter_than_the_default_segments_is_refused_before_extracting(tmp_path):
+    from test_cnn import TINY, write_clips
+
+    from genre.benchmark import benchmark
+    from genre.errors import ParameterError
+
+    write_clips(tmp_path / "audio", per_class=3)
+    out = tmp_path / "report"
+    with pytest.raises(ParameterError, match=r"^--segment-seconds 3 \(the default\): cnn reads one 1 s log-mel patch"):
+        benchmark(tmp_path / "audio", output_dir=out, models=["cnn"], folds=3, jobs=1, model_params={"cnn": TINY})
+    assert not (out / "features").exists()  # nothing extracted
 
 
 def test_an_audio_model_names_how_many_listed_files_can_be_read(tmp_path):

@@ -119,7 +119,7 @@ def test_an_empty_folder_name_is_refused_not_taken_for_the_current_folder(cv_res
     from genre.errors import OutputError
 
     monkeypatch.chdir(tmp_path)  # Path("") is this folder
-    with pytest.raises(OutputError, match="^the output folder name is empty; give a file or folder name"):
+    with pytest.raises(OutputError, match="^the output folder name is empty; give a folder name to write to$"):
         render_report(cv_results, empty)
     assert not list(tmp_path.iterdir())
 

@@ -189,10 +189,16 @@ def test_empty_output_is_refused_not_taken_for_the_current_folder(tmp_path, monk
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
-    for command in (["train", csv, "-m", "logreg"], ["predict", tmp_path / "m.genre", csv], ["extract", "synthetic"]):
+    # Worded for what each command writes: a file, or a folder.
+    for command, kind in (
+        (["train", csv, "-m", "logreg"], "file"),
+        (["predict", tmp_path / "m.genre", csv], "file"),
+        (["extract", "synthetic"], "file"),
+        (["benchmark", csv], "folder"),
+    ):
         result = invoke(*command, "-o", empty)
         assert result.exit_code == 2, (command, result.output)
-        assert result.output.strip() == "error: --output is empty; give a file or folder name to write to"
+        assert result.output.strip() == f"error: --output is empty; give a {kind} name to write to"
     assert not list(work.iterdir())
 
 

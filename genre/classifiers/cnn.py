@@ -20,7 +20,8 @@ TensorFlow is imported on the first fit, never on import.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import os
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -29,14 +30,20 @@ from sklearn.utils.validation import check_is_fitted
 
 from genre.classifiers.keras_training import TRAINING_PARAM_BOUNDS
 from genre.classifiers.registry import ModelSpec, as_values, check_number, get_spec, register
-from genre.errors import ParameterError
+from genre.errors import DataError, ParameterError
 
-__all__ = ["MelCNNClassifier", "MelCNNEmbedding", "segment_ids"]
+__all__ = [
+    "MelCNNClassifier", "MelCNNEmbedding", "segment_ids", "patch_seconds", "check_patch_segments",
+    "check_table_patches", "table_segment_seconds",
+]
 
 #: Columns of X the network needs: the audio file and the segment start in seconds.
 SEGMENT_COLUMNS: tuple[str, ...] = ("path", "start")
 #: Patches per forward pass at prediction time (bounds memory: 256 x 128 x 130 floats = 17 MB).
 _PREDICT_BATCH = 256
+#: Seconds by which a row may be longer than its patch: 130 frames of 512 samples are 3.02 s,
+#: 43 frames 0.998 s, so a 1 s segment still fits a "1 s" patch within a frame's rounding.
+_PATCH_SLACK_SECONDS = 0.05
 
 
 def segment_ids(X: Any) -> tuple[list[str], np.ndarray, np.ndarray | None]:
@@ -73,8 +80,167 @@ def segment_ids(X: Any) -> tuple[list[str], np.ndarray, np.ndarray | None]:
     return X["path"].astype(str).tolist(), starts, tracks
 
 
+
+def patch_seconds(estimator: Any) -> float | None:
+    """Seconds of audio in each log-mel patch a model's mel CNN reads.
+
+    Parameters
+    ----------
+    estimator : estimator or Pipeline
+        A model as :func:`genre.classifiers.registry.make_model` builds it (fitted or not).
+
+    Returns
+    -------
+    seconds : float or None
+        ``patch_frames * hop_length / sr`` of the :class:`MelCNNClassifier` or
+        :class:`MelCNNEmbedding` in it (3.02 s at the defaults); ``None`` when it holds
+        none, or when those parameters are not positive numbers (the fit refuses them in
+        its own words).
+    """
+    for _, step in getattr(estimator, "steps", None) or [(None, estimator)]:
+        if isinstance(step, _MelCNNBase):
+            try:
+                frames, hop, sr = (float(getattr(step, name)) for name in ("patch_frames", "hop_length", "sr"))
+            except (TypeError, ValueError):
+                return None
+            return frames * hop / sr if min(frames, hop, sr) > 0 else None
+    return None
+
+
+def check_patch_segments(
+    segment_seconds: float,
+    *,
+    estimators: Mapping[str, Any],
+    table: str | os.PathLike | None = None,
+) -> None:
+    """Refuse rows longer than the log-mel patch a CNN reads at each row's start.
+
+    The CNN models read one fixed-length patch (3 s at the defaults) at each row's
+    ``start``. With one row per track (``segment_seconds`` 0) or segments longer than
+    the patch they would learn from, and predict with, only the start of each track or
+    segment, and nothing would say so. Shorter segments are kept: their patches overlap,
+    so every second of a track is still seen, as the benchmark's folds and ``genre
+    predict`` both use the table's own segmentation.
+
+    Parameters
+    ----------
+    segment_seconds : float
+        Length of the rows' segments in seconds; 0 is one row per track.
+    estimators : mapping
+        Model name -> its estimator (see :func:`patch_seconds`); models without a mel
+        CNN are not concerned and are ignored.
+    table : path-like, optional
+        The feature table the rows come from (its sidecar records ``segment_seconds``):
+        refused as a :class:`~genre.errors.DataError` naming it and saying how to extract
+        it again. ``None``: the length is an option still to be extracted with
+        (``--segment-seconds`` of a benchmark of audio), refused as a
+        :class:`~genre.errors.ParameterError`.
+
+    Raises
+    ------
+    genre.errors.DataError, genre.errors.ParameterError
+        A model's patch is shorter than the rows (beyond a frame's rounding).
+    """
+    from genre.features.config import FeatureConfig
+    from genre.text import plural
+
+    segment = float(segment_seconds)
+    patches = {name: seconds for name, estimator in estimators.items() if (seconds := patch_seconds(estimator))}
+    refused = {
+        name: seconds for name, seconds in patches.items() if segment <= 0 or segment > seconds + _PATCH_SLACK_SECONDS
+    }
+    if not refused:
+        return
+    n = len(refused)
+    if len(set(map(_seconds_text, refused.values()))) == 1:
+        reads = (
+            f"{', '.join(refused)} {plural(n, 'reads', 'read')} one {_seconds_text(next(iter(refused.values())))} s "
+            "log-mel patch at each row's start"
+        )
+    else:
+        each = ", ".join(f"{name} ({_seconds_text(seconds)} s)" for name, seconds in refused.items())
+        reads = f"{each} read one log-mel patch at each row's start"
+    shortest = _seconds_text(min(refused.values()))
+    if segment <= 0:
+        rows, seen = "one row per track", f"only each track's first {shortest} s"
+    else:
+        rows, seen = f"{segment:g} s segments", f"only the first {shortest} s of every {segment:g} s segment"
+    it, them = plural(n, "it", "they"), plural(n, "it", "them")
+    # The default segments are what the patches were sized for; a shorter patch (a --param)
+    # needs segments no longer than itself.
+    default = FeatureConfig().segment_seconds
+    default_fits = default <= min(refused.values()) + _PATCH_SLACK_SECONDS
+    if table is None:
+        fix = (
+            f"without --segment-seconds ({default:g} s segments)"
+            if default_fits
+            else f"with --segment-seconds {shortest} or less"
+        )
+        given = f"--segment-seconds {segment:g}" + (" (the default)" if segment == default else "")
+        raise ParameterError(f"{given}: {reads}, so with {rows} {it} would see {seen}; benchmark {them} {fix}")
+    if default_fits:
+        fix = f"{default:g} s segments, the default"
+        command = "'genre extract AUDIO -o features.csv', without --segment-seconds"
+    else:
+        fix = f"segments of {shortest} s or less"
+        command = f"'genre extract AUDIO -o features.csv --segment-seconds {shortest}'"
+    extracted = "--segment-seconds 0" if segment <= 0 else f"--segment-seconds {segment:g}"
+    raise DataError(
+        f"{table}: {reads}, but this table has {rows} (extracted with {extracted}), so {it} would see {seen}; "
+        f"extract the audio again with {fix} ({command}) and use that table"
+    )
+
+
+def table_segment_seconds(table: Any) -> float | None:
+    """The segment length a feature table's sidecar records, in seconds (0: one row per track).
+
+    Parameters
+    ----------
+    table : genre.features.table.FeatureTable
+        A loaded table.
+
+    Returns
+    -------
+    seconds : float or None
+        ``config["segment_seconds"]`` of the sidecar; ``None`` when the table has no sidecar
+        (an external table), or its configuration records no segment length (an embedding
+        table: one row per pretrained model's patch) or no number.
+    """
+    config = getattr(table, "config", None)
+    value = config.get("segment_seconds") if isinstance(config, dict) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+        return None
+    return float(value)
+
+
+def check_table_patches(table: Any, *, estimators: Mapping[str, Any]) -> None:
+    """Refuse a feature table whose rows are longer than the patches its CNN models would read.
+
+    Parameters
+    ----------
+    table : genre.features.table.FeatureTable
+        The table whose ``path`` and ``start`` the models read.
+    estimators : mapping
+        Model name -> its estimator; those without a mel CNN are ignored.
+
+    Raises
+    ------
+    genre.errors.DataError
+        See :func:`check_patch_segments`; a table whose segment length is unknown (no sidecar)
+        is let through.
+    """
+    seconds = table_segment_seconds(table)
+    if seconds is not None:
+        check_patch_segments(seconds, estimators=estimators, table=table.path)
+
+
+def _seconds_text(seconds: float) -> str:
+    """A patch length as people say it: 3.02 s -> ``"3"``, 0.998 s -> ``"1"``, 1.51 s -> ``"1.5"``."""
+    return f"{round(float(seconds), 1):g}"
+
+
 class _FittedNetworks:
-    """The last few trained networks of this process, by what determined them.
+    """The most recently used trained networks of this process (at most ``size``), by what determined them.
 
     ``cnn``, ``cnn-svm`` and ``cnn-xgboost`` in one benchmark train the very same
     network on the same fold (same rows, labels, parameters and seed). Training is the
@@ -93,8 +259,11 @@ class _FittedNetworks:
 
     def get(self, key: str) -> tuple | None:
         """A private copy of the entry ``(network, band mean, band std, history)``, or ``None``."""
-        entry = self._items.get(key)
-        return None if entry is None else _copy_fitted(entry)
+        entry = self._items.pop(key, None)
+        if entry is None:
+            return None
+        self._items[key] = entry  # used last: evicted last
+        return _copy_fitted(entry)
 
     def put(self, key: str, value: tuple) -> None:
         self._items[key] = _copy_fitted(value)
@@ -115,7 +284,10 @@ def _copy_fitted(entry: tuple) -> tuple:
     return copy_network(network), band_mean.copy(), band_std.copy(), copy.deepcopy(history)
 
 
-_FITTED = _FittedNetworks(8)
+#: A benchmark fits ``cnn`` on every split before ``cnn-svm`` reads the same networks back, so
+#: the cache must outlast all splits of one run (10 folds x 5 repeats = 50): a default network
+#: is about 0.7 MB in memory, 45 MB for all 64.
+_FITTED = _FittedNetworks(64)
 
 
 def _training_key(estimator: "_MelCNNBase", paths, starts, y, groups) -> str:

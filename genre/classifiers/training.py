@@ -142,24 +142,37 @@ def check_model_output(path: str | os.PathLike, *, inputs: Sequence[str | os.Pat
     return check_replaceable(target, ours=is_model_file, what="a genre model file")
 
 
-def _model_inputs(spec: Any, table: Any) -> tuple[Any, list[str], str]:
+def _model_inputs(spec: Any, table: Any, *, estimator: Any) -> tuple[Any, list[str], str]:
     """The training matrix of ``spec``'s model, the columns it consists of, and a description.
 
     Feature models read the table's numeric columns (embedding models only those with
     their prefix); audio models read each row's audio file and start.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        The model's registry entry (its ``input``).
+    table : FeatureTable
+        The training table.
+    estimator : estimator
+        The unfitted model (an audio model's patch length comes from its parameters).
 
     Raises
     ------
     genre.errors.ParameterError
         The table holds another kind of features than the model reads.
     genre.errors.DataError
-        The table lacks the columns the model reads, or their audio files.
+        The table lacks the columns the model reads, or their audio files; or its rows are
+        longer than the log-mel patch an audio model reads at each (a table extracted
+        with ``--segment-seconds 0``: see :func:`genre.classifiers.cnn.check_table_patches`).
     """
-    from genre.classifiers.cnn import SEGMENT_COLUMNS
+    from genre.classifiers.cnn import SEGMENT_COLUMNS, check_table_patches
     from genre.features.table import audio_segment_ids, model_columns
 
     wanted = getattr(spec, "input", "features")
     if wanted == "audio":
+        # Before the audio files are looked for: the sidecar alone says the rows do not fit.
+        check_table_patches(table, estimators={spec.name: estimator})
         ids = audio_segment_ids(table, model=spec.name)
         return ids, list(SEGMENT_COLUMNS), "log-mel patches of the audio"
     if wanted not in ("features", table.kind):
@@ -260,7 +273,10 @@ def train_model(
     ------
     genre.errors.DataError
         The table is unusable (see :func:`genre.features.table.load_feature_table`), is a
-        model file, or a class has a single track.
+        model file, or a class has a single track; or ``model`` reads a log-mel patch at each
+        row's start (``cnn``, ``cnn-svm``, ``cnn-xgboost``) and the table's sidecar records
+        longer rows (one per track, ``--segment-seconds 0``, or segments longer than the
+        patch), refused before any audio is read.
     genre.errors.ParameterError
         Unknown model or parameter, unusable ``jobs``, or the model refused the table or its parameters
         (the library's first line of explanation).
@@ -288,7 +304,7 @@ def train_model(
     spec = get_spec(model)
     estimator = make_model(model, random_state=seed, n_jobs=jobs, **dict(params or {}))
     table = load_feature_table(features_csv, label_col=label_col, id_col=id_col, drop=tuple(name_list(drop)))
-    X, columns, inputs = _model_inputs(spec, table)
+    X, columns, inputs = _model_inputs(spec, table, estimator=estimator)
     tracks_per_label = {
         label: len(set(table.tracks[table.y == label].tolist())) for label in np.unique(table.y).tolist()
     }

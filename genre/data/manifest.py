@@ -297,6 +297,7 @@ def load_manifest(manifest: str | os.PathLike) -> Dataset:
         name=f"manifest {manifest}",
         listings=(str(manifest),),
         checksums={t.track: declared[t.track] for t in tracks if declared[t.track]},
+        where={t.track: f"line {lines[t.track]} of {manifest.name}" for t in tracks},
     )
     lookalikes = label_lookalikes_note(dataset.labels, manifest.name)
     return with_notes(dataset, [_unread_note(manifest, unread, group_column), lookalikes])

@@ -85,6 +85,11 @@ class Dataset:
         manifest's ``sha256``, ``sha1`` or ``md5`` column); tracks without one are absent.
         Checksum files beside the audio (FMA's ``checksums``, a folder's ``SHA256SUMS``) are
         read by :func:`genre.data.checksums.verify`, not here.
+    where : mapping
+        Track id -> where the listing names its file, for messages about the track that
+        follow the listing (``"line 3 of m.csv"``: a manifest's line, header = line 1, as in
+        an editor); see :meth:`located`. Empty for layouts where the path says it all (a
+        folder, FMA).
     """
 
     tracks: list[Track]
@@ -94,6 +99,7 @@ class Dataset:
     ignored: tuple[str, ...] = ()
     listing_notes: tuple[str, ...] = ()
     checksums: Mapping[str, tuple[Checksum, ...]] = dataclasses.field(default_factory=dict)
+    where: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def labels(self) -> list[str]:
@@ -105,6 +111,16 @@ class Dataset:
         """Lines the user should read once about how the source was listed (ignored files, the reader's remarks)."""
         note = ignored_note(self.ignored)
         return [*([note] if note else []), *self.listing_notes]
+
+    def located(self, track: Track, reason: str) -> str:
+        """``reason`` (why ``track`` was skipped) led by where the listing names it, if it says.
+
+        ``"no such file"`` -> ``"line 3 of m.csv: no such file"`` for a manifest's track, as
+        the manifest's own rejections read, so that a user of a long manifest finds the line;
+        ``reason`` as it is for a track :attr:`where` does not place.
+        """
+        at = self.where.get(track.track)
+        return f"{at}: {reason}" if at else reason
 
     def without_notes(self) -> "Dataset":
         """The same tracks with nothing left to say: for work that follows once the notes were said."""

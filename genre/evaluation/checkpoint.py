@@ -8,6 +8,11 @@ only ever reused for the very same fit; anything else (other parameters, seed, t
 library versions) simply has another key and is fitted afresh. A file that cannot be read or
 does not hold what a fit returns is ignored and the fit computed again: a checkpoint may save
 work, never cost a benchmark.
+
+One benchmark at a time writes a folder of fits: :func:`hold_checkpoints` locks it (the
+extraction's ``flock`` lock, ``<folder>.lock`` beside it, dropped by the kernel when its
+process dies), so a second benchmark into the same report folder is refused at once instead
+of reading the first one's half-finished fits and mixing both runs into one report.
 """
 
 from __future__ import annotations
@@ -17,16 +22,18 @@ import hashlib
 import json
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from genre.atomic import OutputLock
 from genre.errors import OutputError
 
-__all__ = ["FORMAT", "StoredFit", "CheckpointStore", "fit_key", "input_digest"]
+__all__ = ["FORMAT", "StoredFit", "CheckpointStore", "fit_key", "hold_checkpoints", "input_digest"]
 
 #: Part of every key: bump it when the key's ingredients or the file layout change, so files
 #: of the old meaning are never read as new ones.
@@ -300,3 +307,66 @@ class CheckpointStore:
                     with contextlib.suppress(OSError):
                         item.unlink()
             self.folder.rmdir()
+
+
+#: ``(thread, folder)`` of the folders of fits this process holds the lock of, with the number
+#: of nested holds: :func:`genre.benchmark.benchmark` takes it before extracting and
+#: :func:`~genre.evaluation.cv.cross_validate_models` again for its fits, and ``flock``
+#: refuses a second lock of the same file even within one process. By thread, so that two
+#: benchmarks run from threads of one program still exclude each other.
+_HELD: dict[tuple[int, str], int] = {}
+
+
+@contextlib.contextmanager
+def hold_checkpoints(folder: str | os.PathLike) -> Iterator[Path]:
+    """Keep every other benchmark off the folder of fits ``folder`` while the block runs.
+
+    The lock is ``<folder>.lock`` beside the folder (for ``genre benchmark -o R``:
+    ``R/.unfinished.lock``), held with ``flock``: the kernel releases it when the process
+    ends in any way, ``kill -9`` included, so a benchmark after a finished or killed one
+    takes it and resumes the kept fits. The same thread may nest holds of one folder.
+    Folders created to hold the lock file are removed again on leaving when still empty
+    (a run refused later, e.g. for a bad table, leaves nothing behind).
+
+    Parameters
+    ----------
+    folder : path-like
+        The folder of fits (it need not exist).
+
+    Yields
+    ------
+    folder : pathlib.Path
+
+    Raises
+    ------
+    genre.errors.OutputError
+        Another benchmark (another process, or another thread of this one) holds the lock:
+        the message names the folder and the holder's pid and host; or the lock file cannot
+        be created.
+    """
+    folder = Path(folder)
+    held = (threading.get_ident(), os.path.realpath(folder))
+    if held in _HELD:
+        _HELD[held] += 1
+        try:
+            yield folder
+        finally:
+            _HELD[held] -= 1
+        return
+    parent = folder.parent
+    created = [p for p in (parent, *parent.parents) if not p.exists()]
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{parent}: cannot create the folder ({exc.strerror or type(exc).__name__})") from None
+    try:
+        with OutputLock(folder, what="benchmark"):
+            _HELD[held] = 1
+            try:
+                yield folder
+            finally:
+                del _HELD[held]
+    finally:
+        for made in created:  # deepest first; only empty ones go
+            with contextlib.suppress(OSError):
+                made.rmdir()

@@ -11,6 +11,7 @@ siblings, which ``load_results`` uses to recompute them from the per-track recor
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import os
 import platform
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from genre.errors import DataError, ParameterError
-from genre.evaluation.checkpoint import CheckpointStore, StoredFit, fit_key, input_digest
+from genre.evaluation.checkpoint import CheckpointStore, StoredFit, fit_key, hold_checkpoints, input_digest
 from genre.evaluation.inputs import InputPlan, plan_inputs, remap_split
 from genre.evaluation.results import (
     PROBABILITY_DECIMALS, BenchmarkResults, FoldScore, ModelResult, SplitInfo, accuracy_interval, confusion_counts,
@@ -207,7 +208,9 @@ def cross_validate_models(
         same models, parameters, seed, tables and library versions left there: they keep
         the fit and predict seconds measured then, and ``protocol["resumed_fits"]`` counts
         them. The folder is left in place; :func:`genre.benchmark.benchmark` removes its
-        own after a successful run. ``None``: nothing is kept.
+        own after a successful run. ``None``: nothing is kept. While the run reads and
+        writes the folder it holds its lock (:func:`~genre.evaluation.checkpoint.hold_checkpoints`),
+        so a second run into the same folder is refused at once.
 
     Returns
     -------
@@ -219,7 +222,8 @@ def cross_validate_models(
         Unknown model, no models, a parameter a model does not take, bad ``jobs``/``folds``,
         ``train_lists`` without ``test_list``, ``folds`` or ``repeats`` with ``test_list``.
     genre.errors.OutputError
-        ``checkpoint_dir`` cannot be created or written (checked before any work).
+        ``checkpoint_dir`` cannot be created or written (checked before any work), or
+        another run (another process) is using it.
     DataError
         From the splitters: too few tracks or groups, list files that match nothing or put
         a group on both sides; a model's input is missing from the tables (see
@@ -248,40 +252,45 @@ def cross_validate_models(
     if train_lists and test_list is None:
         raise ParameterError("--train-list needs --test-list (the tracks to test on)")
     store = None
+    held = contextlib.ExitStack()
     if checkpoint_dir is not None:
         from genre.atomic import check_output_folder
 
         check_output_folder(checkpoint_dir)  # before the work, not at the first finished fit
+        # Before the splits and fits: a second benchmark into the same folder would read this
+        # one's fits half-written and write its own among them; it is refused at once instead.
+        held.enter_context(hold_checkpoints(checkpoint_dir))
         store = CheckpointStore(checkpoint_dir, warn=_warner(progress))
 
-    tables = [table] if isinstance(table, FeatureTable) else list(table)
-    if not tables:
-        raise ParameterError("give at least one feature table")
-    notes: list[str] = []
-    plan = plan_inputs(tables, specs, note=notes.append)
-    table = plan.reference  # splits, labels and the dataset description come from here
-    if progress:
-        tell(notes)
+    with held:
+        tables = [table] if isinstance(table, FeatureTable) else list(table)
+        if not tables:
+            raise ParameterError("give at least one feature table")
+        notes: list[str] = []
+        plan = plan_inputs(tables, specs, note=notes.append, params=model_params)
+        table = plan.reference  # splits, labels and the dataset description come from here
+        if progress:
+            tell(notes)
 
-    list_matches: list[ListMatch] = []
-    if fixed:
-        split, list_matches = list_split(
-            table, train_lists=list(train_lists or ()), test_list=test_list, use_groups=groups
-        )
-        splits = [split]
-    else:
-        splits = cv_splits(table, folds=folds, repeats=repeats, use_groups=groups, random_state=seed)
-    labels = table.labels
-    class_notes = check_split_classes(table, splits, train_lists=train_lists, test_list=test_list)
-    list_note = _ambiguous_lines_note(list_matches)
-    if progress:
-        tell([note for note in [*class_notes, list_note] if note], kind="warning")
-    # One set of track-level splits; each input gets them as its own row indices.
-    model_splits = {name: [remap_split(s, plan.inputs[name].table) for s in splits] for name in models}
-    outputs, concurrent = _run_all(
-        models, specs, model_params, plan, model_splits, labels, workers=workers, seed=seed,
-        progress=progress, fixed=fixed, store=store,
-    )  # fmt: skip
+        list_matches: list[ListMatch] = []
+        if fixed:
+            split, list_matches = list_split(
+                table, train_lists=list(train_lists or ()), test_list=test_list, use_groups=groups
+            )
+            splits = [split]
+        else:
+            splits = cv_splits(table, folds=folds, repeats=repeats, use_groups=groups, random_state=seed)
+        labels = table.labels
+        class_notes = check_split_classes(table, splits, train_lists=train_lists, test_list=test_list)
+        list_note = _ambiguous_lines_note(list_matches)
+        if progress:
+            tell([note for note in [*class_notes, list_note] if note], kind="warning")
+        # One set of track-level splits; each input gets them as its own row indices.
+        model_splits = {name: [remap_split(s, plan.inputs[name].table) for s in splits] for name in models}
+        outputs, concurrent = _run_all(
+            models, specs, model_params, plan, model_splits, labels, workers=workers, seed=seed,
+            progress=progress, fixed=fixed, store=store,
+        )  # fmt: skip
 
     results = [
         _score_model(

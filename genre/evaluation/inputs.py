@@ -173,6 +173,7 @@ def plan_inputs(
     specs: Mapping[str, Any],
     *,
     note: Callable[[str], None] | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> InputPlan:
     """Give every model its table, restricted to the tracks all used tables share.
 
@@ -184,6 +185,9 @@ def plan_inputs(
         Model name -> its registry spec (``input``, ``input_columns``).
     note : callable, optional
         Receives one line about tracks left out or tables no model reads.
+    params : mapping, optional
+        Model name -> the parameters it will be fitted with; an audio model's patch length
+        depends on them (default: the registered defaults).
 
     Returns
     -------
@@ -193,7 +197,9 @@ def plan_inputs(
     ------
     DataError
         A model's input is not among the tables; an audio model's table has no readable
-        paths; the tables share no track; a track has different labels in two tables.
+        paths, or rows longer than the log-mel patch the model reads at each (one row per
+        track: see :func:`genre.classifiers.cnn.check_table_patches`); the tables share no
+        track; a track has different labels in two tables.
     """
     picks = {name: _pick_table(name, model_input_kind(spec), tables) for name, spec in specs.items()}
     used: list[FeatureTable] = []
@@ -203,6 +209,7 @@ def plan_inputs(
     unused = [t.name for t in tables if not any(t is u for u in used)]
     if unused and note is not None:
         note(f"no model reads {', '.join(unused)}")
+    _check_patch_tables(picks, specs, params=params or {})
 
     key_name, keys = _keys(used)
     common = set.intersection(*(set(k) for k in keys))
@@ -257,6 +264,29 @@ def plan_inputs(
     )
     plan._n_union = len(union)
     return plan
+
+
+def _check_patch_tables(
+    picks: Mapping[str, FeatureTable], specs: Mapping[str, Any], *, params: Mapping[str, Mapping[str, Any]]
+) -> None:
+    """Refuse, before any audio is looked for, a table whose rows are longer than its audio models' patches.
+
+    The CNN models read one fixed-length patch at each row's start: whole-track rows would
+    train them on each track's first seconds only. All of a table's audio models are named
+    in one message.
+    """
+    readers: dict[int, list[str]] = {}
+    for name, spec in specs.items():
+        if model_input_kind(spec) == "audio":
+            readers.setdefault(id(picks[name]), []).append(name)
+    if not readers:
+        return
+    from genre.classifiers.cnn import check_table_patches
+
+    for names in readers.values():
+        # Built only to read the patch length off its parameters (cheap: no network yet).
+        estimators = {name: specs[name].build(**dict(params.get(name, {}))) for name in names}
+        check_table_patches(picks[names[0]], estimators=estimators)
 
 
 def _check_labels(tables: Sequence[FeatureTable]) -> None:

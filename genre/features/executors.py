@@ -123,16 +123,27 @@ class LocalExecutor:
     No process starts for no item, and a single item runs in this process; given items with
     a length, no more processes start than there are items. :meth:`prepare` also keeps them
     to the number of cores. A worker that dies costs at most the item it was running (see
-    :meth:`map_unordered`), not the run.
+    :meth:`map_unordered`), not the run. Where no worker process can start at all (the
+    Python interpreter cannot be run by this user, say), the items run in this process
+    instead, and the ``notes`` given to :meth:`prepare` get a line saying so.
 
     Parameters
     ----------
     jobs : int
         Worker processes; ``-1`` = all cores.
+
+    Attributes
+    ----------
+    no_workers : str or None
+        Why no worker process can start here, once a map found out; every later map then
+        runs in this process. None: none was found to fail.
     """
 
     def __init__(self, *, jobs: int = -1) -> None:
         self._asked = jobs
+        self.no_workers: str | None = None
+        # The caller's notes (see prepare): a fallback found while mapping is added to them.
+        self._notes: list[str] | None = None
         self._set_jobs(resolve_jobs(jobs))
 
     def _set_jobs(self, jobs: int) -> None:
@@ -140,9 +151,16 @@ class LocalExecutor:
         self.description = f"{jobs} local {plural(jobs, 'process', 'processes')}"
 
     def prepare(self, *, n_items: int, notes: list[str]) -> None:
-        """Run no more processes than ``n_items`` or cores (see :func:`cap_workers`) in the next map."""
+        """Run no more processes than ``n_items`` or cores (see :func:`cap_workers`) in the next map.
+
+        ``notes`` also gets a line later, while the next map runs, if it finds that no worker
+        process can start here and works in this process instead.
+        """
+        self._notes = notes
         # From what was asked, not from the last cap: a reused executor may get more items.
-        self._set_jobs(cap_workers(jobs=self._asked, n_items=n_items, notes=notes))
+        jobs = cap_workers(jobs=self._asked, n_items=n_items, notes=notes)
+        # Workers that could not start for an earlier map would not start for this one either.
+        self._set_jobs(1 if self.no_workers else jobs)
 
     def map_unordered(self, func: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
         """Run ``func(item)`` in worker processes; yield results (or :class:`TaskFailure`) as they finish.
@@ -151,6 +169,12 @@ class LocalExecutor:
         flight are run again one at a time, so that a death names its item for sure and the
         items beside it are not blamed; an item whose worker dies again alone is yielded as a
         :class:`TaskFailure`, and the rest of the items go on in a fresh pool.
+
+        When workers die before any has returned a result, a fresh worker is given a task that
+        does nothing (see :func:`_why_no_worker_runs`): if it dies too, no worker can start
+        here (the interpreter cannot be run, say), so the items are no one's fault; they all
+        run in this process instead (as ``jobs=1`` does), and a note says why
+        (:attr:`no_workers`), rather than each being skipped as a worker's death.
         """
         # No process for no item or a single one: the first two tell, even of a generator.
         head, rest = _head(items, 2)
@@ -161,15 +185,86 @@ class LocalExecutor:
 
         n_jobs = min(self.jobs, len(items)) if isinstance(items, Sized) else self.jobs
         todo = chain(head, rest)
+        workers_run = False  # known once a worker returned a result: deaths are then the items'
         while True:
             in_flight: dict[int, Any] = {}
             try:
-                yield from _pool_map(func, todo, in_flight=in_flight, n_jobs=n_jobs)
+                for result in _pool_map(func, todo, in_flight=in_flight, n_jobs=n_jobs):
+                    workers_run = True
+                    yield result
                 return
             except TerminatedWorkerError:
                 suspects = list(in_flight.values())
+            except OSError:
+                # Before any item was handed out: loky's helper process (its resource tracker,
+                # the same interpreter as the workers) could not start. Later, the item's own.
+                if workers_run or in_flight:
+                    raise
+                suspects = []
+            if not workers_run:
+                why = _why_no_worker_runs(n_jobs)
+                if why is not None:
+                    self._work_here(why)
+                    yield from map(func, chain(suspects, todo))
+                    return
+                workers_run = True  # the empty task came back: asked once, not at every death
             # As many workers as before: the pool is reused as it is, not resized for one item.
             yield from map_alone(func, suspects, reason=WORKER_DIED, n_jobs=n_jobs)
+
+    def _work_here(self, why: str) -> None:
+        """From now on, run every item in this process; note ``why`` no worker process could start."""
+        import sys
+
+        self.no_workers = why
+        self._set_jobs(1)
+        if self._notes is not None:
+            self._notes.append(
+                f"--jobs {self._asked}: no worker process could start ({why}; can this user run the Python "
+                f"interpreter {sys.executable}?), so the files are worked on in this process, one at a time"
+            )
+
+
+def _alive(item: Any) -> int:
+    """The empty task of :func:`_why_no_worker_runs`: the worker's process id, whatever ``item``."""
+    return os.getpid()
+
+
+def _why_no_worker_runs(n_jobs: int) -> str | None:
+    """Why a worker process of a fresh pool of ``n_jobs`` cannot run an empty task; None when it can.
+
+    Told apart this way, a pool that cannot start (an interpreter this user cannot run,
+    workers killed as they start) is not taken for items that kill their workers. The pool
+    is left running for the work that follows.
+
+    Returns
+    -------
+    str or None
+        E.g. ``"they exited at once, exit code 255"``, or ``"starting them failed:
+        BrokenPipeError: ..."`` when loky's resource tracker, which runs the same
+        interpreter, could not start either.
+    """
+    from joblib.externals.loky.process_executor import TerminatedWorkerError
+
+    try:
+        for _ in _pool_map(_alive, [None], in_flight={}, n_jobs=n_jobs):
+            pass
+    except TerminatedWorkerError as exc:
+        return f"they exited at once, {_exit_codes(exc)}"
+    except OSError as exc:  # _alive raises nothing: the pool itself could not be set up
+        return f"starting them failed: {type(exc).__name__}: {exc}"
+    return None
+
+
+def _exit_codes(error: BaseException) -> str:
+    """``exit code 255`` or ``killed by SIGKILL``, from loky's message ``...are {UNKNOWN(255), SIGKILL(-9)}``."""
+    import re
+
+    found = re.search(r"exit codes? of the workers (?:is|are) \{([^}]*)\}", str(error))
+    codes = sorted(
+        {f"killed by {name}" if name.startswith("SIG") else f"exit code {code}" for name, code in
+         re.findall(r"(\w+)\((-?\d+)\)", found.group(1) if found else "")}
+    )  # fmt: skip
+    return ", ".join(codes) or "exit code not known"
 
 
 #: Why :class:`LocalExecutor` gives up an item (see :meth:`LocalExecutor.map_unordered`).
@@ -262,6 +357,9 @@ def _pool_map(
         # that sat idle, and warns of "a memory leak" although no task is lost; a worker that
         # dies with its task is a TerminatedWorkerError, handled by the caller.
         warnings.filterwarnings("ignore", message=r"A worker stopped while some jobs were given", category=UserWarning)
+        # Where no process can start (see _why_no_worker_runs), loky relaunches its resource
+        # tracker and warns at each try; the run's note says what happened, once.
+        warnings.filterwarnings("ignore", message=r"resource_tracker: process died unexpectedly", category=UserWarning)
         for key, result in parallel(tasks()):
             del in_flight[key]
             yield result

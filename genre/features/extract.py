@@ -66,7 +66,6 @@ import io
 import json
 import os
 import platform
-import socket
 import tempfile
 import time
 import zlib
@@ -78,7 +77,7 @@ from typing import IO, Any, Callable, Collection, Mapping, NamedTuple, Protocol,
 import numpy as np
 import pandas as pd
 
-from genre.atomic import atomic_files, atomic_open, atomic_write_text, check_output_file, output_path
+from genre.atomic import OutputLock, atomic_files, atomic_open, atomic_write_text, check_output_file, output_path
 from genre.csvtext import csv_text
 from genre.data import Dataset, Track, load_dataset
 from genre.data.tracks import printable, write_skipped_csv
@@ -116,11 +115,15 @@ class ExtractReport:
     output: Path
     sidecar_path: Path
     skipped_path: Path
-    #: Files found: extracted, resumed or skipped (rejected folders are not counted).
+    #: Files found: extracted, resumed or skipped (rejected folders are not counted), so
+    #: ``n_extracted`` plus the skipped files (``skipped`` less ``folders_left_out``).
     n_tracks: int
+    #: Files that gave rows, whether extracted by this run or taken from an earlier one
+    #: (``n_resumed`` of them); those extracted by this run are ``n_extracted - n_resumed``.
     n_extracted: int
     #: Files whose rows came from an earlier run: an unfinished one resumed, or the finished
-    #: table that ``overwrite`` updates.
+    #: table that ``overwrite`` updates. A file an earlier run skipped (journaled as skipped,
+    #: not tried again) gave no rows: it is among ``skipped``, not counted here.
     n_resumed: int
     n_rows: int
     skipped: list[tuple[str, str]] = field(default_factory=list)
@@ -520,77 +523,6 @@ def _entry_of(line: dict) -> _Entry:
     ):
         raise ValueError("not a journal line")
     return entry
-
-
-class _OutputLock:
-    """``<output>.lock``: held (``flock``) by the one run writing ``output``, with its pid and host.
-
-    The kernel drops the lock when its process dies, so a lock left by ``kill -9`` never
-    stands in the way; the pid and host in the file only name the holder in the message.
-    """
-
-    def __init__(self, output: Path) -> None:
-        self.output = output
-        self.path = output.with_name(output.name + ".lock")
-        self._fd: int | None = None
-
-    def __enter__(self) -> "_OutputLock":
-        try:
-            import fcntl
-        except ImportError:  # not POSIX (Windows): no lock
-            return self
-        while True:
-            try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
-            except OSError as exc:
-                raise OutputError(f"{self.path}: cannot create the lock file ({exc.strerror})") from None
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = self._holder(fd)
-                os.close(fd)
-                raise OutputError(
-                    f"another extraction ({holder}) is writing {self.output}; wait for it to finish, "
-                    "or stop it and rerun this command to take over its work"
-                ) from None
-            except OSError:  # a file system without locks: run unguarded rather than not at all
-                os.close(fd)
-                return self
-            # The previous holder removes the file as it leaves: a lock on the file we opened
-            # before that counts only if it is still the file at this path.
-            try:
-                current = os.path.samestat(os.fstat(fd), os.stat(self.path))
-            except FileNotFoundError:
-                current = False
-            if current:
-                break
-            os.close(fd)
-        self._fd = fd
-        try:
-            os.ftruncate(fd, 0)
-            os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname()}).encode())
-        except OSError as exc:  # a full disk: nothing else could be written either
-            self.__exit__()
-            raise OutputError(f"{self.path}: cannot write the lock file ({exc.strerror})") from None
-        return self
-
-    @staticmethod
-    def _holder(fd: int) -> str:
-        try:
-            holder = json.loads(os.pread(fd, 4096, 0))
-            return f"pid {int(holder['pid'])} on {holder['host']}"
-        except (OSError, ValueError, TypeError, KeyError):  # still being written
-            return "pid unknown"
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._fd is not None:
-            # Removed while still held, so that no run can lock the file we are leaving.
-            try:
-                os.unlink(self.path)
-            except OSError:
-                pass
-            os.close(self._fd)
-            self._fd = None
 
 
 class _Journal:
@@ -1421,7 +1353,7 @@ def extract_to_csv(
     """
     started = time.perf_counter()
     # The name as given, before the .csv check: Path("") is "." and would be refused as "not .csv".
-    output = output_path(output, what="the output file name")
+    output = output_path(output, what="the output file name", kind="file")
     if output.suffix.lower() != ".csv":
         raise ParameterError(f"{output}: the output must be a .csv file")
     if executor is None:
@@ -1437,7 +1369,7 @@ def extract_to_csv(
         output.parent.mkdir(parents=True, exist_ok=True)  # the lock and run files live beside the output
     except OSError as exc:
         raise _cannot_write(output.parent, exc) from None
-    with _OutputLock(output):
+    with OutputLock(output):
         # Checked under the lock: a run that just finished may have written it.
         if output.exists() and not overwrite:
             raise ParameterError(f"{output} exists; pass --overwrite to replace it")
@@ -1478,7 +1410,10 @@ def _run(
         reuse=lambda: _reusable_blocks(output, dataset.tracks, description, versions=versions),
     )
     notes = [*dataset.notes, *journal.notes]  # ignored non-audio files first
-    n_resumed = len(journal.entries)
+    # Only files with rows: one journaled as skipped is counted with the skipped files, so that
+    # "N extracted (R from an earlier run)" and "S skipped" never count a file twice.
+    n_resumed = sum(1 for entry in journal.entries.values() if not entry.reason)
+    n_journaled = len(journal.entries)
     suspects = set(journal.suspects)
     alone = [(i, dataset.tracks[i], extractor) for i in journal.suspects]
     todo = [(i, t, extractor) for i, t in enumerate(dataset.tracks) if i not in journal.entries and i not in suspects]
@@ -1499,10 +1434,13 @@ def _run(
         # The listing's notes (files left out, ignored) are said at the end, however the run
         # ends, where no progress bar scrolls them away.
         tell(notes[listed:])
+    # What the executor decides while it runs (e.g. working in this process when no worker
+    # process can start) is noted after these, and said at the end as well.
+    said = len(notes)
     try:
         with progress_bar(enabled=progress) as bar:
             where = executor.description if todo else "in a separate process" if alone else "all from an earlier run"
-            task = bar.add_task(f"extracting ({where})", total=len(dataset.tracks), completed=n_resumed)
+            task = bar.add_task(f"extracting ({where})", total=len(dataset.tracks), completed=n_journaled)
             # Suspects first, each in a child process: one that dies again costs the file, not the run.
             results = chain(map_alone(_extract_block, alone, reason=DIED_AGAIN), executor.map_unordered(work, todo))
             for block in results:
@@ -1512,14 +1450,18 @@ def _run(
                 bar.advance(task)
     except BaseException:
         if progress:
-            tell(dataset.notes)
+            tell([*notes[said:], *dataset.notes])
         raise
     finally:
         journal.close()
+    during = notes[said:]
 
     tracks = dataset.tracks
     entries = [journal.entries[i] for i in range(len(tracks))]
-    skipped = list(dataset.rejected) + [(t.path, e.reason) for t, e in zip(tracks, entries) if e.reason]
+    # A manifest's track is skipped with its line ("line 3 of m.csv: no such file"), as its rejected rows are.
+    skipped = list(dataset.rejected) + [
+        (t.path, dataset.located(t, e.reason)) for t, e in zip(tracks, entries) if e.reason
+    ]
     # Readers reject folders and files alike; only files count as files.
     folders = {printable(path) for path, _ in dataset.rejected if os.path.isdir(path)}
     # Written as UTF-8 text, as the rows are (see _format_rows).
@@ -1543,7 +1485,7 @@ def _run(
         report.written = False
         report.notes.append(f"not a single file was extracted, so {output} and its sidecar were kept as they were")
         if progress:
-            tell([*dataset.notes, *report.notes[-1:]])
+            tell([*during, *dataset.notes, *report.notes[-1:]])
         return report
     settings = description.get("config") if isinstance(description.get("config"), dict) else {}
     report.silent_segments = {printable(t.path): e.silent for t, e in zip(tracks, entries) if not e.reason and e.silent}
@@ -1592,7 +1534,7 @@ def _run(
     journal.discard()
     report.notes += end_notes
     if progress:
-        tell([*dataset.notes, *end_notes])
+        tell([*during, *dataset.notes, *end_notes])
     return report
 
 

@@ -76,7 +76,7 @@ def render_report(results: BenchmarkResults, out_dir: str | os.PathLike) -> Repo
     from genre.atomic import check_output_folder, output_path
 
     # Checked as given: Path("") is the current folder, where the report would quietly land.
-    out_dir = output_path(out_dir, what="the output folder name")
+    out_dir = output_path(out_dir, what="the output folder name", kind="folder")
     if out_dir.exists() and not out_dir.is_dir():
         raise ParameterError(f"{out_dir}: exists and is not a folder; -o needs a folder for the report")
     if not results.models:
