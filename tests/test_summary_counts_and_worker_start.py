@@ -167,3 +167,29 @@ def _die_on_zero(x: int) -> tuple[int, int]:
     if x == 0:
         os.kill(os.getpid(), signal.SIGKILL)
     return x, os.getpid()
+
+
+def test_predict_says_once_that_it_worked_in_this_process(tmp_path):
+    # The executor's note arrives while the files are analysed, after the notes said at the
+    # start: predict used to keep it in attrs["notes"] and never print it.
+    root = write_tone_folder(tmp_path / "audio", {"low": (220.0, 247.0), "high": (880.0, 988.0)}, seconds=4.0)
+    table, model = tmp_path / "features.csv", tmp_path / "m.genre"
+    extract_to_csv(root, table, jobs=1, progress=False)
+    assert runner.invoke(app, ["train", str(table), "-m", "logreg", "-o", str(model)]).exit_code == 0
+    cannot_run = tmp_path / "python"
+    cannot_run.write_text("#!/bin/sh\nexit 0\n")
+    cannot_run.chmod(0o644)
+    script = (
+        "import os, sys\nsys.executable = sys.argv[1]\nos.cpu_count = lambda: 4\n"
+        "from genre.cli import app\napp(['predict', sys.argv[2], sys.argv[3], '-j', '2'])\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200"}
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(cannot_run), str(model), str(root)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    said = flat(proc.stdout + proc.stderr)
+    assert proc.returncode == 0, said
+    assert flat(proc.stderr).count("no worker process could start") == 1
+    assert WORKER_DIED not in said and "4 predicted" in said
+    assert "resource_tracker" not in said  # loky's warning at exit: the note has said it all

@@ -490,6 +490,7 @@ def predict_files(
     prepare_executor(executor, n_items=len(todo), notes=notes)
     if progress:
         tell(notes)
+    said = len(notes)  # the executor adds to them while it runs (no worker process could start, say)
     # A model that reads audio itself (a CNN on log-mel patches) does its heavy work while
     # scoring, so each file is scored as it arrives and the bar's ETA covers that work too;
     # the "extractor" then only supplies the segment starts of the training table
@@ -525,7 +526,7 @@ def predict_files(
     end_notes = [*listing_notes, *_file_notes(model, silent, below)]
     notes += end_notes
     if progress:
-        tell(end_notes)
+        tell(notes[said:])
     paths = [p for f in kept for p in frames[f]["path"]]
     if not kept:
         proba = np.zeros((0, len(model.labels)))

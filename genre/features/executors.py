@@ -215,8 +215,13 @@ class LocalExecutor:
         """From now on, run every item in this process; note ``why`` no worker process could start."""
         import sys
 
+        import warnings
+
         self.no_workers = why
         self._set_jobs(1)
+        # loky tries its resource tracker once more as the interpreter exits, and warns; the
+        # note below has said why already.
+        warnings.filterwarnings("ignore", message=r"resource_tracker: process died unexpectedly", category=UserWarning)
         if self._notes is not None:
             self._notes.append(
                 f"--jobs {self._asked}: no worker process could start ({why}; can this user run the Python "
