@@ -121,17 +121,22 @@ app(["extract", sys.argv[2], "-o", sys.argv[3], "-j", "2"])
 """
 
 
-def test_without_worker_processes_the_files_are_extracted_in_this_process(tmp_path):
-    root = write_tone_folder(tmp_path / "audio", {"low": (220.0, 247.0), "high": (880.0,)}, seconds=4.0)
+def run_without_workers(tmp_path: Path, script: str, *args: object) -> subprocess.CompletedProcess:
+    """Run ``script`` in a child process, its ``sys.argv[1]`` an interpreter no one can execute."""
     cannot_run = tmp_path / "python"
     cannot_run.write_text("#!/bin/sh\nexit 0\n")
     cannot_run.chmod(0o644)  # not executable, even for root
-    out = tmp_path / "features.csv"
     env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200"}
-    proc = subprocess.run(
-        [sys.executable, "-c", NO_WORKER_SCRIPT, str(cannot_run), str(root), str(out)],
+    return subprocess.run(
+        [sys.executable, "-c", script, str(cannot_run), *map(str, args)],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
+
+
+def test_without_worker_processes_the_files_are_extracted_in_this_process(tmp_path):
+    root = write_tone_folder(tmp_path / "audio", {"low": (220.0, 247.0), "high": (880.0,)}, seconds=4.0)
+    out = tmp_path / "features.csv"
+    proc = run_without_workers(tmp_path, NO_WORKER_SCRIPT, root, out)
     said = flat(proc.stdout + proc.stderr)
     assert proc.returncode == 0, said
     line = next(text for text in proc.stdout.splitlines() if text.startswith("EXECUTOR "))
@@ -176,18 +181,11 @@ def test_predict_says_once_that_it_worked_in_this_process(tmp_path):
     table, model = tmp_path / "features.csv", tmp_path / "m.genre"
     extract_to_csv(root, table, jobs=1, progress=False)
     assert runner.invoke(app, ["train", str(table), "-m", "logreg", "-o", str(model)]).exit_code == 0
-    cannot_run = tmp_path / "python"
-    cannot_run.write_text("#!/bin/sh\nexit 0\n")
-    cannot_run.chmod(0o644)
     script = (
         "import os, sys\nsys.executable = sys.argv[1]\nos.cpu_count = lambda: 4\n"
         "from genre.cli import app\napp(['predict', sys.argv[2], sys.argv[3], '-j', '2'])\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200"}
-    proc = subprocess.run(
-        [sys.executable, "-c", script, str(cannot_run), str(model), str(root)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    proc = run_without_workers(tmp_path, script, model, root)
     said = flat(proc.stdout + proc.stderr)
     assert proc.returncode == 0, said
     assert flat(proc.stderr).count("no worker process could start") == 1
