@@ -689,14 +689,16 @@ def benchmark(
             )  # fmt: skip
             sources = list(extracted)
             table_group_col = _table_group_col(group_col)
-        tables = [
-            _group_column_named(
-                load_feature_table(path, label_col=label_col, id_col=id_col, group_col=table_group_col, drop=drop),
-                group_name,
-            )
-            for path in sources
-        ]
+        # Reading the tables is checked too: a table the skipped files left with one class, or
+        # with no rows at all, is refused by the reader, before any split.
         with _blaming_skipped_files(extracted):
+            tables = [
+                _group_column_named(
+                    load_feature_table(path, label_col=label_col, id_col=id_col, group_col=table_group_col, drop=drop),
+                    group_name,
+                )
+                for path in sources
+            ]
             results = cross_validate_models(
                 tables,
                 models,
@@ -750,7 +752,8 @@ def _blaming_skipped_files(extracted: ExtractedInputs | None) -> Iterator[None]:
     """Add to a refusal of the extracted tables that the extraction skipped files.
 
     The folds and lists were checked on the source's listing before extracting; a refusal
-    after it (a class left with fewer tracks or artists than folds) comes from the files
+    after it (a class left with fewer tracks or artists than folds, one class left, no rows
+    at all), whether by the table's reader or by the cross-validation, comes from the files
     the extraction could not use, which the bare message would not say.
 
     Parameters

@@ -277,11 +277,11 @@ def test_a_repeated_row_is_kept_once_and_one_with_another_label_rejected(tmp_pat
     dataset = load_manifest(manifest)
     assert [(t.track, t.label) for t in dataset.tracks] == [("audio/a", "rock"), ("audio/c", "jazz")]
     assert dataset.rejected == [
-        (str(tmp_path / "audio" / "a.wav"), "line 3: the same audio file as line 2, which is kept"),
-        (str(tmp_path / "audio" / "b.wav"), "labelled 'rock' (line 4), but the same audio file is also labelled "
-         "'jazz' (line 5): contradictory labels, left out"),
-        (str(tmp_path / "audio" / "b.wav"), "labelled 'jazz' (line 5), but the same audio file is also labelled "
-         "'rock' (line 4): contradictory labels, left out"),
+        (str(tmp_path / "audio" / "a.wav"), "line 3 of list.csv: the same audio file as line 2 of list.csv, which is kept"),
+        (str(tmp_path / "audio" / "b.wav"), "labelled 'rock' (line 4 of list.csv), but the same audio file is also labelled "
+         "'jazz' (line 5 of list.csv): contradictory labels, left out"),
+        (str(tmp_path / "audio" / "b.wav"), "labelled 'jazz' (line 5 of list.csv), but the same audio file is also labelled "
+         "'rock' (line 4 of list.csv): contradictory labels, left out"),
     ]  # fmt: skip
 
 

@@ -161,7 +161,7 @@ def test_manifest_with_groups_and_repeated_files(tmp_path, write_wav):
     frame = extract(manifest, jobs=1)
     assert list(frame["track"]) == ["audio/a", "audio/b"]  # a repeated file counts once
     assert list(frame["group"]) == ["artist1", "artist2"]
-    assert frame.attrs["skipped"] == [(str(tmp_path / "audio" / "a.wav"), "line 4: the same audio file as line 2, which is kept")]
+    assert frame.attrs["skipped"] == [(str(tmp_path / "audio" / "a.wav"), "line 4 of list.csv: the same audio file as line 2 of list.csv, which is kept")]
     bad = tmp_path / "bad.csv"
     bad.write_text("file,genre\na.wav,x\n")
     with pytest.raises(DataError, match="lacks column"):

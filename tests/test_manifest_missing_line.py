@@ -33,10 +33,16 @@ def skipped_lines(output: str) -> list[str]:
     return [line for line in output.splitlines() if line.startswith("skipped ") and ": " in line]
 
 
-def test_a_missing_file_on_line_3_is_named_with_its_line(tmp_path, write_wav):
+def two_clips(tmp_path: Path, write_wav) -> Path:
+    """``audio/a.wav`` and ``audio/b.wav``, 2 s tones; returns the folder (where the manifests go)."""
     audio = tmp_path / "audio"
     write_wav(audio / "a.wav", 2.0)
     write_wav(audio / "b.wav", 2.0, freq=300.0)
+    return audio
+
+
+def test_a_missing_file_on_line_3_is_named_with_its_line(tmp_path, write_wav):
+    audio = two_clips(tmp_path, write_wav)
     manifest = audio / "m.csv"
     manifest.write_text("path,label\na.wav,rock\nmissing.wav,jazz\nb.wav,jazz\n", encoding="utf-8")
     out = tmp_path / "features.csv"
@@ -48,11 +54,22 @@ def test_a_missing_file_on_line_3_is_named_with_its_line(tmp_path, write_wav):
     assert read_skipped_csv(out.with_suffix(".skipped.csv")) == [(missing, "line 3 of m.csv: no such file")]
 
 
+def test_a_missing_file_listed_twice_is_not_said_to_be_kept(tmp_path, write_wav):
+    # The repeat was "the same audio file as line 2, which is kept", and line 2 was then skipped.
+    audio = two_clips(tmp_path, write_wav)
+    manifest = audio / "m.csv"
+    manifest.write_text("path,label\ngone.wav,rock\na.wav,rock\nb.wav,jazz\ngone.wav,rock\n", encoding="utf-8")
+    output = extract(manifest, tmp_path / "features.csv")
+    gone = str(audio / "gone.wav")
+    assert sorted(skipped_lines(output)) == [
+        f"skipped {gone}: line 2 of m.csv: no such file",
+        f"skipped {gone}: line 5 of m.csv: the same path as line 2 of m.csv, listed again",
+    ], output
+
+
 def test_a_quoted_cell_over_two_lines_counts_two_lines(tmp_path, write_wav):
     """The line an editor shows: the manifest reader counts physical lines for its other messages too."""
-    audio = tmp_path / "audio"
-    write_wav(audio / "a.wav", 2.0)
-    write_wav(audio / "b.wav", 2.0, freq=300.0)
+    audio = two_clips(tmp_path, write_wav)
     manifest = audio / "m.csv"
     manifest.write_text(
         'path,label,artist\na.wav,rock,"The\nBand"\nmissing.wav,jazz,x\nb.wav,jazz,y\nc.wav,,z\n', encoding="utf-8"

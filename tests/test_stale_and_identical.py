@@ -186,7 +186,7 @@ def test_identical_rows_of_a_manifest_name_the_file_kept(audio, tmp_path):
     dataset = load_dataset(manifest)
     assert [Path(t.path).name for t in dataset.tracks] == ["low.00000.wav"]
     assert dataset.rejected == [
-        (str(tmp_path / "again.wav"), f"line 3: a byte-identical copy of {audio / 'low' / 'low.00000.wav'} (line 2), which is kept")
+        (str(tmp_path / "again.wav"), f"line 3 of m.csv: a byte-identical copy of {audio / 'low' / 'low.00000.wav'} (line 2 of m.csv), which is kept")
     ]
 
 

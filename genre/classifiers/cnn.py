@@ -657,7 +657,7 @@ class MelCNNSVMSpec(_EmbeddingThen):
     head = "svm"
     description = (
         "in-fold log-mel CNN, penultimate layer (64) -> the svm model; a fold's CNN is trained once and "
-        "shared with cnn / cnn-xgboost, so fit s excludes it when those ran first"
+        "shared with cnn / cnn-xgboost, so fit s excludes it where those trained it first in the same run"
     )
 
 
@@ -667,5 +667,5 @@ class MelCNNXGBoostSpec(_EmbeddingThen):
     head = "xgboost"
     description = (
         "in-fold log-mel CNN, penultimate layer (64) -> the xgboost model; a fold's CNN is trained once and "
-        "shared with cnn / cnn-svm, so fit s excludes it when those ran first"
+        "shared with cnn / cnn-svm, so fit s excludes it where those trained it first in the same run"
     )

@@ -8,8 +8,8 @@ from typing import NamedTuple
 
 from genre.data.formats import NON_AUDIO_FOLDERS, is_audio_path, is_known_non_audio
 from genre.data.tracks import (
-    Dataset, Track, check_label_spellings, is_printable, label_lookalikes_note, printable, reject_repeated_files,
-    with_notes,
+    Dataset, Track, check_label_spellings, ignored_note, is_printable, label_lookalikes_note, printable,
+    reject_repeated_files, with_notes,
 )
 from genre.errors import DataError
 
@@ -219,8 +219,14 @@ def load_folder(root: str | os.PathLike) -> Dataset:
             rejected.append((str(folder), f"label folder without audio files: no track of {folder.name!r}"))
     rejected.sort()
     if not tracks:
-        example = f"; found but not usable: {rejected[0][0]} ({rejected[0][1]}), ..." if rejected else ""
-        raise DataError(f"{root}: no audio files found in label folders (expected ROOT/<label>/<file>.wav){example}")
+        said = []
+        if rejected:
+            more = f" and {len(rejected) - 1} more" if len(rejected) > 1 else ""
+            said.append(f"found but not usable: {rejected[0][0]} ({rejected[0][1]}){more}")
+        if note := ignored_note(ignored):
+            said.append(note)  # a folder of .mp4 or .txt files: what was there instead
+        detail = "".join(f"; {text}" for text in said)
+        raise DataError(f"{root}: no audio files found in label folders (expected ROOT/<label>/<file>.wav){detail}")
     check_label_spellings({t.label: str(root / t.label) for t in reversed(tracks)}, str(root))
     tracks.sort(key=lambda t: t.track)
     dataset = Dataset(tracks=tracks, rejected=rejected, name=f"folder {root}", ignored=ignored)

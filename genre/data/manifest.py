@@ -282,7 +282,7 @@ def load_manifest(manifest: str | os.PathLike) -> Dataset:
             reason = f"line {lines[track.track]} of {manifest.name}: no label (other rows have one)"
             rejected.append((track.path, reason))
         tracks = [t for t in tracks if t.label]
-    tracks = reject_repeated_files(tracks, rejected, lambda t: f"line {lines[t.track]}")
+    tracks = reject_repeated_files(tracks, rejected, lambda t: f"line {lines[t.track]} of {manifest.name}")
     if not tracks:
         if rejected:
             raise DataError(f"{manifest}: no usable row in the manifest; e.g. {rejected[0][0]}: {rejected[0][1]}")

@@ -367,7 +367,7 @@ def reject_repeated_files(
     rejected : list of (path, reason)
         Appended to: one entry per track left out.
     describe : callable
-        Where a track was listed, for the messages (e.g. ``"line 4"``).
+        Where a track was listed, for the messages (e.g. ``"line 4 of m.csv"``).
 
     Returns
     -------
@@ -376,6 +376,7 @@ def reject_repeated_files(
     """
     copies: dict[object, list[Track]] = {}
     regular: dict[object, tuple[str, int]] = {}  # non-empty files, for the comparison of contents
+    unreadable: set[object] = set()  # paths that cannot be looked at (missing, say): their reader says why
     for track in tracks:
         try:
             info = os.stat(track.path)
@@ -384,6 +385,7 @@ def reject_repeated_files(
                 regular.setdefault(key, (track.path, info.st_size))
         except (OSError, ValueError):  # ValueError: a NUL character
             key = os.path.normpath(os.path.abspath(track.path))
+            unreadable.add(key)
         copies.setdefault(key, []).append(track)
     copy_of = _identical_files(regular)
     sounds: dict[object, list[object]] = {}  # the files of each sound, the first file's key first
@@ -420,7 +422,10 @@ def reject_repeated_files(
         # The file itself rather than a link to it, where both are listed; else the first listing.
         kept = next((t for t in group if not os.path.islink(t.path)), group[0])
         for track in (t for t in group if t is not kept):
-            if file_of[id(track)] == file_of[id(kept)]:
+            if file_of[id(kept)] in unreadable:
+                # Not "kept": the first listing is skipped too, for its own reason (no such file).
+                reason = f"{describe(track)}: the same path as {describe(kept)}, listed again"
+            elif file_of[id(track)] == file_of[id(kept)]:
                 reason = f"{describe(track)}: the same audio file as {describe(kept)}, which is kept"
             else:
                 reason = f"{describe(track)}: a byte-identical copy of {printable(kept.path)} ({describe(kept)}), which is kept"

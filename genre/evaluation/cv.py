@@ -804,32 +804,47 @@ def _skipped_notes(tables: Sequence[FeatureTable]) -> list[str]:
         One caveat per distinct set of skipped files, with the first file and its reason.
     """
     from genre.data.tracks import read_skipped_csv
-    from genre.features.extract import side_paths
+    from genre.features.extract import FOLDERS_KEY, side_paths
 
-    by_files: dict[tuple, list[tuple[FeatureTable, int, Path | None, tuple[str, str] | None]]] = {}
+    by_files: dict[tuple, list[tuple[FeatureTable, int, list[str], Path | None, tuple[str, str] | None]]] = {}
     for table in tables:
         n_skipped = table.meta.get("n_skipped") if table.meta else None
         if not isinstance(n_skipped, int) or isinstance(n_skipped, bool) or n_skipped <= 0:
             continue
+        # Folders the listing left out are in the count and the list, but are not files
+        # (older sidecars do not say which: all counted as files).
+        recorded = table.meta.get(FOLDERS_KEY)
+        folders = [path for path in recorded if isinstance(path, str)][:n_skipped] if isinstance(recorded, list) else []
         listing = side_paths(table.path)[1] if table.path is not None else None
         # Unreadable or absent: the count alone is still worth saying.
         rows = (read_skipped_csv(listing) if listing is not None else None) or []
         key = (n_skipped, tuple(path for path, _ in rows)) if rows else (id(table),)
-        by_files.setdefault(key, []).append((table, n_skipped, listing, rows[0] if rows else None))
+        left_out = set(folders)
+        example = next((row for row in rows if row[0] not in left_out), None)
+        by_files.setdefault(key, []).append((table, n_skipped - len(folders), folders, listing, example))
     notes = []
     for group in by_files.values():
         names = " and ".join(table.name for table, *_ in group)
-        _, n, _, first = group[0]
-        note = (
-            f"{n} {plural(n, 'file', 'files')} of the source could not be used when {names} "
-            f"{plural(len(group), 'was', 'were')} extracted and {plural(n, 'is', 'are')} in no split"
-        )
-        if first and first[0]:
-            example = f"{first[0]} ({first[1] or 'no reason recorded'})"
-            note += f": {example}" if n == 1 else f", e.g. {example}"
-        listings = " and ".join(str(listing) for _, _, listing, _ in group if listing is not None)
+        _, n, folders, _, first = group[0]
+        were = plural(len(group), "was", "were")
+        k = len(folders)
+        if n:
+            note = (
+                f"{n} {plural(n, 'file', 'files')} of the source could not be used when {names} {were} "
+                f"extracted and {plural(n, 'is', 'are')} in no split"
+            )
+            if first and first[0]:
+                example = f"{first[0]} ({first[1] or 'no reason recorded'})"
+                note += f": {example}" if n == 1 else f", e.g. {example}"
+            if k:
+                note += f"; {k} {plural(k, 'folder was', 'folders were')} left out too: {folders[0]}"
+        else:
+            note = f"{k} {plural(k, 'folder', 'folders')} of the source left out when {names} {were} extracted: {folders[0]}"
+        if k > 1:
+            note += ", ..."
+        listings = " and ".join(str(listing) for _, _, _, listing, _ in group if listing is not None)
         if listings:
-            note += f"; {plural(n, 'it is', 'all are')} listed, with the reason, in {listings}"
+            note += f"; {plural(n + k, 'it is', 'all are')} listed, with the reason, in {listings}"
         notes.append(note)
     return notes
 

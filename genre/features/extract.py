@@ -69,6 +69,7 @@ import platform
 import tempfile
 import time
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -80,7 +81,7 @@ import pandas as pd
 from genre.atomic import OutputLock, atomic_files, atomic_open, atomic_write_text, check_output_file, output_path
 from genre.csvtext import csv_text
 from genre.data import Dataset, Track, load_dataset
-from genre.data.tracks import printable, write_skipped_csv
+from genre.data.tracks import printable, read_skipped_csv, write_skipped_csv
 from genre.errors import AudioError, OutputError, ParameterError
 from genre.features.config import EXTRACTION_FOLDER_KEY, ID_COLUMNS, FeatureConfig
 from genre.features.executors import Executor, LocalExecutor, TaskFailure, map_alone, prepare_executor, resolve_jobs
@@ -1003,6 +1004,11 @@ def side_paths(output: str | os.PathLike) -> tuple[Path, Path]:
 #: below the analysis rate (upsampled: its spectrum above half that rate is empty).
 SILENT_KEY = "files_with_silent_segments"
 BELOW_RATE_KEY = "files_below_analysis_rate"
+#: The sidecar key of the folders the listing left out (without audio, unlistable, a link
+#: loop), printable paths as the skipped-files list writes them, sorted; only when there are
+#: any. They are among ``n_skipped`` and its list's lines, but are not files: a reader counts
+#: them apart. Older sidecars lack it (their folders were counted as files).
+FOLDERS_KEY = "folders_left_out"
 
 #: Files named one by one in the end-of-run note of files below the analysis rate; the
 #: others are counted, and listed in the sidecar.
@@ -1201,9 +1207,14 @@ def table_is_current(output: str | os.PathLike, *, dataset: Dataset, extractor: 
     records no stamps of skipped files: such a file makes the table out of date if its
     file changed after the table was written. Only file metadata is read, so it is quick;
     a table without fingerprint or stamps (an older version of genre wrote it) is not current.
+    Nor is one whose skipped-files list differs from what this listing skips (a byte-identical
+    copy, a broken link or an empty label folder added or removed since: the listing's
+    rejected files change the fingerprint of no track), or whose sidecar's :data:`FOLDERS_KEY`
+    differs from the folders the listing leaves out, so that an update, which reuses every
+    row, writes the list and the sidecar of this listing.
     """
     output = Path(output)
-    sidecar, _ = side_paths(output)
+    sidecar, skipped_path = side_paths(output)
     try:
         meta = json.loads(sidecar.read_text(encoding="utf-8"))
         written = output.stat().st_mtime_ns
@@ -1233,7 +1244,36 @@ def table_is_current(output: str | os.PathLike, *, dataset: Dataset, extractor: 
                 return False
         except (OSError, ValueError):
             return False
-    return True
+    # The folders among the listing's rejected ones, as the sidecar records them (older sidecars: none).
+    folders = sorted({printable(path) for path, _ in dataset.rejected if os.path.isdir(path)})
+    if meta.get(FOLDERS_KEY, []) != folders:
+        return False
+    return _skipped_list_agrees(skipped_path, dataset, with_rows={track_id for track_id, *_ in _recorded_stamps(meta)})
+
+
+def _skipped_list_agrees(skipped_path: Path, dataset: Dataset, *, with_rows: Collection[str]) -> bool:
+    """Whether the skipped-files list ``skipped_path`` is the one an extraction of ``dataset`` would write now.
+
+    It must hold the listing's rejected files and folders, each with its reason, and a line
+    for each track without rows (``with_rows``: the track ids the table has rows of), as
+    :func:`_run` writes them; the tracks' reasons are not compared (an extraction found them).
+    An absent list is an empty one (nothing skipped); an unreadable one agrees with nothing.
+    """
+    if os.path.lexists(skipped_path):
+        rows = read_skipped_csv(skipped_path)
+        if rows is None:
+            return False
+    else:
+        rows = []
+    left = Counter(rows)
+    for path, reason in dataset.rejected:
+        row = (printable(path), printable(reason))
+        if not left[row]:
+            return False  # rejected now, not when the list was written (a copy, a link added since)
+        left[row] -= 1
+    listed = Counter(path for (path, _), n in left.items() for _ in range(n))
+    skipped = Counter(printable(t.path) for t in dataset.tracks if _track_id(t) not in with_rows)
+    return listed == skipped  # else a file rejected then and gone or listed since, or a hand-edited list
 
 
 def choose_extractor(
@@ -1519,6 +1559,8 @@ def _run(
         sidecar[SILENT_KEY] = report.silent_segments
     if report.below_analysis_rate:
         sidecar[BELOW_RATE_KEY] = report.below_analysis_rate
+    if folders:
+        sidecar[FOLDERS_KEY] = sorted(folders)
     header = list(ID_COLUMNS) + extractor.feature_columns()
     try:
         # The table, its sidecar and its skipped list replace their predecessors together, or

@@ -961,7 +961,8 @@ def audio_segment_ids(table: FeatureTable, *, model: str) -> pd.DataFrame:
     Raises
     ------
     genre.errors.DataError
-        The table has no such columns, or some of its audio files cannot be read.
+        The table has no such columns, a ``start`` that is not a number of seconds (naming
+        the row and track), or some of its audio files cannot be read.
     """
     try:
         header = pd.read_csv(table.path, sep=table.separator, nrows=0).columns
@@ -983,6 +984,16 @@ def audio_segment_ids(table: FeatureTable, *, model: str) -> pd.DataFrame:
     )
     if len(ids) != table.n_rows:
         raise DataError(f"{table.path}: {len(ids)} id rows for {table.n_rows} feature rows")
+    starts = pd.to_numeric(ids["start"], errors="coerce").to_numpy(dtype=np.float64)
+    if (bad := np.flatnonzero(~(np.isfinite(starts) & (starts >= 0)))).size:
+        # The model would fail later on "start must hold numbers", naming neither row nor track.
+        row = int(bad[0])
+        raise DataError(
+            f"{table.path}: column 'start' must hold each segment's start in seconds, but row {row + 2} "
+            f"(track {str(table.tracks[row])!r}) holds {ids['start'].iloc[row]!r}"
+            + (f", as do {bad.size - 1} more" if bad.size > 1 else "")
+            + "; extract the table again, or fix those rows"
+        )
     folders = _audio_folders(table)
     resolved = {p: _resolve_audio(p, folders=folders) for p in pd.unique(ids["path"].fillna(""))}
     missing = [p for p, r in resolved.items() if r is None]
@@ -999,7 +1010,7 @@ def audio_segment_ids(table: FeatureTable, *, model: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "path": ids["path"].map(resolved),
-            "start": pd.to_numeric(ids["start"], errors="coerce"),
+            "start": starts,
             "track": np.asarray(table.tracks, dtype=str),
         }
     )
