@@ -401,27 +401,18 @@ def _current_table(kind: str, output: Path, *, dataset: "Dataset") -> ExtractedT
     kind : str
         The table's key in :data:`TABLE_EXTRACTORS`.
     output : pathlib.Path
-        The feature CSV, current for ``dataset`` (:func:`genre.features.extract.table_is_current`).
+        The feature CSV, current for ``dataset`` (:func:`genre.features.extract.table_is_current`),
+        so its skipped list is this listing's: the rejected files and folders, then a line
+        for each track without rows.
     dataset : Dataset
-        The listing the table was found current for; its rejected files are skipped ones,
-        its rejected folders are counted apart, as the extraction counts them.
+        The listing the table was found current for; its rejected folders are counted
+        apart, as the extraction counts them.
     """
-    import json
-
-    from genre.features.extract import side_paths
-
-    folders = sum(1 for path, _ in dataset.rejected if os.path.isdir(path))
+    folders = len(dataset.rejected_folders())
     table = ExtractedTable(kind, output, n_reused=0, n_extracted=0, n_folders_left_out=folders)
-    n_files = len(dataset.tracks) + len(dataset.rejected) - folders
-    try:  # the sidecar's n_tracks: its files with rows (a current table's sidecar is readable)
-        with_rows = json.loads(side_paths(output)[0].read_text(encoding="utf-8")).get("n_tracks")
-    except (OSError, ValueError, AttributeError):
-        with_rows = None
-    if not isinstance(with_rows, int) or isinstance(with_rows, bool) or not 0 <= with_rows <= len(dataset.tracks):
-        # Else from the skipped list, which also holds the listing's rejected files and folders.
-        skipped_tracks = max(0, _count_skipped(table.skipped_path) - len(dataset.rejected))
-        with_rows = max(0, len(dataset.tracks) - skipped_tracks)
-    return dataclasses.replace(table, n_reused=with_rows, n_skipped=n_files - with_rows)
+    listed = _count_skipped(table.skipped_path)
+    without_rows = listed - len(dataset.rejected)
+    return dataclasses.replace(table, n_reused=len(dataset.tracks) - without_rows, n_skipped=listed - folders)
 
 
 def _check_splits(

@@ -80,7 +80,6 @@ def segment_ids(X: Any) -> tuple[list[str], np.ndarray, np.ndarray | None]:
     return X["path"].astype(str).tolist(), starts, tracks
 
 
-
 def patch_seconds(estimator: Any) -> float | None:
     """Seconds of audio in each log-mel patch a model's mel CNN reads.
 

@@ -730,22 +730,15 @@ def predict_table(
 
     model_path = Path(model_path)
     model = load_model(model_path)
-    skipped: list[tuple[str, str]] = []
-    row_tracks = None  # the track of every row of the file, where the table holds only some rows
     # Only the model's columns are read: one it does not use (left out of training with
-    # --drop, say) may hold anything. `genre predict` has no --drop to suggest.
-    try:
-        table = load_feature_table(
-            features_csv, id_col=id_col, labelled=False, features=model.feature_columns, can_drop=False
-        )
-    except DataError:
-        # A NaN or infinite value costs its own track only, as an unreadable audio file does
-        # in predict_files: the reader refuses the whole table, so that case is read again
-        # here; any other refusal stands.
-        finite = None if _reads_audio(model) else _finite_tracks(features_csv, model=model, id_col=id_col)
-        if finite is None:
-            raise
-        table, skipped, row_tracks = finite
+    # --drop, say) may hold anything. `genre predict` has no --drop to suggest. A NaN or
+    # infinite value costs its own track only, as an unreadable audio file does in
+    # predict_files (a model reading audio has no such values to skip).
+    whole = load_feature_table(
+        features_csv, id_col=id_col, labelled=False, features=model.feature_columns, can_drop=False,
+        nonfinite_tracks=not _reads_audio(model),
+    )  # fmt: skip
+    table, skipped = _without_nonfinite_tracks(whole)
     if _reads_audio(model):
         from genre.classifiers.cnn import check_table_patches
         from genre.features.table import audio_segment_ids
@@ -769,19 +762,15 @@ def predict_table(
         )
     proba = _predict_proba(model, X, model_path)
     result = aggregate_tracks(table.tracks.tolist(), proba, model.labels)
-    result["path"] = _audio_paths(table, result["path"], row_tracks=row_tracks)
+    result["path"] = _audio_paths(whole, result["path"])
     result.attrs["skipped"] = skipped
     result.attrs["warnings"] = warnings
     result.attrs["notes"] = []
     return result
 
 
-def _audio_paths(table: Any, tracks: Iterable[str], *, row_tracks: Sequence[str] | None = None) -> list[str]:
-    """Each track's audio path from the table's ``path`` column; the track id where it has none.
-
-    ``row_tracks``: the track of every row of the file, where ``table`` holds only some of
-    its rows (see :func:`_finite_tracks`); by default ``table.tracks``.
-    """
+def _audio_paths(table: Any, tracks: Iterable[str]) -> list[str]:
+    """Each track's audio path from the table's ``path`` column; the track id where it has none."""
     tracks = list(tracks)
     header = pd.read_csv(table.path, sep=table.separator, nrows=0).columns
     if "path" not in header:
@@ -789,113 +778,57 @@ def _audio_paths(table: Any, tracks: Iterable[str], *, row_tracks: Sequence[str]
     paths = pd.read_csv(
         table.path, sep=table.separator, usecols=["path"], dtype={"path": str}, keep_default_na=False, low_memory=False
     )
-    rows = list(table.tracks if row_tracks is None else row_tracks)
-    first = dict(zip(reversed(rows), reversed(paths["path"].tolist())))  # a track's first row wins
+    first = dict(zip(reversed(table.tracks.tolist()), reversed(paths["path"].tolist())))  # a track's first row wins
     return [first.get(track) or track for track in tracks]
 
 
-def _finite_tracks(
-    features_csv: str | os.PathLike, *, model: LoadedModel, id_col: str | None
-) -> tuple[Any, list[tuple[str, str]], np.ndarray] | None:
-    """The table without the tracks whose model columns hold NaN or infinite values, and those tracks.
+def _without_nonfinite_tracks(table: Any) -> tuple[Any, list[tuple[str, str]]]:
+    """The table without the tracks whose features hold NaN or infinite values, and those tracks.
 
-    :func:`~genre.features.table.load_feature_table` refuses such a table whole, as training
-    must; a prediction leaves out only the tracks concerned (every row of a track: a mean
-    over fewer segments would be another answer). The table is read as that reader reads
-    it, with the same checks on everything else: its structure (ids, roles, sidecar) by the
-    reader itself, the model's columns by the same parser, text in them and magnitudes too
-    large refused with the reader's messages.
+    Every row of such a track goes: a mean over fewer segments would be another answer.
 
     Parameters
     ----------
-    features_csv : path-like
-        The table :func:`predict_table` was given.
-    model : LoadedModel
-        The model: its ``feature_columns`` are read.
-    id_col : str or None
-        As for :func:`predict_table`.
+    table : genre.features.table.FeatureTable
+        As read with ``nonfinite_tracks=True`` (every row of the file, in file order).
 
     Returns
     -------
-    (table, skipped, row_tracks) or None
-        ``table`` a :class:`~genre.features.table.FeatureTable` of the other tracks;
-        ``skipped`` ``(path, reason)`` for each track left out, in table order, the reason
-        naming its first bad value's column and row (row 1 is the header, as in an editor);
-        ``row_tracks`` the track of every row of the file (for :func:`_audio_paths`).
-        ``None`` where the table holds no NaN or infinite value in the model's columns, or
-        text in one: its refusal had another cause, and stands.
-
-    Raises
-    ------
-    genre.errors.DataError
-        Every track holds such a value: nothing could be predicted; or another check of
-        the reader fails on the rows kept (magnitudes), or on the whole table (ids, roles).
+    table : FeatureTable
+        The other tracks' rows (``table`` itself when nothing is left out).
+    skipped : list of (path, reason)
+        Each track left out, in table order, the reason naming its first bad value's column
+        and row (row 1 is the header, as in an editor).
     """
     import dataclasses
 
-    from genre.features.table import _check_magnitude, _text_cells, load_feature_table
-
-    # Everything but the features, with the reader's checks: no feature column is read.
-    whole = load_feature_table(features_csv, id_col=id_col, labelled=False, features=[], can_drop=False)
-    wanted = set(model.feature_columns) | ({whole.id_col} if whole.id_col else set())
-    frame = pd.read_csv(
-        whole.path,
-        sep=whole.separator,
-        usecols=lambda name: str(name).strip() in wanted,
-        dtype={whole.id_col: str} if whole.id_col else None,
-        low_memory=False,
-    )
-    frame.columns = [str(c).strip() for c in frame.columns]
-    columns = [c for c in frame.columns if c in model.feature_columns and c != whole.id_col]
-    if len(frame) != len(whole.tracks) or not columns:
-        return None
-    for column in columns:
-        if not pd.api.types.is_numeric_dtype(frame[column]) and _text_cells(frame[column])[1].any():
-            return None  # text: the reader's message on it stands
-    X = frame[columns].astype("float64")
-    bad = ~np.isfinite(X.to_numpy())
+    values = table.X.to_numpy()
+    bad = ~np.isfinite(values)
     if not bad.any():
-        return None
-    tracks = whole.tracks
-    dropped = np.isin(tracks, tracks[bad.any(axis=1)])
-    ids = frame[whole.id_col] if whole.id_col else None
-    if dropped.all():
-        row = int(np.flatnonzero(bad.any(axis=1))[0])
-        track = str(ids.iloc[row]).strip() if ids is not None else str(tracks[row])  # named as the reader names it
-        raise DataError(
-            f"{whole.path}: no track can be predicted: every one holds missing/NaN or infinite feature values "
-            f"(first: {columns[int(np.flatnonzero(bad[row])[0])]!r} at row {row + 2}, track {track!r}); fix the table"
-        )
-    # Checked on the rows kept, with their row numbers in the file: a skipped track's other
-    # values do not matter.
-    kept_values = X.copy()
-    kept_values.loc[dropped] = 0.0
-    _check_magnitude(whole.path, kept_values, ids, can_drop=False)
+        return table, []
+    tracks = table.tracks
     first_bad: dict[str, tuple[int, int, int]] = {}  # track -> (row, column, count of bad values)
     for row, column in zip(*np.nonzero(bad)):
         track = str(tracks[row])
         at = first_bad.setdefault(track, (int(row), int(column), 0))
         first_bad[track] = (at[0], at[1], at[2] + 1)
-    paths = _audio_paths(whole, first_bad, row_tracks=tracks)
     skipped = []
-    for path, (row, column, count) in zip(paths, first_bad.values()):
-        kind = "missing/NaN" if np.isnan(X.iat[row, column]) else "infinite"
+    for path, (row, column, count) in zip(_audio_paths(table, first_bad), first_bad.values()):
+        kind = "missing/NaN" if np.isnan(values[row, column]) else "infinite"
         more = f", and {count - 1} more missing or infinite {plural(count - 1, 'value', 'values')}" if count > 1 else ""
-        skipped.append(
-            (path, f"{kind} value in feature column {columns[column]!r} at row {row + 2} of {whole.path.name}{more}")
-        )
-    keep = ~dropped
-    table = dataclasses.replace(
-        whole,
-        X=X[keep].reset_index(drop=True),
-        y=whole.y[keep],
+        where = f"at row {row + 2} of {table.path.name}"
+        skipped.append((path, f"{kind} value in feature column {table.X.columns[column]!r} {where}{more}"))
+    keep = ~np.isin(tracks, list(first_bad))
+    kept = dataclasses.replace(
+        table,
+        X=table.X[keep].reset_index(drop=True),
+        y=table.y[keep],
         tracks=tracks[keep],
-        stems=whole.stems[keep],
-        groups=None if whole.groups is None else whole.groups[keep],
-        ungrouped=None if whole.ungrouped is None else whole.ungrouped[keep],
-        feature_columns=columns,
+        stems=table.stems[keep],
+        groups=None if table.groups is None else table.groups[keep],
+        ungrouped=None if table.ungrouped is None else table.ungrouped[keep],
     )
-    return table, skipped, tracks
+    return kept, skipped
 
 
 def predict(

@@ -112,6 +112,11 @@ class Dataset:
         note = ignored_note(self.ignored)
         return [*([note] if note else []), *self.listing_notes]
 
+    def rejected_folders(self) -> set[str]:
+        """Printable paths of the folders among :attr:`rejected` (without audio, unlistable, a
+        link loop): listed with the skipped files, but not files, so counted apart."""
+        return {printable(path) for path, _ in self.rejected if os.path.isdir(path)}
+
     def located(self, track: Track, reason: str) -> str:
         """``reason`` (why ``track`` was skipped) led by where the listing names it, if it says.
 

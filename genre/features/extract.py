@@ -1245,7 +1245,7 @@ def table_is_current(output: str | os.PathLike, *, dataset: Dataset, extractor: 
         except (OSError, ValueError):
             return False
     # The folders among the listing's rejected ones, as the sidecar records them (older sidecars: none).
-    folders = sorted({printable(path) for path, _ in dataset.rejected if os.path.isdir(path)})
+    folders = sorted(dataset.rejected_folders())
     if meta.get(FOLDERS_KEY, []) != folders:
         return False
     return _skipped_list_agrees(skipped_path, dataset, with_rows={track_id for track_id, *_ in _recorded_stamps(meta)})
@@ -1503,7 +1503,7 @@ def _run(
         (t.path, dataset.located(t, e.reason)) for t, e in zip(tracks, entries) if e.reason
     ]
     # Readers reject folders and files alike; only files count as files.
-    folders = {printable(path) for path, _ in dataset.rejected if os.path.isdir(path)}
+    folders = dataset.rejected_folders()
     # Written as UTF-8 text, as the rows are (see _format_rows).
     skipped = [(printable(path), printable(reason)) for path, reason in skipped]
     n_extracted = sum(1 for e in entries if not e.reason)

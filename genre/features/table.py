@@ -299,6 +299,7 @@ def load_feature_table(
     labelled: bool = True,
     features: Sequence[str] | None = None,
     can_drop: bool = True,
+    nonfinite_tracks: bool = False,
 ) -> FeatureTable:
     """Read a feature CSV (``genre extract`` output or an external table).
 
@@ -333,6 +334,10 @@ def load_feature_table(
         The caller can leave columns out (``--drop`` of ``genre train`` and ``genre
         benchmark``): messages about unusable feature values suggest it. With ``False``
         (``genre predict``) they say to fix the table.
+    nonfinite_tracks : bool
+        Keep NaN and infinite feature values in ``X`` instead of refusing the table
+        (prediction: such a track is left out, the others predicted). The table is refused
+        only when every track holds one; magnitudes are checked on the other tracks' rows.
 
     Returns
     -------
@@ -465,8 +470,9 @@ def load_feature_table(
 
     X = frame[kept].astype("float64")
     ids = frame[id_col] if id_col is not None else None
-    _check_finite(path, X, ids, can_drop=can_drop)
-    _check_magnitude(path, X, ids, can_drop=can_drop)
+    if not nonfinite_tracks:
+        _check_finite(path, X, ids, can_drop=can_drop)
+        _check_magnitude(path, X, ids, can_drop=can_drop)
 
     # -- labels, tracks, groups ----------------------------------------------------------
     if label_col is not None:
@@ -513,6 +519,9 @@ def load_feature_table(
                 f"{path}: only one class ({distinct[0]!r}) in column {label_col!r}; "
                 "classification needs at least two"
             )
+
+    if nonfinite_tracks:
+        _check_finite_tracks(path, X, ids, tracks, can_drop=can_drop)
 
     config = meta.get("config") if isinstance(meta.get("config"), dict) else None
     kind = str(meta.get("kind") or ("handcrafted" if own else "external"))
@@ -799,6 +808,31 @@ def _check_finite(path: Path, X: pd.DataFrame, ids: pd.Series | None, *, can_dro
             f"{plural(len(columns), 'column', 'columns')} {_list(columns)} (first: {X.columns[column]!r} at row "
             f"{row + 2}{track}); {_remedy(columns, can_drop=can_drop)}"
         )
+
+
+def _check_finite_tracks(
+    path: Path, X: pd.DataFrame, ids: pd.Series | None, tracks: np.ndarray, *, can_drop: bool = True
+) -> None:
+    """What :func:`_check_finite` and :func:`_check_magnitude` refuse where tracks with NaN or
+    infinite values are left out: a table in which every track holds one, and values too
+    large in the rows of the other tracks (a left-out track's other values do not matter)."""
+    bad = ~np.isfinite(X.to_numpy())
+    if not bad.any():
+        _check_magnitude(path, X, ids, can_drop=can_drop)
+        return
+    rows = bad.any(axis=1)
+    left_out = np.isin(tracks, tracks[rows])
+    if left_out.all():
+        row = int(np.flatnonzero(rows)[0])
+        track = str(ids.iloc[row]).strip() if ids is not None else str(tracks[row])  # named as the file names it
+        raise DataError(
+            f"{path}: no track can be predicted: every one holds missing/NaN or infinite feature values "
+            f"(first: {X.columns[int(np.flatnonzero(bad[row])[0])]!r} at row {row + 2}, track {track!r}); "
+            f"{_remedy(list(X.columns), can_drop=can_drop)}"
+        )
+    kept = X.copy()
+    kept.loc[left_out] = 0.0
+    _check_magnitude(path, kept, ids, can_drop=can_drop)
 
 
 #: Largest feature magnitude accepted: float32's maximum (about 3.4e38). The Keras net and
