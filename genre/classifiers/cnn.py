@@ -285,7 +285,7 @@ def _copy_fitted(entry: tuple) -> tuple:
 
 #: A benchmark fits ``cnn`` on every split before ``cnn-svm`` reads the same networks back, so
 #: the cache must outlast all splits of one run (10 folds x 5 repeats = 50): a default network
-#: is about 0.7 MB in memory, 45 MB for all 64.
+#: is about 0.7 MiB in memory, 44 MiB for all 64 (benchmarks/cnn_cache_memory.py).
 _FITTED = _FittedNetworks(64)
 
 
