@@ -105,6 +105,12 @@ class ExtractedTable:
     n_folders_left_out : int
         Folders the listing left out (without audio, unlistable, a link loop), also in
         :attr:`skipped_path`; not files, so in none of the counts above.
+    skipped : tuple of (str, str)
+        The skipped files and left-out folders with their reasons, as :attr:`skipped_path`
+        lists them (:attr:`ExtractReport.skipped <genre.features.extract.ExtractReport.skipped>`
+        of the extraction, or the list of a table reused whole).
+    folders_left_out : frozenset of str
+        The paths among :attr:`skipped` that are folders, not files.
     """
 
     kind: str
@@ -113,6 +119,8 @@ class ExtractedTable:
     n_extracted: int
     n_skipped: int = 0
     n_folders_left_out: int = 0
+    skipped: tuple[tuple[str, str], ...] = dataclasses.field(default=(), repr=False)
+    folders_left_out: frozenset[str] = dataclasses.field(default=frozenset(), repr=False)
 
     @property
     def skipped_path(self) -> Path:
@@ -148,6 +156,45 @@ class ExtractedInputs(SequenceABC):
 
     def __len__(self) -> int:
         return len(self.tables)
+
+    def skipped_files(self) -> tuple[list[tuple[str, str]], set[str], list[Path]]:
+        """Every file (and folder) the tables' extractions skipped, once each, with its reason.
+
+        What ``genre benchmark`` prints one line each, as ``genre extract`` prints an
+        extraction's (``skipped <file>: <reason>``). A file every table skipped (a corrupt clip
+        is skipped by every extractor) is given once, with the first table's reason (the
+        handcrafted one's: the tables are in that order); one that only some tables skipped
+        says which, as ``(only for the handcrafted features)``: the other tables' models did
+        train and test on it.
+
+        Returns
+        -------
+        skipped : list of (str, str)
+            Printable paths and reasons: the first table's list in its order, then the
+            files only later tables skipped.
+        folders : set of str
+            The paths in ``skipped`` that are folders the listing left out, not files.
+        listed_in : list of pathlib.Path
+            The skipped-files CSVs that list them all, with every reason (each table's that
+            skipped anything).
+        """
+        reasons: dict[str, list[tuple[str, str]]] = {}  # path -> its lines of the first table to list it
+        kinds: dict[str, list[str]] = {}
+        for table in self.tables:
+            mine = {}
+            for path, reason in table.skipped:
+                mine.setdefault(path, []).append((path, reason))
+            for path, lines in mine.items():
+                reasons.setdefault(path, lines)
+                kinds.setdefault(path, []).append(table.kind)
+        folders = {path for table in self.tables for path in table.folders_left_out}
+        skipped = []
+        for path, lines in reasons.items():
+            tables = kinds[path]
+            partial = len(tables) < len(self.tables) and path not in folders
+            only = f" (only for the {' and '.join(tables)} features)" if partial else ""
+            skipped += [(path, reason + only) for path, reason in lines]
+        return skipped, folders, [table.skipped_path for table in self.tables if table.skipped]
 
     def skipped_lines(self, lines: Sequence[str]) -> tuple[list[str], Path | None]:
         """Which of a list file's ``lines`` (ones that matched no track) name a file the extraction skipped.
@@ -380,17 +427,11 @@ def extract_inputs(
         tables.append(
             ExtractedTable(
                 kind, output, n_reused=report.n_resumed, n_extracted=report.n_extracted - report.n_resumed,
-                n_skipped=n_skipped, n_folders_left_out=n_folders,
+                n_skipped=n_skipped, n_folders_left_out=n_folders, skipped=tuple(report.skipped),
+                folders_left_out=frozenset(report.folders_left_out),
             )
         )  # fmt: skip
     return ExtractedInputs(tuple(tables), notes=listing_notes)
-
-
-def _count_skipped(path: Path) -> int:
-    """Rows of a skipped-files CSV; 0 when it cannot be read (the summary then says none)."""
-    from genre.data.tracks import read_skipped_csv
-
-    return len(read_skipped_csv(path) or [])
 
 
 def _current_table(kind: str, output: Path, *, dataset: "Dataset") -> ExtractedTable:
@@ -408,11 +449,18 @@ def _current_table(kind: str, output: Path, *, dataset: "Dataset") -> ExtractedT
         The listing the table was found current for; its rejected folders are counted
         apart, as the extraction counts them.
     """
-    folders = len(dataset.rejected_folders())
-    table = ExtractedTable(kind, output, n_reused=0, n_extracted=0, n_folders_left_out=folders)
-    listed = _count_skipped(table.skipped_path)
-    without_rows = listed - len(dataset.rejected)
-    return dataclasses.replace(table, n_reused=len(dataset.tracks) - without_rows, n_skipped=listed - folders)
+    from genre.data.tracks import read_skipped_csv
+
+    folders = dataset.rejected_folders()
+    table = ExtractedTable(
+        kind, output, n_reused=0, n_extracted=0, n_folders_left_out=len(folders), folders_left_out=frozenset(folders)
+    )
+    # Unreadable: none (the summary then says none skipped, and no file is named).
+    listed = tuple(read_skipped_csv(table.skipped_path) or ())
+    without_rows = len(listed) - len(dataset.rejected)
+    return dataclasses.replace(
+        table, n_reused=len(dataset.tracks) - without_rows, n_skipped=len(listed) - len(folders), skipped=listed
+    )
 
 
 def _check_splits(
@@ -513,6 +561,7 @@ def benchmark(
     source_options: Mapping[str, Any] | None = None,
     notes: Callable[[str], None] | None = None,
     segment_seconds: float | None = None,
+    extracted: Callable[[ExtractedInputs], None] | None = None,
 ) -> BenchmarkRun:
     """Load a feature table, cross-validate models on it, and write the report.
 
@@ -579,6 +628,12 @@ def benchmark(
         For a source of audio: the handcrafted table's segment length in seconds (0: one row
         per track; default 3), see :func:`extract_inputs`. Refused for feature tables, whose
         segments were cut when they were extracted.
+    extracted : callable, optional
+        For a source of audio: receives the tables once they are extracted (what
+        ``run.features`` holds), before the cross-validation, so that a caller can say what
+        the extraction skipped (:meth:`ExtractedInputs.skipped_files`) however the run ends
+        (``genre benchmark`` does, when the run is refused after extracting: a class left
+        with fewer tracks than folds, say).
 
     Returns
     -------
@@ -652,7 +707,7 @@ def benchmark(
     # Held from before the extraction until the kept fits are removed: a second benchmark
     # into the same folder is refused before any long work, not in the middle of it.
     held = hold_checkpoints(checkpoint_dir) if checkpoint_dir is not None else contextlib.nullcontext()
-    extracted = None
+    tables_made = None
     table_group_col, group_name = group_col, None
     # The listing's notes (files left out, ignored) are said last: a batch job says at the end
     # what it skipped, where no progress bar scrolls it away.
@@ -671,18 +726,20 @@ def benchmark(
             group_name = _group_column_name(sources[0], group_col)
             # The extracted table's columns are lower case, a manifest's in any case ("Label").
             label_col, id_col = (None if c is None else _audio_column(c) for c in (label_col, id_col))
-            extracted = extract_inputs(
+            tables_made = extract_inputs(
                 sources[0], Path(output_dir) / "features", models=models, jobs=jobs, progress=progress,
                 echo=_echo if progress else None, notes=notes or listing_notes.append,
                 folds=None if test_list is not None else n_folds, repeats=n_repeats, seed=seed, use_groups=use_groups,
                 group_col=group_col, label_col=label_col, train_lists=train_lists, test_list=test_list,
                 source_options=source_options, segment_seconds=segment_seconds,
             )  # fmt: skip
-            sources = list(extracted)
+            if extracted is not None:
+                extracted(tables_made)
+            sources = list(tables_made)
             table_group_col = _table_group_col(group_col)
         # Reading the tables is checked too: a table the skipped files left with one class, or
         # with no rows at all, is refused by the reader, before any split.
-        with _blaming_skipped_files(extracted):
+        with _blaming_skipped_files(tables_made):
             tables = [
                 _group_column_named(
                     load_feature_table(path, label_col=label_col, id_col=id_col, group_col=table_group_col, drop=drop),
@@ -719,7 +776,7 @@ def benchmark(
             # Every fit is in the results (and the report) now; kept, they would make a later
             # run of the same benchmark read old times back instead of measuring.
             CheckpointStore(checkpoint_dir).remove()
-    return BenchmarkRun(results, files, features=extracted)
+    return BenchmarkRun(results, files, features=tables_made)
 
 
 def _check_patch_models(

@@ -419,7 +419,7 @@ def _print_skipped(
     skipped: list[tuple[str, str]],
     *,
     folders: set[str] | frozenset[str] = frozenset(),
-    listed_in: Optional[Path],
+    listed_in: Optional[Path | str],
     unlisted: Optional[str],
     mark: str = "[yellow]skipped[/]",
     more: str = "skipped",
@@ -432,8 +432,8 @@ def _print_skipped(
         Paths and reasons.
     folders : set of str
         Paths in ``skipped`` that are folders, printed as "left out folder".
-    listed_in : pathlib.Path or None
-        The CSV that lists them all, named when lines are left out.
+    listed_in : pathlib.Path, str or None
+        The CSV that lists them all (or several, ``"a.csv and b.csv"``), named when lines are left out.
     unlisted : str or None
         Said instead when no CSV lists them (None: nothing).
     mark, more : str
@@ -592,6 +592,7 @@ def benchmark(
         names = _split_names([models])
         fma = _fma_options(features[0] if len(features) == 1 else None, fma_metadata, fma_subset)
         listing_notes: list[str] = []
+        extracted: list = []  # the tables of audio, once extracted
         try:
             run = run_benchmark(
                 list(features),
@@ -614,11 +615,15 @@ def benchmark(
                 source_options=fma,
                 notes=listing_notes.append,
                 segment_seconds=segment_seconds,
+                extracted=extracted.append,
             )
         except BaseException:
-            # A run that ends early (a refusal, Ctrl-C) still says what the listing left out, last
-            # before the error; a finished one says it after its results (see _print_results).
+            # A run that ends early (a refusal, Ctrl-C) still says what the listing left out and
+            # which files the extraction skipped (often why it was refused), last before the
+            # error; a finished one says them after its results (see _print_results).
             tell(listing_notes)
+            for features_made in extracted:
+                _print_skipped_by_extraction(features_made)
             raise
         _print_results(run.results, run.files, features=run.features)
 
@@ -690,8 +695,9 @@ def _print_results(results, files, *, features=None) -> None:
     """Print the results table, the tests and notes, and the report's files.
 
     ``features`` (a benchmark of audio's :class:`genre.benchmark.ExtractedInputs`) adds its
-    listing's notes (on stderr) and how many files of its tables were reused, extracted by
-    this run and skipped: after the results, where the run's progress cannot scroll them away,
+    listing's notes and each file its extraction skipped, as ``genre extract`` names them (on
+    stderr), and how many files of its tables were reused, extracted by this run and skipped:
+    after the results, where the run's progress cannot scroll them away,
     and before the report's files, the last line, as ``genre extract`` ends on its output.
     """
     from rich import box
@@ -769,9 +775,22 @@ def _print_results(results, files, *, features=None) -> None:
         from genre.progress import tell
 
         tell(features.notes)
+        _print_skipped_by_extraction(features)
         out.print(f"features: {escape(_reuse_summary(features.tables))}", highlight=False)
     written = [files.html, files.markdown, files.json, *(path for path in (files.predictions, files.latex) if path)]
     out.print("report: " + "  ".join(escape(str(path)) for path in written), highlight=False)
+
+
+def _print_skipped_by_extraction(features) -> None:
+    """Name each file a benchmark of audio's extraction skipped, as ``genre extract`` names them.
+
+    ``features`` is its :class:`genre.benchmark.ExtractedInputs`. A file several tables skipped
+    is named once (see :meth:`~genre.benchmark.ExtractedInputs.skipped_files`). Said again when
+    a table is reused whole, as ``genre extract --overwrite`` says them again on a table it
+    reuses: the files are still in no split (the results' caveat gives one example).
+    """
+    skipped, folders, listed_in = features.skipped_files()
+    _print_skipped(skipped, folders=folders, listed_in=" and ".join(map(str, listed_in)) or None, unlisted=None)
 
 
 def _reuse_summary(tables) -> str:
@@ -787,7 +806,7 @@ def _reuse_summary(tables) -> str:
         folders = table.n_folders_left_out
         parts = [f"{table.n_skipped} skipped"] if table.n_skipped else []
         parts += [f"{folders} {plural(folders, 'folder', 'folders')} left out"] if folders else []
-        # The skipped files are named mid-run, before the folds' progress: counted again here.
+        # The skipped files are named just above this line (see _print_results): counted here.
         return f", {', '.join(parts)} (listed in {table.skipped_path})" if parts else ""
 
     said = [

@@ -33,6 +33,11 @@ def progress_bar(*, enabled: bool = True, log_every: float = LOG_EVERY_S):
     until the end; a plain line with the count, the elapsed time and the ETA is written
     instead at most every ``log_every`` seconds as the work advances, so a log shows
     progress while the job runs.
+
+    A task's description may be given as a function of no argument rather than a string:
+    it is then asked again before each redraw, plain line and ``advance``, so the label
+    follows what it describes, e.g. ``bar.add_task(lambda: f"extracting ({executor.description})",
+    total=n)`` says so when an executor falls back to working in this process.
     """
     from rich.console import Console
     from rich.progress import (
@@ -132,11 +137,39 @@ def _logging_progress_class():
 
     class LoggingProgress(Progress):
         def __init__(self, *columns, log_every: float, **kwargs) -> None:
+            # Tasks whose description is a function (see progress_bar), asked again before use;
+            # set first: rich draws once while it starts.
+            self._labels: dict = {}
             super().__init__(*columns, **kwargs)
             self._log_every = log_every
             self._logged_at = time.monotonic()
 
+        def add_task(self, description, *args, **kwargs):
+            label = description if callable(description) else None
+            task_id = super().add_task(label() if label else description, *args, **kwargs)
+            if label:
+                self._labels[task_id] = label
+            return task_id
+
+        def update(self, task_id, *, description=None, **kwargs) -> None:
+            if description is not None:  # a description given now replaces the function
+                self._labels.pop(task_id, None)
+            super().update(task_id, description=description, **kwargs)
+
+        def _relabel(self) -> None:
+            for task_id, label in list(self._labels.items()):
+                text = label()
+                with self._lock:
+                    task = self._tasks.get(task_id)
+                    if task is not None:
+                        task.description = text
+
+        def get_renderables(self):
+            self._relabel()  # each redraw, the final one included: the label is current on screen too
+            yield from super().get_renderables()
+
         def advance(self, task_id, advance: float = 1) -> None:
+            self._relabel()
             super().advance(task_id, advance)
             if self.disable or self.console.is_terminal:
                 return

@@ -20,8 +20,10 @@ TensorFlow is imported on the first fit, never on import.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -34,7 +36,7 @@ from genre.errors import DataError, ParameterError
 
 __all__ = [
     "MelCNNClassifier", "MelCNNEmbedding", "segment_ids", "patch_seconds", "check_patch_segments",
-    "check_table_patches", "table_segment_seconds",
+    "check_table_patches", "table_segment_seconds", "keep_networks",
 ]
 
 #: Columns of X the network needs: the audio file and the segment start in seconds.
@@ -250,6 +252,11 @@ class _FittedNetworks:
     Entries are copies in both directions: what :meth:`put` stores and what :meth:`get`
     returns share no network, array or dict with any estimator, so changing one
     estimator's network (training it further, setting its weights) changes no other.
+
+    A benchmark with checkpoints adds a disk tier for its duration (:func:`keep_networks`):
+    stored networks are written to its folder too, and a miss in memory looks there, so a
+    resumed run does not train again what its interrupted sitting trained. Without it
+    (plain use of the estimators) nothing is written anywhere.
     """
 
     def __init__(self, size: int) -> None:
@@ -257,15 +264,34 @@ class _FittedNetworks:
         self._items: dict[str, tuple] = {}
 
     def get(self, key: str) -> tuple | None:
-        """A private copy of the entry ``(network, band mean, band std, history)``, or ``None``."""
+        """A private copy of the entry ``(network, band mean, band std, history)``, or ``None``.
+
+        Missing in memory, the entry is looked for in the files of :func:`keep_networks`
+        when a benchmark has set them (and kept in memory from then on).
+        """
         entry = self._items.pop(key, None)
         if entry is None:
-            return None
+            files = _NETWORK_FILES.get()
+            entry = files.load(key) if files is not None else None
+            if entry is None:
+                return None
+            self._remember(key, entry)  # loaded: already nobody else's
+            return _copy_fitted(entry)
         self._items[key] = entry  # used last: evicted last
+        files = _NETWORK_FILES.get()
+        if files is not None:  # trained before the files were set (an earlier run of this process)
+            files.save(key, entry, unless_kept=True)
         return _copy_fitted(entry)
 
     def put(self, key: str, value: tuple) -> None:
-        self._items[key] = _copy_fitted(value)
+        """Keep a copy of ``value``; also in the files of :func:`keep_networks` when they are set."""
+        self._remember(key, _copy_fitted(value))
+        files = _NETWORK_FILES.get()
+        if files is not None:
+            files.save(key, value)
+
+    def _remember(self, key: str, entry: tuple) -> None:
+        self._items[key] = entry
         while len(self._items) > self.size:
             self._items.pop(next(iter(self._items)))
 
@@ -287,6 +313,157 @@ def _copy_fitted(entry: tuple) -> tuple:
 #: the cache must outlast all splits of one run (10 folds x 5 repeats = 50): a default network
 #: is about 0.7 MiB in memory, 44 MiB for all 64 (benchmarks/cnn_cache_memory.py).
 _FITTED = _FittedNetworks(64)
+
+
+class _NetworkFiles:
+    """Trained networks of :data:`_FITTED` kept in a folder, one file set per training key.
+
+    ``<key>.keras`` (the network, loaded with ``safe_mode``), ``<key>.json`` (its training
+    history) and ``<key>.npz`` (the key, the band statistics and the SHA-256 of the two
+    others; read with ``allow_pickle=False``). The three are renamed into place together,
+    the ``.npz`` last, so a set is whole or, after a kill between renames, refused by its
+    digests. Nothing here is a pickle: a stored network cannot run code when read.
+
+    Parameters
+    ----------
+    folder : path-like
+        Where the files go; created on the first write.
+    warn : callable, optional
+        Receives one line when a stored network cannot be used (it is trained again) or
+        networks cannot be written (then none is written any more). Default: a
+        ``RuntimeWarning``.
+    """
+
+    def __init__(self, folder: str | os.PathLike, *, warn: Callable[[str], None] | None = None) -> None:
+        from pathlib import Path
+
+        self.folder = Path(folder)
+        self._warn = warn
+        self._writable = True
+
+    def _paths(self, key: str):
+        return tuple(self.folder / f"{key}{suffix}" for suffix in (".keras", ".json", ".npz"))
+
+    def _say(self, line: str) -> None:
+        if self._warn is not None:
+            self._warn(line)
+        else:
+            import warnings
+
+            warnings.warn(line, RuntimeWarning, stacklevel=3)
+
+    def load(self, key: str) -> tuple | None:
+        """``(network, band mean, band std, history)`` stored under ``key``; ``None`` when there is none.
+
+        A set that cannot be read or does not hold what a training returns is reported
+        through ``warn`` and ignored: the network is trained again, never a crash.
+        """
+        network_path, history_path, index_path = self._paths(key)
+        if not index_path.is_file():
+            return None
+        try:
+            return _read_network_files(key, network_path, history_path, index_path)
+        except Exception as exc:  # whatever is wrong with the files only costs a training
+            reason = str(exc).strip().split("\n", 1)[0] or type(exc).__name__
+            self._say(f"{index_path}: the stored network cannot be used ({reason}); it is trained again")
+            return None
+
+    def save(self, key: str, entry: tuple, *, unless_kept: bool = False) -> None:
+        """Write ``entry`` under ``key``, all files or none; a failure is said once and stops further writes.
+
+        ``unless_kept``: only when no set of ``key`` is there yet.
+        """
+        if not self._writable or (unless_kept and self._paths(key)[2].is_file()):
+            return
+        import hashlib
+        import json
+
+        from genre.atomic import atomic_files
+        from genre.classifiers.keras_training import keras_model_to_bytes
+
+        network, band_mean, band_std, history = entry
+        network_path, history_path, index_path = self._paths(key)
+        try:
+            network_bytes = keras_model_to_bytes(network)
+            history_bytes = json.dumps({"history": history}, sort_keys=True).encode()
+            with atomic_files() as open_file:
+                open_file(network_path, "wb").write(network_bytes)
+                open_file(history_path, "wb").write(history_bytes)
+                np.savez(
+                    open_file(index_path, "wb"),  # renamed last: the set is complete once it exists
+                    key=np.array(key),
+                    band_mean=np.asarray(band_mean, dtype=np.float32),
+                    band_std=np.asarray(band_std, dtype=np.float32),
+                    network_sha256=np.array(hashlib.sha256(network_bytes).hexdigest()),
+                    history_sha256=np.array(hashlib.sha256(history_bytes).hexdigest()),
+                )
+        except Exception as exc:  # a full disk costs a training after an interruption, never the run
+            self._writable = False
+            reason = str(exc).strip().split("\n", 1)[0] or type(exc).__name__
+            self._say(f"{reason}; trained networks are no longer kept, a resumed run would train them again")
+
+
+def _read_network_files(key: str, network_path, history_path, index_path) -> tuple:
+    """The entry of one file set, or an exception saying what is wrong with it."""
+    import hashlib
+    import json
+
+    from genre.classifiers.keras_training import keras_model_from_bytes
+
+    with np.load(index_path, allow_pickle=False) as index:
+        stored_key = str(index["key"])
+        band_mean, band_std = np.asarray(index["band_mean"]), np.asarray(index["band_std"])
+        digests = str(index["network_sha256"]), str(index["history_sha256"])
+    if stored_key != key:
+        raise ValueError("it was stored under another key")
+    if (
+        band_mean.dtype != np.float32
+        or band_mean.ndim != 1
+        or band_mean.shape != band_std.shape
+        or not (np.isfinite(band_mean).all() and np.isfinite(band_std).all() and (band_std > 0).all())
+    ):
+        raise ValueError("its band statistics are not what a training leaves")
+    network_bytes, history_bytes = network_path.read_bytes(), history_path.read_bytes()
+    if (hashlib.sha256(network_bytes).hexdigest(), hashlib.sha256(history_bytes).hexdigest()) != digests:
+        raise ValueError("its files do not match each other (damaged, or cut short)")
+    history = json.loads(history_bytes)["history"]
+    if (
+        not isinstance(history, dict)
+        or not history.get("loss")
+        or not all(
+            isinstance(values, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+            for values in history.values()
+        )
+    ):
+        raise ValueError("its history is not what a training leaves")
+    network = keras_model_from_bytes(network_bytes)
+    network.get_layer("embedding")  # a network of this module (ValueError otherwise)
+    if network.input_shape[1] != len(band_mean):
+        raise ValueError("its network does not read as many mel bands as its statistics have")
+    return network, band_mean, band_std, history
+
+
+#: The folder of trained networks of the benchmark running in this thread (:func:`keep_networks`), or none.
+_NETWORK_FILES: "contextvars.ContextVar[_NetworkFiles | None]" = contextvars.ContextVar(
+    "genre_cnn_network_files", default=None
+)
+
+
+@contextlib.contextmanager
+def keep_networks(folder: str | os.PathLike, *, warn: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Keep the networks trained in the block in ``folder`` too, and look there before training one.
+
+    A benchmark with checkpoints enters this around its fits, so that a resumed run takes
+    the networks its interrupted sitting trained (for ``cnn-svm`` after a kept ``cnn``
+    fold) instead of training them again. It holds for the current thread (and context)
+    only, where the CNN's folds run (``parallel_folds`` is off); outside it, fits write
+    nothing. See :class:`_NetworkFiles` for the files and ``warn``.
+    """
+    token = _NETWORK_FILES.set(_NetworkFiles(folder, warn=warn))
+    try:
+        yield
+    finally:
+        _NETWORK_FILES.reset(token)
 
 
 def _training_key(estimator: "_MelCNNBase", paths, starts, y, groups) -> str:
@@ -656,7 +833,8 @@ class MelCNNSVMSpec(_EmbeddingThen):
     head = "svm"
     description = (
         "in-fold log-mel CNN, penultimate layer (64) -> the svm model; a fold's CNN is trained once and "
-        "shared with cnn / cnn-xgboost, so fit s excludes it where those trained it first in the same run"
+        "shared with cnn / cnn-xgboost, so fit s excludes it where those trained it first in the same run "
+        "(or in the interrupted run a resumed benchmark continues)"
     )
 
 
@@ -666,5 +844,6 @@ class MelCNNXGBoostSpec(_EmbeddingThen):
     head = "xgboost"
     description = (
         "in-fold log-mel CNN, penultimate layer (64) -> the xgboost model; a fold's CNN is trained once and "
-        "shared with cnn / cnn-svm, so fit s excludes it where those trained it first in the same run"
+        "shared with cnn / cnn-svm, so fit s excludes it where those trained it first in the same run "
+        "(or in the interrupted run a resumed benchmark continues)"
     )

@@ -500,7 +500,7 @@ def predict_files(
     # No bar when every row is reused: "0/0" would only look like a run that did nothing.
     with progress_bar(enabled=progress and bool(todo)) as bar:
         # Short, as extraction's: a longer one squeezes the count and the ETA out of 80 columns.
-        task = bar.add_task(f"predicting ({executor.description})", total=len(todo))
+        task = bar.add_task(lambda: f"predicting ({executor.description})", total=len(todo))  # follows a fallback
         try:
             for result in executor.map_unordered(_extract_one, [(f, extractor) for f in todo]):
                 # A file whose worker process died (out of memory, a decoder crash) comes back as a failure.
@@ -714,17 +714,20 @@ def predict_table(
         rows join those of :func:`predict_files` and the table's own), or its track id when
         the table has no ``path`` column (an external table). ``attrs["skipped"]`` lists
         ``(path, reason)`` for each track left out because a model column holds a NaN or
-        infinite value in one of its rows (the reason names the column and the row, row 1
-        being the header), as :func:`predict_files` lists files it cannot read; the other
-        tracks are predicted. ``attrs["warnings"]`` lists checks that could not be made (a
-        table without its sidecar); ``attrs["notes"]`` is empty.
+        infinite value in one of its rows, or, for a model that reads audio (the CNNs), a
+        row's ``start`` is not a number of seconds or its ``path`` is empty (the reason names
+        the column and the row, row 1 being the header, and a bad start's value), as
+        :func:`predict_files` lists files it cannot read; the other tracks are predicted.
+        ``attrs["warnings"]`` lists checks that could not be made (a table without its
+        sidecar); ``attrs["notes"]`` is empty.
 
     Raises
     ------
     genre.errors.DataError
         The table lacks model columns, holds unusable values in them (text or huge: the
         message says to fix the table; other columns are not read), every track holds a
-        NaN or infinite value, or the table was computed with another configuration.
+        NaN or infinite value (for a model reading audio: an unusable start or path), or
+        the table was computed with another configuration.
     """
     from genre.features.table import load_feature_table
 
@@ -733,7 +736,7 @@ def predict_table(
     # Only the model's columns are read: one it does not use (left out of training with
     # --drop, say) may hold anything. `genre predict` has no --drop to suggest. A NaN or
     # infinite value costs its own track only, as an unreadable audio file does in
-    # predict_files (a model reading audio has no such values to skip).
+    # predict_files (a model reading audio has no such values, but may have bad starts).
     whole = load_feature_table(
         features_csv, id_col=id_col, labelled=False, features=model.feature_columns, can_drop=False,
         nonfinite_tracks=not _reads_audio(model),
@@ -745,7 +748,13 @@ def predict_table(
 
         # As train and benchmark refuse it: whole-track rows would be judged by their first 3 s.
         check_table_patches(table, estimators={model.model_name: model.estimator})
-        X = audio_segment_ids(table, model=model.model_name)[model.feature_columns]
+        # A start that is no number of seconds, or no path, costs its own track only, as a
+        # NaN feature does for a feature model (train and benchmark still refuse the table).
+        ids = audio_segment_ids(table, model=model.model_name, unusable_tracks=True)
+        unusable = ids.attrs["skipped"]
+        skipped += list(zip(_audio_paths(whole, [track for track, _ in unusable]), [why for _, why in unusable]))
+        X = ids[model.feature_columns]
+        tracks = ids["track"].tolist()
     else:
         if not set(model.feature_columns) & set(table.feature_columns):
             # None of the model's columns: perhaps no feature table at all. Read as `genre
@@ -754,6 +763,7 @@ def predict_table(
             load_feature_table(features_csv, id_col=id_col, labelled=False, can_drop=False)
         check_table_compatible(model, table, model_path=model_path)
         X = table.X[model.feature_columns]
+        tracks = table.tracks.tolist()
     warnings = []
     if model.feature_config is not None and table.config is None:
         warnings.append(
@@ -761,7 +771,7 @@ def predict_table(
             f"with the settings of {model_path}; predictions are wrong if they were not"
         )
     proba = _predict_proba(model, X, model_path)
-    result = aggregate_tracks(table.tracks.tolist(), proba, model.labels)
+    result = aggregate_tracks(tracks, proba, model.labels)
     result["path"] = _audio_paths(whole, result["path"])
     result.attrs["skipped"] = skipped
     result.attrs["warnings"] = warnings

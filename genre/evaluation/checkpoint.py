@@ -9,6 +9,11 @@ library versions) simply has another key and is fitted afresh. A file that canno
 does not hold what a fit returns is ignored and the fit computed again: a checkpoint may save
 work, never cost a benchmark.
 
+A kept fit keeps predictions, not a network. The networks the CNN models train are written
+to ``networks/`` too (one ``.keras`` + ``.json`` + ``.npz`` set per training, see
+:func:`genre.classifiers.cnn.keep_networks`), so that a resumed ``cnn-svm`` takes the network
+of a kept ``cnn`` fold instead of training it again; they go with the fits.
+
 One benchmark at a time writes a folder of fits: :func:`hold_checkpoints` locks it (the
 extraction's ``flock`` lock, ``<folder>.lock`` beside it, dropped by the kernel when its
 process dies), so a second benchmark into the same report folder is refused at once instead
@@ -33,7 +38,7 @@ import pandas as pd
 from genre.atomic import OutputLock
 from genre.errors import OutputError
 
-__all__ = ["FORMAT", "StoredFit", "CheckpointStore", "fit_key", "hold_checkpoints", "input_digest"]
+__all__ = ["FORMAT", "NETWORKS", "StoredFit", "CheckpointStore", "fit_key", "hold_checkpoints", "input_digest"]
 
 #: Part of every key: bump it when the key's ingredients or the file layout change, so files
 #: of the old meaning are never read as new ones.
@@ -41,6 +46,11 @@ FORMAT = 1
 _NAME = re.compile(r"^[0-9a-f]{64}\.npz$")
 #: What :func:`genre.atomic.atomic_open` leaves of a write a kill interrupted.
 _TEMPORARY = re.compile(r"^\.[0-9a-f]{64}\.npz\..+\.tmp$")
+#: Subfolder of the trained networks a resumed run reuses (:func:`genre.classifiers.cnn.keep_networks`).
+NETWORKS = "networks"
+#: Its files: one set per training key (``.keras``, ``.json``, ``.npz``) and interrupted writes of them.
+_NETWORK_NAME = re.compile(r"^[0-9a-f]{64}\.(keras|json|npz)$")
+_NETWORK_TEMPORARY = re.compile(r"^\.[0-9a-f]{64}\.(keras|json|npz)\..+\.tmp$")
 
 
 @dataclass(frozen=True)
@@ -196,7 +206,11 @@ def fit_key(
 
 
 class CheckpointStore:
-    """A folder of finished fits, one ``<key>.npz`` per fit.
+    """A folder of finished fits, one ``<key>.npz`` per fit, and a subfolder of trained networks.
+
+    The networks (``networks/``, see :func:`genre.classifiers.cnn.keep_networks`) spare a
+    resumed run the training of a network that a kept fit already trained, for another
+    model that shares it; they go with the fits (:meth:`remove`).
 
     Parameters
     ----------
@@ -212,6 +226,27 @@ class CheckpointStore:
         self.folder = Path(folder)
         self._warn = warn
         self._writable = True
+        self._pending: list[str] = []
+
+    @property
+    def networks(self) -> Path:
+        """The subfolder of trained networks."""
+        return self.folder / NETWORKS
+
+    def warn_later(self, line: str) -> None:
+        """Keep a line for ``warn`` until :meth:`say_pending` (said during a fit, it would be taken for the model's)."""
+        self._pending.append(line)
+
+    def say_pending(self) -> None:
+        """Pass the lines :meth:`warn_later` kept to ``warn`` (or a ``RuntimeWarning``), in order."""
+        import warnings
+
+        lines, self._pending = self._pending, []
+        for line in lines:
+            if self._warn is not None:
+                self._warn(line)
+            else:
+                warnings.warn(line, RuntimeWarning, stacklevel=2)
 
     def path(self, key: str) -> Path:
         """The file of ``key``."""
@@ -297,16 +332,22 @@ class CheckpointStore:
                 self._warn(f"{exc}; finished fits are no longer kept, an interruption would lose them")
 
     def remove(self) -> None:
-        """Delete the stored fits (and temporary files a killed write left), then the folder.
+        """Delete the stored fits and networks (and temporary files a killed write left), then the folders.
 
         Only files this store writes are removed; a folder holding anything else is kept.
         """
-        with contextlib.suppress(OSError):
-            for item in self.folder.iterdir():
-                if _NAME.match(item.name) or _TEMPORARY.match(item.name):
-                    with contextlib.suppress(OSError):
-                        item.unlink()
-            self.folder.rmdir()
+        _remove_own_files(self.networks, _NETWORK_NAME, _NETWORK_TEMPORARY)
+        _remove_own_files(self.folder, _NAME, _TEMPORARY)
+
+
+def _remove_own_files(folder: Path, *names: re.Pattern) -> None:
+    """Delete the files of ``folder`` whose name matches one of ``names``, then the folder if now empty."""
+    with contextlib.suppress(OSError):
+        for item in folder.iterdir():
+            if any(name.match(item.name) for name in names):
+                with contextlib.suppress(OSError):
+                    item.unlink()
+        folder.rmdir()
 
 
 #: ``(thread, folder)`` of the folders of fits this process holds the lock of, with the number

@@ -261,6 +261,13 @@ def cross_validate_models(
         # one's fits half-written and write its own among them; it is refused at once instead.
         held.enter_context(hold_checkpoints(checkpoint_dir))
         store = CheckpointStore(checkpoint_dir, warn=_warner(progress))
+        # The networks the fits train are kept beside them, and a fit looks there before training
+        # one: a resumed cnn-svm reuses a kept cnn fold's network. Set for this thread, where the
+        # CNN's folds run (parallel_folds is off). Problems are said between fits, not as a fit's.
+        from genre.classifiers.cnn import keep_networks
+
+        held.enter_context(keep_networks(store.networks, warn=store.warn_later))
+        held.callback(store.say_pending)
 
     with held:
         tables = [table] if isinstance(table, FeatureTable) else list(table)
@@ -503,6 +510,7 @@ def _run_all(
     def finished(output: _FoldOutput, *, at_once: int) -> None:
         outputs[(output.model, output.split_index)] = output
         if store is not None:
+            store.say_pending()  # what the fit's network files had to say
             store.save(
                 keys[(output.model, output.split_index)],
                 StoredFit(

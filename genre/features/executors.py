@@ -148,7 +148,11 @@ class LocalExecutor:
 
     def _set_jobs(self, jobs: int) -> None:
         self.jobs = jobs
-        self.description = f"{jobs} local {plural(jobs, 'process', 'processes')}"
+        # Read by progress bars while the items run (see genre.progress.progress_bar): a map
+        # that falls back to this process says so on its bar.
+        self.description = (
+            NO_WORKER_HERE if self.no_workers else f"{jobs} local {plural(jobs, 'process', 'processes')}"
+        )
 
     def prepare(self, *, n_items: int, notes: list[str]) -> None:
         """Run no more processes than ``n_items`` or cores (see :func:`cap_workers`) in the next map.
@@ -215,18 +219,24 @@ class LocalExecutor:
         """From now on, run every item in this process; note ``why`` no worker process could start."""
         import sys
 
-        import warnings
-
         self.no_workers = why
         self._set_jobs(1)
-        # loky tries its resource tracker once more as the interpreter exits, and warns; the
-        # note below has said why already.
-        warnings.filterwarnings("ignore", message=r"resource_tracker: process died unexpectedly", category=UserWarning)
+        _quiet_resource_tracker()
         if self._notes is not None:
             self._notes.append(
                 f"--jobs {self._asked}: no worker process could start ({why}; can this user run the Python "
                 f"interpreter {sys.executable}?), so the files are worked on in this process, one at a time"
             )
+
+
+#: :attr:`LocalExecutor.description` once no worker process could start (the bar's label).
+NO_WORKER_HERE = "this process: no worker could start"
+
+
+def _quiet_resource_tracker() -> None:
+    """Silence loky's warnings of a resource tracker that died: a note says why no worker starts."""
+    # loky tries its resource tracker once more as the interpreter exits, and warns.
+    warnings.filterwarnings("ignore", message=r"resource_tracker: process died unexpectedly", category=UserWarning)
 
 
 def _alive(item: Any) -> int:
@@ -278,8 +288,17 @@ WORKER_DIED = (
 )
 
 
+#: Why :func:`map_alone` did not run an item: ``{why}`` says why no worker process can start.
+NOT_TRIED = "not run: no worker process can start here ({why})"
+
+
 def map_alone(
-    func: Callable[[Any], Any], items: Iterable[Any], *, reason: str = WORKER_DIED, n_jobs: int = 1
+    func: Callable[[Any], Any],
+    items: Iterable[Any],
+    *,
+    reason: str = WORKER_DIED,
+    n_jobs: int = 1,
+    not_tried: str = NOT_TRIED,
 ) -> Iterator[Any]:
     """Run ``func(item)`` in a worker process, one item at a time; yield each result, or a failure.
 
@@ -298,6 +317,12 @@ def map_alone(
         Run in order; results come in the same order.
     reason : str
         One line for the skipped-files list, for an item whose worker died.
+    not_tried : str
+        With ``n_jobs=1``: the reason of a :class:`NotTried` (``{why}`` filled in), yielded
+        for each item from the first whose worker could not start, or died, while a fresh
+        worker then cannot run an empty task either (see :func:`_why_alone_no_worker_runs`):
+        no worker process can start here, so the death is not the item's, and the items
+        left are not tried (running them here instead could take this process down).
     n_jobs : int
         Size of the pool to run in (one item at a time all the same): the size of a pool
         already running, so that joblib reuses it rather than starting another; 1 starts
@@ -317,19 +342,76 @@ def map_alone(
     # Not joblib, which runs n_jobs=1 in this very process, nor loky's shared reusable
     # executor: joblib takes that one for its own, and fails on one it did not make.
     pool: Any = None
+    workers_run = False  # known once a worker returned a result: deaths are then the items'
+    why: str | None = None  # why no worker process can start here, once found
     try:
         for item in items:
-            pool = pool or ProcessPoolExecutor(max_workers=1)
-            try:
-                result = pool.submit(_keyed, func, 0, item, os.getpid()).result()[1]
-            except TerminatedWorkerError:
-                result = TaskFailure(item, reason)
-                pool.shutdown(wait=False)  # broken: the next item gets a fresh process
-                pool = None
-            yield result
+            if why is not None:
+                yield NotTried(item, not_tried.format(why=why), why)
+                continue
+            done = False
+            with warnings.catch_warnings():
+                # Where no process can start, loky warns at each relaunch of its resource
+                # tracker; what happened is told once, by the caller (see not_tried).
+                warnings.filterwarnings(
+                    "ignore", message=r"resource_tracker: process died unexpectedly", category=UserWarning
+                )
+                try:
+                    # Starting the worker: loky raises OSError (its resource tracker, the same
+                    # interpreter, could not start) or ValueError (a dead tracker's descriptor).
+                    pool = pool or ProcessPoolExecutor(max_workers=1)
+                    future = pool.submit(_keyed, func, 0, item, os.getpid())
+                except (OSError, ValueError) as exc:
+                    if workers_run:
+                        raise
+                    why = f"starting them failed: {type(exc).__name__}: {exc}"
+                else:
+                    try:
+                        result = future.result()[1]
+                        workers_run = done = True
+                    except TerminatedWorkerError:
+                        pool.shutdown(wait=False)  # broken: the next item gets a fresh process
+                        pool = None
+                        if not workers_run:
+                            why, pool = _why_alone_no_worker_runs()
+                            workers_run = why is None
+            if done:
+                yield result
+                continue
+            if why is None:
+                yield TaskFailure(item, reason)
+            else:
+                _quiet_resource_tracker()
+                yield NotTried(item, not_tried.format(why=why), why)
     finally:
         if pool is not None:  # done, or stopped (Ctrl-C): no worker is left analysing for nobody
             pool.shutdown(kill_workers=True)
+
+
+def _why_alone_no_worker_runs() -> tuple[str | None, Any]:
+    """As :func:`_why_no_worker_runs`, for :func:`map_alone`'s own pool of one worker.
+
+    Returns
+    -------
+    (why, pool)
+        ``why`` is None when a fresh worker ran the empty task; ``pool`` is then that
+        worker's, kept for the next item (no process start is paid twice), else None.
+    """
+    from joblib.externals.loky import ProcessPoolExecutor
+    from joblib.externals.loky.process_executor import TerminatedWorkerError
+
+    pool: Any = None
+    try:
+        pool = ProcessPoolExecutor(max_workers=1)
+        pool.submit(_alive, None).result()
+        return None, pool
+    except TerminatedWorkerError as exc:
+        why = f"they exited at once, {_exit_codes(exc)}"
+    except (OSError, ValueError) as exc:  # see map_alone
+        why = f"starting them failed: {type(exc).__name__}: {exc}"
+    if pool is not None:
+        pool.shutdown(wait=False)
+    return why, None
 
 
 def _pool_map(
@@ -452,6 +534,19 @@ class TaskFailure:
 
     item: Any
     reason: str
+
+
+@dataclass(frozen=True)
+class NotTried(TaskFailure):
+    """A :class:`TaskFailure` of an item never run, as no worker process can start here (see :func:`map_alone`).
+
+    Attributes
+    ----------
+    why : str
+        Why no worker process can start, e.g. ``"they exited at once, exit code 255"``.
+    """
+
+    why: str = ""
 
 
 class DaskExecutor:

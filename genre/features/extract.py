@@ -36,6 +36,9 @@ the journal as it ends; a run that ends in Python (done, Ctrl-C, a full disk) cl
 notes. Files noted but not journaled are left only by a process that died, and a rerun
 tries each of them alone in a process of its own before anything else (see
 :data:`DIED_AGAIN`): a file that kills that process too is skipped, and journaled as such.
+Where no worker process can start at all, such a file is neither tried in this process
+(it could crash the run again) nor blamed: it is skipped as :data:`NOT_RETRIED`, journaled
+only after every other file, so a run cut short before then leaves it to the next run.
 
 ``--overwrite`` of a finished table updates it rather than starting over, when its sidecar
 shows the same extractor settings and library versions: the sidecar's ``stamps`` record,
@@ -73,7 +76,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import IO, Any, Callable, Collection, Mapping, NamedTuple, Protocol, TypeVar
+from typing import IO, Any, Callable, Collection, Iterator, Mapping, NamedTuple, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -84,7 +87,15 @@ from genre.data import Dataset, Track, load_dataset
 from genre.data.tracks import printable, read_skipped_csv, write_skipped_csv
 from genre.errors import AudioError, OutputError, ParameterError
 from genre.features.config import EXTRACTION_FOLDER_KEY, ID_COLUMNS, FeatureConfig
-from genre.features.executors import Executor, LocalExecutor, TaskFailure, map_alone, prepare_executor, resolve_jobs
+from genre.features.executors import (
+    Executor,
+    LocalExecutor,
+    NotTried,
+    TaskFailure,
+    map_alone,
+    prepare_executor,
+    resolve_jobs,
+)
 from genre.features.handcrafted import ClipFeatures, HandcraftedExtractor
 from genre.progress import progress_bar, tell
 from genre.text import plural
@@ -387,6 +398,16 @@ def file_stamp(path: str | os.PathLike) -> _Stamp:
 DIED_AGAIN = (
     "the process extracting it died, in an earlier run and again when tried alone "
     "(out of memory, or a decoder crash?)"
+)
+
+
+#: Why a file is skipped when the process analysing it died in an earlier run, and no worker
+#: process can start here (``{why}``) to try it alone: not tried in this process, where it
+#: could crash the run again. A run where worker processes start tries it again (an update
+#: with ``--overwrite`` extracts skipped files).
+NOT_RETRIED = (
+    "the process extracting it died in an earlier run; not tried again, as no worker process can start here "
+    "({why}) and in this process it could crash the run again"
 )
 
 
@@ -1479,10 +1500,40 @@ def _run(
     said = len(notes)
     try:
         with progress_bar(enabled=progress) as bar:
-            where = executor.description if todo else "in a separate process" if alone else "all from an earlier run"
-            task = bar.add_task(f"extracting ({where})", total=len(dataset.tracks), completed=n_journaled)
-            # Suspects first, each in a child process: one that dies again costs the file, not the run.
-            results = chain(map_alone(_extract_block, alone, reason=DIED_AGAIN), executor.map_unordered(work, todo))
+            # Asked again as the bar is drawn: it follows the executor (this process, once no
+            # worker process can start).
+            task = bar.add_task(
+                lambda: "extracting ({})".format(
+                    executor.description if todo else "in a separate process" if alone else "all from an earlier run"
+                ),
+                total=len(dataset.tracks),
+                completed=n_journaled,
+            )
+            not_tried: list[TaskFailure] = []
+
+            def suspects_first() -> Iterator[Any]:
+                """Suspects each in a child process: one that dies again costs the file, not the run.
+
+                Where no worker process can start, a suspect is not tried (in this process it
+                could crash the run again) nor blamed; its skip is journaled last, so a run cut
+                short before then leaves it a suspect, tried by the next run.
+                """
+                for result in map_alone(_extract_block, alone, reason=DIED_AGAIN, not_tried=NOT_RETRIED):
+                    if isinstance(result, NotTried):
+                        not_tried.append(result)
+                    else:
+                        yield result
+                if not_tried:
+                    n = len(not_tried)
+                    notes.append(
+                        f"no worker process can start here ({not_tried[0].why}), so the {n} "
+                        f"{plural(n, 'file', 'files')} an earlier run died on {plural(n, 'was', 'were')} not tried "
+                        f"again (in this process {plural(n, 'it', 'one')} could crash the run again): skipped, "
+                        "not blamed; a run where worker processes can start tries "
+                        f"{plural(n, 'it', 'them')} (--overwrite updates the table)"
+                    )
+
+            results = chain(suspects_first(), executor.map_unordered(work, todo), not_tried)  # journaled last
             for block in results:
                 if isinstance(block, TaskFailure):  # e.g. a file that crashed every worker it ran on
                     block = _Block(block.item[0], "", 0, block.reason)

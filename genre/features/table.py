@@ -975,7 +975,7 @@ def model_columns(table: FeatureTable, *, model: str, prefix: str | None) -> tup
     return chosen, f"{prefix}*, {len(chosen)} of {len(table.feature_columns)} features"
 
 
-def audio_segment_ids(table: FeatureTable, *, model: str) -> pd.DataFrame:
+def audio_segment_ids(table: FeatureTable, *, model: str, unusable_tracks: bool = False) -> pd.DataFrame:
     """Audio file, start and track of every row of a table, for models that read audio themselves.
 
     Parameters
@@ -984,19 +984,30 @@ def audio_segment_ids(table: FeatureTable, *, model: str) -> pd.DataFrame:
         A table with ``path`` and ``start`` columns (as ``genre extract`` writes them).
     model : str
         Name of the model that needs them, for messages.
+    unusable_tracks : bool
+        Leave out the tracks with a row whose ``start`` is not a number of seconds (empty,
+        NaN, infinite, negative or text) or whose ``path`` is empty, instead of refusing the
+        table (prediction: as tracks with NaN features are left out for a feature model).
+        Every row of such a track goes; the table is refused only when every track has one.
+        The audio files of the tracks left out are not looked for.
 
     Returns
     -------
     ids : pandas.DataFrame
         ``path`` (an existing file: as written; else, for a relative path, relative to the
         folder ``genre extract`` ran in when the sidecar records it, else to the table's
-        folder), ``start`` (seconds) and ``track``, in row order.
+        folder), ``start`` (seconds) and ``track``, in row order; with ``unusable_tracks``,
+        the rows of the other tracks only. ``attrs["skipped"]`` lists ``(track, reason)``
+        for each track left out, in table order, the reason naming the column, row (row 1
+        being the header) and value of its first unusable cell; empty without
+        ``unusable_tracks``.
 
     Raises
     ------
     genre.errors.DataError
         The table has no such columns, a ``start`` that is not a number of seconds (naming
-        the row and track), or some of its audio files cannot be read.
+        the row and track; with ``unusable_tracks``, only when every track has one), or
+        some of its audio files cannot be read.
     """
     try:
         header = pd.read_csv(table.path, sep=table.separator, nrows=0).columns
@@ -1019,13 +1030,24 @@ def audio_segment_ids(table: FeatureTable, *, model: str) -> pd.DataFrame:
     if len(ids) != table.n_rows:
         raise DataError(f"{table.path}: {len(ids)} id rows for {table.n_rows} feature rows")
     starts = pd.to_numeric(ids["start"], errors="coerce").to_numpy(dtype=np.float64)
-    if (bad := np.flatnonzero(~(np.isfinite(starts) & (starts >= 0)))).size:
+    bad_start = ~(np.isfinite(starts) & (starts >= 0))
+    tracks = np.asarray(table.tracks, dtype=str)
+    skipped: list[tuple[str, str]] = []
+    if unusable_tracks:
+        # An empty path cell names no audio: that track's fault. A path naming a missing file
+        # still refuses the table below (the folder is likely wrong for every track).
+        bad_path = ids["path"].str.strip().eq("").to_numpy()
+        skipped, left_out = _unusable_tracks(table, ids, tracks, bad_start=bad_start, bad_path=bad_path)
+        if left_out.any():
+            keep = ~left_out
+            ids, starts, tracks = ids[keep].reset_index(drop=True), starts[keep], tracks[keep]
+    elif (bad := np.flatnonzero(bad_start)).size:
         # The model would fail later on "start must hold numbers", naming neither row nor track.
         row = int(bad[0])
         raise DataError(
             f"{table.path}: column 'start' must hold each segment's start in seconds, but row {row + 2} "
-            f"(track {str(table.tracks[row])!r}) holds {ids['start'].iloc[row]!r}"
-            + (f", as do {bad.size - 1} more" if bad.size > 1 else "")
+            f"(track {str(tracks[row])!r}) {_start_text(ids['start'].iloc[row])}"
+            + (f" (and {bad.size - 1} more {plural(bad.size - 1, 'row', 'rows')})" if bad.size > 1 else "")
             + "; extract the table again, or fix those rows"
         )
     folders = _audio_folders(table)
@@ -1041,13 +1063,69 @@ def audio_segment_ids(table: FeatureTable, *, model: str) -> pd.DataFrame:
             f"can be read ({unreadable}e.g. {missing[0]!r}; relative paths were looked for in the current folder "
             f"and in {where})"
         )
-    return pd.DataFrame(
-        {
-            "path": ids["path"].map(resolved),
-            "start": starts,
-            "track": np.asarray(table.tracks, dtype=str),
-        }
-    )
+    result = pd.DataFrame({"path": ids["path"].map(resolved), "start": starts, "track": tracks})
+    result.attrs["skipped"] = skipped
+    return result
+
+
+def _start_text(value: object) -> str:
+    """What a bad ``start`` cell holds, as written: ``holds 'abc'``, ``holds '-1'``, ``is empty``."""
+    written = _written(value)
+    return "is empty" if written is None else f"holds {written!r}"
+
+
+def _written(value: object) -> str | None:
+    """A ``start`` cell as its text (``'abc'``, ``'-1'``, ``'inf'``); ``None`` for an empty one."""
+    if isinstance(value, str):
+        return value
+    if value is None or np.isnan(float(value)):  # only an empty cell is read as NaN (keep_default_na=False)
+        return None
+    return format(float(value), "g")  # a column of numbers: -1.0 was written -1 or so
+
+
+def _unusable_tracks(
+    table: FeatureTable, ids: pd.DataFrame, tracks: np.ndarray, *, bad_start: np.ndarray, bad_path: np.ndarray
+) -> tuple[list[tuple[str, str]], np.ndarray]:
+    """The tracks :func:`audio_segment_ids` leaves out with ``unusable_tracks``, and the rows they cover.
+
+    Returns
+    -------
+    skipped : list of (track, reason)
+        In table order, each reason naming the first unusable cell's column, row and value.
+    left_out : ndarray of bool
+        Every row of those tracks.
+
+    Raises
+    ------
+    genre.errors.DataError
+        Every track has an unusable row: there is nothing to predict.
+    """
+    first: dict[str, tuple[int, int]] = {}  # track -> (first bad row, count of bad rows)
+    for row in np.flatnonzero(bad_start | bad_path):
+        at = first.setdefault(str(tracks[row]), (int(row), 0))
+        first[str(tracks[row])] = (at[0], at[1] + 1)
+
+    def cell(row: int) -> tuple[str, str]:
+        """The bad cell of ``row`` ("value 'abc' in column 'start' at row 6") and what is wrong with it."""
+        written = _written(ids["start"].iloc[row]) if bad_start[row] else None
+        column = "start" if bad_start[row] else "path"
+        what = "missing value" if written is None else f"value {written!r}"
+        return f"{what} in column {column!r} at row {row + 2}", "" if written is None else " is not a number of seconds"
+
+    skipped = []
+    for track, (row, count) in first.items():
+        where, why = cell(row)
+        more = f", and {count - 1} more unusable {plural(count - 1, 'row', 'rows')}" if count > 1 else ""
+        skipped.append((track, f"{where} of {table.path.name}{why}{more}"))
+    left_out = np.isin(tracks, list(first))
+    if left_out.size and left_out.all():
+        track, (row, _) = next(iter(first.items()))
+        raise DataError(
+            f"{table.path}: no track can be predicted: every one has a row whose start is not a number of "
+            f"seconds or whose path is missing (first: {cell(row)[0]}, track {track!r}); fix the table, "
+            "or extract it again"
+        )
+    return skipped, left_out
 
 
 def _audio_folders(table: FeatureTable) -> list[Path]:
