@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from fit_interruptions import count_fits
 from feature_tables import write_gtzan_table
 from typer.testing import CliRunner
 
@@ -33,25 +34,7 @@ def table_path(tmp_path):
 @pytest.fixture
 def fits(monkeypatch):
     """Count the real fits; ``fits.fail_at = n`` makes the n-th one raise KeyboardInterrupt (Ctrl-C)."""
-    real = cv._fit_predict
-
-    class Fits:
-        calls: list[tuple[str, int]] = []
-        outputs: list = []
-        fail_at: int | None = None
-
-    def counted(**call):
-        if Fits.fail_at is not None and len(Fits.calls) + 1 == Fits.fail_at:
-            Fits.fail_at = None
-            raise KeyboardInterrupt
-        Fits.calls.append((call["model"], call["split_index"]))
-        output = real(**call)
-        Fits.outputs.append(output)
-        return output
-
-    Fits.calls, Fits.outputs = [], []
-    monkeypatch.setattr(cv, "_fit_predict", counted)
-    return Fits
+    return count_fits(monkeypatch)
 
 
 @pytest.fixture

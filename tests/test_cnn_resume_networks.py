@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fit_interruptions import count_fits
 
 import genre.classifiers.cnn as cnn
-import genre.evaluation.cv as cv
 from genre.benchmark import CHECKPOINT_FOLDER, benchmark
 from genre.errors import OutputError
 from genre.evaluation import cross_validate_models
@@ -53,24 +53,7 @@ def trained(monkeypatch):
 @pytest.fixture
 def fits(monkeypatch):
     """The fits run, with their outputs; ``fits.stop_at = model`` interrupts (Ctrl-C) that model's first fit."""
-    real = cv._fit_predict
-
-    class Fits:
-        calls: list[tuple[str, int]] = []
-        outputs: list = []
-        stop_at: str | None = None
-
-    def counted(**call):
-        if call["model"] == Fits.stop_at:
-            Fits.stop_at = None
-            raise KeyboardInterrupt
-        Fits.calls.append((call["model"], call["split_index"]))
-        output = real(**call)
-        Fits.outputs.append(output)
-        return output
-
-    monkeypatch.setattr(cv, "_fit_predict", counted)
-    return Fits
+    return count_fits(monkeypatch)
 
 
 def interrupted(table_path, out, params, fits, trained):
