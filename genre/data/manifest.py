@@ -158,6 +158,18 @@ def _resolve(raw: str, folder: Path) -> tuple[Path, str]:
     return path, raw
 
 
+def _without_detours(path: Path, written: str) -> tuple[Path, str]:
+    """``sub/../aud/b.wav`` read as ``aud/b.wav`` (the file's path and its track id), as written otherwise.
+
+    Only where both name the same file: through a link, ``sub/..`` may lead elsewhere than
+    the folder that holds ``sub``, and the path is then kept as written.
+    """
+    tidy = Path(os.path.normpath(path))
+    if tidy == path or os.path.realpath(tidy) != os.path.realpath(path):
+        return path, written
+    return tidy, os.path.normpath(written)
+
+
 def load_manifest(manifest: str | os.PathLike) -> Dataset:
     """Read a manifest CSV into a :class:`Dataset`.
 
@@ -172,7 +184,8 @@ def load_manifest(manifest: str | os.PathLike) -> Dataset:
     Relative paths are resolved against the folder of the manifest, not the current
     folder; ``~/...`` is in the home folder; Windows paths with ``\\`` are read with ``/``
     where only that file exists; a ``file://`` URL is read as the local path it names.
-    Track ids are the path as written (without extension); paths that differ only in their
+    Track ids are the path as written (without extension; ``sub/../a.wav`` read as ``a.wav``
+    where both name the same file); paths that differ only in their
     extension (``a.wav``, ``a.mp3``) get ``#2``, ``#3``... suffixes so every file stays a
     distinct track. Blank rows are skipped.
 
@@ -252,7 +265,7 @@ def load_manifest(manifest: str | os.PathLike) -> Dataset:
         if refusal:
             rejected.append((raw, f"{at}: {refusal}"))
             continue
-        path, written = _resolve(local, manifest.parent) if local else (None, "")
+        path, written = _without_detours(*_resolve(local, manifest.parent)) if local else (None, "")
         if any(c.strip() for c in cells[len(header) :]):
             rejected.append(
                 (
