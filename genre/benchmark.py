@@ -99,12 +99,6 @@ class ExtractedTable:
     n_extracted : int
         Files that gave rows in this run (new, changed, or skipped before and tried again
         with success).
-    n_skipped : int
-        Files of the listing the table has no rows of, by this run or an earlier one (the
-        listing's rejected files included), each with its reason in :attr:`skipped_path`.
-    n_folders_left_out : int
-        Folders the listing left out (without audio, unlistable, a link loop), also in
-        :attr:`skipped_path`; not files, so in none of the counts above.
     skipped : tuple of (str, str)
         The skipped files and left-out folders with their reasons, as :attr:`skipped_path`
         lists them (:attr:`ExtractReport.skipped <genre.features.extract.ExtractReport.skipped>`
@@ -117,10 +111,20 @@ class ExtractedTable:
     path: Path
     n_reused: int
     n_extracted: int
-    n_skipped: int = 0
-    n_folders_left_out: int = 0
     skipped: tuple[tuple[str, str], ...] = dataclasses.field(default=(), repr=False)
     folders_left_out: frozenset[str] = dataclasses.field(default=frozenset(), repr=False)
+
+    @property
+    def n_skipped(self) -> int:
+        """Files of the listing the table has no rows of, by this run or an earlier one (the
+        listing's rejected files included), each with its reason in :attr:`skipped_path`."""
+        return len(self.skipped) - len(self.folders_left_out)
+
+    @property
+    def n_folders_left_out(self) -> int:
+        """Folders the listing left out (without audio, unlistable, a link loop), also in
+        :attr:`skipped_path`; not files, so in none of the counts above."""
+        return len(self.folders_left_out)
 
     @property
     def skipped_path(self) -> Path:
@@ -411,26 +415,23 @@ def extract_inputs(
             # An out-of-date table left in place must not be benchmarked as if it were current.
             example = f"; e.g. {report.skipped[0][0]}: {report.skipped[0][1]}" if report.skipped else ""
             raise DataError(f"{source}: no file could be extracted for the {kind} features{example}")
+        # Each file found counted once: with rows from an earlier run (resumed, or kept by the
+        # update), with rows from this one, or skipped (now or by an earlier run, never twice).
+        table = ExtractedTable(
+            kind, output, n_reused=report.n_resumed, n_extracted=report.n_extracted - report.n_resumed,
+            skipped=tuple(report.skipped), folders_left_out=frozenset(report.folders_left_out),
+        )  # fmt: skip
         # The engine counts every file with rows, resumed ones too: said apart, so that this line
         # agrees with the summary's "reused" and "extracted" counts after an interruption.
         earlier = f" ({report.n_resumed} of them from an earlier run)" if report.n_resumed else ""
-        n_folders = len(report.folders_left_out)
-        n_skipped = len(report.skipped) - n_folders
+        n_folders = table.n_folders_left_out
         left_out = f", {n_folders} {plural(n_folders, 'folder', 'folders')} left out" if n_folders else ""
         say(
             f"{kind}: {report.n_extracted} of {report.n_tracks} files{earlier}, {report.n_rows} rows in "
             f"{time.perf_counter() - started:.1f} s -> {output}"
-            + (f" ({n_skipped} skipped{left_out}, see {report.skipped_path})" if report.skipped else "")
+            + (f" ({table.n_skipped} skipped{left_out}, see {report.skipped_path})" if report.skipped else "")
         )
-        # Each file found counted once: with rows from an earlier run (resumed, or kept by the
-        # update), with rows from this one, or skipped (now or by an earlier run, never twice).
-        tables.append(
-            ExtractedTable(
-                kind, output, n_reused=report.n_resumed, n_extracted=report.n_extracted - report.n_resumed,
-                n_skipped=n_skipped, n_folders_left_out=n_folders, skipped=tuple(report.skipped),
-                folders_left_out=frozenset(report.folders_left_out),
-            )
-        )  # fmt: skip
+        tables.append(table)
     return ExtractedInputs(tuple(tables), notes=listing_notes)
 
 
@@ -451,16 +452,12 @@ def _current_table(kind: str, output: Path, *, dataset: "Dataset") -> ExtractedT
     """
     from genre.data.tracks import read_skipped_csv
 
-    folders = dataset.rejected_folders()
-    table = ExtractedTable(
-        kind, output, n_reused=0, n_extracted=0, n_folders_left_out=len(folders), folders_left_out=frozenset(folders)
-    )
+    folders = frozenset(dataset.rejected_folders())
+    table = ExtractedTable(kind, output, n_reused=0, n_extracted=0, folders_left_out=folders)
     # Unreadable: none (the summary then says none skipped, and no file is named).
     listed = tuple(read_skipped_csv(table.skipped_path) or ())
     without_rows = len(listed) - len(dataset.rejected)
-    return dataclasses.replace(
-        table, n_reused=len(dataset.tracks) - without_rows, n_skipped=len(listed) - len(folders), skipped=listed
-    )
+    return dataclasses.replace(table, n_reused=len(dataset.tracks) - without_rows, skipped=listed)
 
 
 def _check_splits(

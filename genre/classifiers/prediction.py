@@ -812,18 +812,17 @@ def _without_nonfinite_tracks(table: Any) -> tuple[Any, list[tuple[str, str]]]:
     """
     import dataclasses
 
+    from genre.features.table import bad_cells_by_track
+
     values = table.X.to_numpy()
     bad = ~np.isfinite(values)
     if not bad.any():
         return table, []
     tracks = table.tracks
-    first_bad: dict[str, tuple[int, int, int]] = {}  # track -> (row, column, count of bad values)
-    for row, column in zip(*np.nonzero(bad)):
-        track = str(tracks[row])
-        at = first_bad.setdefault(track, (int(row), int(column), 0))
-        first_bad[track] = (at[0], at[1], at[2] + 1)
+    first_bad = bad_cells_by_track(tracks, bad.sum(axis=1))
     skipped = []
-    for path, (row, column, count) in zip(_audio_paths(table, first_bad), first_bad.values()):
+    for path, (row, count) in zip(_audio_paths(table, first_bad), first_bad.values()):
+        column = int(np.argmax(bad[row]))  # the row's first bad value
         kind = "missing/NaN" if np.isnan(values[row, column]) else "infinite"
         more = f", and {count - 1} more missing or infinite {plural(count - 1, 'value', 'values')}" if count > 1 else ""
         where = f"at row {row + 2} of {table.path.name}"

@@ -263,11 +263,18 @@ def _why_no_worker_runs(n_jobs: int) -> str | None:
     try:
         for _ in _pool_map(_alive, [None], in_flight={}, n_jobs=n_jobs):
             pass
-    except TerminatedWorkerError as exc:
-        return f"they exited at once, {_exit_codes(exc)}"
-    except OSError as exc:  # _alive raises nothing: the pool itself could not be set up
-        return f"starting them failed: {type(exc).__name__}: {exc}"
+    except (TerminatedWorkerError, OSError) as exc:  # _alive raises nothing: the pool's own failure
+        return _start_failure(exc)
     return None
+
+
+def _start_failure(error: BaseException) -> str:
+    """Why workers could not run, from what starting them raised (see :func:`_why_no_worker_runs`)."""
+    from joblib.externals.loky.process_executor import TerminatedWorkerError
+
+    if isinstance(error, TerminatedWorkerError):
+        return f"they exited at once, {_exit_codes(error)}"
+    return f"starting them failed: {type(error).__name__}: {error}"
 
 
 def _exit_codes(error: BaseException) -> str:
@@ -353,9 +360,7 @@ def map_alone(
             with warnings.catch_warnings():
                 # Where no process can start, loky warns at each relaunch of its resource
                 # tracker; what happened is told once, by the caller (see not_tried).
-                warnings.filterwarnings(
-                    "ignore", message=r"resource_tracker: process died unexpectedly", category=UserWarning
-                )
+                _quiet_resource_tracker()
                 try:
                     # Starting the worker: loky raises OSError (its resource tracker, the same
                     # interpreter, could not start) or ValueError (a dead tracker's descriptor).
@@ -364,7 +369,7 @@ def map_alone(
                 except (OSError, ValueError) as exc:
                     if workers_run:
                         raise
-                    why = f"starting them failed: {type(exc).__name__}: {exc}"
+                    why = _start_failure(exc)
                 else:
                     try:
                         result = future.result()[1]
@@ -405,10 +410,8 @@ def _why_alone_no_worker_runs() -> tuple[str | None, Any]:
         pool = ProcessPoolExecutor(max_workers=1)
         pool.submit(_alive, None).result()
         return None, pool
-    except TerminatedWorkerError as exc:
-        why = f"they exited at once, {_exit_codes(exc)}"
-    except (OSError, ValueError) as exc:  # see map_alone
-        why = f"starting them failed: {type(exc).__name__}: {exc}"
+    except (TerminatedWorkerError, OSError, ValueError) as exc:  # ValueError: see map_alone
+        why = _start_failure(exc)
     if pool is not None:
         pool.shutdown(wait=False)
     return why, None

@@ -34,7 +34,9 @@ from genre.errors import DataError, ParameterError
 from genre.features.config import EXTRACTION_FOLDER_KEY, ID_COLUMNS
 from genre.text import plural
 
-__all__ = ["FeatureTable", "load_feature_table", "file_stem", "names_a_role", "check_distinct_tables"]
+__all__ = [
+    "FeatureTable", "load_feature_table", "file_stem", "names_a_role", "check_distinct_tables", "bad_cells_by_track",
+]
 
 #: Column names taken for the label, in order of preference (compared case-insensitively).
 LABEL_CANDIDATES: tuple[str, ...] = ("label", "genre", "class", "target", "category", "y")
@@ -1083,6 +1085,32 @@ def _written(value: object) -> str | None:
     return format(float(value), "g")  # a column of numbers: -1.0 was written -1 or so
 
 
+def bad_cells_by_track(tracks: np.ndarray, bad_cells: np.ndarray) -> dict[str, tuple[int, int]]:
+    """Each track with a bad cell, in table order: its first row with one, and how many it has in all.
+
+    For leaving whole tracks out of a table (a mean over fewer segments would be another
+    answer), each named by its first bad cell.
+
+    Parameters
+    ----------
+    tracks : ndarray
+        The track of each row.
+    bad_cells : ndarray of int
+        How many bad cells each row holds (0: none).
+
+    Returns
+    -------
+    dict
+        Track -> ``(first row with a bad cell, bad cells of all its rows)``; rows from 0.
+    """
+    first: dict[str, tuple[int, int]] = {}
+    for row in np.flatnonzero(bad_cells):
+        track = str(tracks[row])
+        at_row, count = first.get(track, (int(row), 0))
+        first[track] = (at_row, count + int(bad_cells[row]))
+    return first
+
+
 def _unusable_tracks(
     table: FeatureTable, ids: pd.DataFrame, tracks: np.ndarray, *, bad_start: np.ndarray, bad_path: np.ndarray
 ) -> tuple[list[tuple[str, str]], np.ndarray]:
@@ -1100,10 +1128,7 @@ def _unusable_tracks(
     genre.errors.DataError
         Every track has an unusable row: there is nothing to predict.
     """
-    first: dict[str, tuple[int, int]] = {}  # track -> (first bad row, count of bad rows)
-    for row in np.flatnonzero(bad_start | bad_path):
-        at = first.setdefault(str(tracks[row]), (int(row), 0))
-        first[str(tracks[row])] = (at[0], at[1] + 1)
+    first = bad_cells_by_track(tracks, (bad_start | bad_path).astype(int))  # a row each
 
     def cell(row: int) -> tuple[str, str]:
         """The bad cell of ``row`` ("value 'abc' in column 'start' at row 6") and what is wrong with it."""
